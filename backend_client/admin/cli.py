@@ -1,0 +1,107 @@
+"""``dr-assistant-admin``: administration from a terminal.
+
+    dr-assistant-admin stack start|stop|status
+    dr-assistant-admin doctor
+    dr-assistant-admin migrate
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from backend_client.backend import open_backend
+from backend_client.config import Settings, load_settings
+from backend_client.errors import ConfigError, DraError
+from backend_client.local_stack import LocalStack, StackError
+
+
+def _stack(settings: Settings, action: str) -> int:
+    stack = LocalStack(settings.data_dir)
+    if action == "start":
+        t0 = time.perf_counter()
+        stack.start()
+        print(f"local stack running in {settings.data_dir} "
+              f"({(time.perf_counter() - t0) * 1000:.0f} ms)")
+    elif action == "stop":
+        stack.stop()
+        print("local stack stopped")
+    for st in stack.status():
+        state = "running" if st.running else "stopped"
+        where = f"127.0.0.1:{st.port}" if st.port else "-"
+        pid = st.pid if st.running else "-"
+        print(f"{st.name:<9} {state:<8} pid {pid or "-":<8} {where}")
+    if action == "status":
+        return 0 if all(s.running for s in stack.status()) else 1
+    return 0
+
+
+def _doctor(settings: Settings) -> int:
+    from backend_client.health import HealthService
+
+    backend = open_backend(settings, start_stack=False)
+    try:
+        results = HealthService(backend).check_all()
+    finally:
+        backend.close(stop_stack=False)
+    for r in results:
+        if r.ok:
+            print(f"{r.store:<9} ok    {r.version:<20} {r.round_trip_ms:7.1f} ms  {r.location}")
+        else:
+            print(f"{r.store:<9} DOWN  {r.location}: {r.error}")
+    down = [r.label for r in results if not r.ok]
+    if down:
+        print(f"down: {', '.join(down)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from backend_client.schema import migrate
+
+    backend = open_backend(settings)
+    try:
+        report = migrate(backend)
+    finally:
+        backend.close(stop_stack=False)
+    print(f"postgres: {report.postgres_before or 'empty'} -> {report.postgres_after}")
+    applied = ", ".join(map(str, report.mongo_applied)) or "nothing (up to date)"
+    print(f"mongo: applied {applied}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dr-assistant-admin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+    stack = sub.add_parser("stack", help="the embedded local stack")
+    stack.add_argument("action", choices=["start", "stop", "status"])
+    sub.add_parser("doctor", help="check every store: reachable, version, round trip")
+    sub.add_parser("migrate", help="apply PostgreSQL migrations and MongoDB setup")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        if args.command == "stack":
+            return _stack(settings, args.action)
+        if args.command == "doctor":
+            return _doctor(settings)
+        if args.command == "migrate":
+            return _migrate(settings)
+    except (ConfigError, StackError, DraError) as exc:
+        print(f"dr-assistant-admin: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

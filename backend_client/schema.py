@@ -1,0 +1,27 @@
+"""Bring PostgreSQL and MongoDB to the schema this version of the app expects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend_client.backend import Backend
+from backend_client.stores.mongo import setup as mongo_setup
+from backend_client.stores.postgres import migrate as pg_migrate
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    postgres_before: str | None
+    postgres_after: str | None
+    mongo_applied: list[int]
+
+
+def migrate(backend: Backend) -> MigrationReport:
+    ensure_bucket = getattr(backend.objects, "ensure_bucket", None)
+    if ensure_bucket is not None:
+        ensure_bucket()
+    before = pg_migrate.current_revision(backend.engine)
+    pg_migrate.upgrade(backend.engine)
+    after = pg_migrate.current_revision(backend.engine)
+    applied = mongo_setup.apply(backend.mongo_db)
+    return MigrationReport(before, after, applied)

@@ -1,0 +1,68 @@
+"""Versioned, idempotent MongoDB setup: collections, validators and indexes.
+
+Each step runs once per database (recorded in ``dra_schema``) and is safe to run again
+(``collMod`` / ``create_index`` are idempotent), so a crash half-way is finished next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import CollectionInvalid
+
+Db = Database[dict[str, Any]]
+
+
+def _ensure_collection(db: Db, name: str, validator: dict[str, Any] | None = None) -> None:
+    try:
+        db.create_collection(name, **({"validator": validator} if validator else {}))
+    except CollectionInvalid:  # exists: bring its validator up to date
+        if validator:
+            db.command("collMod", name, validator=validator)
+
+
+def _v1_clinic_meta(db: Db) -> None:
+    _ensure_collection(db, "clinic_meta", {
+        "$jsonSchema": {
+            "bsonType": "object",
+            "required": ["key", "value", "updated_at"],
+            "properties": {
+                "key": {"bsonType": "string", "maxLength": 100},
+                "updated_at": {"bsonType": "date"},
+            },
+        }
+    })
+    db["clinic_meta"].create_index("key", unique=True, name="key_unique")
+
+
+STEPS: list[tuple[int, str, Callable[[Db], None]]] = [
+    (1, "clinic_meta collection with validator and unique key", _v1_clinic_meta),
+]
+
+
+def applied_versions(db: Db) -> set[int]:
+    return {int(d["_id"]) for d in db["dra_schema"].find({}, {"_id": 1})}
+
+
+def apply(db: Db) -> list[int]:
+    """Apply the steps not yet recorded; returns the versions applied now."""
+    done = applied_versions(db)
+    applied = []
+    for version, description, step in STEPS:
+        if version in done:
+            continue
+        step(db)
+        db["dra_schema"].update_one(
+            {"_id": version},
+            {"$setOnInsert": {"description": description, "applied_at": datetime.now(UTC)}},
+            upsert=True,
+        )
+        applied.append(version)
+    return applied
+
+
+def head_version() -> int:
+    return STEPS[-1][0]

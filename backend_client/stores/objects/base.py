@@ -1,0 +1,88 @@
+"""The object-store interface both implementations pass the same contract tests against."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from backend_client.errors import Conflict, ValidationError
+
+_KEY_PART = re.compile(r"^[A-Za-z0-9._=-]+$")
+MAX_KEY_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    sha256: str
+    content_type: str
+    modified_at: datetime
+
+
+class ObjectStore(Protocol):
+    """Blobs by key. Keys are ``/``-separated segments of ``[A-Za-z0-9._=-]``."""
+
+    def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+            sha256: str | None = None) -> ObjectInfo:
+        """Store ``data`` at ``key`` (replacing it). If ``sha256`` is given, the store
+        rejects data that does not match it with ``Conflict``."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The bytes at ``key``, checked against their SHA-256; ``NotFound`` if absent."""
+        ...
+
+    def stat(self, key: str) -> ObjectInfo:
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a missing key is not an error (idempotent)."""
+        ...
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, in key order."""
+        ...
+
+    def describe(self) -> str:
+        """Where the objects live, without secrets (for health and logs)."""
+        ...
+
+    def ping(self) -> None:
+        """One cheap round trip; raises ``Unavailable`` when the store cannot be used."""
+        ...
+
+
+def validate_key(key: str) -> str:
+    if not key:
+        raise ValidationError("key", "an object key cannot be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationError("key", f"an object key is at most {MAX_KEY_LENGTH} characters")
+    for part in key.split("/"):
+        if part in ("", ".", "..") or not _KEY_PART.match(part):
+            raise ValidationError(
+                "key",
+                "an object key is made of '/'-separated parts of letters, digits and . _ = -",
+            )
+    return key
+
+
+def validate_prefix(prefix: str) -> str:
+    if prefix and not all(_KEY_PART.match(p) for p in prefix.rstrip("/").split("/")):
+        raise ValidationError("prefix", "not a valid object key prefix")
+    return prefix
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_expected(data: bytes, expected: str | None) -> str:
+    actual = sha256_hex(data)
+    if expected is not None and expected.lower() != actual:
+        raise Conflict("The data does not match its expected SHA-256 checksum; nothing was stored.")
+    return actual
