@@ -7,35 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy import text
 
 from backend_client.backend import Backend
-
-STORES: tuple[str, ...] = ("postgres", "mongo", "redis", "objects")
-LABELS = {"postgres": "PostgreSQL", "mongo": "MongoDB", "redis": "Redis",
-          "objects": "Object storage"}
-
-
-@dataclass(frozen=True)
-class StoreHealth:
-    store: str
-    ok: bool
-    version: str
-    round_trip_ms: float | None
-    location: str
-    error: str = ""
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.store]
-
-    def sentence(self) -> str:
-        if self.ok:
-            return (f"{self.label} is reachable at {self.location} ({self.version}, "
-                    f"{self.round_trip_ms:.1f} ms round trip).")
-        return f"{self.label} is not reachable at {self.location}: {self.error}"
+from backend_client.dto import STORES, StoreHealth
 
 
 def _describe_error(exc: BaseException) -> str:

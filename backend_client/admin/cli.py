@@ -33,7 +33,7 @@ def _stack(settings: Settings, action: str) -> int:
         state = "running" if st.running else "stopped"
         where = f"127.0.0.1:{st.port}" if st.port else "-"
         pid = st.pid if st.running else "-"
-        print(f"{st.name:<9} {state:<8} pid {pid or "-":<8} {where}")
+        print(f"{st.name:<9} {state:<8} pid {pid or '-':<8} {where}")
     if action == "status":
         return 0 if all(s.running for s in stack.status()) else 1
     return 0

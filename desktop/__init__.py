@@ -1,0 +1,1 @@
+"""The Qt application: entry point, composition root, task runner, presenters."""

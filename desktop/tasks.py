@@ -1,0 +1,110 @@
+"""The one way to leave the GUI thread.
+
+``TaskRunner.run(fn, on_success, on_failure, pool=...)``: ``fn`` runs on a pool thread and
+must not touch any widget; the callbacks run on the GUI thread. Pools are separate so that
+a slow upload never delays a search: interactive reads (a few threads), writes (one thread,
+so writes from this workstation are serialised), uploads (one thread).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+Pool = Literal["read", "write", "upload"]
+OnSuccess = Callable[[Any], None]
+OnFailure = Callable[[BaseException], None]
+
+
+@dataclass
+class _Job:
+    fn: Callable[[], Any]
+    on_success: OnSuccess | None
+    on_failure: OnFailure | None
+    result: Any = None
+    error: BaseException | None = field(default=None)
+
+
+class TaskRunner(QObject):
+    """Runs callables on thread pools and calls back on the GUI thread.
+
+    Signals:
+        _job_done(object): internal; emitted on a pool thread, delivered (queued) to the
+            GUI thread because this object lives there.
+    """
+
+    _job_done = Signal(object)
+
+    def __init__(self, parent: QObject | None = None, *, read_threads: int = 4) -> None:
+        super().__init__(parent)
+        self._pools: dict[str, QThreadPool] = {}
+        for name, count in (("read", read_threads), ("write", 1), ("upload", 1)):
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(count)
+            self._pools[name] = pool
+        self._job_done.connect(self._on_job_done)
+        self._closed = False
+
+    def run(self, fn: Callable[[], Any], on_success: OnSuccess | None = None,
+            on_failure: OnFailure | None = None, *, pool: Pool = "read") -> None:
+        if self._closed:
+            return
+        job = _Job(fn, on_success, on_failure)
+        self._pools[pool].start(QRunnable.create(lambda: self._execute(job)))
+
+    def _execute(self, job: _Job) -> None:  # on a pool thread
+        try:
+            job.result = job.fn()
+        except BaseException as exc:  # delivered to on_failure on the GUI thread
+            job.error = exc
+        self._job_done.emit(job)
+
+    @Slot(object)
+    def _on_job_done(self, job: _Job) -> None:
+        if self._closed:
+            return
+        if job.error is None:
+            if job.on_success is not None:
+                job.on_success(job.result)
+        elif job.on_failure is not None:
+            job.on_failure(job.error)
+        else:
+            log.error("background task failed: %s", type(job.error).__name__,
+                      exc_info=job.error)
+
+    def active(self) -> int:
+        return sum(p.activeThreadCount() for p in self._pools.values())
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Drop queued jobs, wait for running ones; callbacks are no longer called."""
+        self._closed = True
+        done = True
+        for pool in self._pools.values():
+            pool.clear()
+            done = pool.waitForDone(timeout_ms) and done
+        return done
+
+
+class InlineTaskRunner:
+    """Runs tasks synchronously on the calling thread: a fake for presenter tests."""
+
+    def run(self, fn: Callable[[], Any], on_success: OnSuccess | None = None,
+            on_failure: OnFailure | None = None, *, pool: Pool = "read") -> None:
+        try:
+            result = fn()
+        except Exception as exc:
+            if on_failure is None:
+                raise
+            on_failure(exc)
+            return
+        if on_success is not None:
+            on_success(result)
+
+    def shutdown(self, timeout_ms: int = 0) -> bool:
+        return True

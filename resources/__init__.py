@@ -1,0 +1,1 @@
+"""Icons, themes, templates and sounds shipped with the app."""
