@@ -1,0 +1,105 @@
+"""Session fixtures that start real servers: PostgreSQL, MongoDB and Redis (the same
+launchers as the local stack, in a temp dir) and an S3 server (moto), all on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Qt must not look for a display in tests; set before any QApplication exists.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from backend_client.backend import Backend, open_backend  # noqa: E402
+from backend_client.config import Settings, load_settings  # noqa: E402
+from backend_client.local_stack import LocalStack, StackEndpoints  # noqa: E402
+from backend_client.local_stack.process import free_port, port_answers, wait_for  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "qtbot" in fixtures or "qapp" in fixtures:
+            item.add_marker(pytest.mark.gui)
+        path = Path(str(item.fspath))
+        if "integration" in path.parts:
+            item.add_marker(pytest.mark.integration)
+        if "e2e" in path.parts:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads the developer's own configuration or data."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("DRA_")}
+    for key in saved:
+        del os.environ[key]
+    home = tmp_path_factory.mktemp("home")
+    os.environ["DRA_CONFIG_FILE"] = str(home / "no-config.toml")
+    os.environ["DRA_DATA_DIR"] = str(home / "data")
+    yield
+    for key in [k for k in os.environ if k.startswith("DRA_")]:
+        del os.environ[key]
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackEndpoints]:
+    """Real PostgreSQL, MongoDB and Redis for the whole session."""
+    stack = LocalStack(tmp_path_factory.mktemp("servers"))
+    endpoints = stack.start()
+    yield endpoints
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3-compatible HTTP server (moto) on loopback."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        if not wait_for(lambda: port_answers(port), 30):
+            raise RuntimeError(f"moto server did not start: {log.read_text()[-2000:]}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def settings(servers: StackEndpoints, s3_endpoint: str,
+             tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return load_settings(
+        postgres_url=servers.postgres_url,
+        mongo_url=servers.mongo_url,
+        mongo_database="dra_test",
+        redis_url=servers.redis_url,
+        s3_endpoint_url=s3_endpoint,
+        s3_bucket="dra-test",
+        s3_access_key_id="testing",
+        s3_secret_access_key="testing",
+        data_dir=tmp_path_factory.mktemp("data"),
+        store_timeout_seconds=2.0,
+    )
+
+
+@pytest.fixture(scope="session")
+def backend(settings: Settings) -> Iterator[Backend]:
+    """Clients for all four real stores, schema migrated once for the session."""
+    from backend_client.schema import migrate
+
+    b = open_backend(settings)
+    migrate(b)
+    yield b
+    b.close()

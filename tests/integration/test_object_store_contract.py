@@ -1,0 +1,116 @@
+"""One contract, two implementations: S3 (against a real S3 server) and local disk."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backend_client.errors import Conflict, NotFound, ValidationError
+from backend_client.stores.objects import LocalObjectStore, ObjectStore, S3ObjectStore
+from backend_client.stores.objects.s3 import build_s3_client
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+    if request.param == "local":
+        yield LocalObjectStore(tmp_path / "objects")
+        return
+    endpoint = request.getfixturevalue("s3_endpoint")
+    client = build_s3_client(endpoint, region="us-east-1", access_key_id="testing",
+                             secret_access_key="testing")
+    s3 = S3ObjectStore(client, f"contract-{uuid.uuid4().hex[:12]}")
+    s3.ensure_bucket()
+    yield s3
+
+
+def test_put_get_stat(store: ObjectStore) -> None:
+    data = b"RIFF....WAVEfmt " + bytes(range(256)) * 40
+    info = store.put("recordings/2026/rec-1.wav", data, content_type="audio/wav")
+    assert info.size == len(data)
+    assert info.sha256 == hashlib.sha256(data).hexdigest()
+    assert info.content_type == "audio/wav"
+    assert store.get("recordings/2026/rec-1.wav") == data
+    stat = store.stat("recordings/2026/rec-1.wav")
+    assert (stat.size, stat.sha256, stat.content_type) == (info.size, info.sha256, "audio/wav")
+
+
+def test_put_replaces(store: ObjectStore) -> None:
+    store.put("a/b", b"first")
+    store.put("a/b", b"second")
+    assert store.get("a/b") == b"second"
+    assert store.stat("a/b").size == 6
+
+
+def test_empty_object(store: ObjectStore) -> None:
+    store.put("empty", b"")
+    assert store.get("empty") == b""
+    assert store.stat("empty").size == 0
+
+
+def test_expected_checksum_mismatch_stores_nothing(store: ObjectStore) -> None:
+    with pytest.raises(Conflict, match="checksum"):
+        store.put("x/y", b"data", sha256=hashlib.sha256(b"other").hexdigest())
+    with pytest.raises(NotFound):
+        store.stat("x/y")
+
+
+def test_expected_checksum_match_is_accepted(store: ObjectStore) -> None:
+    data = b"hello"
+    info = store.put("x/z", data, sha256=hashlib.sha256(data).hexdigest().upper())
+    assert info.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_missing_key_is_not_found(store: ObjectStore) -> None:
+    with pytest.raises(NotFound, match="No object is stored under nope/missing"):
+        store.get("nope/missing")
+    with pytest.raises(NotFound):
+        store.stat("nope/missing")
+
+
+def test_delete_is_idempotent(store: ObjectStore) -> None:
+    store.put("d/1", b"1")
+    store.delete("d/1")
+    store.delete("d/1")
+    with pytest.raises(NotFound):
+        store.get("d/1")
+
+
+def test_list_by_prefix_in_key_order(store: ObjectStore) -> None:
+    for key in ["p/b", "p/a", "p/sub/c", "q/a", "pz"]:
+        store.put(key, key.encode())
+    assert [o.key for o in store.list("p/")] == ["p/a", "p/b", "p/sub/c"]
+    assert [o.key for o in store.list("p/s")] == ["p/sub/c"]
+    assert [o.key for o in store.list()] == ["p/a", "p/b", "p/sub/c", "pz", "q/a"]
+    assert all(o.sha256 == hashlib.sha256(o.key.encode()).hexdigest() for o in store.list("p/"))
+
+
+@pytest.mark.parametrize("key", ["", "/abs", "a//b", "../etc/passwd", "a/../b", "a b", "ä"])
+def test_bad_keys_are_refused(store: ObjectStore, key: str) -> None:
+    with pytest.raises(ValidationError, match="key"):
+        store.put(key, b"x")
+
+
+def test_ping(store: ObjectStore) -> None:
+    store.ping()
+
+
+def test_local_store_detects_a_damaged_file(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    store.put("r/1", b"original audio")
+    (tmp_path / "data" / "r" / "1").write_bytes(b"tampered audio")
+    with pytest.raises(Conflict, match="damaged"):
+        store.get("r/1")
+
+
+def test_s3_objects_are_encrypted_at_rest(s3_endpoint: str) -> None:
+    client = build_s3_client(s3_endpoint, region="us-east-1", access_key_id="testing",
+                             secret_access_key="testing")
+    store = S3ObjectStore(client, f"sse-{uuid.uuid4().hex[:12]}")
+    store.ensure_bucket()
+    store.put("k", b"v")
+    head = client.head_object(Bucket=store.bucket, Key="k")
+    assert head["ServerSideEncryption"] == "AES256"
