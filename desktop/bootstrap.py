@@ -7,26 +7,33 @@ runs on the task runner; the window is shown first and fills in when the stores 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from backend_client.backend import Backend, open_backend
 from backend_client.config import Settings
 from backend_client.errors import DraError
-from backend_client.health import HealthService
 from desktop.presenters.store_health import StoreHealthPresenter
 from desktop.tasks import TaskRunner
 from ui.main_window import MainWindow
 
+if TYPE_CHECKING:
+    from backend_client.backend import Backend
+    from backend_client.health import HealthService
+
 log = logging.getLogger(__name__)
 
 
-def prepare_backend(settings: Settings) -> Backend:
+def prepare_backend(settings: Settings) -> tuple[Backend, HealthService]:
     """Blocking: start/reuse the local stack where needed and bring the schema up to date.
 
     On the embedded default the app owns its databases, so it migrates them itself; a
     clinic deployment is migrated by its administrator (``dr-assistant-admin migrate``).
+    The store libraries are imported here, on a pool thread, not before the first paint.
     """
+    from backend_client.backend import open_backend
+    from backend_client.health import HealthService
+
     backend = open_backend(settings)
     if backend.embedded:
         from backend_client.schema import migrate
@@ -36,7 +43,7 @@ def prepare_backend(settings: Settings) -> Backend:
         except Exception:
             backend.close()
             raise
-    return backend
+    return backend, HealthService(backend)
 
 
 class AppSignals(QObject):
@@ -65,10 +72,11 @@ class App:
         self.tasks.run(lambda: prepare_backend(self.settings), self._on_backend_ready,
                        self._on_backend_failed, pool="write")
 
-    def _on_backend_ready(self, backend: Backend) -> None:
+    def _on_backend_ready(self, built: tuple[Backend, HealthService]) -> None:
+        backend, health = built
         self.backend = backend
         self.health = StoreHealthPresenter(
-            self.window, HealthService(backend), self.tasks,
+            self.window, health, self.tasks,
             self.settings.health_interval_seconds, parent=self.window,
         )
         self.window.refresh_requested.connect(self.health.refresh)

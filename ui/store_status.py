@@ -21,6 +21,12 @@ class StoreIndicator(QLabel):
         self.setObjectName(f"store-{store}")
         self.setTextFormat(Qt.TextFormat.RichText)
         self.state = "checking"
+        # Reserve the widest state's width so "down" is never clipped in the status bar.
+        widths = []
+        for word in ("ok", "down", "checking…"):
+            self._render(GREY, word)
+            widths.append(self.sizeHint().width())
+        self.setMinimumWidth(max(widths))
         self._render(GREY, "checking…")
         self.setToolTip(f"Checking {STORE_LABELS[store]}…")
 

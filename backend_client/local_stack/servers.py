@@ -99,6 +99,7 @@ class PostgresServer:
         )
 
         entry = ensure_user_exists(self.system_user)
+        assert entry is not None
         ensure_prefix_permissions(self.pgdata)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)

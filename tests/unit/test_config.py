@@ -11,7 +11,8 @@ from backend_client.errors import ConfigError
 @pytest.mark.parametrize(
     ("var", "value", "expected"),
     [
-        ("DRA_POSTGRES_URL", "mysql://admin:hunter2@db/x", "DRA_POSTGRES_URL must be a URL such as"),
+        ("DRA_POSTGRES_URL", "mysql://admin:hunter2@db/x",
+         "DRA_POSTGRES_URL must be a URL such as"),
         ("DRA_MONGO_URL", "http://mongo:27017", "DRA_MONGO_URL must be a URL such as"),
         ("DRA_REDIS_URL", "localhost:6379", "DRA_REDIS_URL must be"),
         ("DRA_S3_ENDPOINT_URL", "ftp://s3", "DRA_S3_ENDPOINT_URL must be"),

@@ -17,8 +17,9 @@ Db = Database[dict[str, Any]]
 
 
 def _ensure_collection(db: Db, name: str, validator: dict[str, Any] | None = None) -> None:
+    options: dict[str, Any] = {"validator": validator} if validator else {}
     try:
-        db.create_collection(name, **({"validator": validator} if validator else {}))
+        db.create_collection(name, **options)
     except CollectionInvalid:  # exists: bring its validator up to date
         if validator:
             db.command("collMod", name, validator=validator)

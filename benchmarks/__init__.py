@@ -1,0 +1,1 @@
+"""Ratio benchmarks. They print figures and assert nothing; run with ``make bench``."""
