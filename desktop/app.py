@@ -77,10 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.bootstrap import build_app
+    from desktop.gc_collector import GuiThreadGarbageCollector
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     qapp.setApplicationName("Dr. Assistant")
     qapp.setOrganizationName("Dr. Assistant")
+    collector = GuiThreadGarbageCollector(qapp)
+    collector.start()
     app = build_app(settings)
     exit_code = 0
 
@@ -134,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.start()
     rc = qapp.exec()
     app.shutdown()
+    collector.stop()
     return exit_code or rc
 
 

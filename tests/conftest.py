@@ -3,6 +3,7 @@ launchers as the local stack, in a temp dir) and an S3 server (moto), all on loo
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -32,6 +33,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
         if "e2e" in path.parts:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_main_thread() -> Iterator[None]:
+    """As the app does (desktop/gc_collector.py): a cycle holding a QObject must never be
+    collected on a pymongo or pool thread, so collection happens here, between tests."""
+    gc.disable()
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session", autouse=True)
