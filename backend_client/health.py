@@ -5,6 +5,7 @@ Used by the status bar (off the GUI thread) and by ``dr-assistant-admin doctor``
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -12,6 +13,8 @@ from sqlalchemy import text
 
 from backend_client.backend import Backend
 from backend_client.dto import STORES, StoreHealth
+
+log = logging.getLogger(__name__)
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -33,8 +36,15 @@ def _describe_error(exc: BaseException) -> str:
 
 
 class HealthService:
-    def __init__(self, backend: Backend) -> None:
+    """Args:
+        backend: the store clients.
+        restart_local: on the embedded stack, restart a local server found dead (the app
+            does; ``doctor`` does not, so that it reports what is down).
+    """
+
+    def __init__(self, backend: Backend, *, restart_local: bool = False) -> None:
         self.backend = backend
+        self.restart_local = restart_local
         self._checks: dict[str, Callable[[], str]] = {
             "postgres": self._postgres,
             "mongo": self._mongo,
@@ -43,6 +53,20 @@ class HealthService:
         }
 
     def check(self, store: str) -> StoreHealth:
+        health = self._check_once(store)
+        stack = self.backend.stack
+        if (not health.ok and self.restart_local and stack is not None
+                and store in ("postgres", "mongo", "redis") and not stack.running()):
+            log.warning("local %s server is not running; restarting the local stack", store)
+            try:
+                stack.start()
+            except Exception as exc:
+                log.error("restarting the local stack failed: %s", type(exc).__name__)
+                return health
+            health = self._check_once(store)
+        return health
+
+    def _check_once(self, store: str) -> StoreHealth:
         location = self.backend.locations.get(store, "?")
         start = time.perf_counter()
         try:

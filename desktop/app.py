@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -132,6 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.signals.ready.connect(lambda: QTimer.singleShot(100, take))
         app.signals.failed.connect(failed)
         QTimer.singleShot(int(args.screenshot_timeout * 1000), timed_out)
+
+    # Quit cleanly on SIGTERM/SIGINT (session logout, Ctrl+C): Python runs signal handlers
+    # only between bytecodes, so an idle timer gives it a chance while Qt waits for events.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: qapp.quit())
+    wakeup = QTimer()
+    wakeup.start(250)
+    wakeup.timeout.connect(lambda: None)
 
     app.window.show()
     app.start()

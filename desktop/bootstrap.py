@@ -43,7 +43,7 @@ def prepare_backend(settings: Settings) -> tuple[Backend, HealthService]:
         except Exception:
             backend.close()
             raise
-    return backend, HealthService(backend)
+    return backend, HealthService(backend, restart_local=True)
 
 
 class AppSignals(QObject):

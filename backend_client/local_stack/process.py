@@ -45,9 +45,11 @@ def read_pid(pidfile: Path) -> int | None:
     if not text:
         return None
     try:
-        return int(text[0])
+        pid = int(text[0])
     except ValueError:
         return None
+    # PostgreSQL writes a negative pid while a standalone backend (initdb) holds the dir.
+    return pid if pid > 0 else None
 
 
 def process_alive(pid: int | None, name_contains: str) -> bool:

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,15 +36,10 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
-def _servers_under(data_dir: Path) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if any(str(data_dir) in part for part in proc.info["cmdline"] or []):
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
+def _servers_running(data_dir: Path) -> list[str]:
+    from backend_client.local_stack import LocalStack
+
+    return [s.name for s in LocalStack(data_dir).status() if s.running]
 
 
 def test_screenshot_on_the_embedded_stack(tmp_path: Path) -> None:
@@ -62,7 +56,7 @@ def test_screenshot_on_the_embedded_stack(tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copy(shot, ARTIFACTS / "e2e-embedded.png")
     # The stack was started by the app, so the app stopped it on exit.
-    assert _servers_under(tmp_path / "data") == []
+    assert _servers_running(tmp_path / "data") == []
     # Its data stayed: the database was created and migrated.
     assert (tmp_path / "data" / "stack" / "postgres" / "PG_VERSION").exists()
 
@@ -83,3 +77,25 @@ def test_bad_configuration_is_one_sentence(tmp_path: Path, var: str, value: str)
     assert result.returncode == 2
     assert f"{var} must be a URL such as" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_quits_cleanly_and_stops_the_stack_it_started(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    data = tmp_path / "data"
+    proc = subprocess.Popen(_app(), env=_env(data, QT_QPA_PLATFORM="offscreen"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(_servers_running(data)) < 3:
+            time.sleep(0.2)
+        assert len(_servers_running(data)) == 3, "the embedded stack did not start"
+        time.sleep(1.0)  # let the first health checks run
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert _servers_running(data) == []

@@ -135,3 +135,22 @@ def test_secrets_are_private(data_dir: Path) -> None:
     stack.start()
     assert (data_dir / "stack" / "secrets.json").stat().st_mode & 0o077 == 0
     assert (data_dir / "stack" / "redis.conf").stat().st_mode & 0o077 == 0
+
+
+def test_the_app_health_check_restarts_a_dead_local_server(data_dir: Path) -> None:
+    from backend_client.health import HealthService
+
+    stack = LocalStack(data_dir)
+    stack.start()
+    backend = open_backend(load_settings())
+    try:
+        redis_pid = stack.redis.pid()
+        assert redis_pid is not None
+        os.kill(redis_pid, signal.SIGKILL)
+        assert wait_for(lambda: not stack.redis.running(), 10)
+        assert not HealthService(backend).check("redis").ok  # doctor's view: down
+        healed = HealthService(backend, restart_local=True).check("redis")
+        assert healed.ok, healed.sentence()
+        assert stack.redis.running() and stack.redis.pid() != redis_pid
+    finally:
+        backend.close(stop_stack=False)
