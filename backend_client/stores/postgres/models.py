@@ -1,13 +1,37 @@
-"""SQLAlchemy 2.0 typed models. Alembic owns the schema; the models must match it."""
+"""SQLAlchemy 2.0 typed models of everything the product keeps in PostgreSQL.
+
+Alembic owns the schema (migrations/versions); a test compares these models with the
+migrated database. Clinical rows carry who/when created and updated them and a ``version``
+for optimistic locking. Timestamps are timezone-aware.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String, func
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -17,9 +41,39 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+TS = DateTime(timezone=True)
+C_COLLATION = Text(collation="C")
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Tracked:
+    """Who and when created/updated a row, and its version for optimistic locking."""
+
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    @declared_attr
+    def created_by(cls) -> Mapped[int | None]:  # noqa: N805 (SQLAlchemy declared_attr)
+        return mapped_column(BigInteger, ForeignKey("users.id"), nullable=True)
+
+    @declared_attr
+    def updated_by(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(BigInteger, ForeignKey("users.id"), nullable=True)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+# ----------------------------------------------------------------------- settings
 
 
 class ClinicSetting(Base):
@@ -29,6 +83,440 @@ class ClinicSetting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONB, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+
+# ----------------------------------------------------------------------- people
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    __table_args__ = (
+        CheckConstraint("username = lower(username) AND length(username) >= 2",
+                        name="username_lower"),
     )
+
+
+class Role(Base):
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(SmallInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    description: Mapped[str] = mapped_column(String(200), server_default="")
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    role_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("roles.id"), primary_key=True,
+                                         index=True)
+
+
+class RolePermission(Base):
+    __tablename__ = "role_permissions"
+
+    role_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("roles.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    permission: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class Provider(Tracked, Base):
+    """A clinician who can be booked."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(40), server_default="")
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    specialty: Mapped[str] = mapped_column(String(100))
+    license_number: Mapped[str | None] = mapped_column(String(50))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+
+class ProviderWorkingHours(Base):
+    __tablename__ = "provider_working_hours"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # ISO: 1 = Monday … 7 = Sunday
+    starts_at: Mapped[time] = mapped_column(Time)
+    ends_at: Mapped[time] = mapped_column(Time)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday_iso"),
+        CheckConstraint("ends_at > starts_at", name="hours_order"),
+        CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from",
+                        name="validity_order"),
+    )
+
+
+SEXES = ("female", "male", "other", "unknown")
+IDENTIFIER_KINDS = ("MRN", "INSURANCE", "NATIONAL_ID", "OTHER")
+
+
+class Patient(Tracked, Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    middle_name: Mapped[str] = mapped_column(String(100), server_default="")
+    family_name: Mapped[str] = mapped_column(String(100))
+    preferred_name: Mapped[str] = mapped_column(String(100), server_default="")
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(10))  # administrative sex
+    gender_identity: Mapped[str] = mapped_column(String(60), server_default="")
+    phone: Mapped[str] = mapped_column(String(40), server_default="")
+    phone_digits: Mapped[str] = mapped_column(String(20), server_default="")
+    email: Mapped[str] = mapped_column(String(254), server_default="")
+    address_line1: Mapped[str] = mapped_column(String(200), server_default="")
+    address_line2: Mapped[str] = mapped_column(String(200), server_default="")
+    city: Mapped[str] = mapped_column(String(100), server_default="")
+    region: Mapped[str] = mapped_column(String(100), server_default="")
+    postal_code: Mapped[str] = mapped_column(String(20), server_default="")
+    country: Mapped[str] = mapped_column(String(2), server_default="")
+    language: Mapped[str] = mapped_column(String(35), server_default="")
+    deceased_at: Mapped[date | None] = mapped_column(Date)
+    # Normalised "family given" for a stable alphabetical order of search results.
+    sort_name: Mapped[str] = mapped_column(C_COLLATION, server_default="")
+
+    __table_args__ = (
+        CheckConstraint(_in("sex", SEXES), name="sex_known"),
+        CheckConstraint("birth_date >= DATE '1880-01-01'", name="birth_date_plausible"),
+        CheckConstraint("deceased_at IS NULL OR deceased_at >= birth_date",
+                        name="deceased_after_birth"),
+        CheckConstraint("length(btrim(given_name)) > 0 AND length(btrim(family_name)) > 0",
+                        name="names_present"),
+        Index("ix_patients_birth_date", "birth_date"),
+        Index("ix_patients_phone_digits", "phone_digits",
+              postgresql_where=text("phone_digits <> ''")),
+    )
+
+
+class PatientIdentifier(Base):
+    __tablename__ = "patient_identifiers"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(100), server_default="")
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", IDENTIFIER_KINDS), name="kind_known"),
+        CheckConstraint("length(btrim(value)) > 0", name="value_present"),
+        # One MRN per clinic database identifies one patient.
+        Index("uq_patient_identifiers_mrn", "value", unique=True,
+              postgresql_where=text("kind = 'MRN'")),
+        Index("ix_patient_identifiers_value", "value"),
+    )
+
+
+class PatientName(Base):
+    """Previous names and aliases, searchable like the current name."""
+
+    __tablename__ = "patient_names"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), server_default="previous")
+    given_name: Mapped[str] = mapped_column(String(100), server_default="")
+    family_name: Mapped[str] = mapped_column(String(100), server_default="")
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+
+    __table_args__ = (CheckConstraint(_in("kind", ("previous", "alias")), name="kind_known"),)
+
+
+class PatientContact(Base):
+    """People to call: emergency contacts, next of kin, guardians."""
+
+    __tablename__ = "patient_contacts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relationship: Mapped[str] = mapped_column(String(60), server_default="")
+    phone: Mapped[str] = mapped_column(String(40), server_default="")
+    email: Mapped[str] = mapped_column(String(254), server_default="")
+    is_emergency: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class PatientNameTerm(Base):
+    """Search index: one row per normalised name token (current and previous names).
+
+    ``term`` uses the C collation so a prefix is a btree range scan on vanilla PostgreSQL.
+    """
+
+    __tablename__ = "patient_name_terms"
+
+    term: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True, index=True)
+    source: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class NameVariant(Base):
+    """Spelling dictionary over distinct name terms: single-deletion variants and phonetic
+    keys, so that a misspelt or sound-alike name finds the names it could mean."""
+
+    __tablename__ = "name_variants"
+
+    variant: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
+    term: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
+    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+# ----------------------------------------------------------------------- scheduling
+
+APPOINTMENT_STATUSES = ("booked", "checked_in", "in_progress", "completed", "cancelled",
+                        "no_show")
+
+
+class AppointmentType(Base):
+    __tablename__ = "appointment_types"
+
+    id: Mapped[int] = mapped_column(SmallInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    default_minutes: Mapped[int] = mapped_column(SmallInteger)
+    colour: Mapped[str] = mapped_column(String(7), server_default="#607d8b")
+
+    __table_args__ = (CheckConstraint("default_minutes BETWEEN 5 AND 480", name="minutes_range"),)
+
+
+class Appointment(Tracked, Base):
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    provider_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("providers.id"))
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"))
+    appointment_type_id: Mapped[int | None] = mapped_column(
+        SmallInteger, ForeignKey("appointment_types.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(TS)
+    ends_at: Mapped[datetime] = mapped_column(TS)
+    status: Mapped[str] = mapped_column(String(20), server_default="booked")
+    reason: Mapped[str] = mapped_column(String(500), server_default="")
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint(_in("status", APPOINTMENT_STATUSES), name="status_known"),
+        Index("ix_appointments_provider_starts", "provider_id", "starts_at"),
+        Index("ix_appointments_patient_starts", "patient_id", "starts_at"),
+        # The no-overlap rule lives in the migration as an EXCLUDE constraint (see 0002).
+    )
+
+
+class Encounter(Tracked, Base):
+    __tablename__ = "encounters"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"))
+    provider_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("providers.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("appointments.id"), unique=True)
+    started_at: Mapped[datetime] = mapped_column(TS)
+    ended_at: Mapped[datetime | None] = mapped_column(TS)
+    status: Mapped[str] = mapped_column(String(20), server_default="open")
+    reason: Mapped[str] = mapped_column(String(500), server_default="")
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ("open", "closed", "cancelled")), name="status_known"),
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+        Index("ix_encounters_patient_started", "patient_id", "started_at"),
+    )
+
+
+# ----------------------------------------------------------------------- clinical
+
+
+class Order(Tracked, Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    encounter_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("encounters.id"), index=True)
+    ordered_by: Mapped[int] = mapped_column(BigInteger, ForeignKey("providers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40), server_default="")
+    description: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), server_default="draft")
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("lab", "imaging", "referral", "procedure", "other")),
+                        name="kind_known"),
+        CheckConstraint(_in("status", ("draft", "active", "completed", "cancelled")),
+                        name="status_known"),
+    )
+
+
+class Prescription(Tracked, Base):
+    __tablename__ = "prescriptions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    encounter_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("encounters.id"), index=True)
+    prescriber_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("providers.id"),
+                                               index=True)
+    medication: Mapped[str] = mapped_column(String(200))
+    dose: Mapped[str] = mapped_column(String(100))
+    route: Mapped[str] = mapped_column(String(40), server_default="oral")
+    frequency: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[str] = mapped_column(String(40), server_default="")
+    refills: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), server_default="draft")
+    signed_at: Mapped[datetime | None] = mapped_column(TS)
+
+    __table_args__ = (
+        CheckConstraint("refills BETWEEN 0 AND 12", name="refills_range"),
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+        CheckConstraint(_in("status", ("draft", "active", "stopped", "completed")),
+                        name="status_known"),
+        CheckConstraint("status = 'draft' OR signed_at IS NOT NULL", name="signed_unless_draft"),
+    )
+
+
+class Task(Tracked, Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("patients.id"),
+                                                   index=True)
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text, server_default="")
+    due_at: Mapped[datetime | None] = mapped_column(TS)
+    priority: Mapped[str] = mapped_column(String(10), server_default="normal")
+    status: Mapped[str] = mapped_column(String(20), server_default="open")
+
+    __table_args__ = (
+        CheckConstraint(_in("priority", ("low", "normal", "high", "urgent")),
+                        name="priority_known"),
+        CheckConstraint(_in("status", ("open", "done", "cancelled")), name="status_known"),
+        Index("ix_tasks_assignee_open", "assignee_id", "due_at",
+              postgresql_where=text("status = 'open'")),
+    )
+
+
+class Alert(Tracked, Base):
+    """Allergies and clinical warnings shown in the patient header."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10), server_default="moderate")
+    description: Mapped[str] = mapped_column(String(300))
+    reaction: Mapped[str] = mapped_column(String(300), server_default="")
+    onset_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), server_default="active")
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("allergy", "clinical", "infection", "other")),
+                        name="kind_known"),
+        CheckConstraint(_in("severity", ("low", "moderate", "high")), name="severity_known"),
+        CheckConstraint(_in("status", ("active", "inactive", "resolved")), name="status_known"),
+    )
+
+
+class Recording(Tracked, Base):
+    """A dictation: the audio is an object in storage, its transcript a MongoDB document."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    encounter_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("encounters.id"), index=True)
+    author_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    object_key: Mapped[str] = mapped_column(String(512), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    transcript_doc_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), server_default="uploaded")
+
+    __table_args__ = (
+        CheckConstraint("size_bytes >= 0 AND duration_ms >= 0", name="sizes_non_negative"),
+        CheckConstraint(_in("status", ("uploaded", "transcribing", "transcribed", "failed")),
+                        name="status_known"),
+    )
+
+
+class Document(Tracked, Base):
+    """A note, letter, scan or attachment: content in MongoDB and/or object storage."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    encounter_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("encounters.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    mongo_id: Mapped[str | None] = mapped_column(String(64))
+    object_key: Mapped[str | None] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(20), server_default="draft")
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("note", "letter", "scan", "attachment")),
+                        name="kind_known"),
+        CheckConstraint(_in("status", ("draft", "signed", "amended", "entered_in_error")),
+                        name="status_known"),
+        CheckConstraint("mongo_id IS NOT NULL OR object_key IS NOT NULL", name="has_content"),
+    )
+
+
+# ----------------------------------------------------------------------- audit
+
+
+class AuditEvent(Base):
+    """Append-only (a trigger refuses UPDATE, DELETE and TRUNCATE); hash-chained."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    workstation: Mapped[str] = mapped_column(String(100), server_default="")
+    patient_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40), server_default="")
+    object_id: Mapped[str] = mapped_column(String(64), server_default="")
+    details: Mapped[Any] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        Index("ix_audit_events_patient", "patient_id", "occurred_at",
+              postgresql_where=text("patient_id IS NOT NULL")),
+        Index("ix_audit_events_user", "user_id", "occurred_at"),
+    )
+
+
