@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 STORES: tuple[str, ...] = ("postgres", "mongo", "redis", "objects")
 STORE_LABELS = {"postgres": "PostgreSQL", "mongo": "MongoDB", "redis": "Redis",
@@ -29,3 +30,131 @@ class StoreHealth:
             return (f"{self.label} is reachable at {self.location} ({self.version}, "
                     f"{self.round_trip_ms or 0:.1f} ms round trip).")
         return f"{self.label} is not reachable at {self.location}: {self.error}"
+
+
+# --------------------------------------------------------------------------- patients
+
+SEX_CHOICES: tuple[tuple[str, str], ...] = (
+    ("female", "Female"), ("male", "Male"), ("other", "Other"), ("unknown", "Unknown"),
+)
+IDENTIFIER_KIND_CHOICES: tuple[tuple[str, str], ...] = (
+    ("MRN", "Medical record number"), ("INSURANCE", "Insurance number"),
+    ("NATIONAL_ID", "National ID"), ("OTHER", "Other"),
+)
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: str          # one of IDENTIFIER_KIND_CHOICES
+    value: str
+    issuer: str = ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    relationship: str = ""
+    phone: str = ""
+    email: str = ""
+    is_emergency: bool = True
+
+
+@dataclass(frozen=True)
+class PreviousName:
+    given_name: str
+    family_name: str
+
+
+@dataclass(frozen=True)
+class PatientDraft:
+    """What the register/edit form submits. Validated by the service, field by field."""
+
+    given_name: str
+    family_name: str
+    birth_date: date | None
+    sex: str
+    middle_name: str = ""
+    preferred_name: str = ""
+    gender_identity: str = ""
+    phone: str = ""
+    email: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    language: str = ""
+    identifiers: tuple[Identifier, ...] = ()
+    emergency_contact: Contact | None = None
+    previous_names: tuple[PreviousName, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertSummary:
+    kind: str        # allergy, clinical, infection, other
+    severity: str    # low, moderate, high
+    description: str
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    """One search result row."""
+
+    id: int
+    given_name: str
+    family_name: str
+    middle_name: str
+    birth_date: date
+    sex: str
+    mrn: str
+    phone: str
+    deceased: bool
+    matched_on: str = ""   # e.g. "previous name", "sounds like", "date of birth"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}" + (
+            f" {self.middle_name}" if self.middle_name else "")
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """A whole patient: for the edit dialog and the patient header."""
+
+    id: int
+    version: int
+    draft: PatientDraft
+    mrn: str
+    deceased_at: date | None
+    alerts: tuple[AlertSummary, ...]
+    updated_at: datetime
+    updated_by: str          # display name of who last changed it ("" if unknown)
+
+    def age(self, today: date) -> int:
+        born = self.draft.birth_date
+        assert born is not None
+        end = self.deceased_at or today
+        return end.year - born.year - ((end.month, end.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    patient: PatientSummary
+    reasons: tuple[str, ...]   # e.g. ("same name and date of birth",)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    query: str
+    offset: int
+    items: tuple[PatientSummary, ...]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a write changed; views decide whether to reload."""
+
+    patients: frozenset[int] = frozenset()
+    appointments: frozenset[int] = frozenset()

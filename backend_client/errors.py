@@ -19,12 +19,24 @@ class DraError(Exception):
 
 
 class ValidationError(DraError):
-    """Bad input: says which field and why."""
+    """Bad input: says which field and why. ``errors`` holds every field's problem
+    (field name → sentence) so a form can show them all at once."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str,
+                 errors: dict[str, str] | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.errors = errors or {field: reason}
+
+    @classmethod
+    def of(cls, errors: dict[str, str]) -> ValidationError:
+        field, reason = next(iter(errors.items()))
+        exc = cls(field, reason, dict(errors))
+        if len(errors) > 1:
+            exc.message = f"{len(errors)} fields need attention: " + "; ".join(
+                f"{f}: {r}" for f, r in errors.items())
+        return exc
 
 
 class NotFound(DraError):
@@ -34,9 +46,21 @@ class NotFound(DraError):
 class Conflict(DraError):
     """Someone else changed it first; carries the current version."""
 
-    def __init__(self, message: str, current_version: int | None = None) -> None:
+    def __init__(self, message: str, current_version: int | None = None,
+                 changed_by: str = "") -> None:
         super().__init__(message)
         self.current_version = current_version
+        self.changed_by = changed_by
+
+
+class PossibleDuplicate(DraError):
+    """Registration found likely duplicates; ``candidates`` are DuplicateCandidate DTOs.
+    Registering again with ``allow_duplicates=True`` is the user's "it is someone else"."""
+
+    def __init__(self, candidates: tuple[object, ...]) -> None:
+        n = len(candidates)
+        super().__init__(f"{n} existing patient{'s' if n != 1 else ''} may be the same person.")
+        self.candidates = candidates
 
 
 class PermissionDenied(DraError):

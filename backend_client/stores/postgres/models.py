@@ -266,12 +266,15 @@ class PatientContact(Base):
 class PatientNameTerm(Base):
     """Search index: one row per normalised name token (current and previous names).
 
-    ``term`` uses the C collation so a prefix is a btree range scan on vanilla PostgreSQL.
+    ``term`` uses the C collation so a prefix is a btree range scan on vanilla PostgreSQL;
+    ``sort_name`` follows it in the key so the matches of one term come out in name order
+    without a sort.
     """
 
     __tablename__ = "patient_name_terms"
 
     term: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
+    sort_name: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
     patient_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True, index=True)
     source: Mapped[int] = mapped_column(SmallInteger, primary_key=True)

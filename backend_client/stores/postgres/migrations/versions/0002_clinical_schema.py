@@ -414,6 +414,7 @@ def upgrade() -> None:
     op.create_table(
         "patient_name_terms",
         sa.Column("term", sa.Text(collation="C"), nullable=False),
+        sa.Column("sort_name", sa.Text(collation="C"), nullable=False),
         sa.Column("patient_id", sa.BigInteger(), nullable=False),
         sa.Column("source", sa.SmallInteger(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -422,7 +423,7 @@ def upgrade() -> None:
             name=op.f("fk_patient_name_terms_patient_id_patients"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("term", "patient_id", "source", name=op.f("pk_patient_name_terms")),
+        sa.PrimaryKeyConstraint("term", "sort_name", "patient_id", "source", name=op.f("pk_patient_name_terms")),
     )
     op.create_index(
         op.f("ix_patient_name_terms_patient_id"), "patient_name_terms", ["patient_id"], unique=False

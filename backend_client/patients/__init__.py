@@ -1,0 +1,1 @@
+"""The patient registry: registration, demographics, duplicates and search."""

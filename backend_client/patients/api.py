@@ -1,0 +1,47 @@
+"""What the patient registry offers the app. ``PatientService`` implements it against
+PostgreSQL; presenter tests use a fake with the same methods."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+from backend_client.dto import DuplicateCandidate, PatientDraft, PatientRecord, SearchPage
+
+PAGE_SIZE = 50
+
+
+class PatientsApi(Protocol):
+    def search(self, text: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
+        """Ranked matches for what was typed in the one search box (names in any order,
+        prefixes from 2 letters, previous names, misspellings and sound-alikes, date of
+        birth in common written forms, MRN or phone exactly). Empty or too-short text
+        gives an empty page. Raises ``Unavailable`` when PostgreSQL cannot be reached."""
+        ...
+
+    def get(self, patient_id: int) -> PatientRecord:
+        """The whole patient; ``NotFound`` if there is none."""
+        ...
+
+    def find_duplicates(self, draft: PatientDraft, *,
+                        exclude_id: int | None = None) -> list[DuplicateCandidate]:
+        """Existing patients likely to be the same person: same or sound-alike name with the
+        same date of birth, or the same identifier."""
+        ...
+
+    def register(self, draft: PatientDraft, *, allow_duplicates: bool = False,
+                 actor_id: int | None = None) -> PatientRecord:
+        """Validate and save a new patient. ``ValidationError`` (with ``errors`` per field)
+        for bad input; ``PossibleDuplicate`` (with ``candidates``) when likely duplicates
+        exist and ``allow_duplicates`` is false. An MRN is assigned if none is given."""
+        ...
+
+    def update(self, patient_id: int, expected_version: int, draft: PatientDraft, *,
+               actor_id: int | None = None) -> PatientRecord:
+        """Save edited demographics. ``Conflict`` (saying who changed it, carrying the
+        current version) when someone saved in between; nothing is written then."""
+        ...
+
+    def mark_deceased(self, patient_id: int, expected_version: int, deceased_at: date, *,
+                      actor_id: int | None = None) -> PatientRecord:
+        ...

@@ -1,0 +1,169 @@
+"""Name normalisation for search: one place, used by the service and the bulk seed loader.
+
+A name becomes *terms*: case-folded, accent-free tokens (``Müller`` → ``muller``,
+``O'Brien`` → ``obrien`` and ``brien``, ``Smith-Jones`` → ``smithjones``, ``smith``,
+``jones``). Names in other scripts keep their own form and add a Latin transliteration
+(``Иванов`` → ``иванов`` and ``ivanov``), so either spelling finds them.
+
+The spelling dictionary maps *variants* to terms: each term under itself and under every
+single-character deletion (the symmetric-delete scheme of SymSpell), which finds all
+names one edit away — insertion, deletion, substitution or transposition — with exact
+index lookups; and under a phonetic key (Metaphone) for sound-alikes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import jellyfish
+from anyascii import anyascii
+
+# Where a term came from (patient_name_terms.source).
+FAMILY, GIVEN, MIDDLE, PREFERRED, PREVIOUS_FAMILY, PREVIOUS_GIVEN = 1, 2, 3, 4, 5, 6
+SOURCE_LABELS = {FAMILY: "family name", GIVEN: "given name", MIDDLE: "middle name",
+                 PREFERRED: "preferred name", PREVIOUS_FAMILY: "previous name",
+                 PREVIOUS_GIVEN: "previous name"}
+
+# Dictionary kinds (name_variants.kind).
+DELETION, PHONETIC = 0, 1
+
+MIN_PREFIX = 2      # prefixes are searched from this many characters
+MIN_FUZZY = 4       # misspellings are looked up for terms at least this long
+MIN_PHONETIC = 3
+
+# Letters that Unicode decomposition does not turn into ASCII letters plus accents.
+_FOLD = str.maketrans({
+    "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
+    "ı": "i", "ħ": "h", "ŀ": "l", "ŧ": "t",
+})
+_JOINERS = re.compile(r"[’'`´ʼ‘.]")          # O'Brien, St. John: joined into one term
+_SEPARATORS = re.compile(r"[\s\-‐‑–—_,;/()]+")   # split into parts
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents; other scripts are kept as they are."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _is_ascii(text: str) -> bool:
+    return all(ord(c) < 128 for c in text)
+
+
+def _clean(part: str) -> str:
+    return "".join(c for c in part if c.isalnum())
+
+
+def tokens(text: str) -> list[str]:
+    """The query-side tokens of a string: folded, split, joiners removed. No duplicates."""
+    out: list[str] = []
+    for chunk in _SEPARATORS.split(fold(text)):
+        joined = _clean(_JOINERS.sub("", chunk))
+        if joined and joined not in out:
+            out.append(joined)
+    return out
+
+
+def name_terms(name: str) -> list[str]:
+    """The index-side terms of one name field (a superset of what a query might type)."""
+    terms: list[str] = []
+
+    def add(term: str) -> None:
+        if term and term not in terms:
+            terms.append(term)
+
+    folded = fold(name)
+    for chunk in re.split(r"\s+", folded):
+        whole = _clean(_JOINERS.sub("", chunk))
+        add(whole)
+        # Parts of a hyphenated or apostrophed name are terms too: "smith-jones", "o'brien".
+        parts = [_clean(p) for p in re.split(r"[\-‐‑–—'’`´ʼ‘._]+", chunk)]
+        if len([p for p in parts if p]) > 1:
+            for p in parts:
+                if len(p) >= MIN_PREFIX:
+                    add(p)
+    for term in list(terms):
+        if not _is_ascii(term):
+            add(transliterate(term))
+    return terms
+
+
+def transliterate(term: str) -> str:
+    return _clean(anyascii(term).lower())
+
+
+def sort_name(family: str, given: str) -> str:
+    """The key search results are ordered by among equals: family, then given name."""
+    return f"{' '.join(tokens(family))}\x1f{' '.join(tokens(given))}"
+
+
+def deletions(term: str) -> set[str]:
+    return {term[:i] + term[i + 1:] for i in range(len(term))}
+
+
+def phonetic(term: str) -> str:
+    ascii_term = term if _is_ascii(term) else transliterate(term)
+    if len(ascii_term) < MIN_PHONETIC or not ascii_term.isalpha():
+        return ""
+    return str(jellyfish.metaphone(ascii_term))
+
+
+def dictionary_rows(term: str) -> Iterator[tuple[str, str, int]]:
+    """(variant, term, kind) rows of the spelling dictionary for one term."""
+    if len(term) >= MIN_FUZZY:
+        yield term, term, DELETION
+        for variant in deletions(term):
+            yield variant, term, DELETION
+    key = phonetic(term)
+    if key:
+        yield f"#{key}", term, PHONETIC
+
+
+def query_variants(token: str) -> tuple[list[str], str]:
+    """Variants to look up for a typed token: itself and its deletions, and its phonetic key."""
+    variants = [token, *sorted(deletions(token))] if len(token) >= MIN_FUZZY else []
+    key = phonetic(token)
+    return variants, (f"#{key}" if key else "")
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    return a != b and int(jellyfish.damerau_levenshtein_distance(a, b)) <= 1
+
+
+def prefix_upper_bound(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix`` (C collation)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@dataclass(frozen=True)
+class PersonNames:
+    given: str
+    family: str
+    middle: str = ""
+    preferred: str = ""
+    previous: tuple[tuple[str, str], ...] = ()  # (given, family) pairs
+
+
+def patient_terms(names: PersonNames) -> list[tuple[str, int]]:
+    """Every (term, source) a patient is found by; the first source of a term wins."""
+    seen: dict[str, int] = {}
+    fields: list[tuple[str, int]] = [(names.family, FAMILY), (names.given, GIVEN),
+                                     (names.middle, MIDDLE), (names.preferred, PREFERRED)]
+    for given, family in names.previous:
+        fields += [(family, PREVIOUS_FAMILY), (given, PREVIOUS_GIVEN)]
+    for value, source in fields:
+        for term in name_terms(value or ""):
+            seen.setdefault(term, source)
+    return list(seen.items())
+
+
+def dictionary_for(terms: Iterable[str]) -> set[tuple[str, str, int]]:
+    rows: set[tuple[str, str, int]] = set()
+    for term in terms:
+        rows.update(dictionary_rows(term))
+    return rows
