@@ -167,3 +167,16 @@ def dictionary_for(terms: Iterable[str]) -> set[tuple[str, str, int]]:
     for term in terms:
         rows.update(dictionary_rows(term))
     return rows
+
+
+MRN_PREFIX = "M"
+
+
+def format_mrn(number: int) -> str:
+    """Clinic-assigned MRNs: "M" and seven digits, from the ``patient_mrn_seq`` sequence."""
+    return f"{MRN_PREFIX}{number:07d}"
+
+
+def phone_digits(phone: str) -> str:
+    """Digits only, for exact phone lookup ("+1 (555) 123-4567" → "15551234567")."""
+    return "".join(c for c in phone if c.isdigit())

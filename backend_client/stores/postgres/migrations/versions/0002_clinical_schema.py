@@ -835,6 +835,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_recordings_patient_id"), "recordings", ["patient_id"], unique=False)
 
+    # MRNs the clinic assigns: "M" + 7 digits from this sequence (backend_client.patients).
+    op.execute("CREATE SEQUENCE patient_mrn_seq START WITH 1000001 MAXVALUE 9999999")
+
     # One provider cannot be in two places at once: overlapping live appointments are refused
     # by the database. Both elements are ranges, so GiST needs no btree_gist extension.
     op.execute("""
@@ -892,6 +895,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP SEQUENCE IF EXISTS patient_mrn_seq")
     op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
     op.execute("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events")
     op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
