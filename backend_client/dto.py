@@ -67,11 +67,15 @@ class PreviousName:
 
 @dataclass(frozen=True)
 class PatientDraft:
-    """What the register/edit form submits. Validated by the service, field by field."""
+    """What the register/edit form submits. Validated by the service, field by field.
+
+    ``birth_date`` may be the text the user typed ("31/02/1980", "12 Mar 1980"): the service
+    parses it in the common written forms and says why it is impossible or in the future.
+    """
 
     given_name: str
     family_name: str
-    birth_date: date | None
+    birth_date: date | str | None
     sex: str
     middle_name: str = ""
     preferred_name: str = ""
@@ -133,7 +137,7 @@ class PatientRecord:
 
     def age(self, today: date) -> int:
         born = self.draft.birth_date
-        assert born is not None
+        assert isinstance(born, date)
         end = self.deceased_at or today
         return end.year - born.year - ((end.month, end.day) < (born.month, born.day))
 
