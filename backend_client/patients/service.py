@@ -1,0 +1,333 @@
+"""PatientService: register, edit, mark deceased, find duplicates, search.
+
+Every method opens its own unit of work (one Session, rolled back unless committed), so
+it may be called from any pool thread. Nothing here logs names or other PHI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend_client.dto import (
+    AlertSummary,
+    Contact,
+    DuplicateCandidate,
+    Identifier,
+    PatientDraft,
+    PatientRecord,
+    PreviousName,
+    SearchPage,
+)
+from backend_client.errors import Conflict, NotFound, PossibleDuplicate, ValidationError
+from backend_client.patients import names
+from backend_client.patients.api import PAGE_SIZE
+from backend_client.patients.search import PatientSearch, parse_query
+from backend_client.patients.validation import validate
+from backend_client.stores.postgres.models import (
+    Alert,
+    NameVariant,
+    Patient,
+    PatientContact,
+    PatientIdentifier,
+    PatientName,
+    PatientNameTerm,
+    User,
+)
+from backend_client.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+
+_DEMOGRAPHICS = ("given_name", "middle_name", "family_name", "preferred_name", "sex",
+                 "gender_identity", "phone", "email", "address_line1", "address_line2",
+                 "city", "region", "postal_code", "country", "language")
+MAX_QUERY = 200
+
+
+class PatientService:
+    def __init__(self, engine: Engine | Connection, *,
+                 today: Callable[[], date] | None = None) -> None:
+        self.engine = engine
+        self._today = today or (lambda: datetime.now().date())
+
+    # ------------------------------------------------------------------ reads
+
+    def search(self, text_: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
+        query = (text_ or "")[:MAX_QUERY]
+        parsed = parse_query(query, self._today())
+        if parsed.empty:
+            return SearchPage(query, offset, (), False)
+        with unit_of_work(self.engine) as uow:
+            return PatientSearch(uow.session).run(parsed, max(0, offset),
+                                                  max(1, min(limit, 500)))
+
+    def get(self, patient_id: int) -> PatientRecord:
+        with unit_of_work(self.engine) as uow:
+            return self._record(uow.session, patient_id)
+
+    def _record(self, s: Session, patient_id: int) -> PatientRecord:
+        p = s.get(Patient, patient_id)
+        if p is None:
+            raise NotFound(f"There is no patient with id {patient_id}.")
+        idents = s.execute(select(PatientIdentifier).where(
+            PatientIdentifier.patient_id == patient_id).order_by(PatientIdentifier.id)
+        ).scalars().all()
+        contact = s.execute(select(PatientContact).where(
+            PatientContact.patient_id == patient_id, PatientContact.is_emergency)
+            .order_by(PatientContact.id).limit(1)).scalar_one_or_none()
+        previous = s.execute(select(PatientName).where(
+            PatientName.patient_id == patient_id).order_by(PatientName.id)).scalars().all()
+        alerts = s.execute(select(Alert).where(
+            Alert.patient_id == patient_id, Alert.status == "active")
+            .order_by(Alert.severity.desc(), Alert.id)).scalars().all()
+        updated_by = ""
+        if p.updated_by is not None:
+            updated_by = s.execute(select(User.display_name).where(
+                User.id == p.updated_by)).scalar_one_or_none() or ""
+        draft = PatientDraft(
+            **{f: getattr(p, f) for f in _DEMOGRAPHICS},
+            birth_date=p.birth_date,
+            identifiers=tuple(Identifier(i.kind, i.value, i.issuer) for i in idents),
+            emergency_contact=(Contact(contact.name, contact.relationship, contact.phone,
+                                       contact.email, True) if contact else None),
+            previous_names=tuple(PreviousName(n.given_name, n.family_name) for n in previous),
+        )
+        severity = {"high": 0, "moderate": 1, "low": 2}
+        return PatientRecord(
+            id=p.id, version=p.version, draft=draft,
+            mrn=next((i.value for i in idents if i.kind == "MRN"), ""),
+            deceased_at=p.deceased_at,
+            alerts=tuple(sorted((AlertSummary(a.kind, a.severity, a.description)
+                                 for a in alerts), key=lambda a: severity[a.severity])),
+            updated_at=p.updated_at, updated_by=updated_by,
+        )
+
+    # ------------------------------------------------------------------ duplicates
+
+    def find_duplicates(self, draft: PatientDraft, *,
+                        exclude_id: int | None = None) -> list[DuplicateCandidate]:
+        clean = validate(draft, self._today())
+        with unit_of_work(self.engine) as uow:
+            return self._duplicates(uow.session, clean.draft, clean.birth_date, exclude_id)
+
+    def _duplicates(self, s: Session, d: PatientDraft, born: date,
+                    exclude_id: int | None) -> list[DuplicateCandidate]:
+        reasons: dict[int, list[str]] = {}
+        pairs = [(i.kind, i.value) for i in d.identifiers]
+        if pairs:
+            for pid, kind in s.execute(text("""
+                    SELECT patient_id, kind FROM patient_identifiers
+                    WHERE (kind, value) IN (SELECT * FROM unnest(CAST(:k AS text[]),
+                                                                 CAST(:v AS text[])))"""),
+                    {"k": [k for k, _ in pairs], "v": [v for _, v in pairs]}).all():
+                label = "MRN" if kind == "MRN" else kind.replace("_", " ").lower()
+                reasons.setdefault(pid, []).append(f"same {label}")
+        same_day = s.execute(select(Patient.id, Patient.given_name, Patient.family_name)
+                             .where(Patient.birth_date == born)).all()
+        others = {pid: [(g, f)] for pid, g, f in same_day}
+        if others:
+            for pid, g, f in s.execute(select(PatientName.patient_id, PatientName.given_name,
+                                              PatientName.family_name)
+                                       .where(PatientName.patient_id.in_(list(others)))).all():
+                others[pid].append((g, f))
+        for pid, known in others.items():
+            verdict = _name_likeness(d.given_name, d.family_name, known)
+            if verdict:
+                reasons.setdefault(pid, []).append(f"same date of birth and {verdict}")
+        reasons.pop(exclude_id or -1, None)
+        if not reasons:
+            return []
+        rows = PatientSearch(s).summaries(list(reasons))
+        return [DuplicateCandidate(r, tuple(reasons[r.id])) for r in rows]
+
+    # ------------------------------------------------------------------ writes
+
+    def register(self, draft: PatientDraft, *, allow_duplicates: bool = False,
+                 actor_id: int | None = None) -> PatientRecord:
+        clean = validate(draft, self._today())
+        d = clean.draft
+        with unit_of_work(self.engine) as uow:
+            s = uow.session
+            if not allow_duplicates:
+                found = self._duplicates(s, d, clean.birth_date, None)
+                if found:
+                    raise PossibleDuplicate(tuple(found))
+            values = {f: getattr(d, f) for f in _DEMOGRAPHICS}
+            pid = s.execute(insert(Patient).values(
+                **values, birth_date=clean.birth_date,
+                phone_digits=names.phone_digits(d.phone),
+                sort_name=names.sort_name(d.family_name, d.given_name),
+                created_by=actor_id, updated_by=actor_id,
+            ).returning(Patient.id)).scalar_one()
+            idents = list(d.identifiers)
+            if not any(i.kind == "MRN" for i in idents):
+                idents.insert(0, Identifier("MRN", self._next_mrn(s), "clinic"))
+            try:
+                self._write_children(s, pid, d, idents, d.previous_names)
+                uow.commit()
+            except IntegrityError as exc:
+                raise _identifier_error(exc, idents) from None
+            log.info("patient registered id=%s", pid)
+            return self._record(s, pid)
+
+    def update(self, patient_id: int, expected_version: int, draft: PatientDraft, *,
+               actor_id: int | None = None) -> PatientRecord:
+        clean = validate(draft, self._today())
+        d = clean.draft
+        with unit_of_work(self.engine) as uow:
+            s = uow.session
+            old = s.execute(select(Patient.given_name, Patient.family_name)
+                            .where(Patient.id == patient_id)).one_or_none()
+            if old is None:
+                raise NotFound(f"There is no patient with id {patient_id}.")
+            changed = s.execute(
+                update(Patient)
+                .where(Patient.id == patient_id, Patient.version == expected_version)
+                .values(**{f: getattr(d, f) for f in _DEMOGRAPHICS},
+                        birth_date=clean.birth_date,
+                        phone_digits=names.phone_digits(d.phone),
+                        sort_name=names.sort_name(d.family_name, d.given_name),
+                        updated_by=actor_id, updated_at=datetime.now(UTC),
+                        version=Patient.version + 1)
+                .returning(Patient.id)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+            if changed is None:
+                raise self._conflict(s, patient_id)
+            previous = list(d.previous_names)
+            # A changed name stays findable under the old one.
+            if (old.given_name, old.family_name) != (d.given_name, d.family_name):
+                was = PreviousName(old.given_name, old.family_name)
+                if was not in previous:
+                    previous.append(was)
+            idents = list(d.identifiers)
+            for table in (PatientIdentifier, PatientContact, PatientName, PatientNameTerm):
+                s.execute(delete(table).where(table.patient_id == patient_id))
+            try:
+                self._write_children(s, patient_id, d, idents, tuple(previous))
+                uow.commit()
+            except IntegrityError as exc:
+                raise _identifier_error(exc, idents) from None
+            log.info("patient updated id=%s", patient_id)
+            return self._record(s, patient_id)
+
+    def mark_deceased(self, patient_id: int, expected_version: int, deceased_at: date, *,
+                      actor_id: int | None = None) -> PatientRecord:
+        with unit_of_work(self.engine) as uow:
+            s = uow.session
+            born = s.execute(select(Patient.birth_date).where(Patient.id == patient_id)
+                             ).scalar_one_or_none()
+            if born is None:
+                raise NotFound(f"There is no patient with id {patient_id}.")
+            if deceased_at > self._today():
+                raise ValidationError("deceased_at", "the date of death cannot be in the future")
+            if deceased_at < born:
+                raise ValidationError("deceased_at",
+                                      "the date of death cannot be before the date of birth")
+            changed = s.execute(
+                update(Patient)
+                .where(Patient.id == patient_id, Patient.version == expected_version)
+                .values(deceased_at=deceased_at, updated_by=actor_id,
+                        updated_at=datetime.now(UTC), version=Patient.version + 1)
+                .returning(Patient.id).execution_options(synchronize_session=False)
+            ).scalar_one_or_none()
+            if changed is None:
+                raise self._conflict(s, patient_id)
+            uow.commit()
+            log.info("patient marked deceased id=%s", patient_id)
+            return self._record(s, patient_id)
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _next_mrn(s: Session) -> str:
+        """The next clinic MRN, skipping any that was typed in by hand earlier."""
+        while True:
+            n = s.execute(text("SELECT nextval('patient_mrn_seq')")).scalar_one()
+            mrn = names.format_mrn(int(n))
+            taken = s.execute(select(PatientIdentifier.id).where(
+                PatientIdentifier.kind == "MRN", PatientIdentifier.value == mrn)).first()
+            if taken is None:
+                return mrn
+
+    def _conflict(self, s: Session, patient_id: int) -> Conflict:
+        row = s.execute(select(Patient.version, Patient.updated_at, User.display_name)
+                        .outerjoin(User, User.id == Patient.updated_by)
+                        .where(Patient.id == patient_id)).one()
+        who = row.display_name or "another user"
+        at = row.updated_at.astimezone().strftime("%H:%M on %d %b %Y")
+        return Conflict(
+            f"{who} saved changes to this patient at {at}, while you were editing. "
+            "What you typed is still in the form: check their changes, then save again.",
+            current_version=row.version, changed_by=who)
+
+    def _write_children(self, s: Session, pid: int, d: PatientDraft,
+                        idents: list[Identifier], previous: tuple[PreviousName, ...]) -> None:
+        if idents:
+            s.execute(insert(PatientIdentifier), [
+                {"patient_id": pid, "kind": i.kind, "value": i.value, "issuer": i.issuer}
+                for i in idents])
+        if d.emergency_contact is not None:
+            c = d.emergency_contact
+            s.execute(insert(PatientContact).values(
+                patient_id=pid, name=c.name, relationship=c.relationship, phone=c.phone,
+                email=c.email, is_emergency=True))
+        if previous:
+            s.execute(insert(PatientName), [
+                {"patient_id": pid, "kind": "previous", "given_name": n.given_name,
+                 "family_name": n.family_name} for n in previous])
+        terms = names.patient_terms(names.PersonNames(
+            d.given_name, d.family_name, d.middle_name, d.preferred_name,
+            tuple((n.given_name, n.family_name) for n in previous)))
+        key = names.sort_name(d.family_name, d.given_name)
+        s.execute(insert(PatientNameTerm), [
+            {"term": t, "sort_name": key, "patient_id": pid, "source": src}
+            for t, src in terms])
+        variants = names.dictionary_for(t for t, _ in terms)
+        if variants:
+            s.execute(pg_insert(NameVariant).on_conflict_do_nothing(), [
+                {"variant": v, "term": t, "kind": k} for v, t, k in sorted(variants)])
+
+
+def _identifier_error(exc: IntegrityError, idents: list[Identifier]) -> ValidationError:
+    if "uq_patient_identifiers_mrn" in str(exc.orig):
+        for i, ident in enumerate(idents):
+            if ident.kind == "MRN":
+                return ValidationError(f"identifiers.{i}.value",
+                                       f"MRN {ident.value} already belongs to another patient")
+    raise exc
+
+
+def _name_likeness(given: str, family: str, known: list[tuple[str, str]]) -> str:
+    """'the same name', 'a similar name' or '' comparing a draft with a patient's names."""
+    g, f = names.tokens(given), names.tokens(family)
+    best = ""
+    for kg, kf in known:
+        a, b = names.tokens(kg), names.tokens(kf)
+        if (g, f) == (a, b) or (g, f) == (b, a):
+            return "the same name"
+        if _similar(f, b) and _similar(g, a) or _similar(f, a) and _similar(g, b):
+            best = "a similar name"
+    return best
+
+
+def _similar(x: list[str], y: list[str]) -> bool:
+    if not x or not y:
+        return False
+    for u in x:
+        for v in y:
+            if u == v or names.within_one_edit(u, v):
+                return True
+            if names.phonetic(u) and names.phonetic(u) == names.phonetic(v):
+                return True
+            if len(u) >= 2 and len(v) >= 2 and (u.startswith(v) or v.startswith(u)):
+                return True  # "Bob" / "Bobby", "Kate" / "Katherine" share a start
+    return False
+
+

@@ -1,0 +1,205 @@
+"""Registering and editing patients against real PostgreSQL: validation, duplicates,
+identifiers, previous names, optimistic conflicts."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from backend_client.backend import Backend
+from backend_client.dto import Contact, Identifier, PatientDraft, PreviousName
+from backend_client.errors import Conflict, NotFound, PossibleDuplicate, ValidationError
+from backend_client.patients.service import PatientService
+from tests.integration.conftest import TODAY
+
+
+def draft(**kw: object) -> PatientDraft:
+    base = dict(given_name="Anna", family_name="Müller", birth_date=date(1980, 3, 12),
+                sex="female", phone="+49 30 1234567", email="anna@example.org")
+    base.update(kw)
+    return PatientDraft(**base)  # type: ignore[arg-type]
+
+
+def test_register_and_read_back_everything(patients: PatientService) -> None:
+    rec = patients.register(draft(
+        middle_name="Maria", preferred_name="Anni", city="Berlin", country="de",
+        identifiers=(Identifier("INSURANCE", "A123456789", "TK"),),
+        emergency_contact=Contact("Jonas Müller", "husband", "+49 30 7654321"),
+        previous_names=(PreviousName("Anna", "Schmidt"),),
+    ))
+    again = patients.get(rec.id)
+    assert again == rec
+    assert rec.version == 1
+    assert rec.mrn.startswith("M") and len(rec.mrn) == 8
+    assert rec.draft.country == "DE"
+    assert rec.draft.emergency_contact == Contact("Jonas Müller", "husband", "+49 30 7654321")
+    assert Identifier("INSURANCE", "A123456789", "TK") in rec.draft.identifiers
+    assert rec.draft.previous_names == (PreviousName("Anna", "Schmidt"),)
+    assert rec.age(TODAY) == 46
+
+
+def test_typed_dates_are_parsed(patients: PatientService) -> None:
+    rec = patients.register(draft(birth_date="12 Mar 1980", family_name="Typed"))
+    assert rec.draft.birth_date == date(1980, 3, 12)
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"birth_date": date(2027, 1, 1)}, "birth_date", "is in the future"),
+    ({"birth_date": "31/02/1980"}, "birth_date", "31 February 1980 does not exist"),
+    ({"birth_date": "1980-13-01"}, "birth_date", "there is no month 13"),
+    ({"birth_date": "03/04/1980"}, "birth_date", "could be 3 April or 4 March"),
+    ({"birth_date": None}, "birth_date", "is required"),
+    ({"birth_date": date(1870, 1, 1)}, "birth_date", "is before 1880"),
+    ({"given_name": "  "}, "given_name", "is required"),
+    ({"family_name": "X" * 101}, "family_name", "at most 100 characters long (this one has 101)"),
+    ({"phone": "12ab"}, "phone", "may contain only digits"),
+    ({"phone": "123"}, "phone", "7 to 15 digits"),
+    ({"email": "anna@example"}, "email", "is not an e-mail address"),
+    ({"sex": "f"}, "sex", "choose female, male, other or unknown"),
+    ({"country": "Germany"}, "country", "two-letter country code"),
+    ({"identifiers": (Identifier("MRN", ""),)}, "identifiers.0.value", "is required"),
+    ({"emergency_contact": Contact("", phone="+1 555 123 4567")}, "emergency_contact.name",
+     "is required"),
+])
+def test_validation_says_which_field_and_why(patients: PatientService, changes: dict[str, object],
+                                             field: str, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        patients.register(draft(**changes))
+    assert message in info.value.errors[field]
+
+
+def test_all_problems_are_reported_at_once(patients: PatientService) -> None:
+    with pytest.raises(ValidationError) as info:
+        patients.register(draft(given_name="", phone="x", email="y"))
+    assert set(info.value.errors) == {"given_name", "phone", "email"}
+
+
+def test_same_name_and_birth_date_is_a_likely_duplicate(patients: PatientService) -> None:
+    first = patients.register(draft(family_name="Duplicheck"))
+    with pytest.raises(PossibleDuplicate) as info:
+        patients.register(draft(family_name="DUPLICHECK", given_name="anna"))
+    (cand,) = info.value.candidates
+    assert cand.patient.id == first.id  # type: ignore[attr-defined]
+    assert cand.reasons == ("same date of birth and the same name",)  # type: ignore[attr-defined]
+
+
+def test_sound_alike_name_with_same_birth_date_is_a_likely_duplicate(
+        patients: PatientService) -> None:
+    first = patients.register(draft(given_name="John", family_name="Smithfield",
+                                    birth_date=date(1971, 5, 2), sex="male"))
+    found = patients.find_duplicates(draft(given_name="Jon", family_name="Smithfeld",
+                                           birth_date=date(1971, 5, 2), sex="male"))
+    assert [c.patient.id for c in found] == [first.id]
+    assert found[0].reasons == ("same date of birth and a similar name",)
+    # Same name, another birthday: not a duplicate.
+    assert patients.find_duplicates(draft(given_name="John", family_name="Smithfield",
+                                          birth_date=date(1971, 5, 3), sex="male")) == []
+
+
+def test_same_identifier_is_a_likely_duplicate(patients: PatientService) -> None:
+    first = patients.register(draft(family_name="Insured",
+                                    identifiers=(Identifier("INSURANCE", "INS-77"),)))
+    found = patients.find_duplicates(draft(given_name="Other", family_name="Person",
+                                           birth_date=date(1990, 1, 1),
+                                           identifiers=(Identifier("INSURANCE", "INS-77"),)))
+    assert [(c.patient.id, c.reasons) for c in found] == [(first.id, ("same insurance",))]
+
+
+def test_registering_anyway_creates_a_second_patient(patients: PatientService) -> None:
+    a = patients.register(draft(family_name="Twin"))
+    b = patients.register(draft(family_name="Twin"), allow_duplicates=True)
+    assert a.id != b.id and a.mrn != b.mrn
+
+
+def test_an_mrn_belongs_to_one_patient(patients: PatientService) -> None:
+    a = patients.register(draft(family_name="Mrnowner"))
+    other = draft(family_name="Other", birth_date=date(1990, 1, 1),
+                  identifiers=(Identifier("MRN", a.mrn.lower()),))
+    with pytest.raises(PossibleDuplicate) as dup:
+        patients.register(other)
+    assert dup.value.candidates[0].reasons == ("same MRN",)  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError) as info:
+        patients.register(other, allow_duplicates=True)
+    assert info.value.errors == {
+        "identifiers.0.value": f"MRN {a.mrn} already belongs to another patient"}
+
+
+def test_edit_keeps_the_old_name_findable(patients: PatientService) -> None:
+    rec = patients.register(draft(given_name="Greta", family_name="Oldname"))
+    new = patients.update(rec.id, rec.version, replace(rec.draft, family_name="Newname"))
+    assert new.version == 2
+    assert PreviousName("Greta", "Oldname") in new.draft.previous_names
+    assert [p.id for p in patients.search("greta oldname").items] == [rec.id]
+    assert patients.search("greta oldname").items[0].matched_on == "previous name"
+    assert [p.id for p in patients.search("greta newname").items] == [rec.id]
+
+
+def test_stale_edit_is_a_conflict_and_writes_nothing(patients: PatientService) -> None:
+    rec = patients.register(draft(family_name="Stale"))
+    patients.update(rec.id, rec.version, replace(rec.draft, phone="+49 30 1111111"))
+    with pytest.raises(Conflict) as info:
+        patients.update(rec.id, rec.version, replace(rec.draft, phone="+49 30 2222222"))
+    assert info.value.current_version == 2
+    assert "another user saved changes to this patient at" in info.value.message
+    assert "What you typed is still in the form" in info.value.message
+    assert patients.get(rec.id).draft.phone == "+49 30 1111111"
+
+
+def test_two_people_saving_at_once_one_gets_a_conflict_naming_the_other(
+        backend: Backend) -> None:
+    service = PatientService(backend.engine, today=lambda: TODAY)
+    tag = uuid.uuid4().hex[:8]
+    with backend.engine.begin() as c:
+        uid = c.execute(text("INSERT INTO users (username, display_name) "
+                             "VALUES (:u, 'Dr. Rivera') RETURNING id"),
+                        {"u": f"rivera{tag}"}).scalar_one()
+    rec = service.register(draft(family_name=f"Race{tag}"))
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def save(who: str, phone: str, actor: int | None) -> None:
+        barrier.wait()
+        try:
+            outcomes[who] = service.update(rec.id, rec.version,
+                                           replace(rec.draft, phone=phone), actor_id=actor)
+        except Conflict as exc:
+            outcomes[who] = exc
+
+    threads = [threading.Thread(target=save, args=("rivera", "+1 555 000 0001", uid)),
+               threading.Thread(target=save, args=("other", "+1 555 000 0002", None))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    conflicts = [o for o in outcomes.values() if isinstance(o, Conflict)]
+    saved = [o for o in outcomes.values() if not isinstance(o, Conflict)]
+    assert len(conflicts) == 1 and len(saved) == 1
+    winner = "rivera" if not isinstance(outcomes["rivera"], Conflict) else "other"
+    expected_name = "Dr. Rivera" if winner == "rivera" else "another user"
+    assert conflicts[0].changed_by == expected_name
+    assert conflicts[0].message.startswith(f"{expected_name} saved changes")
+    final = service.get(rec.id)
+    assert final.version == 2
+    assert final.draft.phone == ("+1 555 000 0001" if winner == "rivera" else "+1 555 000 0002")
+
+
+def test_mark_deceased(patients: PatientService) -> None:
+    rec = patients.register(draft(family_name="Late", birth_date=date(1930, 1, 1)))
+    with pytest.raises(ValidationError, match="cannot be before the date of birth"):
+        patients.mark_deceased(rec.id, rec.version, date(1920, 1, 1))
+    with pytest.raises(ValidationError, match="cannot be in the future"):
+        patients.mark_deceased(rec.id, rec.version, date(2030, 1, 1))
+    done = patients.mark_deceased(rec.id, rec.version, date(2020, 6, 1))
+    assert done.deceased_at == date(2020, 6, 1) and done.version == 2
+    assert done.age(TODAY) == 90
+    assert patients.search("late 1930-01-01").items[0].deceased
+
+
+def test_unknown_patient_is_not_found(patients: PatientService) -> None:
+    with pytest.raises(NotFound):
+        patients.get(987654321)
