@@ -69,8 +69,11 @@ def parse_query(query: str, today: date) -> ParsedQuery:
     tokens: list[str] = []
     stripped = rest.strip()
     if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
-        phones.append(names.phone_digits(stripped))
-        identifiers.append(names.phone_digits(stripped))
+        digits = names.phone_digits(stripped)
+        phones.append(digits)
+        identifiers.append(digits)
+        if len(digits) <= 7:
+            identifiers.append(names.format_mrn(int(digits)))
         stripped = ""
     for raw in re.split(r"[\s,;]+", stripped):
         if not raw:
