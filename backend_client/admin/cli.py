@@ -3,6 +3,7 @@
     dr-assistant-admin stack start|stop|status
     dr-assistant-admin doctor
     dr-assistant-admin migrate
+    dr-assistant-admin seed --patients N --providers M [--seed S] [--weeks W]
 """
 
 from __future__ import annotations
@@ -73,6 +74,41 @@ def _migrate(settings: Settings) -> int:
     return 0
 
 
+def _seed(settings: Settings, patients: int, providers: int, seed: int, weeks: int) -> int:
+    """Migrate, then load synthetic data. Prints counts and timings only, never a name."""
+    from backend_client.schema import migrate
+    from backend_client.seed import seed as load_seed
+
+    started = time.perf_counter()
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if stage == "patients" and 0 < done < total and now - last[0] < 2.0:
+            return
+        last[0] = now
+        print(f"{stage:<12} {done:>9}/{total:<9} {now - started:7.1f} s",
+              file=sys.stderr, flush=True)
+
+    backend = open_backend(settings)
+    try:
+        migrate(backend)
+        report = load_seed(backend.engine, patients=patients, providers=providers, seed=seed,
+                           weeks=weeks, progress=progress)
+    finally:
+        backend.close(stop_stack=False)
+    print(f"seeded {report.patients} patients, {report.providers} providers, "
+          f"{report.appointments} appointments in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dr-assistant-admin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("action", choices=["start", "stop", "status"])
     sub.add_parser("doctor", help="check every store: reachable, version, round trip")
     sub.add_parser("migrate", help="apply PostgreSQL migrations and MongoDB setup")
+    seed = sub.add_parser("seed", help="migrate, then load deterministic synthetic clinic data")
+    seed.add_argument("--patients", type=_count, required=True, help="patients to generate")
+    seed.add_argument("--providers", type=_count, required=True, help="providers to generate")
+    seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    seed.add_argument("--weeks", type=_count, default=4,
+                      help="weeks of appointments from today (default 4)")
     return parser
 
 
@@ -97,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _doctor(settings)
         if args.command == "migrate":
             return _migrate(settings)
+        if args.command == "seed":
+            return _seed(settings, args.patients, args.providers, args.seed, args.weeks)
     except (ConfigError, StackError, DraError) as exc:
         print(f"dr-assistant-admin: {exc}", file=sys.stderr)
         return 2
