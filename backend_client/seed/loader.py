@@ -45,6 +45,7 @@ ProgressFn = Callable[[str, int, int], None]
 appointments, analyze (vacuum and statistics after the commit)."""
 
 CHUNK = 20_000
+MRN_ISSUER = "clinic"      # as PatientService labels the MRNs it assigns
 DEMO_PATIENTS = 300
 DEMO_PROVIDERS = 6
 DEMO_WEEKS = 2
@@ -110,6 +111,28 @@ def _allocate(cur: psycopg.Cursor[Any], sequence_sql: str, n: int) -> list[int]:
     rows = cur.execute(f"SELECT nextval({sequence_sql}) FROM generate_series(1, %s)",
                        (n,)).fetchall()
     return sorted(r[0] for r in rows)
+
+
+def _allocate_mrns(cur: psycopg.Cursor[Any], n: int) -> list[int]:
+    """``n`` MRN numbers from ``patient_mrn_seq``, skipping any MRN already taken (typed in
+    by hand earlier), as the service does when it registers a patient."""
+    numbers = _allocate(cur, _MRN_SEQ, n)
+    while numbers:
+        # One index range probe; the exact check only when something is in the range.
+        row = cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM patient_identifiers WHERE kind = 'MRN' "
+            "AND value BETWEEN %s AND %s)",
+            (names.format_mrn(numbers[0]), names.format_mrn(numbers[-1]))).fetchone()
+        if row is None or not row[0]:
+            break
+        taken = {v for v, in cur.execute(
+            "SELECT value FROM patient_identifiers WHERE kind = 'MRN' AND value = ANY(%s)",
+            ([names.format_mrn(x) for x in numbers],))}
+        if not taken:
+            break
+        numbers = sorted([x for x in numbers if names.format_mrn(x) not in taken]
+                         + _allocate(cur, _MRN_SEQ, len(taken)))
+    return numbers
 
 
 _PATIENT_SEQ = "pg_get_serial_sequence('patients', 'id')::regclass"
@@ -277,7 +300,7 @@ def _load_in_transaction(conn: psycopg.Connection[Any], *, patients: int, provid
             if n == 0:
                 return None
             ids = _allocate(cur, _PATIENT_SEQ, n)
-            mrns = _allocate(cur, _MRN_SEQ, n)
+            mrns = _allocate_mrns(cur, n)
             # The worker draws the patients too: generating them is half the Python work.
             return pool.submit(lambda: rows.build(list(islice(stream, n)), ids, mrns))
 
@@ -419,7 +442,7 @@ class _PatientRows:
                 f"{_t(p.email)}\t{_t(p.address_line1)}\t{_t(p.address_line2)}\t"
                 f"{_t(p.city)}\t{_t(p.region)}\t{_t(p.postal_code)}\t{_t(p.country)}\t"
                 f"{_t(p.language)}\t{_d(p.deceased_at)}\t{_t(sort_name)}\n")
-            identifiers.append(f"{pid}\tMRN\t{names.format_mrn(mrn)}\t\n")
+            identifiers.append(f"{pid}\tMRN\t{names.format_mrn(mrn)}\t{MRN_ISSUER}\n")
             if p.insurance is not None:
                 identifiers.append(f"{pid}\tINSURANCE\t{_t(p.insurance[0])}\t"
                                    f"{_t(p.insurance[1])}\n")
@@ -456,6 +479,6 @@ class _PatientRows:
         if batch:
             self.first_id = ids[0] if self.first_id is None else self.first_id
             self.last_id = ids[-1]
-            self.max_mrn = max(self.max_mrn, mrns[-1])
+            self.max_mrn = max(self.max_mrn, *mrns)
         return _Chunk(len(batch), patients, identifiers, previous, contacts,
                       [f"{_t(t)}\t{_t(s)}\t{i}\t{src}\n" for t, s, i, src in terms])

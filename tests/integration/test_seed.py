@@ -124,12 +124,14 @@ def test_every_patient_has_one_mrn_and_exactly_its_search_terms(seeded: Engine) 
         insured = _scalar(seeded, "SELECT count(DISTINCT patient_id) FROM patient_identifiers "
                                   "WHERE kind = 'INSURANCE'")
         mrn_seq = c.execute(text("SELECT last_value FROM patient_mrn_seq")).scalar_one()
+        issuers = {i for i, in c.execute(text(
+            "SELECT DISTINCT issuer FROM patient_identifiers WHERE kind = 'MRN'"))}
         max_mrn = c.execute(text("SELECT max(substr(value, 2)::int) FROM patient_identifiers "
                                  "WHERE kind = 'MRN'")).scalar_one()
 
     assert len(patients) == PATIENTS
     assert set(mrns) == {p.id for p in patients} and set(mrns.values()) == {1}
-    assert mrn_seq >= max_mrn
+    assert mrn_seq >= max_mrn and issuers == {"clinic"}
     assert 0.2 < int(str(insured)) / len(patients) < 0.4
     assert len(previous) > 0
     for p in patients:
@@ -188,16 +190,28 @@ def test_seeding_twice_into_one_database_allocates_new_ids_and_mrns(
         new_db: Callable[[], Engine]) -> None:
     engine = new_db()
     first = seed(engine, patients=300, providers=2, seed=5, weeks=1, today=TODAY, tz=UTC)
+    # Someone typed in, by hand, an MRN the sequence has not handed out yet.
+    with engine.begin() as c:
+        next_mrn = int(c.execute(text("SELECT last_value FROM patient_mrn_seq")).scalar_one())
+        hand_typed = names.format_mrn(next_mrn + 3)
+        pid = c.execute(text(
+            "INSERT INTO patients (given_name, family_name, birth_date, sex) "
+            "VALUES ('Hand', 'Typed', DATE '1970-01-01', 'unknown') RETURNING id")).scalar_one()
+        c.execute(text("INSERT INTO patient_identifiers (patient_id, kind, value) "
+                       "VALUES (:p, 'MRN', :v)"), {"p": pid, "v": hand_typed})
     second = seed(engine, patients=300, providers=2, seed=5, weeks=1, today=TODAY, tz=UTC)
     assert first.first_patient_id is not None and first.last_patient_id is not None
     assert second.first_patient_id is not None
     assert second.first_patient_id > first.last_patient_id
     assert second.name_variants_added == 0    # same names: the dictionary had them already
     with engine.connect() as c:
-        assert c.execute(text("SELECT count(*) FROM patients")).scalar_one() == 600
+        assert c.execute(text("SELECT count(*) FROM patients")).scalar_one() == 601
         assert c.execute(text(
             "SELECT count(DISTINCT value) FROM patient_identifiers WHERE kind = 'MRN'"
-        )).scalar_one() == 600
+        )).scalar_one() == 601
+        assert c.execute(text(
+            "SELECT count(*) FROM patient_identifiers WHERE kind = 'MRN' AND value = :v "
+            "AND issuer = 'clinic'"), {"v": hand_typed}).scalar_one() == 0
         max_mrn = c.execute(text("SELECT max(substr(value, 2)::int) FROM patient_identifiers "
                                  "WHERE kind = 'MRN'")).scalar_one()
         max_id = c.execute(text("SELECT max(id) FROM patients")).scalar_one()
