@@ -7,32 +7,51 @@ runs on the task runner; the window is shown first and fills in when the stores 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from backend_client.config import Settings
+from backend_client.dto import PatientRecord
 from backend_client.errors import DraError
+from desktop.presenters.patient_chart import PatientChartPresenter
+from desktop.presenters.patient_editor import PatientEditorPresenter
+from desktop.presenters.patient_list import PatientListPresenter
 from desktop.presenters.store_health import StoreHealthPresenter
-from desktop.tasks import TaskRunner
+from desktop.tasks import InlineTaskRunner, TaskRunner
 from ui.main_window import MainWindow
 
 if TYPE_CHECKING:
     from backend_client.backend import Backend
     from backend_client.health import HealthService
+    from backend_client.patients.api import PatientsApi
 
 log = logging.getLogger(__name__)
 
 
-def prepare_backend(settings: Settings) -> tuple[Backend, HealthService]:
+@dataclass
+class Prepared:
+    """What :func:`prepare_backend` builds on the pool thread."""
+
+    backend: Backend
+    health: HealthService
+    patients: PatientsApi
+
+
+def prepare_backend(settings: Settings) -> Prepared:
     """Blocking: start/reuse the local stack where needed and bring the schema up to date.
 
-    On the embedded default the app owns its databases, so it migrates them itself; a
-    clinic deployment is migrated by its administrator (``dr-assistant-admin migrate``).
-    The store libraries are imported here, on a pool thread, not before the first paint.
+    On the embedded default the app owns its databases, so it migrates them itself (and
+    fills an empty one with a demo clinic); a clinic deployment is migrated by its
+    administrator (``dr-assistant-admin migrate``). The store libraries are imported here,
+    on a pool thread, not before the first paint.
     """
     from backend_client.backend import open_backend
     from backend_client.health import HealthService
+    from backend_client.patients.service import PatientService
 
     backend = open_backend(settings)
     if backend.embedded:
@@ -43,7 +62,61 @@ def prepare_backend(settings: Settings) -> tuple[Backend, HealthService]:
         except Exception:
             backend.close()
             raise
-    return backend, HealthService(backend, restart_local=True)
+        _seed_demo_if_empty(backend)
+    return Prepared(backend, HealthService(backend, restart_local=True),
+                    PatientService(backend.engine))
+
+
+def _seed_demo_if_empty(backend: Backend) -> None:
+    """A first ``make run`` shows a demo clinic instead of an empty list. A failure here
+    costs the demo data, never the start-up."""
+    from backend_client.seed.loader import seed_demo_if_empty
+
+    try:
+        if seed_demo_if_empty(backend.engine):
+            log.info("loaded the demo clinic into the empty database")
+    except Exception as exc:
+        log.error("loading the demo clinic failed: %s", type(exc).__name__, exc_info=exc)
+
+
+@dataclass
+class PatientPresenters:
+    list: PatientListPresenter
+    chart: PatientChartPresenter
+    editor: PatientEditorPresenter
+
+
+def build_patient_presenters(window: MainWindow, api: PatientsApi,
+                             tasks: TaskRunner | InlineTaskRunner, *,
+                             today: Callable[[], date] = date.today) -> PatientPresenters:
+    """The patient list, the open patient and the write flows, wired to the window."""
+    presenters = PatientPresenters(
+        list=PatientListPresenter(window.patient_list, api, tasks, parent=window),
+        chart=PatientChartPresenter(window.patient_header, api, tasks, today=today,
+                                    parent=window),
+        editor=PatientEditorPresenter(window, api, tasks, today=today, parent=window),
+    )
+    chart, editor, patient_list = presenters.chart, presenters.editor, presenters.list
+
+    def with_current(action: Callable[[PatientRecord], None]) -> Callable[[int], None]:
+        def run(patient_id: int) -> None:
+            if chart.current is not None and chart.current.id == patient_id:
+                action(chart.current)
+        return run
+
+    def saved(record: PatientRecord) -> None:
+        chart.show_record(record)
+        patient_list.refresh(select_patient_id=record.id)
+
+    window.patient_list.patient_activated.connect(chart.open)
+    window.register_patient_requested.connect(editor.register)
+    window.patient_header.edit_requested.connect(with_current(editor.edit))
+    window.patient_header.mark_deceased_requested.connect(with_current(editor.mark_deceased))
+    editor.patient_saved.connect(saved)
+    editor.open_patient_requested.connect(chart.open)
+    window.set_patients_available(True)
+    patient_list.start()
+    return presenters
 
 
 class AppSignals(QObject):
@@ -66,17 +139,26 @@ class App:
         self.signals = AppSignals()
         self.backend: Backend | None = None
         self.health: StoreHealthPresenter | None = None
+        self.patients: PatientPresenters | None = None
         self.startup_error: str | None = None
+        self._built: Prepared | None = None
 
     def start(self) -> None:
-        self.tasks.run(lambda: prepare_backend(self.settings), self._on_backend_ready,
-                       self._on_backend_failed, pool="write")
+        self.tasks.run(self._prepare, self._on_backend_ready, self._on_backend_failed,
+                       pool="write")
 
-    def _on_backend_ready(self, built: tuple[Backend, HealthService]) -> None:
-        backend, health = built
-        self.backend = backend
+    def _prepare(self) -> Prepared:  # on a pool thread
+        built = prepare_backend(self.settings)
+        # If the app is told to quit while this runs (SIGTERM during the first start's
+        # seeding), the GUI callback is dropped; shutdown() still closes what was built.
+        self._built = built
+        return built
+
+    def _on_backend_ready(self, built: Prepared) -> None:
+        self.backend = built.backend
+        self.patients = build_patient_presenters(self.window, built.patients, self.tasks)
         self.health = StoreHealthPresenter(
-            self.window, health, self.tasks,
+            self.window, built.health, self.tasks,
             self.settings.health_interval_seconds, parent=self.window,
         )
         self.window.refresh_requested.connect(self.health.refresh)
@@ -96,9 +178,9 @@ class App:
         if self.health is not None:
             self.health.stop()
         self.tasks.shutdown()
-        if self.backend is not None:
-            self.backend.close()
-
+        backend = self.backend or (self._built.backend if self._built is not None else None)
+        if backend is not None:
+            backend.close()
 
 
 def build_app(settings: Settings) -> App:

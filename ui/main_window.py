@@ -1,18 +1,23 @@
-"""The main window: menu, a banner for outages, the central area, the store status bar."""
+"""The main window: menu, a banner for outages, the patient list and the open patient,
+the store status bar."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from backend_client.dto import StoreHealth
+from ui.patients.patient_header import PatientHeaderView
+from ui.patients.patient_list_view import PatientListView
 from ui.store_status import StoreStatusView
 
 BANNER_STYLE = (
@@ -24,9 +29,11 @@ BANNER_STYLE = (
 class MainWindow(QMainWindow):
     """Signals:
         refresh_requested(): the user asked to check the stores now.
+        register_patient_requested(): menu, Ctrl+N or the list's button.
     """
 
     refresh_requested = Signal()
+    register_patient_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,21 +51,32 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         layout.addWidget(self.banner)
 
-        self.placeholder = QLabel(central)
-        self.placeholder.setObjectName("placeholder")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setText(
-            "<h2 style='color:#37474f'>Dr. Assistant</h2>"
-            "<p style='color:#607d8b'>Patients, schedules and notes will appear here.</p>"
-        )
-        layout.addWidget(self.placeholder, 1)
+        self.patient_list = PatientListView(central)
+        self.patient_list.register_requested.connect(self.register_patient_requested)
+        self.patient_header = PatientHeaderView(central)
+        # The chart (notes, encounters, orders) grows below the header in later issues.
+        self.patient_area = QWidget(central)
+        self.patient_area.setObjectName("patient-area")
+        area = QVBoxLayout(self.patient_area)
+        area.setContentsMargins(0, 0, 0, 0)
+        area.addWidget(self.patient_header)
+        area.addStretch(1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.patient_list)
+        self.splitter.addWidget(self.patient_area)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([640, 420])
+        layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
         self.store_status = StoreStatusView(self)
         self.statusBar().addPermanentWidget(self.store_status)
         self.statusBar().showMessage("Connecting to the clinic's data…")
         self._build_menu()
+        self.set_patients_available(False)
+        self.patient_list.search_box.setFocus()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -66,6 +84,16 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+        patient_menu = self.menuBar().addMenu("&Patient")
+        self.register_action = QAction("&Register new patient…", self)
+        self.register_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.register_action.triggered.connect(self.register_patient_requested)
+        patient_menu.addAction(self.register_action)
+        self.find_action = QAction("&Find patient", self)
+        self.find_action.setShortcut(QKeySequence("Ctrl+F"))
+        self.find_action.triggered.connect(self.patient_list.focus_search)
+        patient_menu.addAction(self.find_action)
 
         view_menu = self.menuBar().addMenu("&View")
         refresh = QAction("Check &connections now", self)
@@ -77,6 +105,15 @@ class MainWindow(QMainWindow):
         about = QAction("&About Dr. Assistant", self)
         about.triggered.connect(self._show_about)
         help_menu.addAction(about)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        # An open form with typing in it asks before it goes; if the user keeps editing,
+        # the window stays too (otherwise the form would float without its window).
+        for dialog in self.findChildren(QDialog, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if dialog.isVisible() and not dialog.close():
+                event.ignore()
+                return
+        super().closeEvent(event)
 
     def _show_about(self) -> None:
         QMessageBox.about(self, "About Dr. Assistant",
@@ -106,7 +143,15 @@ class MainWindow(QMainWindow):
         self.banner.show()
         self.statusBar().showMessage("Connection problem")
 
+    def set_patients_available(self, available: bool) -> None:
+        """Registering needs the patient registry; until it is ready the actions wait.
+        (Typing in the search box is kept and searched once it is.)"""
+        self.register_action.setEnabled(available)
+        self.patient_list.set_register_enabled(available)
+
     def show_startup_error(self, sentence: str) -> None:
         self.banner.setText(f"<b>Dr. Assistant could not start its data stores.</b><br>{sentence}")
         self.banner.show()
         self.statusBar().showMessage("Not connected")
+        self.patient_list.show_error("Patients cannot be searched: the clinic's data could not "
+                                     "be opened (see the message above).")

@@ -1,0 +1,75 @@
+"""Opens a patient: fetches the whole record off the GUI thread and shows the header.
+
+Later issues build the chart (notes, encounters, orders) around this presenter's record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from backend_client.dto import PatientRecord
+from backend_client.errors import NotFound
+from backend_client.patients.api import PatientsApi
+from desktop.presenters.messages import failure_sentence
+from desktop.tasks import InlineTaskRunner, TaskRunner
+from ui.patients.patient_header import PatientHeaderView
+
+CANNOT_OPEN = "The patient cannot be opened right now"
+
+
+class PatientChartPresenter(QObject):
+    """Signals:
+        patient_opened(object): the PatientRecord now shown.
+    """
+
+    patient_opened = Signal(object)
+
+    def __init__(self, view: PatientHeaderView, api: PatientsApi,
+                 tasks: TaskRunner | InlineTaskRunner, *,
+                 today: Callable[[], date] = date.today, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._view = view
+        self._api = api
+        self._tasks = tasks
+        self._today = today
+        self._token = 0
+        self.current: PatientRecord | None = None
+
+    @Slot(int)
+    def open(self, patient_id: int) -> None:
+        # Newest request wins: opening B while A still loads must end showing B.
+        self._token += 1
+        token = self._token
+        if self.current is None or self.current.id != patient_id:
+            self._view.show_loading()
+        self._tasks.run(lambda: self._api.get(patient_id),
+                        lambda record: self._on_loaded(token, record),
+                        lambda exc: self._on_failed(token, exc), pool="read")
+
+    @Slot(object)
+    def show_record(self, record: PatientRecord) -> None:
+        """A record that is already in hand (just saved): show it without fetching."""
+        self._token += 1
+        self._show(record)
+
+    def _on_loaded(self, token: int, record: PatientRecord) -> None:
+        if token == self._token:
+            self._show(record)
+
+    def _show(self, record: PatientRecord) -> None:
+        self.current = record
+        self._view.show_patient(record, self._today())
+        self.patient_opened.emit(record)
+
+    def _on_failed(self, token: int, exc: BaseException) -> None:
+        if token != self._token:
+            return
+        if isinstance(exc, NotFound):
+            sentence = ("This patient's record no longer exists. Search again: it may have "
+                        "been merged with another record.")
+        else:
+            sentence = failure_sentence(exc, CANNOT_OPEN)
+        self._view.show_message(sentence)

@@ -1,0 +1,247 @@
+"""Register, edit and record a death: the write flows, each through the write pool.
+
+The form is never closed by a failure. A ValidationError puts each field's sentence next
+to the field; PossibleDuplicate asks, before anything is saved, whether this is one of the
+existing patients; Conflict says who saved in between and lets the user reload their
+version or keep theirs (saved over the current version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from backend_client.dto import DuplicateCandidate, PatientDraft, PatientRecord
+from backend_client.errors import Conflict, PossibleDuplicate, ValidationError
+from backend_client.patients.api import PatientsApi
+from desktop.presenters.messages import failure_sentence
+from desktop.tasks import InlineTaskRunner, TaskRunner
+from ui.patients.deceased_dialog import MarkDeceasedDialog
+from ui.patients.formatting import format_date
+from ui.patients.patient_dialog import DuplicateWarningDialog, PatientDialog
+
+CANNOT_SAVE = "The patient cannot be saved right now"
+CANNOT_RELOAD = "The other version cannot be loaded right now"
+
+
+class PatientEditorPresenter(QObject):
+    """Signals:
+        patient_saved(object): a PatientRecord just registered or changed.
+        open_patient_requested(int): the user chose an existing patient over registering.
+    """
+
+    patient_saved = Signal(object)
+    open_patient_requested = Signal(int)
+
+    def __init__(self, window: QWidget, api: PatientsApi,
+                 tasks: TaskRunner | InlineTaskRunner, *,
+                 today: Callable[[], date] = date.today, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._window = window
+        self._api = api
+        self._tasks = tasks
+        self._today = today
+        self.dialog: PatientDialog | None = None
+        self.duplicates: DuplicateWarningDialog | None = None
+        self.deceased: MarkDeceasedDialog | None = None
+        self._patient_id: int | None = None
+        self._version: int | None = None
+        self._deceased_version: dict[int, int] = {}
+
+    # ------------------------------------------------------------- entry points
+
+    @Slot()
+    def register(self) -> None:
+        if self._raise_open_dialog():
+            return
+        self._patient_id = self._version = None
+        self._open_dialog(PatientDialog(self._window))
+
+    def edit(self, record: PatientRecord) -> None:
+        if self._raise_open_dialog():
+            return
+        self._patient_id, self._version = record.id, record.version
+        self._open_dialog(PatientDialog(self._window, record=record))
+
+    def mark_deceased(self, record: PatientRecord) -> None:
+        dialog = MarkDeceasedDialog(record, self._today(), self._window)
+        dialog.save_requested.connect(
+            lambda when: self._save_deceased(dialog, record, when))
+        dialog.finished.connect(lambda _: self._forget_deceased(dialog))
+        self.deceased = dialog
+        dialog.open()
+
+    # ------------------------------------------------------------- the form
+
+    def _raise_open_dialog(self) -> bool:
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+            return True
+        return False
+
+    def _open_dialog(self, dialog: PatientDialog) -> None:
+        dialog.save_requested.connect(self.on_dialog_save_requested)
+        dialog.save_again_requested.connect(self.on_dialog_save_again_requested)
+        dialog.reload_requested.connect(self.on_dialog_reload_requested)
+        dialog.finished.connect(self.on_dialog_finished)
+        self.dialog = dialog
+        dialog.open()
+
+    @Slot(object)
+    def on_dialog_save_requested(self, draft: PatientDraft) -> None:
+        if self._patient_id is None:
+            self._register(draft, allow_duplicates=False)
+        else:
+            self._update(draft, self._version)
+
+    @Slot(object)
+    def on_dialog_save_again_requested(self, draft: PatientDraft) -> None:
+        # "Keep mine": save over the version the Conflict reported (self._version was
+        # moved to it when the conflict arrived).
+        self._update(draft, self._version)
+
+    @Slot()
+    def on_dialog_reload_requested(self) -> None:
+        dialog, patient_id = self.dialog, self._patient_id
+        if dialog is None or patient_id is None:
+            return
+        dialog.set_busy(True)
+
+        def loaded(record: PatientRecord) -> None:
+            if dialog is not self.dialog:
+                return
+            dialog.set_busy(False)
+            self._version = record.version
+            dialog.load(record)
+            who = record.updated_by or "another user"
+            dialog.show_notice(f"This is the version {who} saved. Make your changes again "
+                               "if they are still needed, then save.")
+
+        def failed(exc: BaseException) -> None:
+            if dialog is self.dialog:
+                dialog.set_busy(False)
+                dialog.show_failure(failure_sentence(exc, CANNOT_RELOAD))
+
+        self._tasks.run(lambda: self._api.get(patient_id), loaded, failed, pool="read")
+
+    @Slot(int)
+    def on_dialog_finished(self, _result: int) -> None:
+        if self.dialog is not None:
+            self.dialog.deleteLater()  # its duplicate warning, a child, goes with it
+        self.dialog = None
+        self.duplicates = None
+        self._patient_id = self._version = None
+
+    # ------------------------------------------------------------- saving
+
+    def _register(self, draft: PatientDraft, *, allow_duplicates: bool) -> None:
+        dialog = self.dialog
+        if dialog is None:
+            return
+        dialog.set_busy(True)
+        self._tasks.run(
+            lambda: self._api.register(draft, allow_duplicates=allow_duplicates),
+            lambda record: self._on_saved(dialog, record),
+            lambda exc: self._on_save_failed(dialog, draft, exc), pool="write")
+
+    def _update(self, draft: PatientDraft, version: int | None) -> None:
+        dialog, patient_id = self.dialog, self._patient_id
+        if dialog is None or patient_id is None:
+            return
+        dialog.set_busy(True)
+
+        def save() -> PatientRecord:
+            # A Conflict without a version (an older server) is answered by reading it.
+            expected = version if version is not None else self._api.get(patient_id).version
+            return self._api.update(patient_id, expected, draft)
+
+        self._tasks.run(save, lambda record: self._on_saved(dialog, record),
+                        lambda exc: self._on_save_failed(dialog, draft, exc), pool="write")
+
+    def _on_saved(self, dialog: PatientDialog, record: PatientRecord) -> None:
+        if dialog is self.dialog:
+            dialog.set_busy(False)
+            dialog.accept()
+        self.patient_saved.emit(record)
+
+    def _on_save_failed(self, dialog: PatientDialog, draft: PatientDraft,
+                        exc: BaseException) -> None:
+        if dialog is not self.dialog:
+            return
+        dialog.set_busy(False)
+        if isinstance(exc, ValidationError):
+            dialog.show_errors(exc.errors)
+        elif isinstance(exc, PossibleDuplicate):
+            self._warn_duplicates(dialog, draft, exc.candidates)
+        elif isinstance(exc, Conflict):
+            self._version = exc.current_version
+            dialog.show_conflict(exc.message)
+        else:
+            dialog.show_failure(failure_sentence(exc, CANNOT_SAVE))
+
+    def _warn_duplicates(self, dialog: PatientDialog, draft: PatientDraft,
+                         candidates: tuple[object, ...]) -> None:
+        found = [c for c in candidates if isinstance(c, DuplicateCandidate)]
+        warning = DuplicateWarningDialog(found, draft, dialog)
+        warning.register_anyway_requested.connect(
+            lambda: self._register(draft, allow_duplicates=True))
+        warning.open_existing_requested.connect(self._open_existing)
+        warning.finished.connect(lambda _: self._forget_duplicates(warning))
+        self.duplicates = warning
+        warning.open()
+
+    def _forget_duplicates(self, warning: DuplicateWarningDialog) -> None:
+        if self.duplicates is warning:
+            self.duplicates = None
+        warning.deleteLater()
+
+    @Slot(int)
+    def _open_existing(self, patient_id: int) -> None:
+        # The user says this is someone already registered: the form is done with.
+        if self.dialog is not None:
+            self.dialog.accept()
+        self.open_patient_requested.emit(patient_id)
+
+    # ------------------------------------------------------------- death
+
+    def _save_deceased(self, dialog: MarkDeceasedDialog, record: PatientRecord,
+                       when: date) -> None:
+        dialog.set_busy(True)
+        version = self._deceased_version.get(record.id, record.version)
+
+        def saved(updated: PatientRecord) -> None:
+            self._deceased_version.pop(record.id, None)
+            dialog.set_busy(False)
+            dialog.accept()
+            self.patient_saved.emit(updated)
+
+        def failed(exc: BaseException) -> None:
+            dialog.set_busy(False)
+            if isinstance(exc, ValidationError):
+                dialog.show_error(" ".join(_sentence(r) for r in exc.errors.values()))
+            elif isinstance(exc, Conflict):
+                # Only a date is typed here; the next click saves over the current version.
+                if exc.current_version is not None:
+                    self._deceased_version[record.id] = exc.current_version
+                dialog.show_error(f"{exc.message} Nothing was saved. To record the death "
+                                  f"on {format_date(when)} anyway, choose Record death again.")
+            else:
+                dialog.show_error(failure_sentence(exc, CANNOT_SAVE))
+
+        self._tasks.run(lambda: self._api.mark_deceased(record.id, version, when),
+                        saved, failed, pool="write")
+
+    def _forget_deceased(self, dialog: MarkDeceasedDialog) -> None:
+        if self.deceased is dialog:
+            self.deceased = None
+        dialog.deleteLater()
+
+
+def _sentence(reason: str) -> str:
+    reason = reason.strip()
+    text = reason[:1].upper() + reason[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

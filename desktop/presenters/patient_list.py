@@ -1,0 +1,136 @@
+"""Search-as-you-type for the patient list: debounced, off the GUI thread, newest wins."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from backend_client.dto import SearchPage
+from backend_client.patients.api import PatientsApi
+from desktop.presenters.messages import failure_sentence
+from desktop.tasks import InlineTaskRunner, TaskRunner
+from ui.patients.patient_list_view import PatientListView
+
+DEBOUNCE_MS = 130
+CANNOT_SEARCH = "The patient list cannot be searched right now"
+
+
+def _too_short(text: str) -> bool:
+    # One Latin letter finds nothing (the service searches name prefixes from two); a
+    # single digit may be a short MRN and a single letter of another script a whole name.
+    return len(text) == 1 and text.isascii() and text.isalpha()
+
+
+class PatientListPresenter(QObject):
+    """Turns keystrokes into searches and results into rows.
+
+    Every search carries a token; a result whose token is no longer the newest is
+    dropped, so a slow answer to "smi" never replaces the rows for "smith".
+
+    Signals:
+        results_shown(str): the first page for this query is on screen (tests, startup).
+    """
+
+    results_shown = Signal(str)
+
+    def __init__(self, view: PatientListView, api: PatientsApi,
+                 tasks: TaskRunner | InlineTaskRunner, *, debounce_ms: int = DEBOUNCE_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._view = view
+        self._api = api
+        self._tasks = tasks
+        self._token = 0
+        self._query = ""
+        self._pending = ""
+        self._loaded = 0          # rows received for the current query (the next offset)
+        self._paging = False
+        self._select_after: int | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(debounce_ms)
+        self._timer.timeout.connect(self.on_timer_timeout)
+        view.search_requested.connect(self.on_view_search_requested)
+        view.more_requested.connect(self.on_view_more_requested)
+
+    def start(self) -> None:
+        """Search for whatever was typed before the patient registry was ready."""
+        if self._view.search_text().strip():
+            self._search(self._view.search_text())
+
+    def refresh(self, select_patient_id: int | None = None) -> None:
+        """Run the current search again (after a save), then select that patient."""
+        self._timer.stop()
+        self._select_after = select_patient_id
+        self._search(self._view.search_text())
+
+    @property
+    def token(self) -> int:
+        return self._token
+
+    # ------------------------------------------------------------------ slots
+
+    @Slot(str)
+    def on_view_search_requested(self, text: str) -> None:
+        self._pending = text
+        self._timer.start()  # restarts: one search when the typing pauses
+
+    @Slot()
+    def on_timer_timeout(self) -> None:
+        self._search(self._pending)
+
+    @Slot()
+    def on_view_more_requested(self) -> None:
+        if self._paging or not self._query:
+            return
+        self._paging = True
+        token, query, offset = self._token, self._query, self._loaded
+        self._tasks.run(lambda: self._api.search(query, offset=offset),
+                        lambda page: self._on_next_page(token, page),
+                        lambda exc: self._on_failed(token, exc, keep_rows=True), pool="read")
+
+    # -------------------------------------------------------------- internals
+
+    def _search(self, text: str) -> None:
+        self._token += 1
+        token = self._token
+        self._paging = False
+        self._loaded = 0
+        query = text.strip()
+        if not query:
+            self._query = ""
+            self._view.show_hint()
+            return
+        if _too_short(query):
+            self._query = ""
+            self._view.show_too_short(2)
+            return
+        self._query = query
+        self._view.show_searching(query)
+        self._tasks.run(lambda: self._api.search(query, offset=0),
+                        lambda page: self._on_first_page(token, page),
+                        lambda exc: self._on_failed(token, exc), pool="read")
+
+    def _on_first_page(self, token: int, page: SearchPage) -> None:
+        if token != self._token:
+            return  # a newer search has started; this answer is stale
+        self._loaded = len(page.items)
+        self._view.show_page(self._query, page.items, page.has_more)
+        if self._select_after is not None:
+            self._view.select_patient(self._select_after)
+            self._select_after = None
+        self.results_shown.emit(self._query)
+
+    def _on_next_page(self, token: int, page: SearchPage) -> None:
+        if token != self._token:
+            return
+        self._paging = False
+        self._loaded += len(page.items)
+        self._view.append_page(page.items, page.has_more)
+
+    def _on_failed(self, token: int, exc: BaseException, *, keep_rows: bool = False) -> None:
+        if token != self._token:
+            return
+        self._paging = False
+        # A failed next page keeps the rows above it; a failed new search must not leave
+        # the previous search's rows looking like its answer.
+        self._view.show_error(failure_sentence(exc, CANNOT_SEARCH), keep_rows=keep_rows)

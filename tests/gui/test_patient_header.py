@@ -1,0 +1,117 @@
+"""The patient header: who this is at a glance, in words as well as colours."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import date
+
+from pytestqt.qtbot import QtBot
+
+from backend_client.dto import AlertSummary, PatientRecord
+from backend_client.errors import Unavailable
+from desktop.presenters.patient_chart import PatientChartPresenter
+from desktop.tasks import InlineTaskRunner, TaskRunner
+from tests.gui.conftest import TODAY, save_screenshot
+from tests.gui.fake_patients import FakePatientsApi, draft
+from ui.patients.patient_header import NO_PATIENT, PatientHeaderView
+
+
+def _header(qtbot: QtBot) -> PatientHeaderView:
+    view = PatientHeaderView()
+    qtbot.addWidget(view)
+    view.resize(460, 10)
+    view.show()
+    return view
+
+
+def _fit(view: PatientHeaderView, width: int) -> None:
+    """As a layout would size it: the height its width needs (its labels wrap)."""
+    view.resize(width, view.heightForWidth(width))
+
+
+def test_header_shows_name_age_sex_mrn_and_alerts_in_words(
+        qtbot: QtBot, clinic: FakePatientsApi) -> None:
+    view = _header(qtbot)
+    assert view.message.text() == NO_PATIENT and view.details.isHidden()
+    view.show_patient(clinic.records[1], TODAY)
+    assert view.name.text() == "Smith, Margaret Ann “Peggy”"
+    facts = view.facts.text().replace("&nbsp;", " ")
+    for part in ("78 y", "Female", "Born 24 Jun 1948", "MRN <b>M0000001</b>"):
+        assert part in facts
+    # Most severe first; severity written out, never colour alone.
+    assert view.chip_texts() == ["⚠ Allergy: Penicillin — anaphylaxis (HIGH)",
+                                 "Clinical: Falls risk (moderate)",
+                                 "Allergy: Sticking plaster (low)"]
+    chips = view.alerts.widgets()
+    assert chips[0].accessibleName() == "high severity alert: Allergy: Penicillin — " \
+                                        "anaphylaxis (HIGH)"
+    assert all(c.geometry().right() <= view.alerts.width() for c in chips)  # nothing clipped
+    assert view.deceased_badge.isHidden()
+    _fit(view, 460)
+    save_screenshot(view, "patients-header.png")
+
+
+def test_header_of_a_deceased_child_without_alerts(qtbot: QtBot) -> None:
+    api = FakePatientsApi()
+    baby = api.add(draft("Noah", "Osei", date(2026, 2, 14), sex="male"),
+                   deceased_at=date(2026, 10, 1))
+    view = _header(qtbot)
+    view.show_patient(baby, TODAY)
+    _fit(view, 460)
+    assert view.facts.accessibleName().startswith("7 mo at death, Male, Born 14 Feb 2026")
+    assert view.deceased_badge.text() == "DECEASED 1 Oct 2026"
+    assert view.deceased_badge.accessibleName() == "Deceased on 1 October 2026"
+    assert not view.deceased_badge.isHidden()
+    assert view.chip_texts() == ["No alerts recorded"]  # not "no known allergies"
+    assert not view.deceased_button.isEnabled()
+    save_screenshot(view, "patients-header-deceased.png")
+
+
+def test_long_alerts_wrap_inside_the_header(qtbot: QtBot, clinic: FakePatientsApi) -> None:
+    long = AlertSummary("clinical", "high", "Difficult airway — see anaesthetic record of "
+                                            "March 2024 before any sedation or intubation")
+    record = replace(clinic.records[2], alerts=(long,))
+    view = _header(qtbot)
+    view.resize(360, 10)
+    view.show_patient(record, TODAY)
+    _fit(view, 360)
+    chip = view.alerts.widgets()[0]
+    assert chip.geometry().right() <= view.alerts.width()
+    assert chip.height() > chip.fontMetrics().height() * 2  # wrapped onto lines
+
+
+def test_opening_a_patient_newest_request_wins(qtbot: QtBot, clinic: FakePatientsApi,
+                                               runner: TaskRunner) -> None:
+    view = _header(qtbot)
+    chart = PatientChartPresenter(view, clinic, runner, today=lambda: TODAY, parent=view)
+    original_get = clinic.get
+
+    def slow_for_margaret(patient_id: int) -> PatientRecord:
+        if patient_id == 1:
+            time.sleep(0.4)
+        return original_get(patient_id)
+
+    clinic.get = slow_for_margaret  # type: ignore[method-assign]
+    chart.open(1)
+    assert view.message.text() == "Opening the patient…"
+    with qtbot.waitSignal(chart.patient_opened, timeout=2000):
+        chart.open(2)
+    qtbot.waitUntil(lambda: runner.active() == 0, timeout=2000)
+    qtbot.wait(50)
+    assert view.name.text() == "Smith, John"
+    assert chart.current is not None and chart.current.id == 2
+
+
+def test_opening_a_patient_that_fails_says_why(qtbot: QtBot,
+                                               clinic: FakePatientsApi) -> None:
+    view = _header(qtbot)
+    chart = PatientChartPresenter(view, clinic, InlineTaskRunner(), today=lambda: TODAY)
+    chart.open(999)
+    assert view.message.text().startswith("⚠ This patient's record no longer exists.")
+    clinic.fail["get"] = Unavailable("postgres", "The clinic database cannot be reached "
+                                                 "right now; try again in a moment.")
+    chart.open(1)
+    assert view.message.text() == ("⚠ The patient cannot be opened right now: the clinic "
+                                   "database cannot be reached right now; try again in a "
+                                   "moment.")

@@ -1,0 +1,1 @@
+"""The patient registry's widgets: search list, table model, register/edit dialog, header."""

@@ -1,0 +1,73 @@
+"""A date typed as text, echoed back in words so a day is never read as a month.
+
+A line edit rather than a QDateEdit: a date of birth is often unknown at first (blank must
+be possible), and what the user typed is submitted as typed — a plausibility problem such
+as a date in the future is the service's to report, next to the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
+
+from ui.patients.formatting import DATE_FORMAT_HINT, DateFormatError, format_date, read_date
+
+
+class DateField(QWidget):
+    """Signals:
+        text_changed(str): what is typed changed.
+    """
+
+    text_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("e.g. 24 Jun 1984")
+        self.edit.setToolTip(f"Write the date like {DATE_FORMAT_HINT}")
+        self.edit.setMaxLength(30)
+        self.edit.setMinimumWidth(120)
+        self.edit.setMaximumWidth(150)
+        self.edit.textChanged.connect(self.on_edit_text_changed)
+        self.echo = QLabel(self)
+        self.echo.setObjectName("date-echo")
+        self.echo.setTextFormat(Qt.TextFormat.PlainText)
+        self.echo.setWordWrap(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.echo, 1)
+        self.setFocusProxy(self.edit)
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def set_date(self, value: date | None) -> None:
+        self.edit.setText("" if value is None else format_date(value))
+
+    def value(self) -> date | None:
+        """The typed date, ``None`` if blank. Raises :class:`DateFormatError`."""
+        return read_date(self.edit.text())
+
+    @Slot(str)
+    def on_edit_text_changed(self, text: str) -> None:
+        try:
+            parsed = read_date(text)
+        except DateFormatError as exc:
+            # A half-typed date is not an error yet; a whole one that cannot be read
+            # (31/02/1980, or 03/04/1980 which could be either month) is said at once.
+            problem = "" if str(exc).startswith("Write the date") else str(exc)
+            self._echo("⚠ " + problem if problem else "", warn=True)
+        else:
+            self._echo("" if parsed is None else "= " + format_date(parsed, long=True))
+        self.text_changed.emit(text)
+
+    def clear_echo(self) -> None:
+        self._echo("")
+
+    def _echo(self, text: str, *, warn: bool = False) -> None:
+        self.echo.setText(text)
+        self.echo.setStyleSheet("color: #8a4b00;" if warn else "color: #455a64;")

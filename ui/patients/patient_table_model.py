@@ -1,0 +1,168 @@
+"""Search results as a lazy table: rows arrive a page at a time from a background task.
+
+The model does no I/O. When the view scrolls near the end, Qt calls ``fetchMore``; the
+model only emits ``more_requested`` and waits for the presenter to ``append_page``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from backend_client.dto import PatientSummary
+from ui.patients.formatting import age_text, format_date, sex_label
+
+NAME, BIRTH_DATE, SEX, MRN, PHONE = range(5)
+HEADERS = ("Name", "Date of birth (age)", "Sex", "MRN", "Phone")
+
+PATIENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+"""The row's patient id (int)."""
+PATIENT_ROLE = Qt.ItemDataRole.UserRole + 2
+"""The row's :class:`PatientSummary`."""
+
+DECEASED_COLOUR = QColor("#616161")
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class PatientTableModel(QAbstractTableModel):
+    """Signals:
+        more_requested(): the view wants the next page; answer with :meth:`append_page`.
+    """
+
+    more_requested = Signal()
+
+    def __init__(self, parent: QObject | None = None, *,
+                 today: Callable[[], date] = date.today) -> None:
+        super().__init__(parent)
+        self._rows: list[PatientSummary] = []
+        self._has_more = False
+        self._waiting = False
+        self._today = today
+
+    # ----------------------------------------------------------------- filling
+
+    def set_rows(self, rows: Sequence[PatientSummary], has_more: bool) -> None:
+        """Replace everything: the first page of a new query."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._has_more = has_more
+        self._waiting = False
+        self.endResetModel()
+
+    def append_page(self, rows: Sequence[PatientSummary], has_more: bool) -> None:
+        """Add the next page below the rows already shown."""
+        known = {r.id for r in self._rows}
+        # A patient registered between two page requests shifts the offsets; never show
+        # the same person twice.
+        fresh = [r for r in rows if r.id not in known]
+        self._waiting = False
+        self._has_more = has_more
+        if fresh:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            self._rows.extend(fresh)
+            self.endInsertRows()
+
+    def stop_fetching(self) -> None:
+        """No more pages (the last request failed): stop asking until the next query."""
+        self._has_more = False
+        self._waiting = False
+
+    @property
+    def has_more(self) -> bool:
+        return self._has_more
+
+    def rows(self) -> list[PatientSummary]:
+        return list(self._rows)
+
+    def patient_at(self, row: int) -> PatientSummary:
+        return self._rows[row]
+
+    def row_of(self, patient_id: int) -> int:
+        for row, patient in enumerate(self._rows):
+            if patient.id == patient_id:
+                return row
+        return -1
+
+    # -------------------------------------------------------- QAbstractItemModel
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def canFetchMore(self, parent: Index) -> bool:  # noqa: N802
+        return not parent.isValid() and self._has_more and not self._waiting
+
+    def fetchMore(self, parent: Index) -> None:  # noqa: N802
+        if self.canFetchMore(parent):
+            self._waiting = True
+            self.more_requested.emit()
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(HEADERS)):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        patient = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._text(patient, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(patient)
+        if role == Qt.ItemDataRole.ForegroundRole and patient.deceased:
+            return QBrush(DECEASED_COLOUR)
+        if role == PATIENT_ID_ROLE:
+            return patient.id
+        if role == PATIENT_ROLE:
+            return patient
+        return None
+
+    def _text(self, patient: PatientSummary, column: int) -> str:
+        if column == NAME:
+            return patient.display_name + (" — deceased" if patient.deceased else "")
+        if column == BIRTH_DATE:
+            born = format_date(patient.birth_date)
+            # A summary has no date of death, so a deceased patient's age is not shown.
+            age = "" if patient.deceased else age_text(patient.birth_date, self._today())
+            return f"{born} ({age})" if age else born
+        if column == SEX:
+            return sex_label(patient.sex)
+        if column == MRN:
+            return patient.mrn
+        if column == PHONE:
+            return patient.phone
+        return ""
+
+    def _tooltip(self, patient: PatientSummary) -> str:
+        lines = [patient.display_name]
+        if patient.deceased:
+            lines.append("Deceased")
+        if patient.matched_on:
+            lines.append(f"Matched on {patient.matched_on}")
+        lines.append("Press Enter or double-click to open")
+        return "\n".join(lines)
