@@ -17,15 +17,19 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
 from anyascii import anyascii
 
-# Where a term came from (patient_name_terms.source).
+# Where a term came from (patient_name_terms.source). A whole given or family name is a
+# primary source; a part of a hyphenated one, a middle, preferred or previous name ranks
+# a little lower in search results (search.PENALTY).
 FAMILY, GIVEN, MIDDLE, PREFERRED, PREVIOUS_FAMILY, PREVIOUS_GIVEN = 1, 2, 3, 4, 5, 6
-SOURCE_LABELS = {FAMILY: "family name", GIVEN: "given name", MIDDLE: "middle name",
-                 PREFERRED: "preferred name", PREVIOUS_FAMILY: "previous name",
-                 PREVIOUS_GIVEN: "previous name"}
+FAMILY_PART, GIVEN_PART = 7, 8
+PRIMARY_SOURCES = (FAMILY, GIVEN)
+PREVIOUS_SOURCES = (PREVIOUS_FAMILY, PREVIOUS_GIVEN)
+_PART_OF = {FAMILY: FAMILY_PART, GIVEN: GIVEN_PART}
 
 # Dictionary kinds (name_variants.kind).
 DELETION, PHONETIC = 0, 1
@@ -71,32 +75,34 @@ def tokens(text: str) -> list[str]:
 
 def name_terms(name: str) -> list[str]:
     """The index-side terms of one name field (a superset of what a query might type)."""
-    terms: list[str] = []
+    return [term for term, _ in _split_terms(name)]
 
-    def add(term: str) -> None:
-        if term and term not in terms:
-            terms.append(term)
 
-    folded = fold(name)
-    for chunk in re.split(r"\s+", folded):
+@lru_cache(maxsize=1 << 17)
+def _split_terms(name: str) -> tuple[tuple[str, bool], ...]:
+    """(term, is_part) for one name field: each word whole, the parts of a hyphenated or
+    apostrophed word ("smith-jones" → smith, jones; "o'brien" → brien), transliterations."""
+    terms: dict[str, bool] = {}
+    for chunk in re.split(r"\s+", fold(name)):
         whole = _clean(_JOINERS.sub("", chunk))
-        add(whole)
-        # Parts of a hyphenated or apostrophed name are terms too: "smith-jones", "o'brien".
+        if whole:
+            terms.setdefault(whole, False)
         parts = [_clean(p) for p in re.split(r"[\-‐‑–—'’`´ʼ‘._]+", chunk)]
         if len([p for p in parts if p]) > 1:
             for p in parts:
                 if len(p) >= MIN_PREFIX:
-                    add(p)
-    for term in list(terms):
+                    terms.setdefault(p, True)
+    for term, is_part in list(terms.items()):
         if not _is_ascii(term):
-            add(transliterate(term))
-    return terms
+            terms.setdefault(transliterate(term), is_part)
+    return tuple(terms.items())
 
 
 def transliterate(term: str) -> str:
     return _clean(anyascii(term).lower())
 
 
+@lru_cache(maxsize=1 << 16)
 def sort_name(family: str, given: str) -> str:
     """The key search results are ordered by among equals: family, then given name."""
     return f"{' '.join(tokens(family))}\x1f{' '.join(tokens(given))}"
@@ -132,7 +138,11 @@ def query_variants(token: str) -> tuple[list[str], str]:
 
 
 def within_one_edit(a: str, b: str) -> bool:
-    return a != b and int(jellyfish.damerau_levenshtein_distance(a, b)) <= 1
+    return within_edits(a, b, 1)
+
+
+def within_edits(a: str, b: str, edits: int) -> bool:
+    return a != b and int(jellyfish.damerau_levenshtein_distance(a, b)) <= edits
 
 
 def prefix_upper_bound(prefix: str) -> str:
@@ -150,16 +160,39 @@ class PersonNames:
 
 
 def patient_terms(names: PersonNames) -> list[tuple[str, int]]:
-    """Every (term, source) a patient is found by; the first source of a term wins."""
+    """Every (term, source) a patient is found by. A term found in several places keeps
+    its best source: a whole given or family name beats a part, which beats the rest."""
     seen: dict[str, int] = {}
     fields: list[tuple[str, int]] = [(names.family, FAMILY), (names.given, GIVEN),
                                      (names.middle, MIDDLE), (names.preferred, PREFERRED)]
     for given, family in names.previous:
         fields += [(family, PREVIOUS_FAMILY), (given, PREVIOUS_GIVEN)]
     for value, source in fields:
-        for term in name_terms(value or ""):
-            seen.setdefault(term, source)
+        if not value:
+            continue
+        for term, is_part in _split_terms(value):
+            src = _PART_OF.get(source, source) if is_part else source
+            if term not in seen or _RANK[src] < _RANK[seen[term]]:
+                seen[term] = src
     return list(seen.items())
+
+
+MAX_PAIR_TERMS = 10  # a patient's first ten terms take part in word pairs
+
+
+def penalty(source: int) -> int:
+    return 0 if source in PRIMARY_SOURCES else 1
+
+
+def patient_pairs(terms: list[tuple[str, int]]) -> list[tuple[str, str, int, bool]]:
+    """(first, second, penalty, previous) for every ordered pair of distinct terms."""
+    top = terms[:MAX_PAIR_TERMS]
+    return [(a, b, penalty(sa) + penalty(sb), sa in PREVIOUS_SOURCES or sb in PREVIOUS_SOURCES)
+            for a, sa in top for b, sb in top if a != b]
+
+
+_RANK = {FAMILY: 0, GIVEN: 0, FAMILY_PART: 1, GIVEN_PART: 1, PREFERRED: 2, MIDDLE: 2,
+         PREVIOUS_FAMILY: 3, PREVIOUS_GIVEN: 3}
 
 
 def dictionary_for(terms: Iterable[str]) -> set[tuple[str, str, int]]:

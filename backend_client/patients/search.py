@@ -16,6 +16,7 @@ given, else the longest token), so the work is bounded by that token's matches.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +29,12 @@ from backend_client.dto import PatientSummary, SearchPage
 from backend_client.patients import names
 from backend_client.patients.dates import find_dates
 
-TIER_LABELS = {2: "similar spelling", 1: "sounds alike"}
+# Scores of one token's match; a part of a hyphenated name, a middle, preferred or previous
+# name scores one less than a whole given or family name.
+EXACT, PREFIX, FUZZY, PHONETIC = 16, 12, 8, 4
+PENALTY_SQL = f"CASE WHEN {{a}}.source IN {tuple(names.PRIMARY_SOURCES)} THEN 0 ELSE 1 END"
+PREVIOUS_SQL = f"{{a}}.source IN {tuple(names.PREVIOUS_SOURCES)}"
+MAX_PHONETIC_EDITS = 2
 
 
 @dataclass
@@ -112,12 +118,15 @@ def _summary(row: Row[Any], matched_on: str = "") -> PatientSummary:
     )
 
 
-def _matched_on(tier: int, previous: bool) -> str:
+def _matched_on(worst: int, previous: bool) -> str:
+    """What to tell the user about a match: the weakest token match and previous names."""
     parts = []
     if previous:
         parts.append("previous name")
-    if tier in TIER_LABELS:
-        parts.append(TIER_LABELS[tier])
+    if worst <= PHONETIC:
+        parts.append("sounds alike")
+    elif worst <= FUZZY:
+        parts.append("similar spelling")
     return ", ".join(parts)
 
 
@@ -150,7 +159,10 @@ class PatientSearch:
                 if kind == names.DELETION:
                     if names.within_one_edit(tok.text, term) and term not in tok.fuzzy:
                         tok.fuzzy.append(term)
-                elif term not in tok.phonetic:
+                elif term not in tok.phonetic and names.within_edits(
+                        tok.text, term, MAX_PHONETIC_EDITS):
+                    # Metaphone keys are coarse ("meyr" ~ "mary", "moore"); keep the
+                    # sound-alikes that are also spelt alike.
                     tok.phonetic.append(term)
         for tok in out:
             tok.phonetic = [t for t in tok.phonetic if t not in tok.fuzzy]
@@ -177,7 +189,7 @@ class PatientSearch:
         elif len(tokens) == 1:
             rows = self._single(tokens[0], offset, limit)
         else:
-            rows = self._driven(tokens, "token", [], offset, limit)
+            rows = self._bands(tokens, offset, limit)
         return self._page(q, offset, limit, rows)
 
     def _page(self, q: ParsedQuery, offset: int, limit: int,
@@ -199,103 +211,189 @@ class PatientSearch:
     # ------------------------------------------------------------------ one token
 
     def _single(self, tok: NameToken, offset: int, limit: int) -> list[tuple[Row[Any], str]]:
-        n = offset + limit + 1
+        """One token: ordered index range scans per tier, each stopping at the page end."""
+        n = offset + limit + 6
         params: dict[str, Any] = {"e": tok.text, "hi": tok.upper, "fz": tok.fuzzy,
-                                  "ph": tok.phonetic, "n": n + 5, "off": offset,
-                                  "lim": limit + 1}
-        parts = ["""(SELECT patient_id, 4 AS tier, source, ''::text COLLATE "C" AS k0, sort_name
-                     FROM patient_name_terms WHERE term = :e
+                                  "ph": tok.phonetic, "n": n, "off": offset, "lim": limit + 1}
+        primary = tuple(names.PRIMARY_SOURCES)
+        parts = [f"""(SELECT patient_id, {EXACT} AS score, source, ''::text COLLATE "C" AS k0,
+                        sort_name FROM patient_name_terms
+                     WHERE term = :e AND source IN {primary}
+                     ORDER BY sort_name, patient_id LIMIT :n)""",
+                 f"""(SELECT patient_id, {EXACT - 1}, source, '', sort_name
+                     FROM patient_name_terms WHERE term = :e AND source NOT IN {primary}
                      ORDER BY sort_name, patient_id LIMIT :n)"""]
         if len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii():
-            parts.append("""(SELECT patient_id, 3, source, term, sort_name
+            parts.append(f"""(SELECT patient_id, {PREFIX}, source, term, sort_name
                      FROM patient_name_terms WHERE term > :e AND term < :hi
                      ORDER BY term, sort_name, patient_id LIMIT :n)""")
         if tok.fuzzy:
-            parts.append("""(SELECT patient_id, 2, source, '', sort_name
+            parts.append(f"""(SELECT patient_id, {FUZZY}, source, '', sort_name
                      FROM patient_name_terms WHERE term = ANY(:fz)
                      ORDER BY sort_name, patient_id LIMIT :n)""")
         if tok.phonetic:
-            parts.append("""(SELECT patient_id, 1, source, '', sort_name
+            parts.append(f"""(SELECT patient_id, {PHONETIC}, source, '', sort_name
                      FROM patient_name_terms WHERE term = ANY(:ph)
                      ORDER BY sort_name, patient_id LIMIT :n)""")
         sql = f"""
             WITH hits AS ({" UNION ALL ".join(parts)}),
             best AS (
-                SELECT DISTINCT ON (patient_id) patient_id, tier, source, k0, sort_name
-                FROM hits ORDER BY patient_id, tier DESC, source
+                SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
+                FROM hits ORDER BY patient_id, score DESC, source
             ),
             page AS (
-                SELECT * FROM best ORDER BY tier DESC, k0, sort_name, patient_id
+                SELECT * FROM best ORDER BY score DESC, k0, sort_name, patient_id
                 OFFSET :off LIMIT :lim
             )
-            SELECT {SUMMARY_COLUMNS}, page.tier, page.source
+            SELECT {SUMMARY_COLUMNS}, page.score, page.source
             FROM page JOIN patients p ON p.id = page.patient_id
-            ORDER BY page.tier DESC, page.k0, page.sort_name, page.patient_id
+            ORDER BY page.score DESC, page.k0, page.sort_name, page.patient_id
         """
         rows = self.s.execute(text(sql), params).all()
-        return [(r, _matched_on(r.tier, r.source in (names.PREVIOUS_FAMILY,
-                                                      names.PREVIOUS_GIVEN))) for r in rows]
+        return [(r, _matched_on(r.score, r.source in names.PREVIOUS_SOURCES)) for r in rows]
 
     # ------------------------------------------------------------------ several tokens
 
     @staticmethod
-    def _token_sql(i: int, alias: str) -> tuple[str, str]:
-        """(best-tier expression, match condition) for token ``i`` over ``alias``."""
-        best = (f"CASE WHEN {alias}.term = :e{i} THEN 4 "
-                f"WHEN {alias}.term > :e{i} AND {alias}.term < :hi{i} THEN 3 "
-                f"WHEN {alias}.term = ANY(:fz{i}) THEN 2 ELSE 1 END")
-        cond = (f"(({alias}.term >= :e{i} AND {alias}.term < :hi{i}) "
-                f"OR {alias}.term = ANY(:fp{i}))")
-        return best, cond
+    def _score_sql(i: int, a: str) -> str:
+        """Score of one term row ``a`` for token ``i``."""
+        return (f"(CASE WHEN {a}.term = :e{i} THEN {EXACT} "
+                f"WHEN {a}.term > :e{i} AND {a}.term < :hi{i} THEN {PREFIX} "
+                f"WHEN {a}.term = ANY(:fz{i}) THEN {FUZZY} ELSE {PHONETIC} END"
+                f" - {PENALTY_SQL.format(a=a)})")
+
+    @staticmethod
+    def _match_sql(i: int, a: str) -> str:
+        return f"(({a}.term >= :e{i} AND {a}.term < :hi{i}) OR {a}.term = ANY(:fp{i}))"
+
+    def _available_tiers(self, tokens: list[NameToken]) -> list[list[int]]:
+        """For each token, the tiers that match anything at all (one round trip)."""
+        checks = []
+        params: dict[str, Any] = {}
+        for i, tok in enumerate(tokens):
+            params[f"e{i}"], params[f"hi{i}"] = tok.text, tok.upper
+            checks += [f"EXISTS (SELECT 1 FROM patient_name_terms WHERE term = :e{i})",
+                       f"EXISTS (SELECT 1 FROM patient_name_terms "
+                       f"WHERE term > :e{i} AND term < :hi{i})"]
+        found = self.s.execute(text("SELECT " + ", ".join(checks)), params).one()
+        out = []
+        for i, tok in enumerate(tokens):
+            tiers = []
+            if found[2 * i]:
+                tiers.append(EXACT)
+            if found[2 * i + 1] and (len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()):
+                tiers.append(PREFIX)
+            if tok.fuzzy:
+                tiers.append(FUZZY)
+            if tok.phonetic:
+                tiers.append(PHONETIC)
+            out.append(tiers)
+        return out
+
+    @staticmethod
+    def _pair_sql(column: str, i: int, tier: int) -> str:
+        return {EXACT: f"x.{column} = :e{i}",
+                PREFIX: f"x.{column} > :e{i} AND x.{column} < :hi{i}",
+                FUZZY: f"x.{column} = ANY(:fz{i})",
+                PHONETIC: f"x.{column} = ANY(:ph{i})"}[tier]
+
+    def _bands(self, tokens: list[NameToken], offset: int,
+               limit: int) -> list[tuple[Row[Any], str]]:
+        """Several tokens, best matches first, without scanning what cannot reach the page.
+
+        Every token matches in one of four tiers; a *band* gives each of the two longest
+        tokens a tier (both whole words; one a prefix; ...). A band is one range scan of
+        the word-pair index; further tokens are checked per patient on the term index.
+        Bands run in descending order of their best possible score, and the search stops
+        as soon as the page is full of rows that no later band could outscore.
+        """
+        want = offset + limit + 1
+        params: dict[str, Any] = {"want": want}
+        for i, tok in enumerate(tokens):
+            params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
+                           f"ph{i}": tok.phonetic, f"fp{i}": tok.fuzzy + tok.phonetic})
+        order = sorted(range(len(tokens)), key=lambda i: (-len(tokens[i].text), i))
+        i, j = order[0], order[1]
+        rest = order[2:]
+        tiers = self._available_tiers(tokens)
+        bands = sorted(itertools.product(tiers[i], tiers[j]), key=lambda band: -sum(band))
+        if any(not tiers[k] for k in rest):
+            return []
+        rest_max = EXACT * len(rest)
+        best: dict[int, tuple[int, Row[Any], str]] = {}
+        for n, (ti, tj) in enumerate(bands):
+            for row in self._pair_band(i, ti, j, tj, rest, params):
+                label = _matched_on(min(ti, tj, row.worst_rest), row.prev)
+                if row.id not in best or best[row.id][0] < row.score:
+                    best[row.id] = (row.score, row, label)
+            if len(best) >= want and n + 1 < len(bands):
+                ranked = sorted(best.values(), key=lambda b: (-b[0], b[1].sort_name, b[1].id))
+                if ranked[want - 1][0] > sum(bands[n + 1]) + rest_max:
+                    break
+        ranked = sorted(best.values(), key=lambda b: (-b[0], b[1].sort_name, b[1].id))
+        return [(row, label) for _, row, label in ranked[offset:want]]
+
+    def _pair_band(self, i: int, ti: int, j: int, tj: int, rest: list[int],
+                   params: dict[str, Any]) -> list[Row[Any]]:
+        # The side with a finite set of words leads the index scan; two prefixes lead with
+        # the longer one (fewer words start with it).
+        if ti == PREFIX and tj != PREFIX:
+            i, ti, j, tj = j, tj, i, ti
+        lateral = "".join(
+            f""" CROSS JOIN LATERAL (
+                    SELECT max({self._score_sql(k, "t")}) AS best,
+                           bool_or({PREVIOUS_SQL.format(a="t")}) AS prev
+                    FROM patient_name_terms t
+                    WHERE t.patient_id = x.patient_id AND {self._match_sql(k, "t")}) m{k}"""
+            for k in rest)
+        where = [self._pair_sql("first", i, ti), self._pair_sql("second", j, tj)]
+        where += [f"m{k}.best IS NOT NULL" for k in rest]
+        score = " + ".join([f"{ti + tj} - x.penalty", *(f"m{k}.best" for k in rest)])
+        prev = " OR ".join(["x.previous", *(f"m{k}.prev" for k in rest)])
+        worst_rest = f"LEAST({', '.join(f'm{k}.best' for k in rest)})" if rest else str(EXACT)
+        sql = f"""
+            WITH page AS (
+                SELECT x.patient_id, {score} AS score, ({prev}) AS prev,
+                       {worst_rest} AS worst_rest, x.sort_name
+                FROM patient_name_pairs x {lateral}
+                WHERE {" AND ".join(where)}
+                ORDER BY score DESC, x.sort_name, x.patient_id
+                LIMIT :want
+            )
+            SELECT {SUMMARY_COLUMNS}, page.score, page.prev, page.worst_rest, page.sort_name
+            FROM page JOIN patients p ON p.id = page.patient_id
+        """
+        return list(self.s.execute(text(sql), params).all())
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
                 offset: int, limit: int) -> list[tuple[Row[Any], str]]:
-        """Patients matching every token, joined to a driver set: the longest token, the
-        dates of birth, or identifier hits."""
-        params: dict[str, Any] = {"off": offset, "lim": limit + 1}
+        """Patients from a small starting set — same date of birth ("dates") or identifier
+        hits ("ids") — that match every token, each token checked per patient on the
+        covering (patient_id, term) index; ranked by the sum of their best matches."""
+        params: dict[str, Any] = {"off": offset, "lim": limit + 1, "v": values}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"fp{i}": tok.fuzzy + tok.phonetic})
-        ctes: list[str] = []
-        others = list(range(len(tokens)))
-        if driver == "token":
-            d = max(others, key=lambda i: (len(tokens[i].text), -i))
-            others.remove(d)
-            best, cond = self._token_sql(d, "t")
-            ctes.append(f"""d AS (
-                SELECT t.patient_id, max({best}) AS best,
-                       bool_or(t.source IN (5, 6)) AS prev
-                FROM patient_name_terms t WHERE {cond} GROUP BY t.patient_id)""")
-        elif driver == "dates":
-            params["dates"] = values
-            ctes.append("""d AS (SELECT id AS patient_id, 0 AS best, false AS prev
-                               FROM patients WHERE birth_date = ANY(:dates))""")
-        else:
-            params["ids"] = values
-            ctes.append("""d AS (SELECT id AS patient_id, 0 AS best, false AS prev
-                               FROM patients WHERE id = ANY(:ids))""")
-        joins, score, worst, prev = [], ["d.best"], [], ["d.prev"]
-        if driver == "token":
-            worst.append("d.best")
-        for i in others:
-            best, cond = self._token_sql(i, "t")
-            ctes.append(f"""m{i} AS (
-                SELECT t.patient_id, max({best}) AS best,
-                       bool_or(t.source IN (5, 6)) AS prev
-                FROM patient_name_terms t JOIN d ON d.patient_id = t.patient_id
-                WHERE {cond} GROUP BY t.patient_id)""")
-            joins.append(f"JOIN m{i} ON m{i}.patient_id = d.patient_id")
-            score.append(f"m{i}.best")
-            worst.append(f"m{i}.best")
-            prev.append(f"m{i}.prev")
-        worst_sql = f"LEAST({', '.join(worst)})" if worst else "4"
+        ks = range(len(tokens))
+        prev = " OR ".join(f"m{i}.prev" for i in ks) or "false"
+        score = " + ".join(f"m{i}.best" for i in ks) or "0"
+        worst = f"LEAST({', '.join(f'm{i}.best' for i in ks)})" if tokens else str(EXACT)
+        where = "p.birth_date = ANY(:v)" if driver == "dates" else "p.id = ANY(:v)"
+        source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
+            f""" CROSS JOIN LATERAL (
+                    SELECT max({self._score_sql(i, "t")}) AS best,
+                           bool_or({PREVIOUS_SQL.format(a="t")}) AS prev
+                    FROM patient_name_terms t
+                    WHERE t.patient_id = p.id AND {self._match_sql(i, "t")}) m{i}"""
+            for i in ks)
+        if tokens:
+            source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
         sql = f"""
-            WITH {", ".join(ctes)},
-            page AS (
-                SELECT d.patient_id, {" + ".join(score)} AS score, {worst_sql} AS worst,
-                       ({" OR ".join(prev)}) AS prev, p.sort_name
-                FROM d {" ".join(joins)} JOIN patients p ON p.id = d.patient_id
-                ORDER BY score DESC, p.sort_name, d.patient_id
+            WITH page AS (
+                SELECT p.id AS patient_id, {score} AS score, {worst} AS worst,
+                       ({prev}) AS prev, p.sort_name
+                FROM {source}
+                ORDER BY score DESC, p.sort_name, p.id
                 OFFSET :off LIMIT :lim
             )
             SELECT {SUMMARY_COLUMNS}, page.worst, page.prev

@@ -37,6 +37,7 @@ from backend_client.stores.postgres.models import (
     PatientContact,
     PatientIdentifier,
     PatientName,
+    PatientNamePair,
     PatientNameTerm,
     User,
 )
@@ -207,7 +208,8 @@ class PatientService:
                 if was not in previous:
                     previous.append(was)
             idents = list(d.identifiers)
-            for table in (PatientIdentifier, PatientContact, PatientName, PatientNameTerm):
+            for table in (PatientIdentifier, PatientContact, PatientName, PatientNameTerm,
+                          PatientNamePair):
                 s.execute(delete(table).where(table.patient_id == patient_id))
             try:
                 self._write_children(s, patient_id, d, idents, tuple(previous))
@@ -289,6 +291,11 @@ class PatientService:
         s.execute(insert(PatientNameTerm), [
             {"term": t, "sort_name": key, "patient_id": pid, "source": src}
             for t, src in terms])
+        pairs = names.patient_pairs(terms)
+        if pairs:
+            s.execute(insert(PatientNamePair), [
+                {"first": a, "second": b, "sort_name": key, "patient_id": pid,
+                 "penalty": pen, "previous": prev} for a, b, pen, prev in pairs])
         variants = names.dictionary_for(t for t, _ in terms)
         if variants:
             s.execute(pg_insert(NameVariant).on_conflict_do_nothing(), [

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
-from functools import lru_cache
 from itertools import chain, islice
 from typing import Any, TypeVar
 
@@ -139,38 +138,14 @@ _PATIENT_SEQ = "pg_get_serial_sequence('patients', 'id')::regclass"
 _PROVIDER_SEQ = "pg_get_serial_sequence('providers', 'id')::regclass"
 _MRN_SEQ = "'patient_mrn_seq'::regclass"
 
-# Names repeat a lot across a million patients, but whole combinations (given, family,
-# middle, preferred, previous) rarely do; so terms are computed per name field, cached,
-# and merged as ``names.patient_terms`` merges them (the first source of a term wins).
-# ``_PatientRows`` checks that this equals ``names.patient_terms`` for every patient of the
-# first chunk and a sample after it, and refuses to go on if they ever disagree.
-_sort_name = lru_cache(maxsize=1 << 16)(names.sort_name)
-_name_terms = lru_cache(maxsize=1 << 17)(names.name_terms)
-_VERIFY_EVERY = 97
-
+# Names repeat a lot across a million patients: ``names`` caches the terms of each name
+# field and the sort key, so calling it per patient is cheap.
 
 def _person(p: SyntheticPatient) -> names.PersonNames:
     return names.PersonNames(
         given=p.given_name, family=p.family_name, middle=p.middle_name,
         preferred=p.preferred_name,
         previous=tuple((n.given_name, n.family_name) for n in p.previous_names))
-
-
-def _fast_terms(person: names.PersonNames) -> list[tuple[str, int]]:
-    seen: dict[str, int] = {}
-    fields = [(person.family, names.FAMILY), (person.given, names.GIVEN),
-              (person.middle, names.MIDDLE), (person.preferred, names.PREFERRED)]
-    for given, family in person.previous:
-        fields += [(family, names.PREVIOUS_FAMILY), (given, names.PREVIOUS_GIVEN)]
-    for value, source in fields:
-        if value:
-            for term in _name_terms(value):
-                seen.setdefault(term, source)
-    return list(seen.items())
-
-
-class TermsMismatch(RuntimeError):
-    """The loader's cached term computation no longer matches ``names.patient_terms``."""
 
 
 # ------------------------------------------------------------------------ the loader
@@ -240,9 +215,9 @@ def _load(engine: Engine, *, patients: int, providers: int, seed: int, weeks: in
         # instead of waiting for autovacuum. Neither blocks other sessions' reads or writes.
         conn.autocommit = True
         try:
-            conn.execute("VACUUM (ANALYZE) patients, patient_name_terms, name_variants, "
-                         "patient_identifiers, patient_names, patient_contacts, providers, "
-                         "provider_working_hours, appointments")
+            conn.execute("VACUUM (ANALYZE) patients, patient_name_terms, patient_name_pairs, "
+                         "name_variants, patient_identifiers, patient_names, patient_contacts, "
+                         "providers, provider_working_hours, appointments")
         finally:
             conn.autocommit = False
         notify("analyze", 1, 1)
@@ -385,6 +360,7 @@ class _Chunk:
     previous: list[str]
     contacts: list[str]
     terms: list[str]
+    pairs: list[str]
 
 
 _PATIENT_COLUMNS = (
@@ -401,6 +377,8 @@ def _copy_chunk(cur: psycopg.Cursor[Any], chunk: _Chunk) -> None:
     _copy(cur, "patient_contacts", "patient_id, name, relationship, phone, email, is_emergency",
           chunk.contacts)
     _copy(cur, "patient_name_terms", "term, sort_name, patient_id, source", chunk.terms)
+    _copy(cur, "patient_name_pairs", "first, second, sort_name, patient_id, penalty, previous",
+          chunk.pairs)
 
 
 class _PatientRows:
@@ -432,9 +410,9 @@ class _PatientRows:
         previous: list[str] = []
         contacts: list[str] = []
         terms: list[tuple[str, str, int, int]] = []
-        verify_all = self.count == 0
-        for n, (pid, mrn, p) in enumerate(zip(ids, mrns, batch, strict=True)):
-            sort_name = _sort_name(p.family_name, p.given_name)
+        pairs: list[str] = []
+        for pid, mrn, p in zip(ids, mrns, batch, strict=True):
+            sort_name = names.sort_name(p.family_name, p.given_name)
             patients.append(
                 f"{pid}\t{_t(p.given_name)}\t{_t(p.middle_name)}\t{_t(p.family_name)}\t"
                 f"{_t(p.preferred_name)}\t{p.birth_date.isoformat()}\t{p.sex}\t"
@@ -453,15 +431,12 @@ class _PatientRows:
                 c = p.contact
                 contacts.append(f"{pid}\t{_t(c.name)}\t{_t(c.relationship)}\t{_t(c.phone)}\t"
                                 f"{_t(c.email)}\t{'t' if c.is_emergency else 'f'}\n")
-            person = _person(p)
-            person_terms = _fast_terms(person)
-            if (verify_all or n % _VERIFY_EVERY == 0) and (
-                    person_terms != names.patient_terms(person)):
-                raise TermsMismatch(
-                    "the seed loader's search terms differ from names.patient_terms; "
-                    "update backend_client/seed/loader.py:_fast_terms")
+            person_terms = names.patient_terms(_person(p))
             for term, source in person_terms:
                 terms.append((term, sort_name, pid, source))
+            key = _t(sort_name)
+            for a, b, pen, was in names.patient_pairs(person_terms):
+                pairs.append(f"{_t(a)}\t{_t(b)}\t{key}\t{pid}\t{pen}\t{'t' if was else 'f'}\n")
             if p.deceased_at is None:
                 if p.birth_date > self._adult_from:
                     self._children.append(pid)
@@ -481,4 +456,4 @@ class _PatientRows:
             self.last_id = ids[-1]
             self.max_mrn = max(self.max_mrn, *mrns)
         return _Chunk(len(batch), patients, identifiers, previous, contacts,
-                      [f"{_t(t)}\t{_t(s)}\t{i}\t{src}\n" for t, s, i, src in terms])
+                      [f"{_t(t)}\t{_t(s)}\t{i}\t{src}\n" for t, s, i, src in terms], pairs)

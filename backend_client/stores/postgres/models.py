@@ -276,8 +276,29 @@ class PatientNameTerm(Base):
     term: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
     sort_name: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
     patient_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True, index=True)
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True)
     source: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+    # Covering, so checking a known patient's terms is an index-only scan (search with a
+    # date of birth or identifier) and the foreign key has its index.
+    __table_args__ = (Index("ix_patient_name_terms_patient", "patient_id", "term", "source"),)
+
+
+class PatientNamePair(Base):
+    """Search index for several-word queries: every ordered pair of a patient's terms, so
+    "john smith" (or "smith john", or "john smi…") is one index range scan, not a join of
+    every John with every Smith."""
+
+    __tablename__ = "patient_name_pairs"
+
+    first: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
+    second: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
+    sort_name: Mapped[str] = mapped_column(C_COLLATION, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True,
+        index=True)
+    penalty: Mapped[int] = mapped_column(SmallInteger)   # 0-2: non-primary sources
+    previous: Mapped[bool] = mapped_column(Boolean)      # a term from a previous name
 
 
 class NameVariant(Base):

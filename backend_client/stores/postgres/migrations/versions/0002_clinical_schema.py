@@ -426,8 +426,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("term", "sort_name", "patient_id", "source", name=op.f("pk_patient_name_terms")),
     )
     op.create_index(
-        op.f("ix_patient_name_terms_patient_id"), "patient_name_terms", ["patient_id"], unique=False
+        "ix_patient_name_terms_patient", "patient_name_terms", ["patient_id", "term", "source"]
     )
+    op.create_table(
+        "patient_name_pairs",
+        sa.Column("first", sa.Text(collation="C"), nullable=False),
+        sa.Column("second", sa.Text(collation="C"), nullable=False),
+        sa.Column("sort_name", sa.Text(collation="C"), nullable=False),
+        sa.Column("patient_id", sa.BigInteger(), nullable=False),
+        sa.Column("penalty", sa.SmallInteger(), nullable=False),
+        sa.Column("previous", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["patient_id"], ["patients.id"],
+                                name=op.f("fk_patient_name_pairs_patient_id_patients"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("first", "second", "sort_name", "patient_id",
+                                name=op.f("pk_patient_name_pairs")),
+    )
+    op.create_index(op.f("ix_patient_name_pairs_patient_id"), "patient_name_pairs",
+                    ["patient_id"])
+    # Name frequencies are very skewed; finer statistics let the planner pick join orders.
+    op.execute("ALTER TABLE patient_name_terms ALTER COLUMN term SET STATISTICS 1000")
     op.create_table(
         "patient_names",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -928,7 +946,9 @@ def downgrade() -> None:
     op.drop_table("provider_working_hours")
     op.drop_index(op.f("ix_patient_names_patient_id"), table_name="patient_names")
     op.drop_table("patient_names")
-    op.drop_index(op.f("ix_patient_name_terms_patient_id"), table_name="patient_name_terms")
+    op.drop_index(op.f("ix_patient_name_pairs_patient_id"), table_name="patient_name_pairs")
+    op.drop_table("patient_name_pairs")
+    op.drop_index("ix_patient_name_terms_patient", table_name="patient_name_terms")
     op.drop_table("patient_name_terms")
     op.drop_index(
         "uq_patient_identifiers_mrn",
