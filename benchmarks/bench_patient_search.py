@@ -169,6 +169,20 @@ def main() -> None:
         recall = sum(hits_top10["misspelt surname"]) / max(1, len(hits_top10["misspelt surname"]))
         print(f"recall, misspelt surname (given + surname with one edit), intended patient "
               f"in top 10: {100 * recall:.1f}%")
+        # A query cannot single out a patient whose exact name ten or more others share;
+        # report how many queries were like that, and the recall over the rest.
+        misspelt = [(q, pid, hit) for (kind, q, pid), hit in zip(
+            [m for m in mix if m[0] == "misspelt surname"], hits_top10["misspelt surname"],
+            strict=True)]
+        with engine.connect() as c:
+            shared = {pid: c.execute(text(
+                "SELECT count(*) FROM patients WHERE sort_name = "
+                "(SELECT sort_name FROM patients WHERE id = :id)"), {"id": pid}).scalar_one()
+                for _, pid, _ in misspelt}
+        clear = [hit for _, pid, hit in misspelt if shared[pid] <= 10]
+        print(f"  of these, {len(misspelt) - len(clear)} name a patient whose exact name is "
+              f"shared by 10 or more others; recall over the other {len(clear)}: "
+              f"{100 * sum(clear) / max(1, len(clear)):.1f}%")
 
         base_mix = mix[:n_baseline]
         base_t, ours_t = [], []

@@ -35,7 +35,7 @@ _PART_OF = {FAMILY: FAMILY_PART, GIVEN: GIVEN_PART}
 DELETION, PHONETIC = 0, 1
 
 MIN_PREFIX = 2      # prefixes are searched from this many characters
-MIN_FUZZY = 4       # misspellings are looked up for terms at least this long
+MIN_FUZZY = 3       # misspellings are looked up for terms at least this long
 MIN_PHONETIC = 3
 
 # Letters that Unicode decomposition does not turn into ASCII letters plus accents.
