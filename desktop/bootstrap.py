@@ -7,6 +7,7 @@ runs on the task runner; the window is shown first and fills in when the stores 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -180,7 +181,12 @@ class App:
         self.tasks.shutdown()
         backend = self.backend or (self._built.backend if self._built is not None else None)
         if backend is not None:
-            backend.close()
+            try:
+                backend.close()
+            except Exception as exc:  # the app is leaving: say it, never a traceback
+                log.error("closing the stores failed: %s", type(exc).__name__, exc_info=exc)
+                print(f"dr-assistant: the local data stores did not stop cleanly ({exc}); "
+                      "'dr-assistant-admin stack stop' stops them.", file=sys.stderr)
 
 
 def build_app(settings: Settings) -> App:

@@ -266,6 +266,14 @@ class PatientSearch:
     def _match_sql(i: int, a: str) -> str:
         return f"(({a}.term >= :e{i} AND {a}.term < :hi{i}) OR {a}.term = ANY(:fp{i}))"
 
+    def _lateral_sql(self, i: int, patient: str) -> str:
+        """``m{i}``: token ``i``'s best match among one patient's terms (covering index)."""
+        return f""" CROSS JOIN LATERAL (
+                    SELECT max({self._score_sql(i, "t")}) AS best,
+                           bool_or({PREVIOUS_SQL.format(a="t")}) AS prev
+                    FROM patient_name_terms t
+                    WHERE t.patient_id = {patient} AND {self._match_sql(i, "t")}) m{i}"""
+
     def _available_tiers(self, tokens: list[NameToken]) -> list[list[int]]:
         """For each token, the tiers that match anything at all (one round trip)."""
         checks = []
@@ -339,13 +347,7 @@ class PatientSearch:
         # the longer one (fewer words start with it).
         if ti == PREFIX and tj != PREFIX:
             i, ti, j, tj = j, tj, i, ti
-        lateral = "".join(
-            f""" CROSS JOIN LATERAL (
-                    SELECT max({self._score_sql(k, "t")}) AS best,
-                           bool_or({PREVIOUS_SQL.format(a="t")}) AS prev
-                    FROM patient_name_terms t
-                    WHERE t.patient_id = x.patient_id AND {self._match_sql(k, "t")}) m{k}"""
-            for k in rest)
+        lateral = "".join(self._lateral_sql(k, "x.patient_id") for k in rest)
         where = [self._pair_sql("first", i, ti), self._pair_sql("second", j, tj)]
         where += [f"m{k}.best IS NOT NULL" for k in rest]
         score = " + ".join([f"{ti + tj} - x.penalty", *(f"m{k}.best" for k in rest)])
@@ -380,12 +382,7 @@ class PatientSearch:
         worst = f"LEAST({', '.join(f'm{i}.best' for i in ks)})" if tokens else str(EXACT)
         where = "p.birth_date = ANY(:v)" if driver == "dates" else "p.id = ANY(:v)"
         source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
-            f""" CROSS JOIN LATERAL (
-                    SELECT max({self._score_sql(i, "t")}) AS best,
-                           bool_or({PREVIOUS_SQL.format(a="t")}) AS prev
-                    FROM patient_name_terms t
-                    WHERE t.patient_id = p.id AND {self._match_sql(i, "t")}) m{i}"""
-            for i in ks)
+            self._lateral_sql(i, "p.id") for i in ks)
         if tokens:
             source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
         sql = f"""

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -56,6 +55,7 @@ from backend_client.dto import (
 )
 from ui.patients.date_field import DateField
 from ui.patients.formatting import DateFormatError, format_date, read_date, sex_label
+from ui.patients.patient_table_model import ReadOnlyTableModel
 
 STYLE = """
 QLabel[role="field-error"] { color: #b71c1c; }
@@ -827,8 +827,10 @@ def _birth_text(value: date | str) -> str:
     return format_date(value)
 
 
-class DuplicateCandidateModel(QAbstractTableModel):
+class DuplicateCandidateModel(ReadOnlyTableModel):
     """The few existing patients a registration may duplicate (never paged)."""
+
+    HEADERS = DUPLICATE_HEADERS
 
     def __init__(self, candidates: Sequence[DuplicateCandidate],
                  parent: QObject | None = None) -> None:
@@ -842,22 +844,6 @@ class DuplicateCandidateModel(QAbstractTableModel):
                  ) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
-                    ) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(DUPLICATE_HEADERS)
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(DUPLICATE_HEADERS)):
-            return DUPLICATE_HEADERS[section]
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
