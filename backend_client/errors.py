@@ -6,6 +6,11 @@ Messages never contain PHI or secrets.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backend_client.dto import DuplicateCandidate
+
 
 class DraError(Exception):
     """Base of every error the backend raises on purpose."""
@@ -57,7 +62,7 @@ class PossibleDuplicate(DraError):
     """Registration found likely duplicates; ``candidates`` are DuplicateCandidate DTOs.
     Registering again with ``allow_duplicates=True`` is the user's "it is someone else"."""
 
-    def __init__(self, candidates: tuple[object, ...]) -> None:
+    def __init__(self, candidates: tuple[DuplicateCandidate, ...]) -> None:
         n = len(candidates)
         super().__init__(f"{n} existing patient{'s' if n != 1 else ''} may be the same person.")
         self.candidates = candidates

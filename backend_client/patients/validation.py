@@ -137,7 +137,7 @@ def validate(draft: PatientDraft, today: date) -> CleanDraft:
             contact = None
         else:
             if not contact.name:
-                errors["emergency_contact.name"] = "is required for an emergency contact"
+                errors["emergency_contact.name"] = "is required"
             elif len(contact.name) > 200:
                 errors["emergency_contact.name"] = "is at most 200 characters long"
             if not contact.phone and not contact.email:

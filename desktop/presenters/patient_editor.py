@@ -184,9 +184,8 @@ class PatientEditorPresenter(QObject):
             dialog.show_failure(failure_sentence(exc, CANNOT_SAVE))
 
     def _warn_duplicates(self, dialog: PatientDialog, draft: PatientDraft,
-                         candidates: tuple[object, ...]) -> None:
-        found = [c for c in candidates if isinstance(c, DuplicateCandidate)]
-        warning = DuplicateWarningDialog(found, draft, dialog)
+                         candidates: tuple[DuplicateCandidate, ...]) -> None:
+        warning = DuplicateWarningDialog(candidates, draft, dialog)
         warning.register_anyway_requested.connect(
             lambda: self._register(draft, allow_duplicates=True))
         warning.open_existing_requested.connect(self._open_existing)

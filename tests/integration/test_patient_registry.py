@@ -84,8 +84,8 @@ def test_same_name_and_birth_date_is_a_likely_duplicate(patients: PatientService
     with pytest.raises(PossibleDuplicate) as info:
         patients.register(draft(family_name="DUPLICHECK", given_name="anna"))
     (cand,) = info.value.candidates
-    assert cand.patient.id == first.id  # type: ignore[attr-defined]
-    assert cand.reasons == ("same date of birth and the same name",)  # type: ignore[attr-defined]
+    assert cand.patient.id == first.id
+    assert cand.reasons == ("same date of birth and the same name",)
 
 
 def test_sound_alike_name_with_same_birth_date_is_a_likely_duplicate(
@@ -122,7 +122,7 @@ def test_an_mrn_belongs_to_one_patient(patients: PatientService) -> None:
                   identifiers=(Identifier("MRN", a.mrn.lower()),))
     with pytest.raises(PossibleDuplicate) as dup:
         patients.register(other)
-    assert dup.value.candidates[0].reasons == ("same MRN",)  # type: ignore[attr-defined]
+    assert dup.value.candidates[0].reasons == ("same MRN",)
     with pytest.raises(ValidationError) as info:
         patients.register(other, allow_duplicates=True)
     assert info.value.errors == {
