@@ -177,7 +177,7 @@ def patient_terms(names: PersonNames) -> list[tuple[str, int]]:
     return list(seen.items())
 
 
-MAX_PAIR_TERMS = 10  # a patient's first ten terms take part in word pairs
+ALL_PAIRS_UP_TO = 12  # terms; a patient with more gets the pairs that touch the current name
 
 
 def penalty(source: int) -> int:
@@ -185,10 +185,13 @@ def penalty(source: int) -> int:
 
 
 def patient_pairs(terms: list[tuple[str, int]]) -> list[tuple[str, str, int, bool]]:
-    """(first, second, penalty, previous) for every ordered pair of distinct terms."""
-    top = terms[:MAX_PAIR_TERMS]
+    """(first, second, penalty, previous) for every ordered pair of distinct terms; for
+    very long names only the pairs with a word of the current given or family name."""
+    current = {FAMILY, GIVEN, FAMILY_PART, GIVEN_PART}
+    every = len(terms) <= ALL_PAIRS_UP_TO
     return [(a, b, penalty(sa) + penalty(sb), sa in PREVIOUS_SOURCES or sb in PREVIOUS_SOURCES)
-            for a, sa in top for b, sb in top if a != b]
+            for a, sa in terms for b, sb in terms
+            if a != b and (every or sa in current or sb in current)]
 
 
 _RANK = {FAMILY: 0, GIVEN: 0, FAMILY_PART: 1, GIVEN_PART: 1, PREFERRED: 2, MIDDLE: 2,
@@ -212,4 +215,4 @@ def format_mrn(number: int) -> str:
 
 def phone_digits(phone: str) -> str:
     """Digits only, for exact phone lookup ("+1 (555) 123-4567" → "15551234567")."""
-    return "".join(c for c in phone if c.isdigit())
+    return "".join(c for c in phone if "0" <= c <= "9")

@@ -64,15 +64,26 @@ class ParsedQuery:
 _PHONE_ONLY = re.compile(r"^[\s0-9+\-().]+$")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_DIGITS = frozenset("0123456789")
+MAX_TOKENS = 6
+
+
 def parse_query(query: str, today: date) -> ParsedQuery:
+    query = _CONTROL.sub(" ", query)
     rest = query
     dates: list[date] = []
-    for match in reversed(find_dates(query, today)):
-        dates.extend(match.candidates)
-        rest = rest[:match.start] + " " + rest[match.end:]
     identifiers: list[str] = []
     phones: list[str] = []
     tokens: list[str] = []
+    for match in reversed(find_dates(query, today)):
+        dates.extend(match.candidates)
+        span = query[match.start:match.end]
+        if span.isascii() and span.isdigit():
+            # Eight digits may be a date, an identifier or a phone number: search all three.
+            identifiers.append(span)
+            phones.append(span)
+        rest = rest[:match.start] + " " + rest[match.end:]
     stripped = rest.strip()
     if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
         digits = names.phone_digits(stripped)
@@ -84,10 +95,10 @@ def parse_query(query: str, today: date) -> ParsedQuery:
     for raw in re.split(r"[\s,;]+", stripped):
         if not raw:
             continue
-        if any(c.isdigit() for c in raw):
+        if any(c in _ASCII_DIGITS for c in raw):
             ident = raw.strip(".").upper()
             identifiers.append(ident)
-            if ident.isdigit():
+            if ident.isascii() and ident.isdigit():
                 if len(ident) <= 7:
                     identifiers.append(names.format_mrn(int(ident)))
                 if 7 <= len(ident) <= 15:
@@ -97,6 +108,9 @@ def parse_query(query: str, today: date) -> ParsedQuery:
             ascii_tok = all(ord(c) < 128 for c in tok)
             if (len(tok) >= names.MIN_PREFIX or not ascii_tok) and tok not in tokens:
                 tokens.append(tok)
+    # Enough to name anyone; more words only make the query slower, not better.
+    tokens = sorted(tokens, key=len, reverse=True)[:MAX_TOKENS] if len(tokens) > MAX_TOKENS \
+        else tokens
     return ParsedQuery(query, tuple(tokens), tuple(dict.fromkeys(dates)),
                        tuple(dict.fromkeys(identifiers)), tuple(dict.fromkeys(phones)))
 
@@ -212,7 +226,9 @@ class PatientSearch:
 
     def _single(self, tok: NameToken, offset: int, limit: int) -> list[tuple[Row[Any], str]]:
         """One token: ordered index range scans per tier, each stopping at the page end."""
-        n = offset + limit + 6
+        # A patient can match in several rows (two words with the prefix, several tiers);
+        # twice the page end leaves room for that before distinct patients are counted.
+        n = 2 * (offset + limit + 1) + 10
         params: dict[str, Any] = {"e": tok.text, "hi": tok.upper, "fz": tok.fuzzy,
                                   "ph": tok.phonetic, "n": n, "off": offset, "lim": limit + 1}
         primary = tuple(names.PRIMARY_SOURCES)
@@ -239,7 +255,7 @@ class PatientSearch:
             WITH hits AS ({" UNION ALL ".join(parts)}),
             best AS (
                 SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
-                FROM hits ORDER BY patient_id, score DESC, source
+                FROM hits ORDER BY patient_id, score DESC, k0, sort_name, source
             ),
             page AS (
                 SELECT * FROM best ORDER BY score DESC, k0, sort_name, patient_id
@@ -353,12 +369,14 @@ class PatientSearch:
         score = " + ".join([f"{ti + tj} - x.penalty", *(f"m{k}.best" for k in rest)])
         prev = " OR ".join(["x.previous", *(f"m{k}.prev" for k in rest)])
         worst_rest = f"LEAST({', '.join(f'm{k}.best' for k in rest)})" if rest else str(EXACT)
+        # A patient with several matching word pairs (García Gálvez for "ga") is one row.
         sql = f"""
             WITH page AS (
-                SELECT x.patient_id, {score} AS score, ({prev}) AS prev,
-                       {worst_rest} AS worst_rest, x.sort_name
+                SELECT x.patient_id, max({score}) AS score, bool_or({prev}) AS prev,
+                       min({worst_rest}) AS worst_rest, x.sort_name
                 FROM patient_name_pairs x {lateral}
                 WHERE {" AND ".join(where)}
+                GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
                 LIMIT :want
             )

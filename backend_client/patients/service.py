@@ -208,11 +208,32 @@ class PatientService:
                 if was not in previous:
                     previous.append(was)
             idents = list(d.identifiers)
-            for table in (PatientIdentifier, PatientContact, PatientName, PatientNameTerm,
-                          PatientNamePair):
+            if not any(i.kind == "MRN" for i in idents):
+                # The clinic's MRN is never dropped by an edit that left it out.
+                mrn = s.execute(select(PatientIdentifier.value, PatientIdentifier.issuer).where(
+                    PatientIdentifier.patient_id == patient_id,
+                    PatientIdentifier.kind == "MRN")).first()
+                if mrn is not None:
+                    idents.insert(0, Identifier("MRN", mrn.value, mrn.issuer))
+            # Previous names the form kept stay as they are (with their dates and kind);
+            # only the removed ones go and only new ones are added.
+            kept = s.execute(select(PatientName.id, PatientName.given_name,
+                                    PatientName.family_name)
+                             .where(PatientName.patient_id == patient_id)).all()
+            wanted = [(n.given_name, n.family_name) for n in previous]
+            gone = [r.id for r in kept if (r.given_name, r.family_name) not in wanted]
+            if gone:
+                s.execute(delete(PatientName).where(PatientName.id.in_(gone)))
+            have = {(r.given_name, r.family_name) for r in kept}
+            new_previous = tuple(n for n in previous if (n.given_name, n.family_name) not in have)
+            s.execute(delete(PatientIdentifier).where(PatientIdentifier.patient_id == patient_id))
+            s.execute(delete(PatientContact).where(PatientContact.patient_id == patient_id,
+                                                   PatientContact.is_emergency))
+            for table in (PatientNameTerm, PatientNamePair):
                 s.execute(delete(table).where(table.patient_id == patient_id))
             try:
-                self._write_children(s, patient_id, d, idents, tuple(previous))
+                self._write_children(s, patient_id, d, idents, new_previous,
+                                     all_previous=tuple(previous))
                 uow.commit()
             except IntegrityError as exc:
                 raise _identifier_error(exc, idents) from None
@@ -270,7 +291,10 @@ class PatientService:
             current_version=row.version, changed_by=who)
 
     def _write_children(self, s: Session, pid: int, d: PatientDraft,
-                        idents: list[Identifier], previous: tuple[PreviousName, ...]) -> None:
+                        idents: list[Identifier], previous: tuple[PreviousName, ...], *,
+                        all_previous: tuple[PreviousName, ...] | None = None) -> None:
+        """Insert identifiers, the emergency contact, ``previous`` names, and the search
+        index over the current and ``all_previous`` names (default: ``previous``)."""
         if idents:
             s.execute(insert(PatientIdentifier), [
                 {"patient_id": pid, "kind": i.kind, "value": i.value, "issuer": i.issuer}
@@ -284,9 +308,10 @@ class PatientService:
             s.execute(insert(PatientName), [
                 {"patient_id": pid, "kind": "previous", "given_name": n.given_name,
                  "family_name": n.family_name} for n in previous])
+        indexed = previous if all_previous is None else all_previous
         terms = names.patient_terms(names.PersonNames(
             d.given_name, d.family_name, d.middle_name, d.preferred_name,
-            tuple((n.given_name, n.family_name) for n in previous)))
+            tuple((n.given_name, n.family_name) for n in indexed)))
         key = names.sort_name(d.family_name, d.given_name)
         s.execute(insert(PatientNameTerm), [
             {"term": t, "sort_name": key, "patient_id": pid, "source": src}

@@ -118,14 +118,17 @@ def validate(draft: PatientDraft, today: date) -> CleanDraft:
             errors[f"{key}.value"] = f"is at most 64 characters long (this one has {len(value)})"
         elif not _IDENTIFIER.match(value):
             errors[f"{key}.value"] = "may contain only letters, digits, spaces and - . /"
-        elif kind == "MRN":
-            value = value.upper()
-            if not _MRN.match(value):
-                errors[f"{key}.value"] = "an MRN has 3 to 20 letters, digits or dashes"
+        elif kind == "MRN" and not _MRN.match(value.upper()):
+            errors[f"{key}.value"] = "an MRN has 3 to 20 letters, digits or dashes"
+        # Identifiers are matched exactly, whatever case they were typed in.
+        value = value.upper()
         if (kind, value) in seen:
             errors[f"{key}.value"] = "is listed twice"
         seen.add((kind, value))
-        identifiers.append(Identifier(kind, value, (ident.issuer or "").strip()[:100]))
+        issuer = (ident.issuer or "").strip()
+        if len(issuer) > 100 or _has_control(issuer + value):
+            errors[f"{key}.issuer"] = "is at most 100 characters, without control characters"
+        identifiers.append(Identifier(kind, value, issuer))
     if sum(1 for ident in identifiers if ident.kind == "MRN") > 1:
         errors["identifiers"] = "a patient has one MRN"
 
@@ -136,15 +139,24 @@ def validate(draft: PatientDraft, today: date) -> CleanDraft:
         if not any((contact.name, contact.phone, contact.email, contact.relationship)):
             contact = None
         else:
+            for field, limit in (("name", 200), ("relationship", 60), ("phone", 40),
+                                 ("email", 254)):
+                value = getattr(contact, field)
+                if len(value) > limit:
+                    errors[f"emergency_contact.{field}"] = (
+                        f"is at most {limit} characters long (this one has {len(value)})")
+                elif _has_control(value):
+                    errors[f"emergency_contact.{field}"] = (
+                        "contains invisible control characters; retype it")
             if not contact.name:
                 errors["emergency_contact.name"] = "is required"
-            elif len(contact.name) > 200:
-                errors["emergency_contact.name"] = "is at most 200 characters long"
             if not contact.phone and not contact.email:
                 errors["emergency_contact.phone"] = "give a phone number (or an e-mail address)"
-            elif contact.phone and _phone_problem(contact.phone):
+            elif (contact.phone and "emergency_contact.phone" not in errors
+                  and _phone_problem(contact.phone)):
                 errors["emergency_contact.phone"] = _phone_problem(contact.phone)
-            if contact.email and not _EMAIL.match(contact.email):
+            if (contact.email and "emergency_contact.email" not in errors
+                    and not _EMAIL.match(contact.email)):
                 errors["emergency_contact.email"] = (
                     f"'{contact.email}' is not an e-mail address like name@example.org")
 
@@ -155,6 +167,8 @@ def validate(draft: PatientDraft, today: date) -> CleanDraft:
             continue
         if len(given) > 100 or len(family) > 100:
             errors[f"previous_names.{i}"] = "a name is at most 100 characters long"
+        elif _has_control(given + family):
+            errors[f"previous_names.{i}"] = "contains invisible control characters; retype it"
         previous.append(PreviousName(given, family))
 
     if errors:

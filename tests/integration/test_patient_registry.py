@@ -203,3 +203,20 @@ def test_mark_deceased(patients: PatientService) -> None:
 def test_unknown_patient_is_not_found(patients: PatientService) -> None:
     with pytest.raises(NotFound):
         patients.get(987654321)
+
+
+def test_an_edit_that_leaves_the_mrn_out_keeps_it(patients: PatientService,
+                                                  db: object) -> None:
+    rec = patients.register(draft(family_name="Keepmrn",
+                                  previous_names=(PreviousName("Anna", "Before"),)))
+    from sqlalchemy import Connection
+    assert isinstance(db, Connection)
+    db.execute(text("UPDATE patient_names SET valid_to = '2001-01-01', kind = 'alias' "
+                    "WHERE patient_id = :p"), {"p": rec.id})
+    without = replace(rec.draft, identifiers=tuple(
+        i for i in rec.draft.identifiers if i.kind != "MRN"), phone="+49 30 9999999")
+    new = patients.update(rec.id, rec.version, without)
+    assert new.mrn == rec.mrn
+    kept = db.execute(text("SELECT kind, valid_to FROM patient_names WHERE patient_id = :p"),
+                      {"p": rec.id}).one()
+    assert (kept.kind, kept.valid_to) == ("alias", date(2001, 1, 1))

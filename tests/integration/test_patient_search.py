@@ -160,3 +160,66 @@ def test_paging(patients: PatientService, db: Connection) -> None:
 def test_works_without_contrib_extensions(db: Connection) -> None:
     installed = db.execute(text("SELECT extname FROM pg_extension")).scalars().all()
     assert set(installed) <= {"plpgsql"}
+
+
+def _add(patients: PatientService, given: str, family: str, born: date, **kw: object) -> int:
+    return patients.register(PatientDraft(given_name=given, family_name=family, birth_date=born,
+                                          sex="unknown", **kw),  # type: ignore[arg-type]
+                             allow_duplicates=True).id
+
+
+def _all_pages(patients: PatientService, query: str, limit: int) -> list[int]:
+    out, offset = [], 0
+    while True:
+        page = patients.search(query, offset=offset, limit=limit)
+        out += [p.id for p in page.items]
+        if not page.has_more:
+            return out
+        offset += limit
+
+
+def test_paging_several_words_lists_everyone_once(patients: PatientService) -> None:
+    # Two words of "García Gálvez" match "ga": one patient, not two rows that crowd out others.
+    wanted = [_add(patients, "María", "García Gálvez", date(1970, 1, 1 + i)) for i in range(8)]
+    wanted += [_add(patients, "María", "Garza", date(1971, 1, 1 + i)) for i in range(8)]
+    got = _all_pages(patients, "maria ga", limit=5)
+    assert len(got) == len(set(got))
+    assert set(wanted) <= set(got)
+
+
+def test_paging_one_prefix_lists_everyone_once(patients: PatientService) -> None:
+    wanted = [_add(patients, "Abaq", f"Abdq{chr(97 + i)}", date(1980, 1, 1 + i))
+              for i in range(6)]
+    wanted += [_add(patients, "Zed", f"Abcq{chr(97 + i)}", date(1981, 1, 1 + i))
+               for i in range(6)]
+    got = _all_pages(patients, "ab", limit=4)
+    assert len(got) == len(set(got))
+    assert set(wanted) <= set(got)
+
+
+def test_odd_characters_do_not_break_search(patients: PatientService) -> None:
+    for query in ["smith ①", "12\x003", "²³", "'", "--", "%_", "a" * 500, "ab " * 100]:
+        patients.search(query)
+
+
+def test_eight_digits_are_a_date_and_an_identifier(patients: PatientService) -> None:
+    pid = _add(patients, "Octo", "Digits", date(1960, 1, 1),
+               identifiers=(Identifier("INSURANCE", "31011990"),))
+    assert pid in found(patients, "31011990")
+
+
+def test_identifiers_match_whatever_the_case(patients: PatientService) -> None:
+    pid = _add(patients, "Lower", "Case", date(1960, 1, 2),
+               identifiers=(Identifier("INSURANCE", "ab123456"),))
+    assert patients.get(pid).draft.identifiers[-1].value == "AB123456"
+    assert found(patients, "ab123456") == [pid]
+    assert found(patients, "AB123456") == [pid]
+
+
+def test_long_names_still_pair_with_previous_names(patients: PatientService) -> None:
+    pid = _add(patients, "Mary-Jane", "Smith-Jones", date(1980, 5, 5), middle_name="Elizabeth",
+               preferred_name="Molly",
+               previous_names=(PreviousName("Mary", "O'Connor-Brown"),
+                               PreviousName("Mary", "Featherstonehaugh")))
+    assert pid in found(patients, "mary brown")
+    assert pid in found(patients, "featherstonehaugh smith")

@@ -18,6 +18,8 @@ def build_engine(url: str, *, timeout_seconds: float = 3.0, pool_size: int = 5) 
     return create_engine(
         normalise_url(url),
         pool_pre_ping=True,
+        # Bound values are patient data: never into exception texts and so never into logs.
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=5,
         pool_timeout=timeout_seconds * 2,

@@ -440,7 +440,8 @@ def upgrade() -> None:
                                 name=op.f("fk_patient_name_pairs_patient_id_patients"),
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("first", "second", "sort_name", "patient_id",
-                                name=op.f("pk_patient_name_pairs")),
+                                name=op.f("pk_patient_name_pairs"),
+                                postgresql_include=["penalty", "previous"]),
     )
     op.create_index(op.f("ix_patient_name_pairs_patient_id"), "patient_name_pairs",
                     ["patient_id"])
