@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from backend_client.config import Settings
 from backend_client.dto import PatientRecord
 from backend_client.errors import DraError
+from backend_client.logsafe import log_exception
 from desktop.presenters.patient_chart import PatientChartPresenter
 from desktop.presenters.patient_editor import PatientEditorPresenter
 from desktop.presenters.patient_list import PatientListPresenter
@@ -77,7 +78,7 @@ def _seed_demo_if_empty(backend: Backend) -> None:
         if seed_demo_if_empty(backend.engine):
             log.info("loaded the demo clinic into the empty database")
     except Exception as exc:
-        log.error("loading the demo clinic failed: %s", type(exc).__name__, exc_info=exc)
+        log_exception(log, "loading the demo clinic failed", exc)
 
 
 @dataclass
@@ -170,7 +171,7 @@ class App:
         sentence = str(exc) if isinstance(exc, DraError | RuntimeError) else (
             f"{type(exc).__name__}; see the log in {self.settings.data_dir / 'logs'}."
         )
-        log.error("starting the backend failed: %s", type(exc).__name__, exc_info=exc)
+        log_exception(log, "starting the backend failed", exc)
         self.startup_error = sentence
         self.window.show_startup_error(sentence)
         self.signals.failed.emit(sentence)
@@ -184,7 +185,7 @@ class App:
             try:
                 backend.close()
             except Exception as exc:  # the app is leaving: say it, never a traceback
-                log.error("closing the stores failed: %s", type(exc).__name__, exc_info=exc)
+                log_exception(log, "closing the stores failed", exc)
                 print(f"dr-assistant: the local data stores did not stop cleanly ({exc}); "
                       "'dr-assistant-admin stack stop' stops them.", file=sys.stderr)
 

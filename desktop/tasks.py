@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from backend_client.logsafe import log_exception
+
 log = logging.getLogger(__name__)
 
 Pool = Literal["read", "write", "upload"]
@@ -69,14 +71,16 @@ class TaskRunner(QObject):
     def _on_job_done(self, job: _Job) -> None:
         if self._closed:
             return
-        if job.error is None:
-            if job.on_success is not None:
-                job.on_success(job.result)
-        elif job.on_failure is not None:
-            job.on_failure(job.error)
-        else:
-            log.error("background task failed: %s", type(job.error).__name__,
-                      exc_info=job.error)
+        try:
+            if job.error is None:
+                if job.on_success is not None:
+                    job.on_success(job.result)
+            elif job.on_failure is not None:
+                job.on_failure(job.error)
+            else:
+                log_exception(log, "background task failed", job.error)
+        except Exception as exc:  # a callback's bug must not take the event loop down
+            log_exception(log, "a background task's callback failed", exc)
 
     def active(self) -> int:
         return sum(p.activeThreadCount() for p in self._pools.values())

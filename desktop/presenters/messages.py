@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from backend_client.errors import DraError, Unavailable
+from backend_client.logsafe import log_exception
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ def failure_sentence(exc: BaseException, cannot: str) -> str:
         return f"{cannot}: {_lower_first(exc.message)}"
     if isinstance(exc, DraError):
         return exc.message
-    log.error("%s: unexpected %s", cannot, type(exc).__name__, exc_info=exc)
+    log_exception(log, f"{cannot}: unexpected", exc)
     return (f"{cannot} because of an unexpected problem ({type(exc).__name__}). It has been "
             "written to the log; if it happens again, tell your administrator.")
 

@@ -49,6 +49,9 @@ class PatientEditorPresenter(QObject):
         self.deceased: MarkDeceasedDialog | None = None
         self._patient_id: int | None = None
         self._version: int | None = None
+        # The version a Conflict reported: only "Keep mine and save again" saves over it;
+        # a plain Save keeps using the version the form was opened with, and so conflicts.
+        self._conflict_version: int | None = None
         self._deceased_version: dict[int, int] = {}
 
     # ------------------------------------------------------------- entry points
@@ -89,6 +92,7 @@ class PatientEditorPresenter(QObject):
         dialog.reload_requested.connect(self.on_dialog_reload_requested)
         dialog.finished.connect(self.on_dialog_finished)
         self.dialog = dialog
+        self._conflict_version = None
         dialog.open()
 
     @Slot(object)
@@ -100,9 +104,9 @@ class PatientEditorPresenter(QObject):
 
     @Slot(object)
     def on_dialog_save_again_requested(self, draft: PatientDraft) -> None:
-        # "Keep mine": save over the version the Conflict reported (self._version was
-        # moved to it when the conflict arrived).
-        self._update(draft, self._version)
+        # "Keep mine": save over the version the Conflict reported.
+        version = self._version if self._conflict_version is None else self._conflict_version
+        self._update(draft, version)
 
     @Slot()
     def on_dialog_reload_requested(self) -> None:
@@ -116,6 +120,7 @@ class PatientEditorPresenter(QObject):
                 return
             dialog.set_busy(False)
             self._version = record.version
+            self._conflict_version = None
             dialog.load(record)
             who = record.updated_by or "another user"
             dialog.show_notice(f"This is the version {who} saved. Make your changes again "
@@ -178,7 +183,7 @@ class PatientEditorPresenter(QObject):
         elif isinstance(exc, PossibleDuplicate):
             self._warn_duplicates(dialog, draft, exc.candidates)
         elif isinstance(exc, Conflict):
-            self._version = exc.current_version
+            self._conflict_version = exc.current_version
             dialog.show_conflict(exc.message)
         else:
             dialog.show_failure(failure_sentence(exc, CANNOT_SAVE))
@@ -214,11 +219,14 @@ class PatientEditorPresenter(QObject):
 
         def saved(updated: PatientRecord) -> None:
             self._deceased_version.pop(record.id, None)
-            dialog.set_busy(False)
-            dialog.accept()
-            self.patient_saved.emit(updated)
+            self.patient_saved.emit(updated)  # even if the dialog was closed meanwhile
+            if self.deceased is dialog:
+                dialog.set_busy(False)
+                dialog.accept()
 
         def failed(exc: BaseException) -> None:
+            if self.deceased is not dialog:
+                return  # the dialog was closed; nothing was saved and nobody is waiting
             dialog.set_busy(False)
             if isinstance(exc, ValidationError):
                 dialog.show_error(" ".join(_sentence(r) for r in exc.errors.values()))

@@ -98,6 +98,7 @@ class PatientListPresenter(QObject):
         query = text.strip()
         if not query:
             self._query = ""
+            self._select_after = None
             self._view.show_hint()
             return
         if _too_short(query):
@@ -105,6 +106,9 @@ class PatientListPresenter(QObject):
             self._view.show_too_short(2)
             return
         self._query = query
+        # Until this search's first page arrives, the rows on screen belong to the old
+        # one: asking for "more" now would page the new query from the wrong offset.
+        self._paging = True
         self._view.show_searching(query)
         self._tasks.run(lambda: self._api.search(query, offset=0),
                         lambda page: self._on_first_page(token, page),
@@ -113,6 +117,7 @@ class PatientListPresenter(QObject):
     def _on_first_page(self, token: int, page: SearchPage) -> None:
         if token != self._token:
             return  # a newer search has started; this answer is stale
+        self._paging = False
         self._loaded = len(page.items)
         self._view.show_page(self._query, page.items, page.has_more)
         if self._select_after is not None:

@@ -306,3 +306,19 @@ def test_quitting_with_typing_in_a_form_asks_first(
     qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert window.close() is True
+
+
+def test_plain_save_after_a_conflict_does_not_overwrite_their_changes(
+        qtbot: QtBot, app: tuple[MainWindow, PatientPresenters, FakePatientsApi]) -> None:
+    window, presenters, api = app
+    record = api.records[2]
+    dialog = _edit_dialog(qtbot, window, presenters, record)
+    api.change_behind_the_back(record.id, "Dr Amara Okafor", email="john@example.org")
+    dialog.phone.setText("07700 900456")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.conflict_banner.isVisible()
+    # Save (not "Keep mine") again: still a conflict, their e-mail is still theirs.
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert [c.args[1] for c in api.calls_to("update")] == [1, 1]
+    assert dialog.isVisible() and dialog.conflict_banner.isVisible()
+    assert api.records[record.id].draft.email == "john@example.org"
