@@ -183,6 +183,17 @@ def main() -> None:
         print(f"  of these, {len(misspelt) - len(clear)} name a patient whose exact name is "
               f"shared by 10 or more others; recall over the other {len(clear)}: "
               f"{100 * sum(clear) / max(1, len(clear)):.1f}%")
+        # The surname alone, misspelt: was the intended surname found and put on top?
+        surname_hits = []
+        for q, pid, _ in misspelt:
+            with engine.connect() as c:
+                family = c.execute(text("SELECT family_name FROM patients WHERE id = :id"),
+                                   {"id": pid}).scalar_one()
+            page = service.search(q.split()[-1], limit=10)
+            surname_hits.append(any(names.tokens(p.family_name) == names.tokens(family)
+                                    for p in page.items[:10]))
+        print(f"  the misspelt surname alone: a patient with the intended surname in the top "
+              f"10 for {100 * sum(surname_hits) / max(1, len(surname_hits)):.1f}% of queries")
 
         base_mix = mix[:n_baseline]
         base_t, ours_t = [], []
