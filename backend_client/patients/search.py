@@ -35,6 +35,7 @@ EXACT, PREFIX, FUZZY, PHONETIC = 16, 12, 8, 4
 PENALTY_SQL = f"CASE WHEN {{a}}.source IN {tuple(names.PRIMARY_SOURCES)} THEN 0 ELSE 1 END"
 PREVIOUS_SQL = f"{{a}}.source IN {tuple(names.PREVIOUS_SOURCES)}"
 MAX_PHONETIC_EDITS = 2
+MAX_CORRECTIONS = 8   # per token and kind, the most common first
 
 
 @dataclass
@@ -180,7 +181,25 @@ class PatientSearch:
                     tok.phonetic.append(term)
         for tok in out:
             tok.phonetic = [t for t in tok.phonetic if t not in tok.fuzzy]
+        if len(out) == 1:
+            # One word lists corrections in order; several words are ranked by pairs, so
+            # counting every correction's patients there would only cost time.
+            self._by_frequency(out)
         return out
+
+    def _by_frequency(self, tokens: list[NameToken]) -> None:
+        """Order each token's corrections most common first ("smiht": smith before smit),
+        as a spelling corrector does, and keep the most likely few."""
+        candidates = {t for tok in tokens for t in tok.fuzzy + tok.phonetic}
+        if not candidates:
+            return
+        counts: dict[str, int] = dict(self.s.execute(text(
+            "SELECT term, count(*) FROM patient_name_terms WHERE term = ANY(:t) GROUP BY term"),
+            {"t": list(candidates)}).all())
+        for tok in tokens:
+            for attr in ("fuzzy", "phonetic"):
+                ranked = sorted(getattr(tok, attr), key=lambda t: (-counts.get(t, 0), t))
+                setattr(tok, attr, ranked[:MAX_CORRECTIONS])
 
     # ------------------------------------------------------------------ entry point
 
@@ -243,14 +262,17 @@ class PatientSearch:
             parts.append(f"""(SELECT patient_id, {PREFIX}, source, term, sort_name
                      FROM patient_name_terms WHERE term > :e AND term < :hi
                      ORDER BY term, sort_name, patient_id LIMIT :n)""")
-        if tok.fuzzy:
-            parts.append(f"""(SELECT patient_id, {FUZZY}, source, '', sort_name
-                     FROM patient_name_terms WHERE term = ANY(:fz)
-                     ORDER BY sort_name, patient_id LIMIT :n)""")
-        if tok.phonetic:
-            parts.append(f"""(SELECT patient_id, {PHONETIC}, source, '', sort_name
-                     FROM patient_name_terms WHERE term = ANY(:ph)
-                     ORDER BY sort_name, patient_id LIMIT :n)""")
+        # Corrections come most common first, each in name order (k0 is the rank); a
+        # whole given or family name before a part, middle or previous name.
+        for tier, kind, terms in ((FUZZY, "fz", tok.fuzzy), (PHONETIC, "ph", tok.phonetic)):
+            for rank, term in enumerate(terms):
+                params[f"{kind}{rank}"] = term
+                for score, where in ((tier, f"source IN {primary}"),
+                                     (tier - 1, f"source NOT IN {primary}")):
+                    parts.append(f"""(SELECT patient_id, {score}, source,
+                                '{rank:02d}'::text COLLATE "C", sort_name
+                         FROM patient_name_terms WHERE term = :{kind}{rank} AND {where}
+                         ORDER BY sort_name, patient_id LIMIT :n)""")
         sql = f"""
             WITH hits AS ({" UNION ALL ".join(parts)}),
             best AS (
