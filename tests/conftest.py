@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from backend_client.backend import Backend, open_backend  # noqa: E402
 from backend_client.config import Settings, load_settings  # noqa: E402
 from backend_client.local_stack import LocalStack, StackEndpoints  # noqa: E402
 from backend_client.local_stack.process import free_port, port_answers, wait_for  # noqa: E402
+from backend_client.local_stack.servers import RedisServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,3 +115,15 @@ def backend(settings: Settings) -> Iterator[Backend]:
     migrate(b)
     yield b
     b.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[RedisServer, str]]:
+    """A Redis server of the test's own, to stop, freeze (SIGSTOP) or kill."""
+    server = RedisServer(tmp_path, tmp_path / "logs")
+    port = server.start(None, "pw")
+    yield server, server.url(port, "pw")
+    pid = server.pid()
+    if pid:
+        os.kill(pid, signal.SIGCONT)
+    server.stop()

@@ -31,17 +31,6 @@ def tasks() -> Iterator[TaskRunner]:
     runner.shutdown()
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[RedisServer, str]]:
-    server = RedisServer(tmp_path, tmp_path / "logs")
-    port = server.start(None, "pw")
-    yield server, server.url(port, "pw")
-    pid = server.pid()
-    if pid:
-        os.kill(pid, signal.SIGCONT)
-    server.stop()
-
-
 def _shell(qtbot: QtBot, backend: Backend, tasks: TaskRunner
            ) -> tuple[MainWindow, StoreHealthPresenter]:
     window = MainWindow()

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from backend_client.backend import Backend
 from backend_client.health import HealthService
@@ -24,17 +20,6 @@ def test_every_store_reports_version_and_round_trip(backend: Backend) -> None:
     assert results["redis"].version.startswith("Redis ")
     assert results["objects"].version == "S3 bucket dra-test"
     assert all((h.round_trip_ms or 0) > 0 for h in results.values())
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[RedisServer, str]]:
-    server = RedisServer(tmp_path, tmp_path / "logs")
-    port = server.start(None, "pw")
-    yield server, server.url(port, "pw")
-    pid = server.pid()
-    if pid:
-        os.kill(pid, signal.SIGCONT)
-    server.stop()
 
 
 def test_a_stopped_store_is_reported_with_a_clear_reason(

@@ -59,6 +59,14 @@ class S3ObjectStore:
         return Unavailable("objects", f"Object storage ({self.describe()}) did not answer: "
                                       f"{type(exc).__name__}.")
 
+    def _read_error(self, exc: ClientError | BotoCoreError, key: str) -> Exception:
+        """NotFound for a missing key; Unavailable for anything else."""
+        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _MISSING:
+            return NotFound(f"No object is stored under {key}.")
+        error = self._unavailable(exc)
+        error.__cause__ = exc
+        return error
+
     def ping(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)
@@ -104,12 +112,8 @@ class S3ObjectStore:
         validate_key(key)
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                raise NotFound(f"No object is stored under {key}.") from None
-            raise self._unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise self._unavailable(exc) from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise self._read_error(exc, key) from None
         return ObjectInfo(
             key=key, size=int(head["ContentLength"]),
             sha256=head.get("Metadata", {}).get("sha256", ""),
@@ -122,12 +126,8 @@ class S3ObjectStore:
         try:
             resp = self.client.get_object(Bucket=self.bucket, Key=key)
             data = resp["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                raise NotFound(f"No object is stored under {key}.") from None
-            raise self._unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise self._unavailable(exc) from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise self._read_error(exc, key) from None
         expected = resp.get("Metadata", {}).get("sha256")
         if expected and sha256_hex(data) != expected:
             raise Conflict(f"The object {key} is damaged: its checksum does not match.")
