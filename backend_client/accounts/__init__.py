@@ -1,0 +1,1 @@
+"""User accounts: password policy and hashing, and the account service."""

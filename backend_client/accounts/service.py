@@ -1,0 +1,254 @@
+"""AccountService: one account per person, with roles, argon2id passwords and sign-in.
+
+Every method opens its own unit of work, so it may be called from any pool thread. Nothing
+here logs a password or a hash; usernames are not PHI but are still kept out of logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend_client.accounts.passwords import PasswordHashing, PasswordPolicy
+from backend_client.errors import NotFound, ValidationError
+from backend_client.stores.postgres.models import Role, User, UserRole
+from backend_client.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+
+USERNAME_RE = re.compile(r"[a-z0-9._-]{2,64}")
+MAX_DISPLAY_NAME = 200
+MAX_EMAIL = 254
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """An account as the app and the admin CLI see it: never its password hash."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str
+    roles: tuple[str, ...]
+    is_active: bool
+
+
+# Demo accounts, one per role. The passwords are public (README) and pass the policy;
+# they exist for the demo seed only.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    # username, role, display name, password
+    ("doctor", "doctor", "Demo Doctor", "quiet harbour morning 41"),
+    ("nurse", "nurse", "Demo Nurse", "violet lantern river 27"),
+    ("reception", "receptionist", "Demo Receptionist", "copper kettle meadow 58"),
+    ("admin", "admin", "Demo Administrator", "silent orchard compass 63"),
+)
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+class AccountService:
+    """Args:
+        engine: the Engine, or in tests a Connection inside an outer transaction.
+        policy: the rules for new passwords.
+        hashing: argon2id hashing; tests may pass cheaper parameters.
+    """
+
+    def __init__(self, engine: Engine | Connection, *, policy: PasswordPolicy | None = None,
+                 hashing: PasswordHashing | None = None) -> None:
+        self.engine = engine
+        self.policy = policy or PasswordPolicy()
+        self.hashing = hashing or PasswordHashing()
+        self._dummy_hash: str | None = None
+
+    # ------------------------------------------------------------------ reads
+
+    def list_users(self) -> list[UserSummary]:
+        with unit_of_work(self.engine) as uow:
+            users = uow.session.execute(select(User).order_by(User.username)).scalars().all()
+            roles = _roles_by_user(uow.session, [u.id for u in users])
+            return [_summary(u, roles.get(u.id, ())) for u in users]
+
+    def get(self, username: str) -> UserSummary:
+        with unit_of_work(self.engine) as uow:
+            user = _user(uow.session, normalise_username(username))
+            return _summary(user, _roles_by_user(uow.session, [user.id]).get(user.id, ()))
+
+    # ------------------------------------------------------------------ writes
+
+    def add_user(self, username: str, display_name: str, password: str,
+                 roles: list[str] | tuple[str, ...], email: str = "") -> UserSummary:
+        name = normalise_username(username)
+        display = (display_name or "").strip()
+        mail = (email or "").strip()
+        wanted = sorted({r.strip().lower() for r in roles if r.strip()})
+        errors: dict[str, str] = {}
+        if not USERNAME_RE.fullmatch(name):
+            errors["username"] = ("Use 2 to 64 characters: lower-case letters, digits, "
+                                  "dots, hyphens or underscores.")
+        if not display:
+            errors["display_name"] = "Enter the person's name as it should be shown."
+        elif len(display) > MAX_DISPLAY_NAME or not display.isprintable():
+            errors["display_name"] = (f"Use at most {MAX_DISPLAY_NAME} characters and no "
+                                      "control characters.")
+        if mail and (len(mail) > MAX_EMAIL or not re.fullmatch(r"[^@\s]+@[^@\s]+", mail)):
+            errors["email"] = "Enter an e-mail address such as name@clinic.example, or nothing."
+        if not wanted:
+            errors["roles"] = "Give the account at least one role."
+        reason = self.policy.problem(password, name)
+        if reason is not None:
+            errors["password"] = reason
+        with unit_of_work(self.engine) as uow:
+            s = uow.session
+            role_ids = dict(s.execute(select(Role.name, Role.id)
+                                      .where(Role.name.in_(wanted))).all())
+            unknown = [r for r in wanted if r not in role_ids]
+            if unknown:
+                known = ", ".join(s.execute(select(Role.name).order_by(Role.name)).scalars())
+                errors["roles"] = (f"There is no role {', '.join(unknown)}; "
+                                   f"the roles are {known}.")
+            if "username" not in errors and s.execute(
+                    select(User.id).where(User.username == name)).first() is not None:
+                errors["username"] = "That username is taken; choose another."
+            if errors:
+                raise ValidationError.of(errors)
+            password_hash = self.hashing.hash(password)
+            try:
+                uid = s.execute(insert(User).values(
+                    username=name, display_name=display, email=mail or None,
+                    password_hash=password_hash, is_active=True,
+                ).returning(User.id)).scalar_one()
+                s.execute(insert(UserRole), [{"user_id": uid, "role_id": role_ids[r]}
+                                             for r in wanted])
+                uow.commit()
+            except IntegrityError:
+                # Someone added the same username between our check and our insert.
+                raise ValidationError("username", "That username is taken; choose another.") \
+                    from None
+            log.info("account added id=%s", uid)
+            return _summary(_user(s, name), tuple(wanted))
+
+    def set_password(self, username: str, new_password: str) -> UserSummary:
+        name = normalise_username(username)
+        self.policy.check(new_password, name)
+        with unit_of_work(self.engine) as uow:
+            user = _user(uow.session, name)
+            self._store_hash(uow.session, user.id, self.hashing.hash(new_password))
+            uow.commit()
+            log.info("password changed id=%s", user.id)
+            return self._reload(uow.session, name)
+
+    def disable(self, username: str) -> UserSummary:
+        return self._set_active(username, False)
+
+    def enable(self, username: str) -> UserSummary:
+        return self._set_active(username, True)
+
+    def _set_active(self, username: str, active: bool) -> UserSummary:
+        name = normalise_username(username)
+        with unit_of_work(self.engine) as uow:
+            user = _user(uow.session, name)
+            uow.session.execute(
+                update(User).where(User.id == user.id)
+                .values(is_active=active, updated_at=datetime.now(UTC),
+                        version=User.version + 1)
+                .execution_options(synchronize_session=False))
+            uow.commit()
+            log.info("account %s id=%s", "enabled" if active else "disabled", user.id)
+            return self._reload(uow.session, name)
+
+    # ------------------------------------------------------------------ sign-in
+
+    def authenticate(self, username: str, password: str) -> UserSummary | None:
+        """The account when the password matches and the account is active, else None.
+
+        An unknown username, a disabled account and a wrong password all cost one argon2
+        verification, so response time does not tell which usernames exist. A hash made
+        with older parameters is replaced on a successful sign-in.
+        """
+        name = normalise_username(username)
+        with unit_of_work(self.engine) as uow:
+            s = uow.session
+            user = None
+            if USERNAME_RE.fullmatch(name):
+                user = s.execute(select(User).where(User.username == name)).scalar_one_or_none()
+            if user is None or not user.is_active or not user.password_hash:
+                self.hashing.verify(self._dummy(), password)
+                return None
+            if not self.hashing.verify(user.password_hash, password):
+                return None
+            if self.hashing.needs_rehash(user.password_hash):
+                self._store_hash(s, user.id, self.hashing.hash(password), bump=False)
+                uow.commit()
+            return self._reload(s, name)
+
+    def _dummy(self) -> str:
+        # Made with our own parameters so verifying against it costs what a real one does.
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hashing.hash(secrets.token_urlsafe(24))
+        return self._dummy_hash
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _store_hash(s: Session, user_id: int, password_hash: str, *, bump: bool = True) -> None:
+        values: dict[str, object] = {"password_hash": password_hash}
+        if bump:
+            values.update(updated_at=datetime.now(UTC), version=User.version + 1)
+        s.execute(update(User).where(User.id == user_id).values(**values)
+                  .execution_options(synchronize_session=False))
+
+    @staticmethod
+    def _reload(s: Session, name: str) -> UserSummary:
+        s.expire_all()
+        user = _user(s, name)
+        return _summary(user, _roles_by_user(s, [user.id]).get(user.id, ()))
+
+
+def ensure_demo_accounts(engine: Engine | Connection) -> list[tuple[str, str, str]]:
+    """Create the demo account of each role that does not exist yet.
+
+    Returns:
+        (username, role, password) for each account created by this call; an account that
+        already existed is left as it is (its password may have been changed) and omitted.
+    """
+    service = AccountService(engine)
+    existing = {u.username for u in service.list_users()}
+    created: list[tuple[str, str, str]] = []
+    for username, role, display, password in DEMO_ACCOUNTS:
+        if username not in existing:
+            service.add_user(username, display, password, [role])
+            created.append((username, role, password))
+    return created
+
+
+def _user(s: Session, name: str) -> User:
+    user = s.execute(select(User).where(User.username == name)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("There is no account with that username.")
+    return user
+
+
+def _roles_by_user(s: Session, user_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    if not user_ids:
+        return {}
+    out: dict[int, list[str]] = {}
+    for uid, role in s.execute(select(UserRole.user_id, Role.name)
+                               .join(Role, Role.id == UserRole.role_id)
+                               .where(UserRole.user_id.in_(user_ids))
+                               .order_by(UserRole.user_id, Role.name)):
+        out.setdefault(uid, []).append(role)
+    return {uid: tuple(roles) for uid, roles in out.items()}
+
+
+def _summary(user: User, roles: tuple[str, ...]) -> UserSummary:
+    return UserSummary(id=user.id, username=user.username, display_name=user.display_name,
+                       email=user.email or "", roles=roles, is_active=user.is_active)

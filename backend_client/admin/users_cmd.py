@@ -1,0 +1,116 @@
+"""``dr-assistant-admin user``: accounts from a terminal.
+
+    dr-assistant-admin user add USERNAME --name "Display Name" --role doctor [--role admin]
+                                [--email E] [--password-stdin]
+    dr-assistant-admin user passwd USERNAME [--password-stdin]
+    dr-assistant-admin user disable USERNAME
+    dr-assistant-admin user enable USERNAME
+    dr-assistant-admin user list
+
+Passwords are asked for twice without echo, or read as one line from standard input with
+``--password-stdin`` (for scripts). No password or hash is ever printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING, Any
+
+from backend_client.backend import open_backend
+from backend_client.config import Settings
+from backend_client.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from backend_client.accounts.service import UserSummary
+
+
+def add_user_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``user`` command to ``subparsers`` (from ``add_subparsers``)."""
+    user = subparsers.add_parser("user", help="add, change, disable and list accounts",
+                                 description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = user.add_subparsers(dest="user_command", required=True)
+    add = sub.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="the name shown in the app")
+    add.add_argument("--role", action="append", required=True, dest="roles",
+                     help="doctor, nurse, receptionist or admin; repeat for several")
+    add.add_argument("--email", default="")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password as one line from standard input")
+    passwd = sub.add_parser("passwd", help="set a new password")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="read the password as one line from standard input")
+    for action, text in (("disable", "stop an account from signing in"),
+                         ("enable", "let a disabled account sign in again")):
+        p = sub.add_parser(action, help=text)
+        p.add_argument("username")
+    sub.add_parser("list", help="list accounts, their roles and whether they are active")
+    return user
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.removesuffix("\n").removesuffix("\r")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        print("dr-assistant-admin user: the two passwords differ; nothing changed.",
+              file=sys.stderr)
+        return None
+    return first
+
+
+def run_user_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``user …``; returns the exit status (0 done, 1 refused input, 2 wrong use)."""
+    from backend_client.accounts.service import AccountService
+    from backend_client.schema import migrate
+
+    password = ""
+    if args.user_command in ("add", "passwd"):
+        read = _read_password(args.password_stdin)
+        if read is None:
+            return 1
+        password = read
+    backend = open_backend(settings)
+    try:
+        migrate(backend)
+        accounts = AccountService(backend.engine)
+        if args.user_command == "add":
+            u = accounts.add_user(args.username, args.name, password, args.roles, args.email)
+            print(f"added {u.username} ({', '.join(u.roles)})")
+        elif args.user_command == "passwd":
+            u = accounts.set_password(args.username, password)
+            print(f"password changed for {u.username}")
+        elif args.user_command == "disable":
+            u = accounts.disable(args.username)
+            print(f"disabled {u.username}")
+        elif args.user_command == "enable":
+            u = accounts.enable(args.username)
+            print(f"enabled {u.username}")
+        elif args.user_command == "list":
+            _print_table(accounts.list_users())
+        else:
+            return 2
+    except ValidationError as exc:
+        for field, reason in exc.errors.items():
+            print(f"dr-assistant-admin user: {field}: {reason}", file=sys.stderr)
+        return 1
+    except NotFound as exc:
+        print(f"dr-assistant-admin user: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        backend.close(stop_stack=False)
+    return 0
+
+
+def _print_table(users: list[UserSummary]) -> None:
+    rows = [("USERNAME", "NAME", "ROLES", "ACTIVE")]
+    rows += [(u.username, u.display_name, ",".join(u.roles), "yes" if u.is_active else "no")
+             for u in users]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        print(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")

@@ -1,0 +1,144 @@
+"""The password policy (NIST SP 800-63B) and argon2id hashing, without a database."""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+
+from backend_client.accounts.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    PasswordHashing,
+    PasswordPolicy,
+    load_blocklist,
+)
+from backend_client.errors import ValidationError
+
+policy = PasswordPolicy()
+GOOD = "amber tulips near the quay"
+
+
+def reason(password: str, username: str = "") -> str:
+    r = policy.problem(password, username)
+    assert r is not None, "expected the password to be refused"
+    if password:
+        assert password not in r, "a refusal must never echo the password"
+    return r
+
+
+def test_a_passphrase_of_ordinary_words_is_accepted() -> None:
+    assert policy.problem(GOOD, "jdoe") is None
+
+
+@pytest.mark.parametrize("password", [
+    "", "tiny", "eleven char",  # 0, 4 and 11 characters
+])
+def test_fewer_than_12_characters_is_refused_saying_so(password: str) -> None:
+    assert f"at least {MIN_LENGTH} characters" in reason(password)
+
+
+def test_exactly_12_characters_is_enough() -> None:
+    assert policy.problem("plum otter 7") is None
+
+
+def test_64_and_128_character_passphrases_are_accepted() -> None:
+    p64 = ("the lighthouse keeper counted gulls before the morning ferry left")[:64]
+    assert len(p64) == 64
+    assert policy.problem(p64) is None
+    p128 = (p64 + " while the baker sang loudly over warm rye loaves in the tiny harbour")[:128]
+    assert len(p128) == MAX_LENGTH
+    assert policy.problem(p128) is None
+
+
+def test_more_than_128_characters_is_refused() -> None:
+    assert f"at most {MAX_LENGTH}" in reason("w" + "ordy passphrase " * 9)
+
+
+def test_length_is_counted_in_code_points_after_nfkc() -> None:
+    # Eleven emoji and a space: 12 code points (but 46 UTF-8 bytes) is long enough...
+    assert policy.problem("🦉🐙🦊🐝 🐢🦀🐬🦜🦔🐞🦩") is None
+    # ...and "e" + combining acute composes to one code point: 11 after NFKC.
+    assert "at least" in reason("cafe\u0301 crèmes")
+
+
+def test_spaces_accents_and_other_scripts_are_allowed_with_no_composition_rules() -> None:
+    for password in ("ünïcödé wörds ärë fïnë", "всё хорошо спасибо друг",
+                     "三月の雨が静かに降っている夜です", "all lower case no digits at all",
+                     "   spaces   around   "):
+        assert policy.problem(password) is None, password
+
+
+def test_a_single_repeated_character_is_refused() -> None:
+    assert "single character" in reason("aaaaaaaaaaaa")
+    assert "single character" in reason("😀" * 12)
+
+
+@pytest.mark.parametrize("password", [
+    "123456789012", "abcdefghijkl", "ZYXWVUTSRQPONM", "987654321098", "qwertyuiopas",
+])
+def test_trivial_sequences_are_refused(password: str) -> None:
+    assert "simple sequence" in reason(password)
+
+
+def test_a_short_pattern_repeated_is_refused() -> None:
+    assert "repeats a short pattern" in reason("abababababab")
+    assert "repeats a short pattern" in reason("xyz!xyz!xyz!")
+
+
+def test_the_username_forwards_or_backwards_is_refused() -> None:
+    assert "username" in reason("hello jdoe42 my friend", "jdoe42")
+    assert "username" in reason("HELLO JDOE42 MY FRIEND", "jdoe42")
+    assert "username" in reason("24eodj is reversed", "jdoe42")
+    assert policy.problem(GOOD, "jdoe42") is None
+
+
+def test_a_common_or_breached_password_is_refused_whatever_its_case() -> None:
+    for password in ("password1234", "PassWord1234", "qwerty123456", "1qaz2wsx3edc"):
+        assert "common or breached" in reason(password)
+
+
+def test_the_shipped_blocklist_is_large_lowercase_and_only_long_entries() -> None:
+    words = load_blocklist()
+    assert len(words) >= 10_000
+    sample = sorted(words)[:: max(1, len(words) // 500)]
+    assert all(len(w) >= MIN_LENGTH and w == w.casefold() for w in sample)
+
+
+def test_check_raises_validation_error_on_the_password_field() -> None:
+    with pytest.raises(ValidationError) as err:
+        policy.check("password1234")
+    assert err.value.field == "password"
+    assert "password1234" not in str(err.value)
+
+
+def test_a_custom_blocklist_is_used_instead_of_the_shipped_one() -> None:
+    custom = PasswordPolicy(blocklist=frozenset({GOOD}))
+    assert custom.problem(GOOD) is not None
+    assert custom.problem("password1234") is None
+
+
+def test_hash_is_argon2id_and_verifies_only_the_same_password() -> None:
+    hashing = PasswordHashing()
+    h = hashing.hash(GOOD)
+    assert h.startswith("$argon2id$")
+    assert GOOD not in h
+    assert hashing.verify(h, GOOD)
+    assert not hashing.verify(h, GOOD + " ")
+    assert not hashing.verify("not a hash", GOOD)
+    assert hashing.hash(GOOD) != h  # salted
+
+
+def test_verify_treats_composed_and_decomposed_accents_alike() -> None:
+    hashing = PasswordHashing()
+    h = hashing.hash("caf\u00e9 au lait s'il vous pla\u00eet")
+    assert hashing.verify(h, "cafe\u0301 au lait s'il vous plai\u0302t")
+
+
+def test_needs_rehash_for_weaker_parameters_only() -> None:
+    hashing = PasswordHashing()
+    weak = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    assert not hashing.needs_rehash(hashing.hash(GOOD))
+    old = weak.hash(GOOD)
+    assert hashing.verify(old, GOOD)
+    assert hashing.needs_rehash(old)
+    assert hashing.needs_rehash("garbage")
