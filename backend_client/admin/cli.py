@@ -4,6 +4,7 @@
     dr-assistant-admin doctor
     dr-assistant-admin migrate
     dr-assistant-admin seed --patients N --providers M [--seed S] [--weeks W]
+    dr-assistant-admin user add|passwd|disable|enable|list
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from backend_client.admin.users_cmd import add_user_parser, run_user_command
 from backend_client.backend import open_backend
 from backend_client.config import Settings, load_settings
 from backend_client.errors import ConfigError, DraError
@@ -124,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     seed.add_argument("--weeks", type=_count, default=4,
                       help="weeks of appointments from today (default 4)")
+    add_user_parser(sub)
     return parser
 
 
@@ -141,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate(settings)
         if args.command == "seed":
             return _seed(settings, args.patients, args.providers, args.seed, args.weeks)
+        if args.command == "user":
+            return run_user_command(args, settings)
     except (ConfigError, StackError, DraError) as exc:
         print(f"dr-assistant-admin: {exc}", file=sys.stderr)
         return 2
