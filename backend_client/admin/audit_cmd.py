@@ -1,0 +1,69 @@
+"""``dr-assistant-admin audit``: verify the audit chain, report who accessed a patient.
+
+    dr-assistant-admin audit verify
+    dr-assistant-admin audit report --patient ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC
+from typing import Any
+
+from backend_client.audit import AuditService
+from backend_client.backend import open_backend
+from backend_client.config import Settings
+
+
+def _patient_id(text_: str) -> int:
+    value = int(text_)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive patient id")
+    return value
+
+
+def add_audit_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``audit`` and its sub-commands to the CLI's sub-parsers."""
+    audit = subparsers.add_parser("audit", help="verify the audit trail or report access")
+    sub = audit.add_subparsers(dest="audit_command", required=True)
+    sub.add_parser("verify", help="check the hash chain; says where it is broken")
+    report = sub.add_parser("report", help="who accessed a patient's record, oldest first")
+    report.add_argument("--patient", type=_patient_id, required=True, metavar="ID",
+                        help="the patient's id")
+    return audit
+
+
+def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``audit verify`` (0 intact, 1 broken) or ``audit report`` (0)."""
+    from backend_client.schema import migrate
+
+    backend = open_backend(settings)
+    try:
+        migrate(backend)
+        service = AuditService(backend.engine)
+        if args.audit_command == "verify":
+            result = service.verify()
+            if result.ok:
+                head = result.head_hash.hex() if result.head_hash else "-"
+                print(f"{result.message} (last event {result.last_id or '-'}, head {head})")
+                return 0
+            print(result.message)
+            return 1
+        if args.audit_command == "report":
+            entries = service.report_for_patient(args.patient)
+            if not entries:
+                print(f"no audit events for patient {args.patient}")
+                return 0
+            print(f"{'when (UTC)':<26} {'who':<30} {'workstation':<20} {'action':<24} object")
+            for e in entries:
+                when = e.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+                who = e.user_name or ("-" if e.user_id is None else f"user {e.user_id}")
+                obj = f"{e.object_type} {e.object_id}".strip() or "-"
+                print(f"{when:<26} {who:<30} {e.workstation or '-':<20} {e.action:<24} {obj}")
+            print(f"{len(entries)} events")
+            return 0
+    finally:
+        backend.close(stop_stack=False)
+    print(f"dr-assistant-admin: unknown audit command {args.audit_command!r}", file=sys.stderr)
+    return 2
