@@ -5,6 +5,7 @@
     dr-assistant-admin migrate
     dr-assistant-admin seed --patients N --providers M [--seed S] [--weeks W]
     dr-assistant-admin user add|passwd|disable|enable|list
+    dr-assistant-admin audit verify | audit report --patient ID
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from backend_client.admin.audit_cmd import add_audit_parser, run_audit_command
 from backend_client.admin.users_cmd import add_user_parser, run_user_command
 from backend_client.backend import open_backend
 from backend_client.config import Settings, load_settings
@@ -127,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--weeks", type=_count, default=4,
                       help="weeks of appointments from today (default 4)")
     add_user_parser(sub)
+    add_audit_parser(sub)
     return parser
 
 
@@ -146,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _seed(settings, args.patients, args.providers, args.seed, args.weeks)
         if args.command == "user":
             return run_user_command(args, settings)
+        if args.command == "audit":
+            return run_audit_command(args, settings)
     except (ConfigError, StackError, DraError) as exc:
         print(f"dr-assistant-admin: {exc}", file=sys.stderr)
         return 2
