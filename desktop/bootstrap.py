@@ -7,6 +7,7 @@ runs on the task runner; the window is shown first and fills in when the stores 
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def prepare_backend(settings: Settings) -> Prepared:
             raise
         _seed_demo_if_empty(backend)
     return Prepared(backend, HealthService(backend, restart_local=True),
-                    PatientService(backend.engine))
+                    PatientService(backend.engine, workstation=socket.gethostname()))
 
 
 def _seed_demo_if_empty(backend: Backend) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend_client.audit.service import AuditService
 from backend_client.dto import (
     AlertSummary,
     Contact,
@@ -53,9 +54,17 @@ MAX_QUERY = 200
 
 class PatientService:
     def __init__(self, engine: Engine | Connection, *,
-                 today: Callable[[], date] | None = None) -> None:
+                 today: Callable[[], date] | None = None, workstation: str = "") -> None:
         self.engine = engine
         self._today = today or (lambda: datetime.now().date())
+        self.workstation = workstation
+
+    def _audit(self, s: Session, action: str, patient_id: int, actor_id: int | None) -> None:
+        """One audit event in the caller's transaction; call it last (it takes the chain
+        lock until commit). Nothing about the patient but the id goes into it."""
+        AuditService.record_in(s, action, user_id=actor_id, workstation=self.workstation,
+                               patient_id=patient_id, object_type="patient",
+                               object_id=str(patient_id))
 
     # ------------------------------------------------------------------ reads
 
@@ -68,9 +77,13 @@ class PatientService:
             return PatientSearch(uow.session).run(parsed, max(0, offset),
                                                   max(1, min(limit, 500)))
 
-    def get(self, patient_id: int) -> PatientRecord:
+    def get(self, patient_id: int, *, actor_id: int | None = None) -> PatientRecord:
+        """The whole patient; opening a chart is audited."""
         with unit_of_work(self.engine) as uow:
-            return self._record(uow.session, patient_id)
+            record = self._record(uow.session, patient_id)
+            self._audit(uow.session, "chart.open", patient_id, actor_id)
+            uow.commit()
+            return record
 
     def _record(self, s: Session, patient_id: int) -> PatientRecord:
         p = s.get(Patient, patient_id)
@@ -171,6 +184,8 @@ class PatientService:
                 idents.insert(0, Identifier("MRN", self._next_mrn(s), "clinic"))
             try:
                 self._write_children(s, pid, d, idents, d.previous_names)
+                s.flush()
+                self._audit(s, "patient.register", pid, actor_id)
                 uow.commit()
             except IntegrityError as exc:
                 raise _identifier_error(exc, idents) from None
@@ -234,6 +249,7 @@ class PatientService:
             try:
                 self._write_children(s, patient_id, d, idents, new_previous,
                                      all_previous=tuple(previous))
+                self._audit(s, "patient.update", patient_id, actor_id)
                 uow.commit()
             except IntegrityError as exc:
                 raise _identifier_error(exc, idents) from None
@@ -262,6 +278,7 @@ class PatientService:
             ).scalar_one_or_none()
             if changed is None:
                 raise self._conflict(s, patient_id)
+            self._audit(s, "patient.deceased", patient_id, actor_id)
             uow.commit()
             log.info("patient marked deceased id=%s", patient_id)
             return self._record(s, patient_id)

@@ -220,3 +220,26 @@ def test_an_edit_that_leaves_the_mrn_out_keeps_it(patients: PatientService,
     kept = db.execute(text("SELECT kind, valid_to FROM patient_names WHERE patient_id = :p"),
                       {"p": rec.id}).one()
     assert (kept.kind, kept.valid_to) == ("alias", date(2001, 1, 1))
+
+
+def test_registering_opening_and_editing_are_audited(db: object) -> None:
+    from sqlalchemy import Connection
+
+    from backend_client.audit.service import AuditService
+
+    assert isinstance(db, Connection)
+    service = PatientService(db, today=lambda: TODAY, workstation="reception-2")
+    uid = db.execute(text("INSERT INTO users (username, display_name) "
+                          "VALUES ('auditee', 'Dr. Audit') RETURNING id")).scalar_one()
+    rec = service.register(draft(family_name="Audited"), actor_id=uid)
+    service.get(rec.id, actor_id=uid)
+    service.update(rec.id, rec.version, replace(rec.draft, phone="+49 30 5555555"))
+    service.mark_deceased(rec.id, 2, date(2020, 1, 1), actor_id=uid)
+    report = AuditService(db).report_for_patient(rec.id)
+    assert [(e.action, e.user_name, e.workstation) for e in report] == [
+        ("patient.register", "Dr. Audit", "reception-2"),
+        ("chart.open", "Dr. Audit", "reception-2"),
+        ("patient.update", "", "reception-2"),
+        ("patient.deceased", "Dr. Audit", "reception-2"),
+    ]
+    assert AuditService(db).verify().ok
