@@ -133,7 +133,10 @@ class PostgresServer:
         self._run([
             self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-t", str(int(START_TIMEOUT)),
             "-l", str(self.log_file),
-            "-o", f"-h {HOST} -p {port} -k ''",
+            # No patient data in the server log: errors without DETAIL (which quotes rows
+            # and key values) and without the failing statement.
+            "-o", f"-h {HOST} -p {port} -k '' -c log_error_verbosity=terse "
+                  "-c log_min_error_statement=panic",
             "start",
         ])
         self._ensure_database(port, password)
@@ -225,6 +228,8 @@ class MongoServer:
                     "--fork", "--logpath", str(self.log_file), "--logappend",
                     "--pidfilepath", str(self.pidfile), "--wiredTigerCacheSizeGB", "0.25",
                     "--setParameter", "diagnosticDataCollectionEnabled=false",
+                    # Slow-operation log lines quote the query's values; keep them out.
+                    "--slowms", "3600000",
                 ],
                 capture_output=True, text=True, timeout=START_TIMEOUT, check=False,
                 stdin=subprocess.DEVNULL,

@@ -1,0 +1,85 @@
+"""No patient data reaches any log: the app's, PostgreSQL's, MongoDB's or Redis's.
+
+Distinctive made-up names, phone numbers and e-mail addresses go through every patient path,
+including the ones that fail (validation, duplicates, a unique-key violation inside the
+database, a conflict), with every Python logger at DEBUG; then every log is searched."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from backend_client.backend import open_backend
+from backend_client.config import load_settings
+from backend_client.dto import Identifier, PatientDraft
+from backend_client.errors import Conflict, PossibleDuplicate, ValidationError
+from backend_client.local_stack import LocalStack
+from backend_client.patients.service import PatientService
+from backend_client.schema import migrate
+
+SECRETS = ["Quibblewort", "Zantheriel", "Vexmoraine", "0301234987", "zan.q@example.org",
+           "X9Q7Z5"]
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    stack = LocalStack(tmp_path / "data")
+    app_log = tmp_path / "app.log"
+    handler = logging.FileHandler(app_log, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    # As an administrator chasing a problem would: SQL logging on as well.
+    sql = logging.getLogger("sqlalchemy.engine")
+    sql.setLevel(logging.INFO)
+    try:
+        yield tmp_path / "data", app_log
+    finally:
+        sql.setLevel(logging.NOTSET)
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        handler.close()
+        stack.stop()
+
+
+def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
+    data_dir, app_log = logs
+    backend = open_backend(load_settings(data_dir=data_dir))
+    try:
+        migrate(backend)
+        service = PatientService(backend.engine, workstation="ws-1")
+        draft = PatientDraft(given_name="Zantheriel", family_name="Quibblewort",
+                             birth_date=date(1977, 7, 7), sex="female", phone="0301234987",
+                             email="zan.q@example.org",
+                             identifiers=(Identifier("MRN", "X9Q7Z5"),))
+        rec = service.register(draft)
+        service.search("quibblewort zantheriel")
+        service.search("Quiblewort")
+        service.search("0301234987")
+        service.get(rec.id)
+        with pytest.raises(PossibleDuplicate):
+            service.register(draft)
+        with pytest.raises(ValidationError):  # the MRN's unique index, inside PostgreSQL
+            service.register(replace(draft, family_name="Vexmoraine"), allow_duplicates=True)
+        with pytest.raises(ValidationError):
+            service.register(replace(draft, email="Vexmoraine@@nowhere"))
+        service.update(rec.id, rec.version, replace(rec.draft, family_name="Vexmoraine"))
+        with pytest.raises(Conflict):
+            service.update(rec.id, rec.version, rec.draft)
+    finally:
+        backend.close(stop_stack=True)
+
+    files = [app_log, *sorted((data_dir / "logs").glob("*"))]
+    assert {f.name for f in files} >= {"app.log", "postgres.log", "mongod.log", "redis.log"}
+    assert app_log.stat().st_size > 0  # the loggers did write (DEBUG from the libraries)
+    for path in files:
+        text = path.read_text(errors="replace")
+        found = [s for s in SECRETS if s.lower() in text.lower()]
+        assert found == [], f"{path.name} contains {found}"
