@@ -1,0 +1,100 @@
+"""Rate limits on failed sign-ins, per account and per workstation, in Redis.
+
+Every check and every failure is one Lua script, so two workstations hammering the same
+account cannot slip between a read and a write. After ``free_failures`` failures in a row a
+key is locked for ``first_cooldown`` seconds; every further failure doubles the cooldown, up
+to ``max_cooldown``. A success clears the account's counter (the workstation's decays on its
+own after ``forget_after`` seconds without failures). Times come from the caller's clock, so
+tests control them; Redis only stores them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redis import Redis
+
+PREFIX = "dra:signin:fail"
+
+# KEYS: account key, workstation key.
+# ARGV: now, mode ("check" | "fail"), free failures for account and workstation,
+#       first cooldown, max cooldown, forget after (seconds).
+# Returns the time (seconds, as a string) until which sign-in is refused, or "0".
+_SCRIPT = """
+local now = tonumber(ARGV[1])
+local mode = ARGV[2]
+local free = {tonumber(ARGV[3]), tonumber(ARGV[4])}
+local first, cap, forget = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local until_ = 0
+for i, key in ipairs(KEYS) do
+  local locked = tonumber(redis.call('HGET', key, 'until') or '0')
+  if mode == 'fail' and locked <= now then
+    local n = redis.call('HINCRBY', key, 'n', 1)
+    if n > free[i] then
+      local cooldown = math.min(cap, first * 2 ^ (n - free[i] - 1))
+      locked = now + cooldown
+      redis.call('HSET', key, 'until', tostring(locked))
+    end
+    redis.call('EXPIRE', key, math.ceil(math.max(forget, locked - now + forget)))
+  end
+  if locked > until_ then until_ = locked end
+end
+return tostring(until_)
+"""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Sign-in is refused until ``until`` (UTC)."""
+
+    until: datetime
+    seconds_left: int
+
+    def sentence(self) -> str:
+        if self.seconds_left < 60:
+            wait = f"{self.seconds_left} second{'s' if self.seconds_left != 1 else ''}"
+        else:
+            minutes = math.ceil(self.seconds_left / 60)
+            wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return (f"Too many failed sign-ins. Try again in {wait} "
+                f"(at {self.until.astimezone().strftime('%H:%M:%S')}).")
+
+
+class SignInRateLimiter:
+    def __init__(self, redis: Redis, *, clock: Callable[[], float] | None = None,
+                 account_free_failures: int = 5, workstation_free_failures: int = 20,
+                 first_cooldown: int = 30, max_cooldown: int = 900,
+                 forget_after: int = 3600) -> None:
+        self._redis = redis
+        self._clock = clock or (lambda: datetime.now(UTC).timestamp())
+        self._script: Any = redis.register_script(_SCRIPT)
+        self._args = [account_free_failures, workstation_free_failures, first_cooldown,
+                      max_cooldown, forget_after]
+
+    @staticmethod
+    def _keys(username: str, workstation: str) -> list[str]:
+        return [f"{PREFIX}:user:{username.strip().lower()}", f"{PREFIX}:ws:{workstation}"]
+
+    def _run(self, mode: str, username: str, workstation: str) -> Refusal | None:
+        now = self._clock()
+        raw = self._script(keys=self._keys(username, workstation),
+                           args=[now, mode, *self._args])
+        until = float(raw.decode() if isinstance(raw, bytes) else raw)
+        if until <= now:
+            return None
+        return Refusal(datetime.fromtimestamp(until, UTC), math.ceil(until - now))
+
+    def check(self, username: str, workstation: str) -> Refusal | None:
+        """Before verifying a password: is this account or workstation cooling down?"""
+        return self._run("check", username, workstation)
+
+    def record_failure(self, username: str, workstation: str) -> Refusal | None:
+        """After a wrong password: count it; returns the refusal it started, if any."""
+        return self._run("fail", username, workstation)
+
+    def record_success(self, username: str) -> None:
+        self._redis.delete(self._keys(username, "")[0])

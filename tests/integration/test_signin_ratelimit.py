@@ -1,0 +1,108 @@
+"""Failed sign-ins are rate-limited in real Redis, atomically, with an escalating cooldown."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from backend_client.accounts.ratelimit import SignInRateLimiter
+from backend_client.backend import Backend
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limiter(backend: Backend) -> tuple[SignInRateLimiter, Clock, str, str]:
+    clock = Clock()
+    tag = uuid.uuid4().hex[:8]
+    return (SignInRateLimiter(backend.redis, clock=clock, account_free_failures=3,
+                              workstation_free_failures=10, first_cooldown=30,
+                              max_cooldown=300),
+            clock, f"user{tag}", f"ws{tag}")
+
+
+def test_cooldown_starts_after_the_free_failures_and_escalates(
+        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, clock, user, ws = limiter
+    for _ in range(3):
+        assert rl.record_failure(user, ws) is None
+    refusal = rl.record_failure(user, ws)
+    assert refusal is not None and refusal.seconds_left == 30
+    assert rl.check(user, ws) is not None
+    assert "Try again in 30 seconds" in refusal.sentence()
+    clock.now += 31
+    assert rl.check(user, ws) is None
+    second = rl.record_failure(user, ws)
+    assert second is not None and second.seconds_left == 60  # doubled
+    clock.now += 61
+    third = rl.record_failure(user, ws)
+    assert third is not None and third.seconds_left == 120
+    assert "Try again in 2 minutes" in third.sentence()
+
+
+def test_failures_during_a_cooldown_do_not_count(
+        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, clock, user, ws = limiter
+    for _ in range(4):
+        rl.record_failure(user, ws)
+    for _ in range(10):
+        rl.record_failure(user, ws)  # hammering while locked
+    clock.now += 31
+    again = rl.record_failure(user, ws)
+    assert again is not None and again.seconds_left == 60
+
+
+def test_cooldown_has_a_ceiling(limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, clock, user, ws = limiter
+    last = None
+    for _ in range(12):
+        last = rl.record_failure(user, ws)
+        clock.now += 1000
+    assert last is not None and last.seconds_left == 300
+
+
+def test_success_clears_the_account(limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, _, user, ws = limiter
+    for _ in range(3):
+        rl.record_failure(user, ws)
+    rl.record_success(user)
+    assert rl.record_failure(user, ws) is None
+
+
+def test_one_workstation_trying_many_accounts_is_stopped(
+        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, _, user, ws = limiter
+    for i in range(10):
+        assert rl.record_failure(f"{user}-{i}", ws) is None
+    assert rl.record_failure(f"{user}-new", ws) is not None
+    assert rl.check("someone-else", ws) is not None
+    assert rl.check(user, "another-workstation") is None
+
+
+def test_concurrent_failures_are_counted_exactly(
+        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, _, user, ws = limiter
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def fail() -> None:
+        r = rl.record_failure(user, f"{ws}-{threading.get_ident()}")
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=fail) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    # Exactly three free failures; the fourth starts the cooldown and the rest are refused.
+    assert sum(r is None for r in results) == 3
