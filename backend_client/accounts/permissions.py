@@ -1,0 +1,75 @@
+"""Role-based permissions, as data: the matrix lives in ``role_permissions`` (migration 0004)
+and this module names the permissions and checks them, raising ``PermissionDenied`` with a
+sentence and auditing every denial."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, select
+
+from backend_client.audit.service import AuditService
+from backend_client.errors import PermissionDenied
+from backend_client.stores.postgres.models import Role, RolePermission, UserRole
+from backend_client.uow import unit_of_work
+
+# permission → (what it allows, in words for a refusal sentence; roles that have it)
+MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
+    "patient.search": ("find patients", ("doctor", "nurse", "receptionist")),
+    "patient.demographics.read": ("see patient details", ("doctor", "nurse", "receptionist")),
+    "patient.demographics.write": ("register or edit patients",
+                                   ("doctor", "nurse", "receptionist")),
+    "appointment.manage": ("book, move or check in appointments",
+                           ("doctor", "nurse", "receptionist")),
+    "chart.open": ("open a patient's clinical chart", ("doctor", "nurse")),
+    "note.read": ("read clinical notes", ("doctor", "nurse")),
+    "note.write": ("write clinical notes", ("doctor", "nurse")),
+    "note.sign": ("sign clinical notes", ("doctor",)),
+    "recording.create": ("dictate", ("doctor",)),
+    "recording.read": ("listen to recordings", ("doctor", "nurse")),
+    "transcript.read": ("read transcripts", ("doctor", "nurse")),
+    "prescription.read": ("see prescriptions", ("doctor", "nurse")),
+    "prescription.write": ("prescribe", ("doctor",)),
+    "order.write": ("place orders", ("doctor",)),
+    "alert.write": ("record allergies and warnings", ("doctor", "nurse")),
+    "task.manage": ("manage tasks", ("doctor", "nurse", "receptionist")),
+    "chart.break_glass": ("open a chart outside your usual access, giving a reason",
+                          ("doctor", "nurse")),
+    "user.manage": ("manage user accounts", ("admin",)),
+    "session.revoke": ("end other people's sessions", ("admin",)),
+    "audit.report": ("see the audit report", ("admin",)),
+}
+ROLES = ("doctor", "nurse", "receptionist", "admin")
+
+
+def matrix_rows() -> list[tuple[str, str]]:
+    """(role, permission) rows for the ``role_permissions`` table."""
+    return [(role, perm) for perm, (_, roles) in MATRIX.items() for role in roles]
+
+
+class Authorizer:
+    """Checks a user's permissions in the services (not only by hiding buttons)."""
+
+    def __init__(self, engine: Engine | Connection, *, workstation: str = "") -> None:
+        self.engine = engine
+        self.workstation = workstation
+
+    def permissions(self, user_id: int) -> frozenset[str]:
+        with unit_of_work(self.engine) as uow:
+            rows = uow.session.execute(
+                select(RolePermission.permission)
+                .join(Role, Role.id == RolePermission.role_id)
+                .join(UserRole, UserRole.role_id == Role.id)
+                .where(UserRole.user_id == user_id)).scalars().all()
+        return frozenset(rows)
+
+    def require(self, user_id: int, permission: str, *, patient_id: int | None = None) -> None:
+        """Return if allowed; otherwise audit the denial and raise PermissionDenied."""
+        if permission not in MATRIX:
+            raise ValueError(f"unknown permission {permission!r}")
+        if permission in self.permissions(user_id):
+            return
+        AuditService(self.engine).record(
+            "access.denied", user_id=user_id, workstation=self.workstation,
+            patient_id=patient_id, object_type="permission", object_id=permission)
+        raise PermissionDenied(
+            f"Your role does not allow you to {MATRIX[permission][0]}. If you need to, ask "
+            "an administrator.")
