@@ -206,6 +206,7 @@ def dictionary_for(terms: Iterable[str]) -> set[tuple[str, str, int]]:
 
 
 MRN_PREFIX = "M"
+MRN_ISSUER = "clinic"   # the issuer recorded on MRNs the clinic assigns itself
 
 
 def format_mrn(number: int) -> str:

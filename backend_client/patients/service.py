@@ -181,7 +181,7 @@ class PatientService:
             ).returning(Patient.id)).scalar_one()
             idents = list(d.identifiers)
             if not any(i.kind == "MRN" for i in idents):
-                idents.insert(0, Identifier("MRN", self._next_mrn(s), "clinic"))
+                idents.insert(0, Identifier("MRN", self._next_mrn(s), names.MRN_ISSUER))
             try:
                 self._write_children(s, pid, d, idents, d.previous_names)
                 s.flush()

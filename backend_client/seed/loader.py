@@ -44,7 +44,6 @@ ProgressFn = Callable[[str, int, int], None]
 appointments, analyze (vacuum and statistics after the commit)."""
 
 CHUNK = 20_000
-MRN_ISSUER = "clinic"      # as PatientService labels the MRNs it assigns
 DEMO_PATIENTS = 300
 DEMO_PROVIDERS = 6
 DEMO_WEEKS = 2
@@ -420,7 +419,7 @@ class _PatientRows:
                 f"{_t(p.email)}\t{_t(p.address_line1)}\t{_t(p.address_line2)}\t"
                 f"{_t(p.city)}\t{_t(p.region)}\t{_t(p.postal_code)}\t{_t(p.country)}\t"
                 f"{_t(p.language)}\t{_d(p.deceased_at)}\t{_t(sort_name)}\n")
-            identifiers.append(f"{pid}\tMRN\t{names.format_mrn(mrn)}\t{MRN_ISSUER}\n")
+            identifiers.append(f"{pid}\tMRN\t{names.format_mrn(mrn)}\t{names.MRN_ISSUER}\n")
             if p.insurance is not None:
                 identifiers.append(f"{pid}\tINSURANCE\t{_t(p.insurance[0])}\t"
                                    f"{_t(p.insurance[1])}\n")

@@ -23,7 +23,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -37,7 +36,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -55,7 +53,7 @@ from backend_client.dto import (
 )
 from ui.patients.date_field import DateField
 from ui.patients.formatting import DateFormatError, format_date, read_date, sex_label
-from ui.patients.patient_table_model import ReadOnlyTableModel
+from ui.patients.patient_table_model import ReadOnlyTableModel, row_table
 
 STYLE = """
 QLabel[role="field-error"] { color: #b71c1c; }
@@ -889,18 +887,9 @@ class DuplicateWarningDialog(QDialog):
         intro.setWordWrap(True)
 
         self.model = DuplicateCandidateModel(candidates, self)
-        self.table = QTableView(self)
-        self.table.setObjectName("duplicate-candidates")
+        self.table = row_table(self, self.model, "duplicate-candidates",
+                               "Existing patients who may be the same person", wrap=True)
         self.table.setStyleSheet("QTableView::item { padding: 4px 8px; }")
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Existing patients who may be the same person")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)
-        self.table.setWordWrap(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         for column in range(4):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)

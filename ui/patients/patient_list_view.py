@@ -10,14 +10,12 @@ from datetime import date
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from ui.patients.patient_table_model import (
     PHONE,
     SEX,
     PatientTableModel,
+    row_table,
 )
 
 HINT = ("Find a patient by name, date of birth (for example 24 Jun 1984), MRN or phone "
@@ -94,18 +93,9 @@ class PatientListView(QWidget):
         self.register_button.setToolTip("Register a new patient (Ctrl+N)")
         self.register_button.clicked.connect(self.register_requested)
 
-        self.table = QTableView(self)
-        self.table.setObjectName("patient-results")
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Matching patients")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)
+        self.table = row_table(self, self.model, "patient-results", "Matching patients",
+                               wrap=False)
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)

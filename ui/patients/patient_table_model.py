@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 from backend_client.dto import PatientSummary
 from ui.patients.formatting import age_text, format_date, sex_label
@@ -34,6 +35,24 @@ PATIENT_ROLE = Qt.ItemDataRole.UserRole + 2
 DECEASED_COLOUR = QColor("#616161")
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def row_table(parent: QWidget, model: QAbstractTableModel, name: str, accessible_name: str, *,
+              wrap: bool) -> QTableView:
+    """A read-only table whose unit is the row: one row selected at a time, no editing,
+    Tab leaves the table, no grid or row numbers."""
+    table = QTableView(parent)
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setAccessibleName(accessible_name)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setTabKeyNavigation(False)
+    table.setWordWrap(wrap)
+    table.setShowGrid(False)
+    table.verticalHeader().hide()
+    return table
 
 
 class ReadOnlyTableModel(QAbstractTableModel):

@@ -63,7 +63,3 @@ def apply(db: Db) -> list[int]:
         )
         applied.append(version)
     return applied
-
-
-def head_version() -> int:
-    return STEPS[-1][0]
