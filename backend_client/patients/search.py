@@ -70,6 +70,16 @@ _ASCII_DIGITS = frozenset("0123456789")
 MAX_TOKENS = 6
 
 
+def _add_number(digits: str, identifiers: list[str], phones: list[str]) -> None:
+    """A bare number is searched as an identifier, as an MRN's digits (up to 7) and as a
+    phone number (7 to 15 digits)."""
+    identifiers.append(digits)
+    if len(digits) <= 7:
+        identifiers.append(names.format_mrn(int(digits)))
+    if 7 <= len(digits) <= 15:
+        phones.append(digits)
+
+
 def parse_query(query: str, today: date) -> ParsedQuery:
     query = _CONTROL.sub(" ", query)
     rest = query
@@ -87,23 +97,17 @@ def parse_query(query: str, today: date) -> ParsedQuery:
         rest = rest[:match.start] + " " + rest[match.end:]
     stripped = rest.strip()
     if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
-        digits = names.phone_digits(stripped)
-        phones.append(digits)
-        identifiers.append(digits)
-        if len(digits) <= 7:
-            identifiers.append(names.format_mrn(int(digits)))
+        _add_number(names.phone_digits(stripped), identifiers, phones)
         stripped = ""
     for raw in re.split(r"[\s,;]+", stripped):
         if not raw:
             continue
         if any(c in _ASCII_DIGITS for c in raw):
             ident = raw.strip(".").upper()
-            identifiers.append(ident)
             if ident.isascii() and ident.isdigit():
-                if len(ident) <= 7:
-                    identifiers.append(names.format_mrn(int(ident)))
-                if 7 <= len(ident) <= 15:
-                    phones.append(ident)
+                _add_number(ident, identifiers, phones)
+            else:
+                identifiers.append(ident)
             continue
         for tok in names.tokens(raw):
             ascii_tok = all(ord(c) < 128 for c in tok)
