@@ -162,3 +162,60 @@ class Changes:
 
     patients: frozenset[int] = frozenset()
     appointments: frozenset[int] = frozenset()
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person signed in at this workstation, as every service call sees them.
+
+    ``permissions`` are resolved from the roles when the session starts; ``user_id`` is
+    None only for the system actor of admin tools (seed, benchmarks), never in the app.
+    """
+
+    user_id: int | None
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    permissions: frozenset[str]
+    session_id: str
+    workstation: str
+    started_at: datetime
+    expires_at: datetime
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+SESSION_STATES = ("active", "locked", "revoked", "expired", "ended")
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A session as an administrator lists it (no secrets in it)."""
+
+    session_id: str
+    user_id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    workstation: str
+    started_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    state: str  # one of SESSION_STATES
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    """Unsaved work kept for its author: a form's content when the workstation changed
+    hands, offered back at their next sign-in."""
+
+    draft_id: str
+    kind: str  # "patient.register" | "patient.edit"
+    title: str  # shown in the restore offer, e.g. "Edit patient M0000042"
+    saved_at: datetime
+    reason: str  # why it was kept, as a sentence
+    payload: dict[str, object]

@@ -69,7 +69,34 @@ class PossibleDuplicate(DraError):
 
 
 class PermissionDenied(DraError):
-    """The signed-in user may not do this."""
+    """The signed-in user may not do this.
+
+    ``break_glass`` is true when the user may still proceed by giving a reason (a
+    restricted chart they are not treating): the caller asks why and retries with it.
+    """
+
+    def __init__(self, message: str, *, break_glass: bool = False) -> None:
+        super().__init__(message)
+        self.break_glass = break_glass
+
+
+class SignInFailed(DraError):
+    """Wrong user name or password, or too many attempts (the sentence says until when).
+    It never tells which of user name and password was wrong."""
+
+
+class SessionEnded(DraError):
+    """The session is over (revoked by an administrator, past its absolute limit, or
+    signed out elsewhere): the user must sign in again. Nothing typed is lost; the
+    sentence says why."""
+
+    def __init__(self, message: str, *, state: str = "ended") -> None:
+        super().__init__(message)
+        self.state = state
+
+
+class WorkstationLocked(DraError):
+    """The session is locked (idle or by the user): unlock it before anything else."""
 
 
 class Unavailable(DraError):
