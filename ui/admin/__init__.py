@@ -1,0 +1,1 @@
+"""An administrator's windows: signed-in sessions."""
