@@ -134,6 +134,10 @@ class PatientRecord:
     alerts: tuple[AlertSummary, ...]
     updated_at: datetime
     updated_by: str          # display name of who last changed it ("" if unknown)
+    restricted: bool = False
+    # False when the reader's role sees demographics only (reception): ``alerts`` is then
+    # empty because it was withheld, not because the patient has none.
+    clinical: bool = True
 
     def age(self, today: date) -> int:
         born = self.draft.birth_date

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from backend_client.accounts.access import SystemAccess
 from backend_client.backend import open_backend
 from backend_client.config import load_settings
 from backend_client.patients import names
@@ -145,7 +146,7 @@ def main() -> None:
             have = want
         print(f"patients in the database: {have}")
         rng = random.Random(2026)
-        service = PatientService(engine)
+        service = PatientService(engine, SystemAccess("benchmark"))
         mix = build_mix(sample_patients(engine, n_queries, rng), n_queries, rng)
         for _, q, _ in mix[:50]:  # warm the caches and the connection pool
             service.search(q)

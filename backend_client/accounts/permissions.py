@@ -33,6 +33,7 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
     "task.manage": ("manage tasks", ("doctor", "nurse", "receptionist")),
     "chart.break_glass": ("open a chart outside your usual access, giving a reason",
                           ("doctor", "nurse")),
+    "patient.restrict": ("restrict or unrestrict a patient's record", ("doctor",)),
     "user.manage": ("manage user accounts", ("admin",)),
     "session.revoke": ("end other people's sessions", ("admin",)),
     "audit.report": ("see the audit report", ("admin",)),

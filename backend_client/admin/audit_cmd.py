@@ -2,13 +2,14 @@
 
     dr-assistant-admin audit verify
     dr-assistant-admin audit report --patient ID
+    dr-assistant-admin audit break-glass [--days N]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backend_client.audit import AuditService
@@ -23,6 +24,13 @@ def _patient_id(text_: str) -> int:
     return value
 
 
+def _days(text_: str) -> int:
+    value = int(text_)
+    if not 1 <= value <= 36500:
+        raise argparse.ArgumentTypeError("must be a number of days from 1 to 36500")
+    return value
+
+
 def add_audit_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``audit`` and its sub-commands to the CLI's sub-parsers."""
     audit = subparsers.add_parser("audit", help="verify the audit trail or report access")
@@ -31,6 +39,10 @@ def add_audit_parser(subparsers: Any) -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="who accessed a patient's record, oldest first")
     report.add_argument("--patient", type=_patient_id, required=True, metavar="ID",
                         help="the patient's id")
+    glass = sub.add_parser("break-glass",
+                           help="restricted charts opened by breaking the glass, with reasons")
+    glass.add_argument("--days", type=_days, default=30, metavar="N",
+                       help="look back this many days (default 30)")
     return audit
 
 
@@ -62,6 +74,21 @@ def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
                 obj = f"{e.object_type} {e.object_id}".strip() or "-"
                 print(f"{when:<26} {who:<30} {e.workstation or '-':<20} {e.action:<24} {obj}")
             print(f"{len(entries)} events")
+            return 0
+        if args.audit_command == "break-glass":
+            since = datetime.now(UTC) - timedelta(days=args.days)
+            glass = service.break_glass_report(since)
+            if not glass:
+                print(f"no chart was opened by breaking the glass in the last {args.days} days")
+                return 0
+            print(f"{'when (UTC)':<20} {'who':<28} {'workstation':<18} {'patient':>9}  reason")
+            for g in glass:
+                when = g.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+                who = g.user_name or ("-" if g.user_id is None else f"user {g.user_id}")
+                print(f"{when:<20} {who:<28} {g.workstation or '-':<18} {g.patient_id:>9}  "
+                      f"{g.reason}")
+            print(f"{len(glass)} charts opened by breaking the glass in the last "
+                  f"{args.days} days")
             return 0
     finally:
         backend.close(stop_stack=False)

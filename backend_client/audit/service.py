@@ -47,6 +47,19 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class BreakGlassEntry:
+    """One chart opened by breaking the glass: who, when, where, which patient, why."""
+
+    event_id: int
+    occurred_at: datetime
+    user_id: int | None
+    user_name: str
+    workstation: str
+    patient_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     """The outcome of walking the chain.
 
@@ -221,6 +234,23 @@ class AuditService:
                            workstation=r.workstation, action=r.action,
                            object_type=r.object_type, object_id=r.object_id)
                 for r in rows]
+
+    def break_glass_report(self, since: datetime | None = None) -> list[BreakGlassEntry]:
+        """Every chart opened by breaking the glass (since ``since``), newest first, with
+        the reason given: what an administrator reviews."""
+        stmt = (select(AuditEvent.id, AuditEvent.occurred_at, AuditEvent.user_id,
+                       User.display_name, User.username, AuditEvent.workstation,
+                       AuditEvent.patient_id, AuditEvent.details["reason"].astext)
+                .outerjoin(User, User.id == AuditEvent.user_id)
+                .where(AuditEvent.action == "chart.break_glass")
+                .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()))
+        if since is not None:
+            stmt = stmt.where(AuditEvent.occurred_at >= since)
+        with self._connection() as conn:
+            rows = conn.execute(stmt).all()
+        return [BreakGlassEntry(event_id=r[0], occurred_at=r[1], user_id=r[2],
+                                user_name=r[3] or r[4] or "", workstation=r[5],
+                                patient_id=r[6], reason=r[7] or "") for r in rows]
 
     # ------------------------------------------------------------ internals
 

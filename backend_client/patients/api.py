@@ -12,6 +12,10 @@ PAGE_SIZE = 50
 
 
 class PatientsApi(Protocol):
+    """Every method checks the signed-in user's permission first and raises
+    ``PermissionDenied`` (audited), ``WorkstationLocked`` or ``SessionEnded`` when they may
+    not act now."""
+
     def search(self, text: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
         """Ranked matches for what was typed in the one search box (names in any order,
         prefixes from 2 letters, previous names, misspellings and sound-alikes, date of
@@ -19,8 +23,10 @@ class PatientsApi(Protocol):
         gives an empty page. Raises ``Unavailable`` when PostgreSQL cannot be reached."""
         ...
 
-    def get(self, patient_id: int) -> PatientRecord:
-        """The whole patient; ``NotFound`` if there is none."""
+    def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:
+        """The patient's record (opening it is audited); ``NotFound`` if there is none.
+        A restricted chart the user does not normally see raises ``PermissionDenied`` with
+        ``break_glass=True``; calling again with a reason opens it, flagged and audited."""
         ...
 
     def find_duplicates(self, draft: PatientDraft, *,
@@ -29,19 +35,19 @@ class PatientsApi(Protocol):
         same date of birth, or the same identifier."""
         ...
 
-    def register(self, draft: PatientDraft, *, allow_duplicates: bool = False,
-                 actor_id: int | None = None) -> PatientRecord:
+    def register(self, draft: PatientDraft, *,
+                 allow_duplicates: bool = False) -> PatientRecord:
         """Validate and save a new patient. ``ValidationError`` (with ``errors`` per field)
         for bad input; ``PossibleDuplicate`` (with ``candidates``) when likely duplicates
         exist and ``allow_duplicates`` is false. An MRN is assigned if none is given."""
         ...
 
-    def update(self, patient_id: int, expected_version: int, draft: PatientDraft, *,
-               actor_id: int | None = None) -> PatientRecord:
+    def update(self, patient_id: int, expected_version: int,
+               draft: PatientDraft) -> PatientRecord:
         """Save edited demographics. ``Conflict`` (saying who changed it, carrying the
         current version) when someone saved in between; nothing is written then."""
         ...
 
-    def mark_deceased(self, patient_id: int, expected_version: int, deceased_at: date, *,
-                      actor_id: int | None = None) -> PatientRecord:
+    def mark_deceased(self, patient_id: int, expected_version: int,
+                      deceased_at: date) -> PatientRecord:
         ...

@@ -15,8 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend_client.accounts.access import Access
 from backend_client.audit.service import AuditService
 from backend_client.dto import (
+    Actor,
     AlertSummary,
     Contact,
     DuplicateCandidate,
@@ -26,13 +28,21 @@ from backend_client.dto import (
     PreviousName,
     SearchPage,
 )
-from backend_client.errors import Conflict, NotFound, PossibleDuplicate, ValidationError
+from backend_client.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    PossibleDuplicate,
+    ValidationError,
+)
 from backend_client.patients import names
 from backend_client.patients.api import PAGE_SIZE
 from backend_client.patients.search import PatientSearch, parse_query
 from backend_client.patients.validation import validate
 from backend_client.stores.postgres.models import (
     Alert,
+    Appointment,
+    Encounter,
     NameVariant,
     Patient,
     PatientContact,
@@ -40,6 +50,7 @@ from backend_client.stores.postgres.models import (
     PatientName,
     PatientNamePair,
     PatientNameTerm,
+    Provider,
     User,
 )
 from backend_client.uow import unit_of_work
@@ -52,23 +63,39 @@ _DEMOGRAPHICS = ("given_name", "middle_name", "family_name", "preferred_name", "
 MAX_QUERY = 200
 
 
-class PatientService:
-    def __init__(self, engine: Engine | Connection, *,
-                 today: Callable[[], date] | None = None, workstation: str = "") -> None:
-        self.engine = engine
-        self._today = today or (lambda: datetime.now().date())
-        self.workstation = workstation
+RESTRICTED = ("This patient's record is restricted: only the clinicians who see this "
+              "patient open it without a reason.")
+MAX_REASON = 500
 
-    def _audit(self, s: Session, action: str, patient_id: int, actor_id: int | None) -> None:
+
+class PatientService:
+    """Args:
+        engine: the Engine, or in tests a Connection inside an outer transaction.
+        access: who is acting; every method checks a permission through it first
+            (``SessionAccess`` in the app, ``SystemAccess`` for the operator's tools).
+        today: the date, for ages and "not in the future" (tests pin it).
+    """
+
+    def __init__(self, engine: Engine | Connection, access: Access, *,
+                 today: Callable[[], date] | None = None) -> None:
+        self.engine = engine
+        self.access = access
+        self._today = today or (lambda: datetime.now().date())
+
+    @staticmethod
+    def _audit(s: Session, action: str, patient_id: int, actor: Actor,
+               details: dict[str, str] | None = None) -> None:
         """One audit event in the caller's transaction; call it last (it takes the chain
         lock until commit). Nothing about the patient but the id goes into it."""
-        AuditService.record_in(s, action, user_id=actor_id, workstation=self.workstation,
-                               patient_id=patient_id, object_type="patient",
-                               object_id=str(patient_id))
+        AuditService.record_in(s, action, user_id=actor.user_id,
+                               workstation=actor.workstation, patient_id=patient_id,
+                               object_type="patient", object_id=str(patient_id),
+                               details=details)
 
     # ------------------------------------------------------------------ reads
 
     def search(self, text_: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
+        self.access.require("patient.search")
         query = (text_ or "")[:MAX_QUERY]
         parsed = parse_query(query, self._today())
         if parsed.empty:
@@ -77,15 +104,77 @@ class PatientService:
             return PatientSearch(uow.session).run(parsed, max(0, offset),
                                                   max(1, min(limit, 500)))
 
-    def get(self, patient_id: int, *, actor_id: int | None = None) -> PatientRecord:
-        """The whole patient; opening a chart is audited."""
+    def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:
+        """The patient's record; every open is audited.
+
+        Clinical staff (``chart.open``) open the chart, with its alerts; others with
+        ``patient.demographics.read`` (reception) see demographics only. A restricted
+        record's chart opens without a reason only for a clinician who has seen or will
+        see the patient; anyone else with ``chart.break_glass`` gets PermissionDenied with
+        ``break_glass=True`` and may retry with a reason, which is allowed, flagged and
+        audited (``chart.break_glass``).
+        """
+        actor = self.access.require("patient.demographics.read", patient_id=patient_id)
+        clinical = actor.can("chart.open")
+        reason = (break_glass_reason or "").strip()[:MAX_REASON]
         with unit_of_work(self.engine) as uow:
-            record = self._record(uow.session, patient_id)
-            self._audit(uow.session, "chart.open", patient_id, actor_id)
+            s = uow.session
+            restricted = s.execute(select(Patient.restricted).where(
+                Patient.id == patient_id)).scalar_one_or_none()
+            if restricted is None:
+                raise NotFound(f"There is no patient with id {patient_id}.")
+            broke_glass = False
+            if clinical and restricted and not self._treats(s, actor, patient_id):
+                if not actor.can("chart.break_glass"):
+                    self.access.audit_denial(actor, "chart.break_glass", patient_id)
+                    raise PermissionDenied(RESTRICTED + " Your role cannot open it.")
+                if not reason:
+                    raise PermissionDenied(RESTRICTED + " To open it anyway, say why: your "
+                                           "reason is recorded and reviewed.",
+                                           break_glass=True)
+                broke_glass = True
+            record = self._record(s, patient_id, clinical=clinical)
+            if broke_glass:
+                self._audit(s, "chart.break_glass", patient_id, actor, {"reason": reason})
+                log.warning("restricted chart opened by breaking the glass: patient id=%s "
+                            "user id=%s", patient_id, actor.user_id)
+            self._audit(s, "chart.open" if clinical else "patient.read", patient_id, actor)
             uow.commit()
             return record
 
-    def _record(self, s: Session, patient_id: int) -> PatientRecord:
+    @staticmethod
+    def _treats(s: Session, actor: Actor, patient_id: int) -> bool:
+        """Has the actor, as a clinician, an appointment or encounter with the patient?"""
+        if actor.user_id is None:
+            return True  # the operator's own tools
+        provider = select(Provider.id).where(Provider.user_id == actor.user_id) \
+            .scalar_subquery()
+        booked = select(Appointment.id).where(Appointment.patient_id == patient_id,
+                                               Appointment.provider_id == provider).exists()
+        seen = select(Encounter.id).where(Encounter.patient_id == patient_id,
+                                          Encounter.provider_id == provider).exists()
+        return bool(s.execute(select(booked | seen)).scalar())
+
+    def set_restricted(self, patient_id: int, restricted: bool) -> PatientRecord:
+        """Restrict (or lift the restriction on) a patient's record. Audited."""
+        actor = self.access.require("patient.restrict", patient_id=patient_id)
+        with unit_of_work(self.engine) as uow:
+            s = uow.session
+            changed = s.execute(update(Patient).where(Patient.id == patient_id)
+                                .values(restricted=restricted, updated_by=actor.user_id,
+                                        updated_at=datetime.now(UTC),
+                                        version=Patient.version + 1)
+                                .returning(Patient.id)
+                                .execution_options(synchronize_session=False)
+                                ).scalar_one_or_none()
+            if changed is None:
+                raise NotFound(f"There is no patient with id {patient_id}.")
+            self._audit(s, "patient.restrict" if restricted else "patient.unrestrict",
+                        patient_id, actor)
+            uow.commit()
+            return self._record(s, patient_id, clinical=actor.can("chart.open"))
+
+    def _record(self, s: Session, patient_id: int, *, clinical: bool = True) -> PatientRecord:
         p = s.get(Patient, patient_id)
         if p is None:
             raise NotFound(f"There is no patient with id {patient_id}.")
@@ -97,9 +186,10 @@ class PatientService:
             .order_by(PatientContact.id).limit(1)).scalar_one_or_none()
         previous = s.execute(select(PatientName).where(
             PatientName.patient_id == patient_id).order_by(PatientName.id)).scalars().all()
+        # Allergies and warnings are clinical: reception sees demographics only.
         alerts = s.execute(select(Alert).where(
             Alert.patient_id == patient_id, Alert.status == "active")
-            .order_by(Alert.severity.desc(), Alert.id)).scalars().all()
+            .order_by(Alert.severity.desc(), Alert.id)).scalars().all() if clinical else []
         updated_by = ""
         if p.updated_by is not None:
             updated_by = s.execute(select(User.display_name).where(
@@ -120,12 +210,14 @@ class PatientService:
             alerts=tuple(sorted((AlertSummary(a.kind, a.severity, a.description)
                                  for a in alerts), key=lambda a: severity[a.severity])),
             updated_at=p.updated_at, updated_by=updated_by,
+            restricted=p.restricted, clinical=clinical,
         )
 
     # ------------------------------------------------------------------ duplicates
 
     def find_duplicates(self, draft: PatientDraft, *,
                         exclude_id: int | None = None) -> list[DuplicateCandidate]:
+        self.access.require("patient.search")
         clean = validate(draft, self._today())
         with unit_of_work(self.engine) as uow:
             return self._duplicates(uow.session, clean.draft, clean.birth_date, exclude_id)
@@ -162,8 +254,10 @@ class PatientService:
 
     # ------------------------------------------------------------------ writes
 
-    def register(self, draft: PatientDraft, *, allow_duplicates: bool = False,
-                 actor_id: int | None = None) -> PatientRecord:
+    def register(self, draft: PatientDraft, *,
+                 allow_duplicates: bool = False) -> PatientRecord:
+        actor = self.access.require("patient.demographics.write")
+        actor_id = actor.user_id
         clean = validate(draft, self._today())
         d = clean.draft
         with unit_of_work(self.engine) as uow:
@@ -185,15 +279,17 @@ class PatientService:
             try:
                 self._write_children(s, pid, d, idents, d.previous_names)
                 s.flush()
-                self._audit(s, "patient.register", pid, actor_id)
+                self._audit(s, "patient.register", pid, actor)
                 uow.commit()
             except IntegrityError as exc:
                 raise _identifier_error(exc, idents) from None
             log.info("patient registered id=%s", pid)
-            return self._record(s, pid)
+            return self._record(s, pid, clinical=actor.can("chart.open"))
 
-    def update(self, patient_id: int, expected_version: int, draft: PatientDraft, *,
-               actor_id: int | None = None) -> PatientRecord:
+    def update(self, patient_id: int, expected_version: int,
+               draft: PatientDraft) -> PatientRecord:
+        actor = self.access.require("patient.demographics.write", patient_id=patient_id)
+        actor_id = actor.user_id
         clean = validate(draft, self._today())
         d = clean.draft
         with unit_of_work(self.engine) as uow:
@@ -249,15 +345,17 @@ class PatientService:
             try:
                 self._write_children(s, patient_id, d, idents, new_previous,
                                      all_previous=tuple(previous))
-                self._audit(s, "patient.update", patient_id, actor_id)
+                self._audit(s, "patient.update", patient_id, actor)
                 uow.commit()
             except IntegrityError as exc:
                 raise _identifier_error(exc, idents) from None
             log.info("patient updated id=%s", patient_id)
-            return self._record(s, patient_id)
+            return self._record(s, patient_id, clinical=actor.can("chart.open"))
 
-    def mark_deceased(self, patient_id: int, expected_version: int, deceased_at: date, *,
-                      actor_id: int | None = None) -> PatientRecord:
+    def mark_deceased(self, patient_id: int, expected_version: int,
+                      deceased_at: date) -> PatientRecord:
+        actor = self.access.require("patient.demographics.write", patient_id=patient_id)
+        actor_id = actor.user_id
         with unit_of_work(self.engine) as uow:
             s = uow.session
             born = s.execute(select(Patient.birth_date).where(Patient.id == patient_id)
@@ -278,10 +376,10 @@ class PatientService:
             ).scalar_one_or_none()
             if changed is None:
                 raise self._conflict(s, patient_id)
-            self._audit(s, "patient.deceased", patient_id, actor_id)
+            self._audit(s, "patient.deceased", patient_id, actor)
             uow.commit()
             log.info("patient marked deceased id=%s", patient_id)
-            return self._record(s, patient_id)
+            return self._record(s, patient_id, clinical=actor.can("chart.open"))
 
     # ------------------------------------------------------------------ helpers
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from backend_client.accounts.access import SystemAccess
 from backend_client.backend import open_backend
 from backend_client.config import load_settings
 from backend_client.dto import Identifier, PatientDraft
@@ -54,7 +55,7 @@ def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
     backend = open_backend(load_settings(data_dir=data_dir))
     try:
         migrate(backend)
-        service = PatientService(backend.engine, workstation="ws-1")
+        service = PatientService(backend.engine, SystemAccess("ws-1"))
         draft = PatientDraft(given_name="Zantheriel", family_name="Quibblewort",
                              birth_date=date(1977, 7, 7), sex="female", phone="0301234987",
                              email="zan.q@example.org",

@@ -11,11 +11,12 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
+from backend_client.accounts.access import SystemAccess
 from backend_client.backend import Backend
 from backend_client.dto import Contact, Identifier, PatientDraft, PreviousName
 from backend_client.errors import Conflict, NotFound, PossibleDuplicate, ValidationError
 from backend_client.patients.service import PatientService
-from tests.integration.conftest import TODAY
+from tests.integration.conftest import TODAY, add_user, signed_in
 
 
 def draft(**kw: object) -> PatientDraft:
@@ -152,26 +153,24 @@ def test_stale_edit_is_a_conflict_and_writes_nothing(patients: PatientService) -
 
 def test_two_people_saving_at_once_one_gets_a_conflict_naming_the_other(
         backend: Backend) -> None:
-    service = PatientService(backend.engine, today=lambda: TODAY)
+    service = PatientService(backend.engine, SystemAccess("ws-2"), today=lambda: TODAY)
     tag = uuid.uuid4().hex[:8]
-    with backend.engine.begin() as c:
-        uid = c.execute(text("INSERT INTO users (username, display_name) "
-                             "VALUES (:u, 'Dr. Rivera') RETURNING id"),
-                        {"u": f"rivera{tag}"}).scalar_one()
+    uid = add_user(backend.engine, ("receptionist",), display_name="Dr. Rivera")
+    as_rivera = PatientService(backend.engine, signed_in(backend, backend.engine, uid),
+                               today=lambda: TODAY)
     rec = service.register(draft(family_name=f"Race{tag}"))
     barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 
-    def save(who: str, phone: str, actor: int | None) -> None:
+    def save(who: str, phone: str, svc: PatientService) -> None:
         barrier.wait()
         try:
-            outcomes[who] = service.update(rec.id, rec.version,
-                                           replace(rec.draft, phone=phone), actor_id=actor)
+            outcomes[who] = svc.update(rec.id, rec.version, replace(rec.draft, phone=phone))
         except Conflict as exc:
             outcomes[who] = exc
 
-    threads = [threading.Thread(target=save, args=("rivera", "+1 555 000 0001", uid)),
-               threading.Thread(target=save, args=("other", "+1 555 000 0002", None))]
+    threads = [threading.Thread(target=save, args=("rivera", "+1 555 000 0001", as_rivera)),
+               threading.Thread(target=save, args=("other", "+1 555 000 0002", service))]
     for t in threads:
         t.start()
     for t in threads:
@@ -222,24 +221,25 @@ def test_an_edit_that_leaves_the_mrn_out_keeps_it(patients: PatientService,
     assert (kept.kind, kept.valid_to) == ("alias", date(2001, 1, 1))
 
 
-def test_registering_opening_and_editing_are_audited(db: object) -> None:
+def test_registering_opening_and_editing_are_audited(db: object, backend: Backend) -> None:
     from sqlalchemy import Connection
 
     from backend_client.audit.service import AuditService
 
     assert isinstance(db, Connection)
-    service = PatientService(db, today=lambda: TODAY, workstation="reception-2")
-    uid = db.execute(text("INSERT INTO users (username, display_name) "
-                          "VALUES ('auditee', 'Dr. Audit') RETURNING id")).scalar_one()
-    rec = service.register(draft(family_name="Audited"), actor_id=uid)
-    service.get(rec.id, actor_id=uid)
-    service.update(rec.id, rec.version, replace(rec.draft, phone="+49 30 5555555"))
-    service.mark_deceased(rec.id, 2, date(2020, 1, 1), actor_id=uid)
+    uid = add_user(db, ("doctor",), display_name="Dr. Audit")
+    service = PatientService(db, signed_in(backend, db, uid, workstation="reception-2"),
+                             today=lambda: TODAY)
+    system = PatientService(db, SystemAccess("admin-cli"), today=lambda: TODAY)
+    rec = service.register(draft(family_name="Audited"))
+    service.get(rec.id)
+    system.update(rec.id, rec.version, replace(rec.draft, phone="+49 30 5555555"))
+    service.mark_deceased(rec.id, 2, date(2020, 1, 1))
     report = AuditService(db).report_for_patient(rec.id)
     assert [(e.action, e.user_name, e.workstation) for e in report] == [
         ("patient.register", "Dr. Audit", "reception-2"),
         ("chart.open", "Dr. Audit", "reception-2"),
-        ("patient.update", "", "reception-2"),
+        ("patient.update", "", "admin-cli"),
         ("patient.deceased", "Dr. Audit", "reception-2"),
     ]
     assert AuditService(db).verify().ok

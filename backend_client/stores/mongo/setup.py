@@ -39,8 +39,29 @@ def _v1_clinic_meta(db: Db) -> None:
     db["clinic_meta"].create_index("key", unique=True, name="key_unique")
 
 
+def _v2_drafts(db: Db) -> None:
+    _ensure_collection(db, "drafts", {
+        "$jsonSchema": {
+            "bsonType": "object",
+            "required": ["user_id", "key", "kind", "title", "payload", "saved_at"],
+            "properties": {
+                "user_id": {"bsonType": ["int", "long"]},
+                "key": {"bsonType": "string", "maxLength": 200},
+                "kind": {"bsonType": "string", "maxLength": 100},
+                "title": {"bsonType": "string", "maxLength": 300},
+                "payload": {"bsonType": "object"},
+                "saved_at": {"bsonType": "date"},
+            },
+        }
+    })
+    db["drafts"].create_index([("user_id", 1), ("key", 1)], unique=True,
+                              name="user_key_unique")
+    db["drafts"].create_index([("user_id", 1), ("saved_at", -1)], name="user_newest")
+
+
 STEPS: list[tuple[int, str, Callable[[Db], None]]] = [
     (1, "clinic_meta collection with validator and unique key", _v1_clinic_meta),
+    (2, "drafts collection: unsaved work kept for its author", _v2_drafts),
 ]
 
 

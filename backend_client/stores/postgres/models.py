@@ -195,6 +195,10 @@ class Patient(Tracked, Base):
     country: Mapped[str] = mapped_column(String(2), server_default="")
     language: Mapped[str] = mapped_column(String(35), server_default="")
     deceased_at: Mapped[date | None] = mapped_column(Date)
+    # A restricted record (a staff member, a public figure, a sensitive case): its chart
+    # opens without a reason only for the clinicians who see the patient; anyone else
+    # with the right must break the glass.
+    restricted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # Normalised "family given" for a stable alphabetical order of search results.
     sort_name: Mapped[str] = mapped_column(C_COLLATION, server_default="")
 
@@ -545,6 +549,8 @@ class AuditEvent(Base):
         Index("ix_audit_events_patient", "patient_id", "occurred_at",
               postgresql_where=text("patient_id IS NOT NULL")),
         Index("ix_audit_events_user", "user_id", "occurred_at"),
+        Index("ix_audit_events_break_glass", "occurred_at",
+              postgresql_where=text("action = 'chart.break_glass'")),
     )
 
 

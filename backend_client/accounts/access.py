@@ -1,0 +1,113 @@
+"""Who is acting, and may they: the check every service makes before it reads or writes.
+
+``SessionAccess`` is the workstation's: it holds the signed-in person's ``Actor`` and, on
+every check, asks Redis whether that session is still active (one script call, well under
+a millisecond on a LAN), so a locked, revoked or expired session can do nothing even if a
+window failed to notice. ``SystemAccess`` is for administrator tools run by the operator
+(seed, benchmarks): every permission, no user, said so in the audit trail.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine
+
+from backend_client.accounts.permissions import MATRIX
+from backend_client.accounts.sessions import SessionStore
+from backend_client.audit.service import AuditService
+from backend_client.dto import Actor
+from backend_client.errors import PermissionDenied, SessionEnded, WorkstationLocked
+
+NOT_SIGNED_IN = "Nobody is signed in at this workstation. Sign in to continue."
+LOCKED = "The workstation is locked. Enter your password to continue."
+ENDED = {
+    "revoked": "An administrator ended your session. Sign in again to continue; nothing you "
+               "typed has been lost.",
+    "expired": "Your session reached its time limit. Sign in again to continue; nothing you "
+               "typed has been lost.",
+    "ended": "Your session has ended. Sign in again to continue; nothing you typed has been "
+             "lost.",
+}
+
+
+def denial_sentence(permission: str) -> str:
+    return (f"Your role does not allow you to {MATRIX[permission][0]}. If you need to, ask "
+            "an administrator.")
+
+
+class Access(Protocol):
+    def require(self, permission: str, *, patient_id: int | None = None) -> Actor:
+        """The actor, when allowed; else raises (and audits a denial)."""
+        ...
+
+    def audit_denial(self, actor: Actor, permission: str, patient_id: int | None) -> None:
+        ...
+
+
+class SessionAccess:
+    """The signed-in person at this workstation (thread-safe: pool threads read it)."""
+
+    def __init__(self, sessions: SessionStore, audit_engine: Engine | Connection,
+                 workstation: str) -> None:
+        self.sessions = sessions
+        self._audit = AuditService(audit_engine)
+        self.workstation = workstation
+        self._lock = threading.Lock()
+        self._actor: Actor | None = None
+
+    @property
+    def actor(self) -> Actor | None:
+        with self._lock:
+            return self._actor
+
+    def set_actor(self, actor: Actor | None) -> None:
+        with self._lock:
+            self._actor = actor
+
+    def current(self) -> Actor:
+        """The actor whose session is active now, or raise why not."""
+        actor = self.actor
+        if actor is None:
+            raise PermissionDenied(NOT_SIGNED_IN)
+        state = self.sessions.state(actor.session_id)
+        if state == "locked":
+            raise WorkstationLocked(LOCKED)
+        if state != "active":
+            raise SessionEnded(ENDED.get(state, ENDED["ended"]), state=state)
+        return actor
+
+    def require(self, permission: str, *, patient_id: int | None = None) -> Actor:
+        if permission not in MATRIX:
+            raise ValueError(f"unknown permission {permission!r}")
+        actor = self.current()
+        if not actor.can(permission):
+            self.audit_denial(actor, permission, patient_id)
+            raise PermissionDenied(denial_sentence(permission))
+        return actor
+
+    def audit_denial(self, actor: Actor, permission: str, patient_id: int | None) -> None:
+        self._audit.record("access.denied", user_id=actor.user_id,
+                           workstation=actor.workstation, patient_id=patient_id,
+                           object_type="permission", object_id=permission)
+
+
+class SystemAccess:
+    """For the operator's own tools (seed, benchmarks, admin CLI): all permissions, no
+    user id; audit events it causes carry the workstation name it is given."""
+
+    def __init__(self, workstation: str = "admin-cli") -> None:
+        now = datetime.now(UTC)
+        self._actor = Actor(user_id=None, username="system", display_name="System",
+                            roles=(), permissions=frozenset(MATRIX), session_id="",
+                            workstation=workstation, started_at=now, expires_at=now)
+
+    def require(self, permission: str, *, patient_id: int | None = None) -> Actor:
+        if permission not in MATRIX:
+            raise ValueError(f"unknown permission {permission!r}")
+        return self._actor
+
+    def audit_denial(self, actor: Actor, permission: str, patient_id: int | None) -> None:
+        """The system actor is never denied."""

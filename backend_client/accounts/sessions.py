@@ -1,0 +1,197 @@
+"""Sessions in Redis: who is signed in where, since when, and whether they may act now.
+
+One hash per session (``dra:session:<id>``) holds the user, roles, workstation and times;
+a sorted set (``dra:sessions``) lists them for administrators. Every state change and
+every check is one Lua script, so a revocation can never be undone by a heartbeat racing
+it. Times come from the caller's clock (tests control them); Redis only stores them.
+
+States:
+    active   the user may act.
+    locked   idle too long, or locked by hand: the password is needed again. The
+             workstation locks itself after ``idle_lock`` without input; the server also
+             treats a session as locked once no heartbeat arrived for ``idle_lock`` plus
+             a grace period, so a workstation whose timer failed still cannot act.
+    revoked  an administrator ended it: the workstation locks within one poll and the
+             user must sign in again. Kept for a day so the workstation learns why.
+    expired  past its absolute limit (12 hours by default): sign in again.
+    ended    signed out, or unknown.
+
+Redis holds nothing that must survive: losing a session costs a sign-in, never data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis import Redis
+
+from backend_client.dto import Actor, SessionInfo
+
+PREFIX = "dra:session:"
+INDEX = "dra:sessions"
+REVOKED_KEPT_SECONDS = 86_400
+
+# KEYS[1]: the session hash. ARGV: now, server idle limit (s), mode.
+# mode: peek | touch | lock | unlock | revoke.   Returns the state after the change.
+_SCRIPT = """
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local idle = tonumber(ARGV[2])
+local mode = ARGV[3]
+if redis.call('EXISTS', key) == 0 then return 'ended' end
+local state = redis.call('HGET', key, 'state')
+if state == 'revoked' then return 'revoked' end
+if mode == 'revoke' then
+  redis.call('HSET', key, 'state', 'revoked', 'changed_at', ARGV[1])
+  redis.call('EXPIRE', key, tonumber(ARGV[4]))
+  return 'revoked'
+end
+if now >= tonumber(redis.call('HGET', key, 'expires_at')) then return 'expired' end
+local last = tonumber(redis.call('HGET', key, 'last_seen'))
+if state == 'active' and now - last >= idle then
+  state = 'locked'
+  redis.call('HSET', key, 'state', 'locked', 'changed_at', ARGV[1])
+end
+if mode == 'touch' and state == 'active' then
+  redis.call('HSET', key, 'last_seen', ARGV[1])
+elseif mode == 'lock' and state == 'active' then
+  state = 'locked'
+  redis.call('HSET', key, 'state', 'locked', 'changed_at', ARGV[1])
+elseif mode == 'unlock' and state == 'locked' then
+  state = 'active'
+  redis.call('HSET', key, 'state', 'active', 'last_seen', ARGV[1], 'changed_at', ARGV[1])
+end
+return state
+"""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SessionStore:
+    """Args:
+        redis: the shared client.
+        clock: now, as an aware datetime (tests pass a controllable one).
+        idle_lock: the workstation's idle limit; the server adds ``grace`` to it.
+        max_age: the absolute limit of one session.
+        grace: how much later than the workstation the server treats a silent session
+            as locked (it must exceed the workstation's heartbeat interval).
+    """
+
+    def __init__(self, redis: Redis, *, clock: Callable[[], datetime] = utc_now,
+                 idle_lock: timedelta = timedelta(minutes=10),
+                 max_age: timedelta = timedelta(hours=12),
+                 grace: timedelta = timedelta(seconds=60)) -> None:
+        self._redis = redis
+        self._clock = clock
+        self.idle_lock = idle_lock
+        self.max_age = max_age
+        self.grace = grace
+        self._script: Any = redis.register_script(_SCRIPT)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def create(self, *, user_id: int, username: str, display_name: str,
+               roles: Iterable[str], permissions: Iterable[str], workstation: str) -> Actor:
+        sid = secrets.token_urlsafe(24)
+        now = self.now()
+        expires = now + self.max_age
+        roles_t = tuple(sorted(roles))
+        perms = frozenset(permissions)
+        key = PREFIX + sid
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={
+            "user_id": user_id, "username": username, "display_name": display_name,
+            "roles": ",".join(roles_t), "permissions": ",".join(sorted(perms)),
+            "workstation": workstation, "started_at": now.timestamp(),
+            "last_seen": now.timestamp(), "changed_at": now.timestamp(),
+            "expires_at": expires.timestamp(), "state": "active",
+        })
+        # The key outlives the absolute limit by a day so an expired session still says
+        # why; nothing else keeps it.
+        pipe.expireat(key, int(expires.timestamp()) + REVOKED_KEPT_SECONDS)
+        pipe.zadd(INDEX, {sid: now.timestamp()})
+        pipe.execute()
+        return Actor(user_id=user_id, username=username, display_name=display_name,
+                     roles=roles_t, permissions=perms, session_id=sid,
+                     workstation=workstation, started_at=now, expires_at=expires)
+
+    def _run(self, sid: str, mode: str) -> str:
+        now = self.now().timestamp()
+        idle = (self.idle_lock + self.grace).total_seconds()
+        raw = self._script(keys=[PREFIX + sid], args=[now, idle, mode, REVOKED_KEPT_SECONDS])
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    def state(self, sid: str) -> str:
+        """The session's state now (a silent session past the idle limit becomes locked)."""
+        return self._run(sid, "peek")
+
+    def touch(self, sid: str) -> str:
+        """The user did something: keep an active session from going idle."""
+        return self._run(sid, "touch")
+
+    def lock(self, sid: str) -> str:
+        return self._run(sid, "lock")
+
+    def unlock(self, sid: str) -> str:
+        """Back to active after the password was checked; a revoked or expired session
+        stays what it is."""
+        return self._run(sid, "unlock")
+
+    def revoke(self, sid: str) -> str:
+        return self._run(sid, "revoke")
+
+    def end(self, sid: str) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(PREFIX + sid)
+        pipe.zrem(INDEX, sid)
+        pipe.execute()
+
+    # ------------------------------------------------------------ reads
+
+    def get(self, sid: str) -> SessionInfo | None:
+        state = self.state(sid)
+        raw = self._redis.hgetall(PREFIX + sid)
+        return _info(sid, raw, state) if raw else None
+
+    def list_sessions(self) -> list[SessionInfo]:
+        """Every session still known, newest first; ended ones are dropped from the index."""
+        sids = [s.decode() if isinstance(s, bytes) else str(s)
+                for s in self._redis.zrevrange(INDEX, 0, -1)]
+        out: list[SessionInfo] = []
+        gone: list[str] = []
+        for sid in sids:
+            info = self.get(sid)
+            if info is None:
+                gone.append(sid)
+            else:
+                out.append(info)
+        if gone:
+            self._redis.zrem(INDEX, *gone)
+        return out
+
+
+def _text(raw: dict[Any, Any], key: str) -> str:
+    value = raw.get(key.encode(), raw.get(key, b""))
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _time(raw: dict[Any, Any], key: str) -> datetime:
+    return datetime.fromtimestamp(float(_text(raw, key) or 0), UTC)
+
+
+def _info(sid: str, raw: dict[Any, Any], state: str) -> SessionInfo:
+    roles = _text(raw, "roles")
+    return SessionInfo(
+        session_id=sid, user_id=int(_text(raw, "user_id")), username=_text(raw, "username"),
+        display_name=_text(raw, "display_name"),
+        roles=tuple(r for r in roles.split(",") if r), workstation=_text(raw, "workstation"),
+        started_at=_time(raw, "started_at"), last_seen_at=_time(raw, "last_seen"),
+        expires_at=_time(raw, "expires_at"), state=state)

@@ -1,0 +1,100 @@
+"""Unsaved work kept for its author in MongoDB: a form's content when the workstation
+changed hands (another person signed in at the lock screen) or when its author signed out
+with the form open. Offered back at the author's next sign-in, on any workstation.
+
+Only the author can list or delete their drafts: every call takes the author's user id
+from the caller's ``Actor``, never from the draft.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pymongo.database import Database
+
+from backend_client.dto import Contact, Identifier, PatientDraft, PreviousName, SavedDraft
+
+COLLECTION = "drafts"
+MAX_DRAFTS_PER_USER = 200
+
+
+class DraftStore:
+    def __init__(self, db: Database[dict[str, Any]], *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._drafts = db[COLLECTION]
+        self._clock = clock
+
+    def save(self, user_id: int, *, kind: str, title: str, reason: str,
+             payload: dict[str, Any], key: str = "") -> str:
+        """Keep one draft; a draft with the same ``key`` (the same form) is replaced, so
+        saving twice never shows two copies. Returns its id."""
+        doc_key = key or uuid.uuid4().hex
+        result = self._drafts.find_one_and_update(
+            {"user_id": user_id, "key": doc_key},
+            {"$set": {"kind": kind, "title": title, "reason": reason, "payload": payload,
+                      "saved_at": self._clock()},
+             "$setOnInsert": {"_id": uuid.uuid4().hex}},
+            upsert=True, projection={"_id": 1}, return_document=True)
+        assert result is not None  # an upsert returning the new document always has one
+        return str(result["_id"])
+
+    def list_for(self, user_id: int) -> list[SavedDraft]:
+        docs = self._drafts.find({"user_id": user_id}).sort("saved_at", -1) \
+            .limit(MAX_DRAFTS_PER_USER)
+        return [SavedDraft(draft_id=str(d["_id"]), kind=d["kind"], title=d["title"],
+                           saved_at=_aware(d["saved_at"]), reason=d.get("reason", ""),
+                           payload=dict(d["payload"])) for d in docs]
+
+    def delete(self, user_id: int, draft_id: str) -> bool:
+        return self._drafts.delete_one({"_id": draft_id, "user_id": user_id}).deleted_count == 1
+
+
+def _aware(moment: datetime) -> datetime:
+    # pymongo returns naive UTC datetimes unless the client is tz_aware.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ patient form payloads
+
+
+def patient_draft_to_payload(draft: PatientDraft) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    data: dict[str, Any] = {}
+    for name in PatientDraft.__dataclass_fields__:
+        value = getattr(draft, name)
+        if name == "identifiers":
+            data[name] = [{"kind": i.kind, "value": i.value, "issuer": i.issuer} for i in value]
+        elif name == "previous_names":
+            data[name] = [{"given_name": n.given_name, "family_name": n.family_name}
+                          for n in value]
+        elif name == "emergency_contact":
+            data[name] = None if value is None else {
+                "name": value.name, "relationship": value.relationship, "phone": value.phone,
+                "email": value.email, "is_emergency": value.is_emergency}
+        else:
+            data[name] = plain(value)
+    return data
+
+
+def patient_draft_from_payload(data: dict[str, Any]) -> PatientDraft:
+    fields = dict(data)
+    birth = fields.get("birth_date")
+    if isinstance(birth, str):
+        try:
+            fields["birth_date"] = date.fromisoformat(birth)
+        except ValueError:
+            pass  # what the user typed, still to be validated
+    fields["identifiers"] = tuple(Identifier(**i) for i in fields.get("identifiers") or ())
+    fields["previous_names"] = tuple(PreviousName(**n)
+                                     for n in fields.get("previous_names") or ())
+    contact = fields.get("emergency_contact")
+    fields["emergency_contact"] = Contact(**contact) if contact else None
+    known = set(PatientDraft.__dataclass_fields__)
+    return PatientDraft(**{k: v for k, v in fields.items() if k in known})

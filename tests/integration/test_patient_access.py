@@ -1,0 +1,141 @@
+"""The patient registry enforces permissions itself, for the person signed in (a real
+session in Redis): role by action, reception's demographics-only view, restricted charts
+and breaking the glass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, text
+
+from backend_client.accounts.access import SystemAccess
+from backend_client.audit.service import AuditService
+from backend_client.backend import Backend
+from backend_client.dto import PatientRecord
+from backend_client.errors import PermissionDenied
+from backend_client.patients.service import PatientService
+from tests.integration.conftest import TODAY, add_user, signed_in
+from tests.integration.test_patient_registry import draft
+
+ROLES = ("doctor", "nurse", "receptionist", "admin")
+
+
+@pytest.fixture
+def system(db: Connection) -> PatientService:
+    return PatientService(db, SystemAccess("ws-admin"), today=lambda: TODAY)
+
+
+@pytest.fixture
+def as_role(db: Connection, backend: Backend) -> Callable[[str], tuple[PatientService, int]]:
+    def make(role: str) -> tuple[PatientService, int]:
+        uid = add_user(db, (role,), display_name=f"{role.title()} Person")
+        access = signed_in(backend, db, uid, workstation=f"ws-{role}")
+        return PatientService(db, access, today=lambda: TODAY), uid
+    return make
+
+
+@pytest.fixture
+def patient(system: PatientService, db: Connection) -> PatientRecord:
+    rec = system.register(draft(family_name="Accesstest", given_name="Paula"))
+    db.execute(text("INSERT INTO alerts (patient_id, kind, severity, description, status) "
+                    "VALUES (:p, 'allergy', 'high', 'Penicillin', 'active')"), {"p": rec.id})
+    return system.get(rec.id)
+
+
+ACTIONS: dict[str, Callable[[PatientService, PatientRecord], Any]] = {
+    "search": lambda s, p: s.search("Accesstest"),
+    "open": lambda s, p: s.get(p.id),
+    "duplicates": lambda s, p: s.find_duplicates(p.draft),
+    "register": lambda s, p: s.register(replace(p.draft, identifiers=()),
+                                        allow_duplicates=True),
+    "edit": lambda s, p: s.update(p.id, p.version, replace(p.draft, phone="+1 555 010 0100")),
+    "deceased": lambda s, p: s.mark_deceased(p.id, p.version, date(2026, 1, 2)),
+    "restrict": lambda s, p: s.set_restricted(p.id, True),
+}
+ALLOWED = {
+    "search": {"doctor", "nurse", "receptionist"},
+    "open": {"doctor", "nurse", "receptionist"},
+    "duplicates": {"doctor", "nurse", "receptionist"},
+    "register": {"doctor", "nurse", "receptionist"},
+    "edit": {"doctor", "nurse", "receptionist"},
+    "deceased": {"doctor", "nurse", "receptionist"},
+    "restrict": {"doctor"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_every_role_and_patient_action(as_role: Callable[[str], tuple[PatientService, int]],
+                                       patient: PatientRecord, db: Connection, role: str,
+                                       action: str) -> None:
+    service, uid = as_role(role)
+    if role in ALLOWED[action]:
+        ACTIONS[action](service, patient)
+        return
+    before = db.execute(text("SELECT max(id) FROM audit_events")).scalar_one()
+    with pytest.raises(PermissionDenied, match="Your role does not allow you to"):
+        ACTIONS[action](service, patient)
+    # Nothing was written, and the refusal is in the audit trail.
+    assert db.execute(text("SELECT version FROM patients WHERE id = :p"),
+                      {"p": patient.id}).scalar_one() == patient.version
+    events = db.execute(text("SELECT action, user_id, workstation FROM audit_events "
+                             "WHERE id > :b ORDER BY id"), {"b": before}).all()
+    assert [tuple(e) for e in events] == [("access.denied", uid, f"ws-{role}")]
+
+
+def test_reception_sees_demographics_but_not_alerts(
+        as_role: Callable[[str], tuple[PatientService, int]], patient: PatientRecord,
+        db: Connection) -> None:
+    reception, uid = as_role("receptionist")
+    seen = reception.get(patient.id)
+    assert seen.draft.family_name == "Accesstest" and seen.mrn == patient.mrn
+    assert seen.alerts == () and not seen.clinical
+    doctor, _ = as_role("doctor")
+    assert [a.description for a in doctor.get(patient.id).alerts] == ["Penicillin"]
+    actions = [(e.action, e.user_id) for e in AuditService(db).report_for_patient(patient.id)]
+    assert ("patient.read", uid) in actions
+
+
+def test_a_restricted_chart_needs_a_reason_unless_you_treat_the_patient(
+        as_role: Callable[[str], tuple[PatientService, int]], patient: PatientRecord,
+        db: Connection, system: PatientService) -> None:
+    system.set_restricted(patient.id, True)
+    doctor, doctor_id = as_role("doctor")
+    with pytest.raises(PermissionDenied) as info:
+        doctor.get(patient.id)
+    assert info.value.break_glass and "restricted" in info.value.message
+    opened = doctor.get(patient.id, break_glass_reason="  Emergency care: collapsed in "
+                                                        "the waiting room  ")
+    assert opened.restricted and opened.alerts
+    glass = AuditService(db).break_glass_report(datetime.now(UTC) - timedelta(hours=1))
+    assert [(g.user_id, g.patient_id, g.reason, g.workstation) for g in glass][:1] == [
+        (doctor_id, patient.id, "Emergency care: collapsed in the waiting room",
+         "ws-doctor")]
+    assert glass[0].user_name == "Doctor Person"
+    report = [(e.action, e.user_id) for e in AuditService(db).report_for_patient(patient.id)]
+    assert report[-2:] == [("chart.break_glass", doctor_id), ("chart.open", doctor_id)]
+
+    # The patient's own clinician (an appointment with them) opens it without a reason.
+    treating, treating_id = as_role("doctor")
+    provider = db.execute(text(
+        "INSERT INTO providers (user_id, given_name, family_name, specialty) "
+        "VALUES (:u, 'Tara', 'Treating', 'General practice') RETURNING id"),
+        {"u": treating_id}).scalar_one()
+    db.execute(text(
+        "INSERT INTO appointments (provider_id, patient_id, appointment_type_id, starts_at, "
+        "ends_at, status) SELECT :pr, :pa, min(id), now() + interval '1 day', "
+        "now() + interval '1 day 15 minutes', 'booked' FROM appointment_types"),
+        {"pr": provider, "pa": patient.id})
+    assert treating.get(patient.id).restricted
+
+    # A nurse may break the glass too; reception sees demographics with no reason asked.
+    nurse, _ = as_role("nurse")
+    with pytest.raises(PermissionDenied) as nurse_info:
+        nurse.get(patient.id)
+    assert nurse_info.value.break_glass
+    reception, _ = as_role("receptionist")
+    assert reception.get(patient.id).draft.family_name == "Accesstest"

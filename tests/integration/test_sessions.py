@@ -1,0 +1,258 @@
+"""Sign-in, sessions, locking and handing over a workstation, against real PostgreSQL,
+Redis and MongoDB, with a clock the tests move."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import Connection, text
+
+from backend_client.accounts.passwords import PasswordHashing
+from backend_client.accounts.service import AccountService
+from backend_client.accounts.signin import (
+    WRONG,
+    DraftToKeep,
+    SessionServices,
+    build_session_services,
+)
+from backend_client.backend import Backend
+from backend_client.drafts.store import DraftStore
+from backend_client.errors import PermissionDenied, SessionEnded, SignInFailed, WorkstationLocked
+
+FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+PASSWORD = "correct horse battery staple"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@dataclass
+class Desk:
+    """One workstation with its own session services, and the accounts of a clinic."""
+
+    clock: Clock
+    services: SessionServices
+    users: dict[str, str]  # role -> username
+    db: Connection
+    backend: Backend
+    workstation: str
+
+    def other_desk(self, workstation: str) -> SessionServices:
+        return build_session_services(self.db, self.backend.redis, self.backend.mongo_db,
+                                      workstation=workstation, clock=self.clock,
+                                      hashing=FAST)
+
+    def audit(self, since_id: int = 0) -> list[tuple[str, int | None, str]]:
+        return [(r.action, r.user_id, r.workstation) for r in self.db.execute(text(
+            "SELECT action, user_id, workstation FROM audit_events WHERE id > :i "
+            "AND workstation IN (:w, 'desk-2') ORDER BY id"),
+            {"i": since_id, "w": self.workstation})]
+
+    def user_id(self, role: str) -> int:
+        return int(self.db.execute(text("SELECT id FROM users WHERE username = :u"),
+                                   {"u": self.users[role]}).scalar_one())
+
+
+@pytest.fixture
+def desk(db: Connection, backend: Backend) -> Iterator[Desk]:
+    tag = uuid.uuid4().hex[:8]
+    accounts = AccountService(db, hashing=FAST)
+    users = {}
+    for role in ("doctor", "nurse", "receptionist", "admin"):
+        name = f"{role[:5]}{tag}"
+        accounts.add_user(name, f"{role.title()} {tag}", PASSWORD, [role])
+        users[role] = name
+    clock = Clock()
+    ws = f"desk-{tag}"
+    yield Desk(clock, build_session_services(db, backend.redis, backend.mongo_db,
+                                             workstation=ws, clock=clock, hashing=FAST),
+               users, db, backend, ws)
+    backend.mongo_db["drafts"].delete_many({"user_id": {"$in": [
+        int(db.execute(text("SELECT id FROM users WHERE username = :u"),
+                       {"u": u}).scalar_one()) for u in users.values()]}})
+
+
+def test_signing_in_starts_a_session_with_roles_and_is_audited(desk: Desk) -> None:
+    handover = desk.services.signin.sign_in(desk.users["doctor"].upper(), PASSWORD)
+    actor = handover.actor
+    assert actor.roles == ("doctor",) and actor.can("note.sign")
+    assert not actor.can("user.manage")
+    assert actor.workstation == desk.workstation
+    assert actor.expires_at - actor.started_at == timedelta(hours=12)
+    assert desk.services.access.require("patient.search") == actor
+    info = desk.services.sessions.get(actor.session_id)
+    assert info is not None and info.state == "active" and info.roles == ("doctor",)
+    assert desk.audit()[-1] == ("signin", actor.user_id, desk.workstation)
+
+
+@pytest.mark.parametrize("how", ["wrong password", "unknown user", "disabled account",
+                                 "empty password"])
+def test_every_failure_says_only_wrong_user_name_or_password(desk: Desk, how: str) -> None:
+    user, password = desk.users["nurse"], PASSWORD
+    if how == "wrong password":
+        password = "correct horse battery stapler"
+    elif how == "unknown user":
+        user = "nobody" + uuid.uuid4().hex[:6]
+    elif how == "disabled account":
+        AccountService(desk.db, hashing=FAST).disable(user)
+    else:
+        password = ""
+    with pytest.raises(SignInFailed) as info:
+        desk.services.signin.sign_in(user, password)
+    assert info.value.message == WRONG == "Wrong user name or password."
+    assert desk.services.access.actor is None
+    action, user_id, _ = desk.audit()[-1]
+    assert action == "signin.failed"
+    # The attempted name is kept only when it is a real account.
+    assert (user_id is None) == (how == "unknown user")
+
+
+def test_repeated_failures_are_refused_for_a_while_even_with_the_right_password(
+        desk: Desk) -> None:
+    signin, user = desk.services.signin, desk.users["receptionist"]
+    for _ in range(5):
+        with pytest.raises(SignInFailed, match="Wrong user name or password"):
+            signin.sign_in(user, "not the password at all")
+    with pytest.raises(SignInFailed) as info:
+        signin.sign_in(user, "still not the password")
+    assert "Too many failed sign-ins. Try again in 30 seconds" in info.value.message
+    with pytest.raises(SignInFailed, match="Too many failed sign-ins"):
+        signin.sign_in(user, PASSWORD)
+    assert desk.audit()[-1][0] == "signin.refused"
+    desk.clock.advance(seconds=31)
+    assert signin.sign_in(user, PASSWORD).actor.username == user
+
+
+def test_idle_session_locks_and_the_password_unlocks_it(desk: Desk) -> None:
+    services = desk.services
+    actor = services.signin.sign_in(desk.users["doctor"], PASSWORD).actor
+    desk.clock.advance(minutes=9)
+    assert services.signin.heartbeat() == "active"  # the user typed something
+    desk.clock.advance(minutes=9)
+    assert services.signin.state() == "active"
+    # The workstation's own timer locks it at 10 idle minutes.
+    assert services.signin.lock("idle") == "locked"
+    with pytest.raises(WorkstationLocked):
+        services.access.require("patient.search")
+    with pytest.raises(SignInFailed, match="Wrong user name or password"):
+        services.signin.unlock("not it at all, sorry")
+    assert services.signin.unlock(PASSWORD) == actor
+    assert services.access.require("patient.search") == actor
+    actions = [a for a, _, _ in desk.audit()]
+    assert [a for a in actions if a.startswith("session.")] == [
+        "session.lock", "session.unlock_failed", "session.unlock"]
+
+
+def test_a_silent_workstation_is_locked_by_the_server_too(desk: Desk) -> None:
+    services = desk.services
+    services.signin.sign_in(desk.users["nurse"], PASSWORD)
+    desk.clock.advance(minutes=10, seconds=59)  # idle limit + grace not yet reached
+    assert services.access.require("chart.open").username == desk.users["nurse"]
+    desk.clock.advance(seconds=2)
+    with pytest.raises(WorkstationLocked):
+        services.access.require("chart.open")
+    assert services.signin.heartbeat() == "locked"  # a late heartbeat does not unlock
+
+
+def test_sessions_end_at_the_absolute_limit_and_signing_in_again_renews(desk: Desk) -> None:
+    services = desk.services
+    first = services.signin.sign_in(desk.users["doctor"], PASSWORD).actor
+    for _ in range(12 * 12 - 1):  # an active user: a heartbeat every five minutes
+        desk.clock.advance(minutes=5)
+        assert services.signin.heartbeat() == "active"
+    desk.clock.advance(minutes=5)
+    with pytest.raises(SessionEnded) as info:
+        services.access.require("patient.search")
+    assert info.value.state == "expired" and "time limit" in info.value.message
+    with pytest.raises(SessionEnded):
+        services.signin.unlock(PASSWORD)
+    again = services.signin.sign_in(desk.users["doctor"], PASSWORD)
+    assert again.actor.session_id != first.session_id and again.drafts_kept == 0
+    assert services.access.require("patient.search") == again.actor
+    assert services.sessions.get(first.session_id) is None
+
+
+def test_an_admin_revokes_a_session_and_it_cannot_act_any_more(desk: Desk) -> None:
+    doctor = desk.services.signin.sign_in(desk.users["doctor"], PASSWORD).actor
+    admin_desk = desk.other_desk("desk-2")
+    admin_desk.signin.sign_in(desk.users["admin"], PASSWORD)
+    listed = {s.session_id: s for s in admin_desk.admin.list_sessions()}
+    assert listed[doctor.session_id].workstation == desk.workstation
+    assert listed[doctor.session_id].display_name.startswith("Doctor")
+    revoked = admin_desk.admin.revoke(doctor.session_id)
+    assert revoked.state == "revoked"
+    # The doctor's workstation polls its state and locks; every service call refuses.
+    assert desk.services.signin.state() == "revoked"
+    with pytest.raises(SessionEnded) as info:
+        desk.services.access.require("patient.search")
+    assert "An administrator ended your session" in info.value.message
+    # Neither a heartbeat nor the password brings it back.
+    assert desk.services.signin.heartbeat() == "revoked"
+    with pytest.raises(SessionEnded):
+        desk.services.signin.unlock(PASSWORD)
+    assert ("session.revoke", desk.user_id("admin"), "desk-2") in desk.audit()
+
+
+def test_only_admins_list_or_revoke_sessions_and_a_refusal_is_audited(desk: Desk) -> None:
+    nurse = desk.services.signin.sign_in(desk.users["nurse"], PASSWORD).actor
+    with pytest.raises(PermissionDenied, match="end other people's sessions"):
+        desk.services.admin.revoke(nurse.session_id)
+    assert desk.audit()[-1] == ("access.denied", nurse.user_id, desk.workstation)
+    assert desk.services.signin.state() == "active"
+
+
+def test_someone_else_signing_in_at_a_locked_desk_keeps_the_first_users_drafts(
+        desk: Desk) -> None:
+    services = desk.services
+    doctor = services.signin.sign_in(desk.users["doctor"], PASSWORD).actor
+    services.signin.lock("idle")
+    form = DraftToKeep(kind="patient.register", title="New patient",
+                       payload={"given_name": "Half", "family_name": "Typed"}, key="form-1")
+    # Wrong credentials: nothing changes, nothing is saved.
+    with pytest.raises(SignInFailed):
+        services.signin.sign_in(desk.users["nurse"], "wrong wrong wrong", drafts=[form])
+    assert services.access.actor == doctor
+    drafts = DraftStore(desk.backend.mongo_db)
+    assert drafts.list_for(desk.user_id("doctor")) == []
+
+    handover = services.signin.sign_in(desk.users["nurse"], PASSWORD, drafts=[form])
+    assert handover.previous == doctor and handover.drafts_kept == 1
+    assert services.access.require("chart.open").username == desk.users["nurse"]
+    assert services.sessions.get(doctor.session_id) is None
+    kept = drafts.list_for(desk.user_id("doctor"))
+    assert [(d.kind, d.title, d.payload) for d in kept] == [
+        ("patient.register", "New patient", {"given_name": "Half", "family_name": "Typed"})]
+    assert kept[0].reason.startswith("Kept when Nurse") and desk.workstation in kept[0].reason
+    # The nurse cannot see the doctor's drafts; the doctor deletes them once restored.
+    assert drafts.list_for(desk.user_id("nurse")) == []
+    assert not drafts.delete(desk.user_id("nurse"), kept[0].draft_id)
+    assert drafts.delete(desk.user_id("doctor"), kept[0].draft_id)
+    signouts = [a for a in desk.audit() if a[0] == "signout"]
+    assert signouts == [("signout", doctor.user_id, desk.workstation)]
+
+
+def test_signing_out_keeps_open_forms_and_ends_the_session(desk: Desk) -> None:
+    services = desk.services
+    actor = services.signin.sign_in(desk.users["receptionist"], PASSWORD).actor
+    form = DraftToKeep(kind="patient.edit", title="Edit patient M0000001",
+                       payload={"phone": "+1 555"}, key="edit-1")
+    assert services.signin.sign_out([form, form]) == 2
+    assert services.access.actor is None
+    with pytest.raises(PermissionDenied, match="Nobody is signed in"):
+        services.access.require("patient.search")
+    kept = DraftStore(desk.backend.mongo_db).list_for(actor.user_id or 0)
+    assert len(kept) == 1  # the same form saved twice is one draft
+    assert kept[0].reason == "Kept when you signed out."
