@@ -70,9 +70,18 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     data_dir: Path = Field(default_factory=default_data_dir)
     health_interval_seconds: float = Field(default=15.0, ge=1.0, le=3600.0)
+    # Sessions (HIPAA automatic logoff): the screen locks after this many idle minutes;
+    # a session ends, whatever happens, after session_max_hours.
+    idle_lock_minutes: int = Field(default=10, ge=2, le=30)
+    session_max_hours: float = Field(default=12.0, ge=1.0, le=24.0)
+    # Shown in the audit trail and the session list; the computer's name when unset.
+    workstation_name: str | None = Field(default=None, max_length=100)
+    # The owner's URL for `dr-assistant-admin migrate|seed` when the app's own login
+    # (postgres_url) may not change the schema; unset: postgres_url is used.
+    postgres_admin_url: str | None = None
     store_timeout_seconds: float = Field(default=3.0, gt=0.0, le=60.0)
 
-    @field_validator("postgres_url")
+    @field_validator("postgres_url", "postgres_admin_url")
     @classmethod
     def _postgres(cls, v: str | None) -> str | None:
         return _check_url(
