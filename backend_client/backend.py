@@ -3,6 +3,11 @@
 A store left unset in the settings is provided by the local stack, which is started here
 (idempotently) only when ``start_stack`` is true; the admin ``doctor`` passes false so that
 it reports what is down instead of starting it.
+
+PostgreSQL gets two engines. ``engine`` is the app's own login, a member of ``dra_app``: it
+may read and write the clinical tables and append to the audit trail, but not change the
+schema nor alter or remove an audit event. ``owner_engine`` owns the schema: migrations, the
+seed loader and administration that must change what the app may not.
 """
 
 from __future__ import annotations
@@ -31,10 +36,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Backend:
-    """The four store clients, one each, thread-safe."""
+    """The four store clients, one each, thread-safe.
+
+    Attributes:
+        engine: PostgreSQL as the app's login (``dra_app``); what every service uses.
+        owner_engine: PostgreSQL as the schema's owner, for migrations, seeding and admin
+            tools only. The same Engine as ``engine`` when no separate owner URL is set.
+    """
 
     settings: Settings
     engine: Engine
+    owner_engine: Engine
     mongo: MongoClient[dict[str, Any]]
     redis: Redis
     objects: ObjectStore
@@ -53,6 +65,8 @@ class Backend:
     def close(self, *, stop_stack: bool | None = None) -> None:
         """Release the clients; stop the local stack if this process started it."""
         self.engine.dispose()
+        if self.owner_engine is not self.engine:
+            self.owner_engine.dispose()
         self.mongo.close()
         self.redis.close()
         if self.stack is not None and (self.stack_started_here if stop_stack is None
@@ -81,8 +95,8 @@ def open_backend(settings: Settings, *, start_stack: bool = True) -> Backend:
             endpoints = stack.endpoints()
             if endpoints is None:
                 raise ConfigError(
-                    f"The local stack in {settings.data_dir} has never been started; "
-                    "run 'dr-assistant-admin stack start'."
+                    f"The local stack in {settings.data_dir} has not been started by this "
+                    "version of Dr. Assistant; run 'dr-assistant-admin stack start'."
                 )
     assert endpoints is not None or not needs_stack(settings)
 
@@ -92,7 +106,14 @@ def open_backend(settings: Settings, *, start_stack: bool = True) -> Backend:
         return value
 
     t = settings.store_timeout_seconds
-    pg_url = pick(settings.postgres_url, endpoints.postgres_url if endpoints else None)
+    # The local stack's start() has made sure its app login exists (an older data dir
+    # gets one there), so the app never needs the owner's password for its own work.
+    pg_url = pick(settings.postgres_url, endpoints.postgres_app_url if endpoints else None)
+    if settings.postgres_url:
+        owner_url = settings.postgres_admin_url or settings.postgres_url
+    else:
+        assert endpoints is not None
+        owner_url = endpoints.postgres_url
     mongo_url = pick(settings.mongo_url, endpoints.mongo_url if endpoints else None)
     redis_url = pick(settings.redis_url, endpoints.redis_url if endpoints else None)
     objects: ObjectStore
@@ -110,9 +131,14 @@ def open_backend(settings: Settings, *, start_stack: bool = True) -> Backend:
         objects_dir = endpoints.objects_dir if endpoints else Path(settings.data_dir) / "objects"
         objects = LocalObjectStore(objects_dir)
 
+    engine = build_engine(pg_url, timeout_seconds=t)
+    # Migrations and seeding are one connection at a time: a small pool.
+    owner_engine = (engine if owner_url == pg_url
+                    else build_engine(owner_url, timeout_seconds=t, pool_size=2))
     return Backend(
         settings=settings,
-        engine=build_engine(pg_url, timeout_seconds=t),
+        engine=engine,
+        owner_engine=owner_engine,
         mongo=build_mongo_client(mongo_url, timeout_seconds=t),
         redis=build_redis(redis_url, timeout_seconds=t),
         objects=objects,

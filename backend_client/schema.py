@@ -17,11 +17,14 @@ class MigrationReport:
 
 
 def migrate(backend: Backend) -> MigrationReport:
+    """Apply what is missing. PostgreSQL as the schema's owner: the app's login may not
+    create or alter tables."""
     ensure_bucket = getattr(backend.objects, "ensure_bucket", None)
     if ensure_bucket is not None:
         ensure_bucket()
-    before = pg_migrate.current_revision(backend.engine)
-    pg_migrate.upgrade(backend.engine)
-    after = pg_migrate.current_revision(backend.engine)
+    owner = backend.owner_engine
+    before = pg_migrate.current_revision(owner)
+    pg_migrate.upgrade(owner)
+    after = pg_migrate.current_revision(owner)
     applied = mongo_setup.apply(backend.mongo_db)
     return MigrationReport(before, after, applied)

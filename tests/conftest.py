@@ -63,7 +63,8 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackEndpoints]:
-    """Real PostgreSQL, MongoDB and Redis for the whole session."""
+    """Real PostgreSQL, MongoDB and Redis for the whole session. Starting them also creates
+    the app's login (``dr_assistant_app``, a member of ``dra_app``), as on a workstation."""
     stack = LocalStack(tmp_path_factory.mktemp("servers"))
     endpoints = stack.start()
     yield endpoints
@@ -92,8 +93,11 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(servers: StackEndpoints, s3_endpoint: str,
              tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """As a clinic would configure it: the app logs in as its own role, and migrations run
+    with the owner's URL."""
     return load_settings(
-        postgres_url=servers.postgres_url,
+        postgres_url=servers.postgres_app_url,
+        postgres_admin_url=servers.postgres_url,
         mongo_url=servers.mongo_url,
         mongo_database="dra_test",
         redis_url=servers.redis_url,
@@ -108,7 +112,9 @@ def settings(servers: StackEndpoints, s3_endpoint: str,
 
 @pytest.fixture(scope="session")
 def backend(settings: Settings) -> Iterator[Backend]:
-    """Clients for all four real stores, schema migrated once for the session."""
+    """Clients for all four real stores, schema migrated once for the session (as the
+    owner, which also gives ``dra_app`` its grants). ``backend.engine`` is the app's login;
+    a test that needs the owner's powers uses ``backend.owner_engine``."""
     from backend_client.schema import migrate
 
     b = open_backend(settings)

@@ -97,7 +97,9 @@ def _seed(settings: Settings, patients: int, providers: int, seed: int, weeks: i
     backend = open_backend(settings)
     try:
         migrate(backend)
-        report = load_seed(backend.engine, patients=patients, providers=providers, seed=seed,
+        # As the owner: the loader bulk-copies and moves sequences (setval), which the app's
+        # login may not.
+        report = load_seed(backend.owner_engine, patients=patients, providers=providers, seed=seed,
                            weeks=weeks, progress=progress)
     finally:
         backend.close(stop_stack=False)

@@ -178,8 +178,10 @@ class PostgresServer:
             return
         self._run([self._bin("pg_ctl"), "-D", str(self.pgdata), "-w", "-m", "fast", "stop"])
 
-    def url(self, port: int, password: str) -> str:
-        return f"postgresql+psycopg://{self.user}:{password}@{HOST}:{port}/{self.database}"
+    def url(self, port: int, password: str, *, user: str | None = None) -> str:
+        """The database's URL as ``user`` (default: the owner, a superuser)."""
+        return (f"postgresql+psycopg://{user or self.user}:{password}@{HOST}:{port}/"
+                f"{self.database}")
 
 
 # --------------------------------------------------------------------------- MongoDB

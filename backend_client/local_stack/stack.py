@@ -3,7 +3,8 @@
 Layout under ``DATA_DIR``::
 
     stack/state.json      ports of the last start (kept so URLs stay stable)
-    stack/secrets.json    generated passwords (0600)
+    stack/secrets.json    generated passwords (0600): the database owner, the app's own
+                          login (``dr_assistant_app``, a member of ``dra_app``), Redis
     stack/postgres/ stack/mongo/ stack/redis/   server data
     objects/              the local-disk object store
     logs/                 one log per server
@@ -16,12 +17,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend_client.local_stack.servers import (
     MongoServer,
@@ -30,6 +34,8 @@ from backend_client.local_stack.servers import (
     ServerStatus,
     StackError,
 )
+from backend_client.stores.postgres.engine import build_engine
+from backend_client.stores.postgres.roles import APP_LOGIN, ensure_app_login
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +44,15 @@ __all__ = ["LocalStack", "StackEndpoints", "StackError", "ServerStatus"]
 
 @dataclass(frozen=True)
 class StackEndpoints:
+    """Where the local servers listen.
+
+    Attributes:
+        postgres_url: as the database's owner (migrations, seeding, administration).
+        postgres_app_url: as the app's login, which may not alter the audit trail.
+    """
+
     postgres_url: str
+    postgres_app_url: str
     mongo_url: str
     redis_url: str
     objects_dir: Path
@@ -80,7 +94,12 @@ class LocalStack:
         try:
             data = json.loads(self._secrets_file.read_text())
             if isinstance(data, dict) and {"postgres", "redis"} <= data.keys():
-                return {str(k): str(v) for k, v in data.items()}
+                secret = {str(k): str(v) for k, v in data.items()}
+                if "app" not in secret:
+                    # A data dir from before the app had a login of its own.
+                    secret["app"] = secrets.token_urlsafe(24)
+                    self._write_secrets(secret)
+                return secret
         except (FileNotFoundError, json.JSONDecodeError):
             pass
         if self.postgres.initialised():
@@ -88,11 +107,19 @@ class LocalStack:
                 f"The local database exists but its password file {self._secrets_file} is "
                 "missing or damaged; restore it from a backup of the data folder."
             )
-        data = {"postgres": secrets.token_urlsafe(24), "redis": secrets.token_urlsafe(24)}
+        secret = {name: secrets.token_urlsafe(24) for name in ("postgres", "app", "redis")}
+        self._write_secrets(secret)
+        return secret
+
+    def _write_secrets(self, secret: dict[str, str]) -> None:
+        """Replace the file atomically; it is never readable by others, not even briefly."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self._secrets_file.touch(mode=0o600)
-        self._secrets_file.write_text(json.dumps(data))
-        return data
+        tmp = self._secrets_file.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(secret))
+        tmp.replace(self._secrets_file)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -114,6 +141,7 @@ class LocalStack:
             state["postgres_port"] = self.postgres.start(state.get("postgres_port"),
                                                          secret["postgres"])
             self._save_state(state)
+            self._ensure_app_login(state["postgres_port"], secret)
             state["mongo_port"] = self.mongo.start(state.get("mongo_port"))
             self._save_state(state)
             state["redis_port"] = self.redis.start(state.get("redis_port"), secret["redis"])
@@ -129,11 +157,31 @@ class LocalStack:
             secret = json.loads(self._secrets_file.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
+        if not isinstance(secret, dict) or not {"postgres", "app", "redis"} <= secret.keys():
+            return None  # not started since the app got its own login: it may not exist
         return self._endpoints(state, secret)
+
+    def _ensure_app_login(self, port: int, secret: dict[str, str]) -> None:
+        """The app's login exists with the current password (an older data dir has none).
+
+        Here rather than in each caller so that every start, ``dr-assistant-admin stack
+        start`` included, leaves a stack the app and ``doctor`` can log in to.
+        """
+        owner = build_engine(self.postgres.url(port, secret["postgres"]), pool_size=1,
+                             timeout_seconds=10)
+        try:
+            ensure_app_login(owner, secret["app"])
+        except SQLAlchemyError as exc:
+            raise StackError("PostgreSQL is running but the app's login could not be set up "
+                             f"({type(exc).__name__}); see {self.postgres.log_file}") from exc
+        finally:
+            owner.dispose()
 
     def _endpoints(self, state: dict[str, Any], secret: dict[str, str]) -> StackEndpoints:
         return StackEndpoints(
             postgres_url=self.postgres.url(state["postgres_port"], secret["postgres"]),
+            postgres_app_url=self.postgres.url(state["postgres_port"], secret["app"],
+                                               user=APP_LOGIN),
             mongo_url=self.mongo.url(state["mongo_port"]),
             redis_url=self.redis.url(state["redis_port"], secret["redis"]),
             objects_dir=self.objects_dir,

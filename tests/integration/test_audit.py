@@ -25,11 +25,12 @@ from backend_client.stores.postgres.models import AuditEvent, User
 @contextmanager
 def fresh_database(backend: Backend) -> Iterator[Engine]:
     """A new database on the real server, migrated to head, dropped afterwards: the shared
-    test database's chain is not touched by these tests, nor theirs by others."""
+    test database's chain is not touched by these tests, nor theirs by others. The engine
+    is the database's owner (a superuser)."""
     name = f"audit_{uuid.uuid4().hex[:10]}"
-    with backend.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = backend.engine.url.set(database=name)
+    url = backend.owner_engine.url.set(database=name)
     engine = create_engine(normalise_url(url.render_as_string(hide_password=False)),
                            pool_size=10, max_overflow=10)
     try:
@@ -37,7 +38,8 @@ def fresh_database(backend: Backend) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
-        with backend.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        with backend.owner_engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as c:
             c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
@@ -302,9 +304,12 @@ def _args(*argv: str) -> argparse.Namespace:
     return parser.parse_args(["audit", *argv])
 
 
-def _settings_for(settings: Settings, engine: Engine) -> Settings:
+def _settings_for(settings: Settings, backend: Backend, engine: Engine) -> Settings:
+    """The CLI on that database: the app's login, and its owner for migrations."""
+    app_url = backend.engine.url.set(database=engine.url.database)
     return settings.model_copy(update={
-        "postgres_url": engine.url.render_as_string(hide_password=False)})
+        "postgres_url": app_url.render_as_string(hide_password=False),
+        "postgres_admin_url": engine.url.render_as_string(hide_password=False)})
 
 
 def test_cli_verify_and_report(backend: Backend, settings: Settings,
@@ -312,7 +317,7 @@ def test_cli_verify_and_report(backend: Backend, settings: Settings,
     with fresh_database(backend) as engine:
         service = AuditService(engine)
         ids = _record_some(service, 3, patient_id=77)
-        cli_settings = _settings_for(settings, engine)
+        cli_settings = _settings_for(settings, backend, engine)
 
         assert run_audit_command(_args("verify"), cli_settings) == 0
         assert "audit chain intact: 3 events" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import uuid
@@ -10,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from backend_client.admin.cli import main as admin
 from backend_client.backend import open_backend
@@ -19,7 +21,9 @@ from backend_client.config import load_settings
 from backend_client.local_stack import LocalStack
 from backend_client.local_stack.process import process_alive, wait_for
 from backend_client.schema import migrate
+from backend_client.stores.postgres.engine import normalise_url
 from backend_client.stores.postgres.models import ClinicSetting
+from backend_client.stores.postgres.roles import APP_LOGIN
 
 
 @pytest.fixture
@@ -128,6 +132,30 @@ def test_doctor_before_any_start_says_what_to_do(data_dir: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert admin(["doctor"]) == 2
     assert "run 'dr-assistant-admin stack start'" in capsys.readouterr().err
+
+
+def test_after_an_upgrade_stack_start_gives_doctor_the_app_login(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A data dir from before the app had its own login (no "app" password, no such role):
+    doctor says what to do, and ``stack start`` alone sets the login up."""
+    endpoints = LocalStack(data_dir).start()
+    owner = create_engine(normalise_url(endpoints.postgres_url), poolclass=NullPool)
+    with owner.begin() as conn:
+        conn.execute(text(f"DROP ROLE {APP_LOGIN}"))
+    secrets_file = data_dir / "stack" / "secrets.json"
+    old = {k: v for k, v in json.loads(secrets_file.read_text()).items() if k != "app"}
+    secrets_file.write_text(json.dumps(old))
+
+    assert admin(["doctor"]) == 2
+    assert "run 'dr-assistant-admin stack start'" in capsys.readouterr().err
+    assert admin(["stack", "start"]) == 0
+    assert admin(["doctor"]) == 0
+    assert "postgres  ok" in capsys.readouterr().out
+    with owner.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM pg_roles WHERE rolname = :r"),
+                            {"r": APP_LOGIN}).scalar_one() == 1
+    new = json.loads(secrets_file.read_text())
+    assert new.keys() == {"postgres", "app", "redis"} and new["postgres"] == old["postgres"]
 
 
 def test_secrets_are_private(data_dir: Path) -> None:

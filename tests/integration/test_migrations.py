@@ -19,15 +19,15 @@ from backend_client.stores.postgres.models import Base
 
 @pytest.fixture
 def empty_db(backend: Backend) -> Iterator[Engine]:
-    """A fresh database on the real server, dropped afterwards."""
+    """A fresh database on the real server, as its owner; dropped afterwards."""
     name = f"mig_{uuid.uuid4().hex[:10]}"
-    with backend.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = backend.engine.url.set(database=name)
+    url = backend.owner_engine.url.set(database=name)
     engine = create_engine(normalise_url(url.render_as_string(hide_password=False)))
     yield engine
     engine.dispose()
-    with backend.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 

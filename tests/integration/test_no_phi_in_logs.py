@@ -2,10 +2,12 @@
 
 Distinctive made-up names, phone numbers and e-mail addresses go through every patient path,
 including the ones that fail (validation, duplicates, a unique-key violation inside the
-database, a conflict), with every Python logger at DEBUG; then every log is searched."""
+database, a conflict), with every Python logger at DEBUG; then every log is searched, for
+those and for the local stack's passwords."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
@@ -80,7 +82,13 @@ def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
     files = [app_log, *sorted((data_dir / "logs").glob("*"))]
     assert {f.name for f in files} >= {"app.log", "postgres.log", "mongod.log", "redis.log"}
     assert app_log.stat().st_size > 0  # the loggers did write (DEBUG from the libraries)
+    # Nor do the stack's passwords: the owner's, the app login's (set at every start, with
+    # SQL logging on here) and Redis's.
+    passwords = json.loads((data_dir / "stack" / "secrets.json").read_text())
+    assert set(passwords) == {"postgres", "app", "redis"}
     for path in files:
         text = path.read_text(errors="replace")
         found = [s for s in SECRETS if s.lower() in text.lower()]
         assert found == [], f"{path.name} contains {found}"
+        leaked = [name for name, pw in passwords.items() if pw in text]
+        assert leaked == [], f"{path.name} contains the {leaked} password"

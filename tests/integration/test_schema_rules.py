@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from backend_client.backend import Backend
+
 
 @pytest.fixture
 def provider_and_patient(db: Connection) -> tuple[int, int, int]:
@@ -66,13 +68,18 @@ def test_patient_checks(db: Connection, column: str, value: str, constraint: str
                         f"VALUES ({', '.join(cols.values())})"))
 
 
-def test_audit_events_are_append_only(db: Connection) -> None:
-    eid = db.execute(text("INSERT INTO audit_events (action) VALUES ('chart.open') "
-                          "RETURNING id")).scalar_one()
-    for sql in ("UPDATE audit_events SET action = 'x' WHERE id = :id",
-                "DELETE FROM audit_events WHERE id = :id", "TRUNCATE audit_events"):
-        with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
-            db.execute(text(sql), {"id": eid})
+def test_audit_events_are_append_only(backend: Backend) -> None:
+    """Even for the owner, who holds every grant (the app's own login is stopped before the
+    triggers, by its grants: test_app_role.py)."""
+    with backend.owner_engine.connect() as db:
+        db.begin()
+        eid = db.execute(text("INSERT INTO audit_events (action) VALUES ('chart.open') "
+                              "RETURNING id")).scalar_one()
+        for sql in ("UPDATE audit_events SET action = 'x' WHERE id = :id",
+                    "DELETE FROM audit_events WHERE id = :id", "TRUNCATE audit_events"):
+            with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+                db.execute(text(sql), {"id": eid})
+        db.rollback()
 
 
 def test_clinical_rows_carry_who_when_and_version(db: Connection) -> None:

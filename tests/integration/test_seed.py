@@ -30,14 +30,17 @@ def _seed_small(engine: Engine, seed_value: int) -> None:
 
 @pytest.fixture(scope="module")
 def new_db(backend: Backend) -> Iterator[Callable[[], Engine]]:
-    """Makes fresh migrated databases on the real server; drops them after the module."""
+    """Makes fresh migrated databases on the real server (engines as their owner, as the
+    seed loader runs); drops them after the module."""
     made: list[tuple[str, Engine]] = []
 
     def make() -> Engine:
         name = f"seed_{uuid.uuid4().hex[:10]}"
-        with backend.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        with backend.owner_engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = backend.engine.url.set(database=name).render_as_string(hide_password=False)
+        url = backend.owner_engine.url.set(database=name).render_as_string(
+            hide_password=False)
         engine = create_engine(normalise_url(url))
         migrate.upgrade(engine)
         made.append((name, engine))
@@ -46,7 +49,8 @@ def new_db(backend: Backend) -> Iterator[Callable[[], Engine]]:
     yield make
     for name, engine in made:
         engine.dispose()
-        with backend.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        with backend.owner_engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as c:
             c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
@@ -262,7 +266,11 @@ def test_cli_seed_prints_counts_but_no_names(
 
     engine = new_db()
     mongo_db = f"seedcli_{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("DRA_POSTGRES_URL", engine.url.render_as_string(hide_password=False))
+    # As a clinic configures it: the app's login, and the owner's URL for what it may not
+    # do (the loader moves sequences).
+    app_url = backend.engine.url.set(database=engine.url.database)
+    monkeypatch.setenv("DRA_POSTGRES_URL", app_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DRA_POSTGRES_ADMIN_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("DRA_MONGO_URL", servers.mongo_url)
     monkeypatch.setenv("DRA_MONGO_DATABASE", mongo_db)
     monkeypatch.setenv("DRA_REDIS_URL", servers.redis_url)
