@@ -141,7 +141,7 @@ def main() -> None:
             from backend_client.seed.loader import seed
 
             t0 = time.perf_counter()
-            seed(engine, patients=want - have, providers=40, seed=7)
+            seed(backend.owner_engine, patients=want - have, providers=40, seed=7)
             print(f"seeded {want - have} patients in {time.perf_counter() - t0:.1f} s")
             have = want
         print(f"patients in the database: {have}")

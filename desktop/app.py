@@ -136,8 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Quit cleanly on SIGTERM/SIGINT (session logout, Ctrl+C): Python runs signal handlers
     # only between bytecodes, so an idle timer gives it a chance while Qt waits for events.
+    # exit(), not quit(): quit() asks every window to close, and an open form would wait
+    # for "Discard?" that nobody answers; shutdown() keeps such a form as a draft instead.
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: qapp.quit())
+        signal.signal(signum, lambda *_: qapp.exit(0))
     wakeup = QTimer()
     wakeup.start(250)
     wakeup.timeout.connect(lambda: None)

@@ -11,7 +11,7 @@ import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -23,12 +23,15 @@ from backend_client.logsafe import log_exception
 from desktop.presenters.patient_chart import PatientChartPresenter
 from desktop.presenters.patient_editor import PatientEditorPresenter
 from desktop.presenters.patient_list import PatientListPresenter
+from desktop.presenters.session import SessionPresenter, SessionsPresenter
 from desktop.presenters.store_health import StoreHealthPresenter
 from desktop.tasks import InlineTaskRunner, TaskRunner
 from ui.main_window import MainWindow
 
 if TYPE_CHECKING:
+    from backend_client.accounts.signin import SessionServices
     from backend_client.backend import Backend
+    from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.api import PatientsApi
 
@@ -42,6 +45,8 @@ class Prepared:
     backend: Backend
     health: HealthService
     patients: PatientsApi
+    sessions: SessionServices
+    drafts: DraftStore
 
 
 def prepare_backend(settings: Settings) -> Prepared:
@@ -52,7 +57,9 @@ def prepare_backend(settings: Settings) -> Prepared:
     administrator (``dr-assistant-admin migrate``). The store libraries are imported here,
     on a pool thread, not before the first paint.
     """
+    from backend_client.accounts.signin import build_session_services
     from backend_client.backend import open_backend
+    from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.service import PatientService
 
@@ -66,18 +73,30 @@ def prepare_backend(settings: Settings) -> Prepared:
             backend.close()
             raise
         _seed_demo_if_empty(backend)
+    sessions = build_session_services(
+        backend.engine, backend.redis, backend.mongo_db,
+        workstation=settings.workstation_name or socket.gethostname(),
+        idle_lock=timedelta(minutes=settings.idle_lock_minutes),
+        max_age=timedelta(hours=settings.session_max_hours))
     return Prepared(backend, HealthService(backend, restart_local=True),
-                    PatientService(backend.engine, workstation=socket.gethostname()))
+                    PatientService(backend.engine, sessions.access), sessions,
+                    DraftStore(backend.mongo_db))
 
 
 def _seed_demo_if_empty(backend: Backend) -> None:
-    """A first ``make run`` shows a demo clinic instead of an empty list. A failure here
+    """A first ``make run`` shows a demo clinic instead of an empty list, with a demo
+    account for each role (README) when nobody could sign in otherwise. A failure here
     costs the demo data, never the start-up."""
+    from backend_client.accounts.service import ensure_demo_accounts, signable_accounts
     from backend_client.seed.loader import seed_demo_if_empty
 
+    owner = backend.owner_engine
     try:
-        if seed_demo_if_empty(backend.engine):
+        if seed_demo_if_empty(owner):
             log.info("loaded the demo clinic into the empty database")
+        if signable_accounts(owner) == 0:
+            created = ensure_demo_accounts(owner)
+            log.info("created %d demo accounts", len(created))
     except Exception as exc:
         log_exception(log, "loading the demo clinic failed", exc)
 
@@ -117,9 +136,17 @@ def build_patient_presenters(window: MainWindow, api: PatientsApi,
     window.patient_header.mark_deceased_requested.connect(with_current(editor.mark_deceased))
     editor.patient_saved.connect(saved)
     editor.open_patient_requested.connect(chart.open)
+    editor.restore_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
+                                                                                 15000))
     window.set_patients_available(True)
-    patient_list.start()
     return presenters
+
+
+def reset_patient_views(presenters: PatientPresenters) -> None:
+    """Another person is at the workstation: nothing the previous one had open stays."""
+    presenters.editor.close_all()
+    presenters.chart.close()
+    presenters.list.reset()
 
 
 class AppSignals(QObject):
@@ -143,10 +170,14 @@ class App:
         self.backend: Backend | None = None
         self.health: StoreHealthPresenter | None = None
         self.patients: PatientPresenters | None = None
+        self.session: SessionPresenter | None = None
+        self.sessions_admin: SessionsPresenter | None = None
         self.startup_error: str | None = None
         self._built: Prepared | None = None
 
     def start(self) -> None:
+        self.window.sign_in_view.setEnabled(False)
+        self.window.sign_in_view.show_notice("Connecting to the clinic's data…")
         self.tasks.run(self._prepare, self._on_backend_ready, self._on_backend_failed,
                        pool="write")
 
@@ -159,7 +190,16 @@ class App:
 
     def _on_backend_ready(self, built: Prepared) -> None:
         self.backend = built.backend
-        self.patients = build_patient_presenters(self.window, built.patients, self.tasks)
+        patients = build_patient_presenters(self.window, built.patients, self.tasks)
+        self.patients = patients
+        self.session = SessionPresenter(
+            self.window, built.sessions.signin, built.drafts, patients.editor, self.tasks,
+            idle_lock_seconds=self.settings.idle_lock_minutes * 60, parent=self.window)
+        self.session.user_changed.connect(lambda _actor: reset_patient_views(patients))
+        self.sessions_admin = SessionsPresenter(self.window, built.sessions.admin, self.tasks,
+                                                parent=self.window)
+        self.window.sessions_requested.connect(self.sessions_admin.show)
+        self.session.start()
         self.health = StoreHealthPresenter(
             self.window, built.health, self.tasks,
             self.settings.health_interval_seconds, parent=self.window,
@@ -180,6 +220,16 @@ class App:
     def shutdown(self) -> None:
         if self.health is not None:
             self.health.stop()
+        if self.session is not None:
+            self.session.stop()
+            if self.session.actor is not None and self._built is not None:
+                # Quitting ends the session (audited) rather than leaving it to expire, and
+                # keeps any form still open (a locked screen's, or on SIGTERM) as a draft.
+                forms = self.patients.editor.unsaved_forms() if self.patients else []
+                try:
+                    self._built.sessions.signin.sign_out(forms, reason="quit")
+                except Exception as exc:
+                    log_exception(log, "ending the session on quit failed", exc)
         self.tasks.shutdown()
         backend = self.backend or (self._built.backend if self._built is not None else None)
         if backend is not None:

@@ -1,5 +1,6 @@
-"""The main window: menu, a banner for outages, the patient list and the open patient,
-the store status bar."""
+"""The main window: menu, a banner for outages, the sign-in page or the work area (the
+patient list and the open patient), the lock screen over everything, the status bar with
+who is signed in and the stores' health."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from backend_client.dto import StoreHealth
+from ui.auth.lock_screen import LockScreenView
+from ui.auth.sign_in_view import SignInView
 from ui.patients.patient_header import PatientHeaderView
 from ui.patients.patient_list_view import PatientListView
 from ui.store_status import StoreStatusView
@@ -24,22 +31,39 @@ BANNER_STYLE = (
     "QLabel#outage-banner { background: #fdecea; color: #7f1d1d; border: 1px solid #f5c2c0;"
     " border-radius: 4px; padding: 8px 12px; }"
 )
+DRAFTS_STYLE = (
+    "QFrame#drafts-bar { background: #fff7e0; border: 1px solid #f0d58c; border-radius: 4px; }"
+    " QFrame#drafts-bar QLabel { color: #5c4300; }"
+)
 
 
 class MainWindow(QMainWindow):
     """Signals:
         refresh_requested(): the user asked to check the stores now.
         register_patient_requested(): menu, Ctrl+N or the list's button.
+        lock_requested(): File > Lock screen (Ctrl+L).
+        sign_out_requested(): File > Sign out.
+        sessions_requested(): Admin > Signed-in sessions.
+        restore_drafts_requested(): the kept-forms bar's Reopen.
+        discard_drafts_requested(): the kept-forms bar's Discard.
     """
 
     refresh_requested = Signal()
     register_patient_requested = Signal()
+    lock_requested = Signal()
+    sign_out_requested = Signal()
+    sessions_requested = Signal()
+    restore_drafts_requested = Signal()
+    discard_drafts_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Dr. Assistant")
         self.resize(1100, 720)
         self._down: dict[str, StoreHealth] = {}
+        self._who: str | None = None
+        self._can_manage_sessions = False
+        self._patients_available = False
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -50,42 +74,89 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
         layout.addWidget(self.banner)
+        self._build_drafts_bar(central)
+        layout.addWidget(self.drafts_bar)
 
-        self.patient_list = PatientListView(central)
+        self.pages = QStackedWidget(central)
+        self.sign_in_view = SignInView(self.pages)
+        self.pages.addWidget(self.sign_in_view)
+        work = QWidget(self.pages)
+        work.setObjectName("work-area")
+        work_layout = QVBoxLayout(work)
+        work_layout.setContentsMargins(0, 0, 0, 0)
+        self.pages.addWidget(work)
+        self.work_area = work
+
+        self.patient_list = PatientListView(work)
         self.patient_list.register_requested.connect(self.register_patient_requested)
-        self.patient_header = PatientHeaderView(central)
+        self.patient_header = PatientHeaderView(work)
         # The chart (notes, encounters, orders) grows below the header in later issues.
-        self.patient_area = QWidget(central)
+        self.patient_area = QWidget(work)
         self.patient_area.setObjectName("patient-area")
         area = QVBoxLayout(self.patient_area)
         area.setContentsMargins(0, 0, 0, 0)
         area.addWidget(self.patient_header)
         area.addStretch(1)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, work)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.patient_list)
         self.splitter.addWidget(self.patient_area)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([640, 420])
-        layout.addWidget(self.splitter, 1)
+        work_layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
+        self.user_label = QLabel(self)
+        self.user_label.setObjectName("signed-in-user")
         self.store_status = StoreStatusView(self)
+        self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.store_status)
         self.statusBar().showMessage("Connecting to the clinic's data…")
         self._build_menu()
         self.set_patients_available(False)
-        self.patient_list.search_box.setFocus()
+        # Created last so that it stacks above everything else in the window.
+        self.lock_screen = LockScreenView(self)
+        self.set_signed_in(None)
+
+    def _build_drafts_bar(self, parent: QWidget) -> None:
+        bar = QFrame(parent)
+        bar.setObjectName("drafts-bar")
+        bar.setStyleSheet(DRAFTS_STYLE)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(12, 6, 8, 6)
+        self.drafts_label = QLabel(bar)
+        self.drafts_label.setWordWrap(True)
+        self.drafts_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.drafts_restore_button = QPushButton("Reopen", bar)
+        self.drafts_restore_button.clicked.connect(self.restore_drafts_requested)
+        self.drafts_discard_button = QPushButton("Discard", bar)
+        self.drafts_discard_button.clicked.connect(self.discard_drafts_requested)
+        row.addWidget(self.drafts_label, 1)
+        row.addWidget(self.drafts_restore_button)
+        row.addWidget(self.drafts_discard_button)
+        bar.hide()
+        self.drafts_bar = bar
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.lock_action = QAction("&Lock screen", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        # From any window of the app, a form included (the screen is locked as a whole).
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.lock_action.triggered.connect(self.lock_requested)
+        file_menu.addAction(self.lock_action)
+        self.sign_out_action = QAction("Sign &out", self)
+        self.sign_out_action.triggered.connect(self.sign_out_requested)
+        file_menu.addAction(self.sign_out_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
-        patient_menu = self.menuBar().addMenu("&Patient")
+        self.patient_menu = patient_menu = self.menuBar().addMenu("&Patient")
         self.register_action = QAction("&Register new patient…", self)
         self.register_action.setShortcut(QKeySequence("Ctrl+N"))
         self.register_action.triggered.connect(self.register_patient_requested)
@@ -100,6 +171,11 @@ class MainWindow(QMainWindow):
         refresh.setShortcut(QKeySequence("F5"))
         refresh.triggered.connect(self.refresh_requested)
         view_menu.addAction(refresh)
+
+        self.admin_menu = self.menuBar().addMenu("&Admin")
+        self.sessions_action = QAction("Signed-in &sessions…", self)
+        self.sessions_action.triggered.connect(self.sessions_requested)
+        self.admin_menu.addAction(self.sessions_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Dr. Assistant", self)
@@ -146,8 +222,57 @@ class MainWindow(QMainWindow):
     def set_patients_available(self, available: bool) -> None:
         """Registering needs the patient registry; until it is ready the actions wait.
         (Typing in the search box is kept and searched once it is.)"""
+        self._patients_available = available
         self.register_action.setEnabled(available)
         self.patient_list.set_register_enabled(available)
+
+    # --------------------------------------------------------------- who is signed in
+
+    def show_sign_in(self, notice: str = "") -> None:
+        """The sign-in page instead of the work area (nobody is signed in)."""
+        self.set_signed_in(None)
+        self.sign_in_view.reset()
+        if notice:
+            self.sign_in_view.show_notice(notice)
+        self.pages.setCurrentWidget(self.sign_in_view)
+        self.sign_in_view.username_edit.setFocus()
+
+    def show_work(self) -> None:
+        self.pages.setCurrentWidget(self.work_area)
+        self.patient_list.search_box.setFocus()
+
+    def set_signed_in(self, who: str | None, *, can_manage_sessions: bool = False) -> None:
+        """``who`` is shown in the status bar ("Dr Ann Lee (doctor)"); None: nobody."""
+        self._who, self._can_manage_sessions = who, can_manage_sessions
+        signed_in = who is not None
+        self.user_label.setText(f"Signed in as {who}" if who else "Not signed in")
+        self.lock_action.setEnabled(signed_in)
+        self.sign_out_action.setEnabled(signed_in)
+        self.patient_menu.menuAction().setVisible(signed_in)
+        self.find_action.setEnabled(signed_in)
+        self.register_action.setEnabled(signed_in and self._patients_available)
+        self.admin_menu.menuAction().setVisible(signed_in and can_manage_sessions)
+        self.sessions_action.setEnabled(signed_in and can_manage_sessions)
+        if not signed_in:
+            self.hide_kept_drafts()
+
+    def set_locked(self, locked: bool) -> None:
+        """While locked no menu works (on platforms whose menu bar is outside the window
+        the overlay cannot cover it)."""
+        self.menuBar().setEnabled(not locked)
+        if locked:
+            for action in (self.lock_action, self.sign_out_action, self.register_action,
+                           self.find_action, self.sessions_action):
+                action.setEnabled(False)
+        else:
+            self.set_signed_in(self._who, can_manage_sessions=self._can_manage_sessions)
+
+    def show_kept_drafts(self, sentence: str) -> None:
+        self.drafts_label.setText(sentence)
+        self.drafts_bar.show()
+
+    def hide_kept_drafts(self) -> None:
+        self.drafts_bar.hide()
 
     def show_startup_error(self, sentence: str) -> None:
         self.banner.setText(f"<b>Dr. Assistant could not start its data stores.</b><br>{sentence}")
@@ -155,3 +280,5 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Not connected")
         self.patient_list.show_error("Patients cannot be searched: the clinic's data could not "
                                      "be opened (see the message above).")
+        self.sign_in_view.show_error("Signing in needs the clinic's data, which could not be "
+                                     "opened (see the message above).")

@@ -213,6 +213,14 @@ class AccountService:
         return _summary(user, _roles_by_user(s, [user.id]).get(user.id, ()))
 
 
+def signable_accounts(engine: Engine | Connection) -> int:
+    """How many active accounts have a password (anyone who could sign in)."""
+    with unit_of_work(engine) as uow:
+        return len(uow.session.execute(
+            select(User.id).where(User.is_active, User.password_hash.is_not(None))
+            .limit(1000)).all())
+
+
 def ensure_demo_accounts(engine: Engine | Connection) -> list[tuple[str, str, str]]:
     """Create the demo account of each role that does not exist yet.
 

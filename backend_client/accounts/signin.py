@@ -225,6 +225,16 @@ class SessionAdmin:
                           details={"user_id": info.user_id, "workstation": info.workstation})
         return self.sessions.get(session_id) or info
 
+    def revoke_user(self, user_id: int) -> int:
+        """End every open session of one person (their account was disabled, say);
+        returns how many."""
+        self.access.require("session.revoke")
+        targets = [s for s in self.sessions.list_sessions()
+                   if s.user_id == user_id and s.state in ("active", "locked")]
+        for s in targets:
+            self.revoke(s.session_id)
+        return len(targets)
+
 
 @dataclass
 class SessionServices:

@@ -5,7 +5,8 @@
     dr-assistant-admin migrate
     dr-assistant-admin seed --patients N --providers M [--seed S] [--weeks W]
     dr-assistant-admin user add|passwd|disable|enable|list
-    dr-assistant-admin audit verify | audit report --patient ID
+    dr-assistant-admin session list | session revoke ID | session revoke --user USERNAME
+    dr-assistant-admin audit verify | audit report --patient ID | audit break-glass [--days N]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Sequence
 
 from backend_client.admin.audit_cmd import add_audit_parser, run_audit_command
+from backend_client.admin.sessions_cmd import add_session_parser, run_session_command
 from backend_client.admin.users_cmd import add_user_parser, run_user_command
 from backend_client.backend import open_backend
 from backend_client.config import Settings, load_settings
@@ -131,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--weeks", type=_count, default=4,
                       help="weeks of appointments from today (default 4)")
     add_user_parser(sub)
+    add_session_parser(sub)
     add_audit_parser(sub)
     return parser
 
@@ -151,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _seed(settings, args.patients, args.providers, args.seed, args.weeks)
         if args.command == "user":
             return run_user_command(args, settings)
+        if args.command == "session":
+            return run_session_command(args, settings)
         if args.command == "audit":
             return run_audit_command(args, settings)
     except (ConfigError, StackError, DraError) as exc:

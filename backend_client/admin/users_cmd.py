@@ -87,7 +87,16 @@ def run_user_command(args: argparse.Namespace, settings: Settings) -> int:
             print(f"password changed for {u.username}")
         elif args.user_command == "disable":
             u = accounts.disable(args.username)
-            print(f"disabled {u.username}")
+            # A disabled account's open sessions end now, not at their time limit.
+            from backend_client.accounts.access import SystemAccess
+            from backend_client.accounts.sessions import SessionStore
+            from backend_client.accounts.signin import SessionAdmin
+            from backend_client.audit.service import AuditService
+
+            ended = SessionAdmin(SessionStore(backend.redis), AuditService(backend.engine),
+                                 SystemAccess("admin-cli")).revoke_user(u.id)
+            print(f"disabled {u.username}" + (f"; ended {ended} open session"
+                                              f"{'s' if ended != 1 else ''}" if ended else ""))
         elif args.user_command == "enable":
             u = accounts.enable(args.username)
             print(f"enabled {u.username}")

@@ -11,10 +11,11 @@ from datetime import date
 from PySide6.QtCore import QObject, Signal, Slot
 
 from backend_client.dto import PatientRecord
-from backend_client.errors import NotFound
+from backend_client.errors import NotFound, PermissionDenied
 from backend_client.patients.api import PatientsApi
 from desktop.presenters.messages import failure_sentence
 from desktop.tasks import InlineTaskRunner, TaskRunner
+from ui.auth.break_glass_dialog import BreakGlassDialog
 from ui.patients.patient_header import PatientHeaderView
 
 CANNOT_OPEN = "The patient cannot be opened right now"
@@ -37,17 +38,26 @@ class PatientChartPresenter(QObject):
         self._today = today
         self._token = 0
         self.current: PatientRecord | None = None
+        self.break_glass_dialog: BreakGlassDialog | None = None
 
     @Slot(int)
-    def open(self, patient_id: int) -> None:
+    def open(self, patient_id: int, reason: str | None = None) -> None:
         # Newest request wins: opening B while A still loads must end showing B.
         self._token += 1
         token = self._token
         if self.current is None or self.current.id != patient_id:
             self._view.show_loading()
-        self._tasks.run(lambda: self._api.get(patient_id),
+        self._tasks.run(lambda: self._api.get(patient_id, break_glass_reason=reason),
                         lambda record: self._on_loaded(token, record),
-                        lambda exc: self._on_failed(token, exc), pool="read")
+                        lambda exc: self._on_failed(token, exc, patient_id), pool="read")
+
+    def close(self) -> None:
+        """Another person signed in: the patient on screen goes (answers on their way too)."""
+        self._token += 1
+        self.current = None
+        if self.break_glass_dialog is not None:
+            self.break_glass_dialog.done(0)
+        self._view.clear()
 
     @Slot(object)
     def show_record(self, record: PatientRecord) -> None:
@@ -64,8 +74,11 @@ class PatientChartPresenter(QObject):
         self._view.show_patient(record, self._today())
         self.patient_opened.emit(record)
 
-    def _on_failed(self, token: int, exc: BaseException) -> None:
+    def _on_failed(self, token: int, exc: BaseException, patient_id: int) -> None:
         if token != self._token:
+            return
+        if isinstance(exc, PermissionDenied) and exc.break_glass:
+            self._ask_reason(patient_id, exc.message)
             return
         if isinstance(exc, NotFound):
             sentence = ("This patient's record no longer exists. Search again: it may have "
@@ -73,3 +86,24 @@ class PatientChartPresenter(QObject):
         else:
             sentence = failure_sentence(exc, CANNOT_OPEN)
         self._view.show_message(sentence)
+
+    def _ask_reason(self, patient_id: int, sentence: str) -> None:
+        """A restricted chart: say so, and open it only with a reason (audited)."""
+        self._view.show_message("This chart is restricted. It opens once you give a reason.")
+        if self.break_glass_dialog is not None:
+            self.break_glass_dialog.done(0)
+        dialog = BreakGlassDialog(sentence, self._view.window())
+        self.break_glass_dialog = dialog
+
+        def finished(result: int) -> None:
+            if self.break_glass_dialog is dialog:
+                self.break_glass_dialog = None
+            reason = dialog.reason()
+            dialog.deleteLater()
+            if result == BreakGlassDialog.DialogCode.Accepted and reason:
+                self.open(patient_id, reason)
+            else:
+                self._view.show_message("The restricted chart was not opened.")
+
+        dialog.finished.connect(finished)
+        dialog.open()

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 
-from backend_client.dto import DuplicateCandidate, PatientDraft, PatientRecord
+from backend_client.accounts.signin import DraftToKeep
+from backend_client.drafts.store import patient_draft_from_payload, patient_draft_to_payload
+from backend_client.dto import DuplicateCandidate, PatientDraft, PatientRecord, SavedDraft
 from backend_client.errors import Conflict, PossibleDuplicate, ValidationError
 from backend_client.patients.api import PatientsApi
 from desktop.presenters.messages import failure_sentence
@@ -25,16 +28,20 @@ from ui.patients.patient_dialog import DuplicateWarningDialog, PatientDialog
 
 CANNOT_SAVE = "The patient cannot be saved right now"
 CANNOT_RELOAD = "The other version cannot be loaded right now"
+CANNOT_RESTORE = "The kept form cannot be reopened right now"
+REGISTER, EDIT = "patient.register", "patient.edit"
 
 
 class PatientEditorPresenter(QObject):
     """Signals:
         patient_saved(object): a PatientRecord just registered or changed.
         open_patient_requested(int): the user chose an existing patient over registering.
+        restore_failed(str): a kept form could not be reopened; the sentence says why.
     """
 
     patient_saved = Signal(object)
     open_patient_requested = Signal(int)
+    restore_failed = Signal(str)
 
     def __init__(self, window: QWidget, api: PatientsApi,
                  tasks: TaskRunner | InlineTaskRunner, *,
@@ -76,6 +83,66 @@ class PatientEditorPresenter(QObject):
         dialog.finished.connect(lambda _: self._forget_deceased(dialog))
         self.deceased = dialog
         dialog.open()
+
+    # ------------------------------------------------------------- handing over
+
+    def unsaved_forms(self) -> list[DraftToKeep]:
+        """The open form's content, when it holds typing not yet saved: what must be kept
+        for its author if the workstation changes hands."""
+        dialog = self.dialog
+        if dialog is None or not dialog.is_dirty():
+            return []
+        draft = dialog.draft()
+        who = " ".join(p for p in (draft.given_name, draft.family_name) if p) or "no name yet"
+        payload: dict[str, Any] = {"form": patient_draft_to_payload(draft)}
+        if self._patient_id is None:
+            return [DraftToKeep(kind=REGISTER, title=f"New patient ({who})", payload=payload,
+                                key=f"{REGISTER}:{id(dialog)}")]
+        payload.update(patient_id=self._patient_id,
+                       version=self._conflict_version or self._version)
+        mrn = dialog.record.mrn if dialog.record is not None else ""
+        title = f"Changes to {who}" + (f" (MRN {mrn})" if mrn else "")
+        return [DraftToKeep(kind=EDIT, title=title, payload=payload,
+                            key=f"{EDIT}:{self._patient_id}")]
+
+    def close_all(self) -> None:
+        """Close every form without asking (its content was kept, or the user chose)."""
+        # Hidden ones too: the lock screen hides open forms.
+        for dialog in (self.duplicates, self.deceased, self.dialog):
+            if dialog is not None:
+                dialog.done(QDialog.DialogCode.Rejected)
+
+    def restore(self, saved: SavedDraft) -> None:
+        """Reopen a kept form as it was. An edit reopens over the patient's current
+        record, saving against the version it was started from, so changes made since
+        come back as a Conflict that names who made them."""
+        if self._raise_open_dialog():
+            return
+        raw_form = saved.payload.get("form")
+        form = patient_draft_from_payload(raw_form if isinstance(raw_form, dict) else {})
+        if saved.kind != EDIT:
+            self._patient_id = self._version = None
+            dialog = PatientDialog(self._window)
+            dialog.fill(form)
+            self._open_dialog(dialog)
+            dialog.show_notice("This form was kept for you; nothing in it is saved yet.")
+            return
+        patient_id = int(str(saved.payload["patient_id"]))
+        version = int(str(saved.payload["version"]))
+
+        def loaded(record: PatientRecord) -> None:
+            if self._raise_open_dialog():
+                return
+            self._patient_id, self._version = record.id, version
+            dialog = PatientDialog(self._window, record=record)
+            dialog.fill(form)
+            self._open_dialog(dialog)
+            dialog.show_notice("These changes were kept for you; they are not saved yet.")
+
+        def failed(exc: BaseException) -> None:
+            self.restore_failed.emit(failure_sentence(exc, CANNOT_RESTORE))
+
+        self._tasks.run(lambda: self._api.get(patient_id), loaded, failed, pool="read")
 
     # ------------------------------------------------------------- the form
 

@@ -63,6 +63,15 @@ class PatientListPresenter(QObject):
         self._select_after = select_patient_id
         self._search(self._view.search_text())
 
+    def reset(self) -> None:
+        """Another person signed in: nothing of the last search stays on screen."""
+        self._timer.stop()
+        self._token += 1  # answers still on their way are dropped
+        self._query = self._pending = ""
+        self._select_after = None
+        self._paging = False
+        self._view.clear_search()
+
     @property
     def token(self) -> int:
         return self._token

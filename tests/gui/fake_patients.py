@@ -17,7 +17,13 @@ from backend_client.dto import (
     PatientSummary,
     SearchPage,
 )
-from backend_client.errors import Conflict, NotFound, PossibleDuplicate, ValidationError
+from backend_client.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    PossibleDuplicate,
+    ValidationError,
+)
 from backend_client.patients.api import PAGE_SIZE
 from ui.patients.formatting import DateFormatError, read_date
 
@@ -119,12 +125,16 @@ class FakePatientsApi:
         items = tuple(found[offset:offset + limit])
         return SearchPage(text, offset, items, offset + limit < len(found))
 
-    def get(self, patient_id: int) -> PatientRecord:
-        call = self._enter("get", patient_id)
+    def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:
+        call = self._enter("get", patient_id, break_glass_reason=break_glass_reason)
         call.finished = True
         if patient_id not in self.records:
             raise NotFound(f"There is no patient with id {patient_id}.")
-        return self.records[patient_id]
+        record = self.records[patient_id]
+        if record.restricted and not break_glass_reason:
+            raise PermissionDenied("This patient's record is restricted. To open it anyway, "
+                                   "say why.", break_glass=True)
+        return record
 
     def find_duplicates(self, d: PatientDraft, *,
                         exclude_id: int | None = None) -> list[DuplicateCandidate]:
@@ -151,8 +161,7 @@ class FakePatientsApi:
             raise ValidationError.of(errors)
         return replace(d, birth_date=born)
 
-    def register(self, d: PatientDraft, *, allow_duplicates: bool = False,
-                 actor_id: int | None = None) -> PatientRecord:
+    def register(self, d: PatientDraft, *, allow_duplicates: bool = False) -> PatientRecord:
         call = self._enter("register", d, allow_duplicates=allow_duplicates)
         call.finished = True
         clean = self._check(d)
@@ -163,8 +172,8 @@ class FakePatientsApi:
                                                            "clinic"), *clean.identifiers))
         return self.add(clean)
 
-    def update(self, patient_id: int, expected_version: int, d: PatientDraft, *,
-               actor_id: int | None = None) -> PatientRecord:
+    def update(self, patient_id: int, expected_version: int,
+               d: PatientDraft) -> PatientRecord:
         call = self._enter("update", patient_id, expected_version, d)
         call.finished = True
         current = self.records[patient_id]
@@ -179,8 +188,8 @@ class FakePatientsApi:
         self.records[patient_id] = record
         return record
 
-    def mark_deceased(self, patient_id: int, expected_version: int, deceased_at: date, *,
-                      actor_id: int | None = None) -> PatientRecord:
+    def mark_deceased(self, patient_id: int, expected_version: int,
+                      deceased_at: date) -> PatientRecord:
         call = self._enter("mark_deceased", patient_id, expected_version, deceased_at)
         call.finished = True
         current = self.records[patient_id]

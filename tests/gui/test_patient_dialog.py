@@ -29,6 +29,8 @@ def app(qtbot: QtBot, clinic: FakePatientsApi
     qtbot.addWidget(window)
     presenters = build_patient_presenters(window, clinic, InlineTaskRunner(),
                                           today=lambda: TODAY)
+    window.set_signed_in("Rosa Reception (receptionist)")
+    window.show_work()
     window.show()
     qtbot.waitExposed(window)
     yield window, presenters, clinic

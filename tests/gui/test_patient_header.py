@@ -87,10 +87,11 @@ def test_opening_a_patient_newest_request_wins(qtbot: QtBot, clinic: FakePatient
     chart = PatientChartPresenter(view, clinic, runner, today=lambda: TODAY, parent=view)
     original_get = clinic.get
 
-    def slow_for_margaret(patient_id: int) -> PatientRecord:
+    def slow_for_margaret(patient_id: int, *,
+                          break_glass_reason: str | None = None) -> PatientRecord:
         if patient_id == 1:
             time.sleep(0.4)
-        return original_get(patient_id)
+        return original_get(patient_id, break_glass_reason=break_glass_reason)
 
     clinic.get = slow_for_margaret  # type: ignore[method-assign]
     chart.open(1)
@@ -115,3 +116,39 @@ def test_opening_a_patient_that_fails_says_why(qtbot: QtBot,
     assert view.message.text() == ("⚠ The patient cannot be opened right now: the clinic "
                                    "database cannot be reached right now; try again in a "
                                    "moment.")
+
+
+def test_reception_is_told_alerts_are_withheld_not_that_there_are_none(
+        qtbot: QtBot, clinic: FakePatientsApi) -> None:
+    view = _header(qtbot)
+    view.show_patient(replace(clinic.records[1], alerts=(), clinical=False), TODAY)
+    assert view.chip_texts() == ["Alerts are not shown for your role"]
+
+
+def test_a_restricted_chart_asks_why_and_opens_with_the_reason(
+        qtbot: QtBot, clinic: FakePatientsApi) -> None:
+    clinic.records[1] = replace(clinic.records[1], restricted=True)
+    view = _header(qtbot)
+    presenter = PatientChartPresenter(view, clinic, InlineTaskRunner(), today=lambda: TODAY)
+    presenter.open(1)
+    dialog = presenter.break_glass_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "restricted" in dialog.sentence_label.text()
+    assert presenter.current is None
+    assert view.message.text() == "⚠ This chart is restricted. It opens once you give a reason."
+    assert not dialog.open_button.isEnabled()
+    dialog.reason_buttons[0].click()  # Emergency care
+    assert dialog.open_button.isEnabled()
+    dialog.open_button.click()
+    assert presenter.current is not None and presenter.current.id == 1
+    assert clinic.calls[-1].kwargs == {"break_glass_reason": "Emergency care"}
+    assert view.chip_texts()[0] == "🔒 Restricted record"
+
+    # Cancelling opens nothing and says so.
+    presenter.current = None
+    presenter.open(1)
+    dialog = presenter.break_glass_dialog
+    assert dialog is not None
+    dialog.reject()
+    assert presenter.current is None
+    assert view.message.text() == "⚠ The restricted chart was not opened."

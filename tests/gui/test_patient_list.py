@@ -231,6 +231,8 @@ def test_keyboard_only_find_and_open(qtbot: QtBot, clinic: FakePatientsApi) -> N
     view = window.patient_list
     view.model._today = lambda: TODAY  # noqa: SLF001 (fixed date for the screenshot)
     presenter = PatientListPresenter(view, clinic, InlineTaskRunner(), debounce_ms=20)
+    window.set_signed_in("Rosa Reception (receptionist)")
+    window.show_work()
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()

@@ -546,6 +546,13 @@ class PatientDialog(QDialog):
         self.setWindowTitle(f"Edit patient details — {name} (MRN {record.mrn})")
         self.save_button.setText("Save changes")
         self._identifier_hint.setText(f"The clinic's MRN for this patient is {record.mrn}.")
+        self.fill(d)
+        self.conflict_banner.hide()
+        self._dirty = False
+
+    def fill(self, d: PatientDraft) -> None:
+        """Put ``d`` in the form's fields (a restored draft, or a record being loaded); the
+        form then counts as changed until it is saved."""
         for key, edit in (("given_name", self.given_name), ("middle_name", self.middle_name),
                           ("family_name", self.family_name),
                           ("preferred_name", self.preferred_name),
@@ -556,7 +563,10 @@ class PatientDialog(QDialog):
                           ("region", self.region), ("postal_code", self.postal_code),
                           ("country", self.country)):
             edit.setText(getattr(d, key))
-        self.birth_date.set_date(d.birth_date)
+        if isinstance(d.birth_date, str):  # a restored draft keeps what was typed
+            self.birth_date.edit.setText(d.birth_date)
+        else:
+            self.birth_date.set_date(d.birth_date)
         _set_combo(self.sex, d.sex)
         contact = d.emergency_contact
         self.contact_name.setText(contact.name if contact else "")
@@ -574,8 +584,7 @@ class PatientDialog(QDialog):
         if not d.previous_names:
             self.add_previous_name_row()
         self.clear_errors()
-        self.conflict_banner.hide()
-        self._dirty = False
+        self._dirty = True
 
     def draft(self) -> PatientDraft:
         """What the form says now."""

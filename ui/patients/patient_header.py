@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend_client.dto import AlertSummary, PatientRecord
+from backend_client.dto import PatientRecord
 from ui.patients.formatting import (
     age_text,
     alert_text,
@@ -241,7 +241,7 @@ class PatientHeaderView(QFrame):
         else:
             self.deceased_badge.hide()
         self.deceased_button.setEnabled(record.deceased_at is None)
-        self._show_alerts(record.alerts)
+        self._show_alerts(record)
         self.details.show()
 
     def chip_texts(self) -> list[str]:
@@ -261,9 +261,22 @@ class PatientHeaderView(QFrame):
 
     # -------------------------------------------------------------- internals
 
-    def _show_alerts(self, alerts: tuple[AlertSummary, ...]) -> None:
+    def _show_alerts(self, record: PatientRecord) -> None:
         chips: list[QWidget] = []
-        for alert in sorted_alerts(alerts):
+        if record.restricted:
+            restricted = QLabel("🔒 Restricted record")
+            restricted.setObjectName("restricted-record")
+            restricted.setProperty("chip", "low")
+            restricted.setToolTip("Opening this chart outside the patient's care team needs a "
+                                  "reason, which is audited.")
+            chips.append(restricted)
+        if not record.clinical:
+            # Withheld for this role, which is not the same as "none recorded".
+            hidden = QLabel("Alerts are not shown for your role")
+            hidden.setObjectName("no-alerts")
+            self.alerts.set_widgets([*chips, hidden])
+            return
+        for alert in sorted_alerts(record.alerts):
             text = alert_text(alert)
             mark = "⚠ " if alert.severity == "high" else ""
             chip = QLabel(mark + text)
@@ -273,7 +286,7 @@ class PatientHeaderView(QFrame):
             chip.setAccessibleName(f"{alert.severity} severity alert: {text}")
             chip.setToolTip(text)
             chips.append(chip)
-        if not chips:
+        if not record.alerts:
             # Not "no known allergies": that is a clinical statement someone has to make.
             none = QLabel("No alerts recorded")
             none.setObjectName("no-alerts")

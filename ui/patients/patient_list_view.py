@@ -145,6 +145,13 @@ class PatientListView(QWidget):
     def set_register_enabled(self, enabled: bool) -> None:
         self.register_button.setEnabled(enabled)
 
+    def clear_search(self) -> None:
+        """Empty the search box and the results, without asking for a search."""
+        blocked = self.search_box.blockSignals(True)
+        self.search_box.clear()
+        self.search_box.blockSignals(blocked)
+        self.show_hint()
+
     def show_hint(self) -> None:
         """Nothing typed yet (or the box was cleared)."""
         self._query = ""

@@ -40,6 +40,9 @@ def upgrade() -> None:
                f"GRANT USAGE, SELECT ON SEQUENCES TO {APP_ROLE}")
     op.execute("CREATE INDEX ix_audit_events_break_glass ON audit_events (occurred_at) "
                "WHERE action = 'chart.break_glass'")
+    # PostgreSQL 14 and older let every role create tables in public; the app's login
+    # must not (PostgreSQL 15+ already revokes it).
+    op.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
 
 
 def downgrade() -> None:

@@ -1,0 +1,504 @@
+"""Who is signed in at this workstation: the sign-in page, the idle lock, the lock screen,
+handing the workstation to someone else, signing out, and the forms kept meanwhile.
+
+Nothing typed is lost. Locking hides open forms (their content stays in them) and shows
+them again on unlock; another person signing in first keeps the previous person's open
+forms as drafts for them (``SignInService.sign_in`` saves them before it ends the
+session); signing out keeps them too. Kept forms are offered back at the next sign-in.
+
+The lock is the workstation's own (no input for ``idle_lock_seconds``) and the server's:
+the session's state is polled every few seconds, so a revoked or expired session locks
+the screen within one poll, and a session the server considers idle locks here too.
+Every call that blocks runs on the task runner; the clocks are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+
+from backend_client.accounts.access import ENDED
+from backend_client.accounts.signin import DraftToKeep, Handover, SessionAdmin, SignInService
+from backend_client.drafts.store import DraftStore
+from backend_client.dto import Actor, SavedDraft, SessionInfo
+from backend_client.errors import SessionEnded, SignInFailed
+from backend_client.logsafe import log_exception
+from desktop.presenters.messages import failure_sentence
+from desktop.tasks import InlineTaskRunner, TaskRunner
+from ui.admin.sessions_dialog import SessionsDialog
+from ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+CANNOT_SIGN_IN = "Signing in is not possible right now"
+CANNOT_LIST = "The sessions cannot be listed right now"
+CANNOT_END = "The session cannot be ended right now"
+INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
+                          QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TouchBegin})
+
+
+class FormsKeeper(Protocol):
+    """The open forms, as the session needs them (PatientEditorPresenter is one)."""
+
+    def unsaved_forms(self) -> list[DraftToKeep]: ...
+
+    def close_all(self) -> None: ...
+
+    def restore(self, saved: SavedDraft) -> None: ...
+
+
+class ActivityFilter(QObject):
+    """Notes the time of the user's last key press, click, wheel or mouse move in any
+    window of the application (installed on the QApplication)."""
+
+    def __init__(self, clock: Callable[[], float], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self.last_input = clock()
+
+    def touch(self) -> None:
+        self.last_input = self._clock()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() in INPUT_EVENTS:
+            self.last_input = self._clock()
+        return False
+
+
+def actor_label(actor: Actor) -> str:
+    roles = ", ".join(actor.roles)
+    return f"{actor.display_name} ({roles})" if roles else actor.display_name
+
+
+class SessionPresenter(QObject):
+    """Signals:
+        signed_in(object): an Actor, after every successful sign-in or unlock-by-sign-in.
+        user_changed(object): a different person (an Actor), or nobody (None), is now at
+            the workstation: views must forget what the previous person had on screen.
+        locked(): the lock screen went up.
+        unlocked(): the lock screen went down for the same person.
+    """
+
+    signed_in = Signal(object)
+    user_changed = Signal(object)
+    locked = Signal()
+    unlocked = Signal()
+
+    def __init__(self, window: MainWindow, signin: SignInService, drafts: DraftStore,
+                 forms: FormsKeeper, tasks: TaskRunner | InlineTaskRunner, *,
+                 idle_lock_seconds: float, poll_seconds: float = 5.0,
+                 heartbeat_seconds: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 tick_ms: int = 1000, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._window = window
+        self._signin = signin
+        self._drafts = drafts
+        self._forms = forms
+        self._tasks = tasks
+        self.idle_lock_seconds = idle_lock_seconds
+        self._poll_seconds = poll_seconds
+        self._heartbeat_seconds = heartbeat_seconds
+        self._clock = clock
+        self.activity = ActivityFilter(clock, self)
+        self.actor: Actor | None = None
+        self.is_locked = False
+        self._ended = False  # locked because the session is over: sign in again
+        self._hidden: list[QDialog] = []
+        self._last_poll = clock()
+        self._last_beat = clock()
+        self._polling = False
+        self._kept: list[SavedDraft] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(tick_ms)
+        self._timer.timeout.connect(self.on_timer_timeout)
+
+        window.sign_in_view.sign_in_requested.connect(self.on_sign_in_view_sign_in_requested)
+        window.lock_screen.unlock_requested.connect(self.on_lock_screen_unlock_requested)
+        window.lock_screen.switch_user_requested.connect(
+            self.on_lock_screen_switch_user_requested)
+        window.lock_requested.connect(self.on_window_lock_requested)
+        window.sign_out_requested.connect(self.on_window_sign_out_requested)
+        window.restore_drafts_requested.connect(self.on_window_restore_drafts_requested)
+        window.discard_drafts_requested.connect(self.on_window_discard_drafts_requested)
+
+    def start(self) -> None:
+        """Show the sign-in page and start watching for idleness."""
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.activity)
+        self._window.sign_in_view.setEnabled(True)
+        self._window.sign_in_view.set_workstation(self._signin.workstation)
+        self._window.show_sign_in()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.activity)
+
+    # ------------------------------------------------------------ signing in
+
+    @Slot(str, str)
+    def on_sign_in_view_sign_in_requested(self, username: str, password: str) -> None:
+        view = self._window.sign_in_view
+        view.set_busy(True)
+
+        def failed(exc: BaseException) -> None:
+            view.set_busy(False)
+            view.show_error(_sentence(exc))
+
+        def done(handover: Handover) -> None:
+            view.set_busy(False)
+            self._became(handover.actor)
+
+        self._tasks.run(lambda: self._signin.sign_in(username, password), done, failed,
+                        pool="write")
+
+    def _became(self, actor: Actor) -> None:
+        """``actor`` is now signed in here (first sign-in, renewal, or someone else)."""
+        changed = self.actor is None or self.actor.user_id != actor.user_id
+        self.actor = actor
+        self.is_locked = self._ended = False
+        self.activity.touch()
+        self._last_beat = self._last_poll = self._clock()
+        self._window.set_signed_in(actor_label(actor),
+                                   can_manage_sessions=actor.can("session.revoke"))
+        self._window.lock_screen.hide_lock()
+        self._window.set_locked(False)
+        if changed:
+            # The previous person's forms were kept for them by sign_in; what they had
+            # on screen goes before the new person sees the work area.
+            self._hidden.clear()
+            self._forms.close_all()
+            self.user_changed.emit(actor)
+        else:
+            self._show_hidden()
+        self._window.show_work()
+        self.signed_in.emit(actor)
+        self._offer_kept_forms(actor)
+
+    # ------------------------------------------------------------ locking
+
+    @Slot()
+    def on_window_lock_requested(self) -> None:
+        self.lock("user")
+
+    def lock(self, reason: str) -> None:
+        """Put the lock screen up (``reason``: "idle", "user" or "server")."""
+        actor = self.actor
+        if actor is None or self.is_locked:
+            return
+        at = datetime.now().strftime("%H:%M")
+        if reason == "idle":
+            minutes = round(self.idle_lock_seconds / 60)
+            sentence = (f"Locked at {at} after {minutes} minute{'s' if minutes != 1 else ''} "
+                        "without activity.")
+        elif reason == "server":
+            sentence = f"Locked at {at}: this session was idle too long."
+        else:
+            sentence = f"Locked at {at}."
+        self._cover(actor, sentence + " Everything you had open is kept as it was.")
+        if reason != "server":
+            self._tasks.run(lambda: self._signin.lock(reason), self._on_state,
+                            lambda exc: log_exception(log, "locking the session failed", exc),
+                            pool="read")
+
+    def _cover(self, actor: Actor, sentence: str, *, can_unlock: bool = True) -> None:
+        first = not self.is_locked
+        self.is_locked = True
+        if first:
+            # Forms are separate windows the overlay cannot cover: hide them, content and
+            # all, until the same person is back.
+            self._hidden = [d for d in self._window.findChildren(QDialog) if d.isVisible()]
+            for dialog in self._hidden:
+                dialog.hide()
+        self._window.set_locked(True)
+        self._window.lock_screen.show_locked(actor.display_name, actor.username, sentence,
+                                             can_unlock=can_unlock)
+        if first:
+            self.locked.emit()
+
+    def _show_ended(self, state: str) -> None:
+        actor = self.actor
+        if actor is None or self._ended:
+            return
+        self._ended = True
+        self._cover(actor, ENDED.get(state, ENDED["ended"]), can_unlock=False)
+
+    def _show_hidden(self) -> None:
+        hidden, self._hidden = self._hidden, []
+        for dialog in hidden:
+            dialog.show()
+
+    @Slot(str)
+    def on_lock_screen_unlock_requested(self, password: str) -> None:
+        actor = self.actor
+        if actor is None:
+            return
+        screen = self._window.lock_screen
+        screen.set_busy(True)
+
+        def failed(exc: BaseException) -> None:
+            screen.set_busy(False)
+            if isinstance(exc, SessionEnded):
+                self._show_ended(exc.state)
+            screen.show_error(_sentence(exc))
+
+        if self._ended:
+            # The session is over: the same person signs in again and finds everything as
+            # they left it.
+            username = actor.username
+
+            def renewed(handover: Handover) -> None:
+                screen.set_busy(False)
+                self._became(handover.actor)
+
+            self._tasks.run(lambda: self._signin.sign_in(username, password), renewed,
+                            failed, pool="write")
+            return
+
+        def unlocked(_: Actor) -> None:
+            screen.set_busy(False)
+            self.is_locked = False
+            self.activity.touch()
+            self._last_beat = self._clock()
+            screen.hide_lock()
+            self._window.set_locked(False)
+            self._show_hidden()
+            self.unlocked.emit()
+
+        self._tasks.run(lambda: self._signin.unlock(password), unlocked, failed,
+                        pool="write")
+
+    @Slot(str, str)
+    def on_lock_screen_switch_user_requested(self, username: str, password: str) -> None:
+        screen = self._window.lock_screen
+        screen.set_busy(True)
+        forms = self._forms.unsaved_forms()
+
+        def done(handover: Handover) -> None:
+            screen.set_busy(False)
+            self._became(handover.actor)
+
+        def failed(exc: BaseException) -> None:
+            screen.set_busy(False)
+            screen.show_error(_sentence(exc))
+
+        self._tasks.run(lambda: self._signin.sign_in(username, password, drafts=forms), done,
+                        failed, pool="write")
+
+    # ------------------------------------------------------------ signing out
+
+    @Slot()
+    def on_window_sign_out_requested(self) -> None:
+        if self.actor is None:
+            return
+        forms = self._forms.unsaved_forms()
+
+        def done(kept: int) -> None:
+            self._signed_out(kept)
+
+        def failed(exc: BaseException) -> None:
+            # The session could not be ended in Redis (it expires on its own); the
+            # workstation still signs out, and the forms stay open.
+            log_exception(log, "signing out failed", exc)
+            self._window.statusBar().showMessage(_sentence(exc), 10000)
+
+        self._tasks.run(lambda: self._signin.sign_out(forms), done, failed, pool="write")
+
+    def _signed_out(self, kept: int) -> None:
+        self.actor = None
+        self.is_locked = self._ended = False
+        self._hidden.clear()
+        self._forms.close_all()
+        self._window.lock_screen.hide_lock()
+        self._window.set_locked(False)
+        self.user_changed.emit(None)
+        notice = "You signed out."
+        if kept:
+            notice += (f" {kept} unsaved form{'s were' if kept != 1 else ' was'} kept for "
+                       "you; you can reopen it when you sign in again.")
+        self._window.show_sign_in(notice)
+
+    # ------------------------------------------------------------ watching
+
+    @Slot()
+    def on_timer_timeout(self) -> None:
+        actor = self.actor
+        if actor is None:
+            return
+        now = self._clock()
+        if not self.is_locked and now - self.activity.last_input >= self.idle_lock_seconds:
+            self.lock("idle")
+        if self._polling or now - self._last_poll < self._poll_seconds:
+            return
+        self._last_poll = now
+        self._polling = True
+        active_since_beat = self.activity.last_input > self._last_beat
+        if (not self.is_locked and active_since_beat
+                and now - self._last_beat >= self._heartbeat_seconds):
+            self._last_beat = now
+            call: Callable[[], str] = self._signin.heartbeat
+        else:
+            call = self._signin.state
+        session_id = actor.session_id
+
+        def answered(state: str) -> None:
+            self._polling = False
+            if self.actor is not None and self.actor.session_id == session_id:
+                self._on_state(state)
+
+        def failed(exc: BaseException) -> None:
+            # Redis unreachable: the health indicator says so; services refuse to act
+            # until it is back, so nothing is done here.
+            self._polling = False
+
+        self._tasks.run(call, answered, failed, pool="read")
+
+    def _on_state(self, state: str) -> None:
+        if state in ("revoked", "expired", "ended"):
+            self._show_ended(state)
+        elif state == "locked" and not self.is_locked:
+            self.lock("server")
+
+    # ------------------------------------------------------------ kept forms
+
+    def _offer_kept_forms(self, actor: Actor) -> None:
+        user_id = actor.user_id
+        if user_id is None:
+            return
+
+        def listed(kept: list[SavedDraft]) -> None:
+            if self.actor is not None and self.actor.user_id == user_id:
+                self._kept = kept
+                self._render_kept()
+
+        self._tasks.run(lambda: self._drafts.list_for(user_id), listed,
+                        lambda exc: log_exception(log, "listing kept forms failed", exc),
+                        pool="read")
+
+    def _render_kept(self) -> None:
+        if not self._kept:
+            self._window.hide_kept_drafts()
+            return
+        first = self._kept[0]
+        when = first.saved_at.astimezone().strftime("%d %b %H:%M")
+        more = len(self._kept) - 1
+        sentence = (f"A form you had not saved was kept for you: {first.title}, {when}. "
+                    f"{first.reason}")
+        if more:
+            sentence += f" ({more} more after it.)"
+        self._window.show_kept_drafts(sentence)
+
+    @Slot()
+    def on_window_restore_drafts_requested(self) -> None:
+        if not self._kept or self.actor is None or self.actor.user_id is None:
+            return
+        saved = self._kept.pop(0)
+        self._forms.restore(saved)
+        self._forget(self.actor.user_id, [saved])
+        self._render_kept()
+
+    @Slot()
+    def on_window_discard_drafts_requested(self) -> None:
+        if not self._kept or self.actor is None or self.actor.user_id is None:
+            return
+        if not self.confirm_discard(self._kept[0]):
+            return
+        saved = self._kept.pop(0)
+        self._forget(self.actor.user_id, [saved])
+        self._render_kept()
+
+    def confirm_discard(self, saved: SavedDraft) -> bool:
+        """Asks before what was typed is thrown away (tests replace it)."""
+        answer = QMessageBox.question(
+            self._window, "Discard the kept form?",
+            f"Discard “{saved.title}”? What was typed in it is lost.",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _forget(self, user_id: int, saved: Sequence[SavedDraft]) -> None:
+        ids = [s.draft_id for s in saved]
+
+        def delete() -> None:
+            for draft_id in ids:
+                self._drafts.delete(user_id, draft_id)
+
+        self._tasks.run(delete, lambda _: None,
+                        lambda exc: log_exception(log, "deleting a kept form failed", exc),
+                        pool="write")
+
+
+def _sentence(exc: BaseException) -> str:
+    if isinstance(exc, SignInFailed | SessionEnded):
+        return exc.message
+    return failure_sentence(exc, CANNOT_SIGN_IN)
+
+
+class SessionsPresenter(QObject):
+    """Admin > Signed-in sessions: list every session and end one."""
+
+    def __init__(self, parent_window: QWidget, admin: SessionAdmin,
+                 tasks: TaskRunner | InlineTaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._window = parent_window
+        self._admin = admin
+        self._tasks = tasks
+        self.dialog: SessionsDialog | None = None
+
+    @Slot()
+    def show(self) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.raise_()
+            return
+        dialog = SessionsDialog(self._window)
+        dialog.refresh_requested.connect(self.refresh)
+        dialog.revoke_requested.connect(self.on_dialog_revoke_requested)
+        dialog.finished.connect(lambda _: self._forget(dialog))
+        self.dialog = dialog
+        dialog.open()
+        self.refresh()
+
+    def _forget(self, dialog: SessionsDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    @Slot()
+    def refresh(self) -> None:
+        dialog = self.dialog
+        if dialog is None:
+            return
+        dialog.set_busy(True)
+
+        def listed(sessions: list[SessionInfo]) -> None:
+            if dialog is self.dialog:
+                dialog.set_busy(False)
+                dialog.show_sessions(sessions)
+
+        def failed(exc: BaseException) -> None:
+            if dialog is self.dialog:
+                dialog.set_busy(False)
+                dialog.show_error(failure_sentence(exc, CANNOT_LIST))
+
+        self._tasks.run(self._admin.list_sessions, listed, failed, pool="read")
+
+    @Slot(str)
+    def on_dialog_revoke_requested(self, session_id: str) -> None:
+        dialog = self.dialog
+
+        def failed(exc: BaseException) -> None:
+            if dialog is self.dialog and dialog is not None:
+                dialog.show_error(failure_sentence(exc, CANNOT_END))
+
+        self._tasks.run(lambda: self._admin.revoke(session_id), lambda _: self.refresh(),
+                        failed, pool="write")

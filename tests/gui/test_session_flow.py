@@ -1,0 +1,233 @@
+"""Signing in, the idle lock, handing the workstation over and revocation, as a user sees
+them: the real window and presenters over the real services (PostgreSQL, Redis, MongoDB),
+with the idle clock moved by the test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from argon2 import PasswordHasher
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from backend_client.accounts.passwords import PasswordHashing
+from backend_client.accounts.service import AccountService
+from backend_client.accounts.signin import SessionServices, build_session_services
+from backend_client.backend import Backend
+from backend_client.drafts.store import DraftStore
+from backend_client.patients.service import PatientService
+from desktop.bootstrap import PatientPresenters, build_patient_presenters, reset_patient_views
+from desktop.presenters.session import SessionPresenter
+from desktop.tasks import TaskRunner
+from tests.gui.conftest import TODAY, save_screenshot
+from ui.main_window import MainWindow
+
+FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+PASSWORD = "pale green lighthouse 44"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Workstation:
+    window: MainWindow
+    session: SessionPresenter
+    patients: PatientPresenters
+    services: SessionServices
+    clock: Clock
+    users: dict[str, str]
+    backend: Backend
+
+    def sign_in(self, qtbot: QtBot, role: str, password: str = PASSWORD) -> None:
+        view = self.window.sign_in_view
+        view.username_edit.setText(self.users[role])
+        view.password_edit.setText(password)
+        qtbot.keyClick(view.password_edit, Qt.Key.Key_Return)
+
+    def user_id(self, role: str) -> int:
+        return AccountService(self.backend.engine).get(self.users[role]).id
+
+
+@pytest.fixture
+def desk(qtbot: QtBot, backend: Backend) -> Iterator[Workstation]:
+    tag = uuid.uuid4().hex[:6]
+    accounts = AccountService(backend.engine, hashing=FAST)
+    users = {}
+    names = {"doctor": "Dr Amara Okafor", "nurse": "Nurse Jonas Whitfield",
+             "admin": "Admin Lee"}
+    for role, name in names.items():
+        users[role] = f"{role[:3]}{tag}"
+        accounts.add_user(users[role], name, PASSWORD, [role])
+    services = build_session_services(backend.engine, backend.redis, backend.mongo_db,
+                                      workstation=f"CONSULT-{tag}", hashing=FAST)
+    tasks = TaskRunner()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    patients = build_patient_presenters(
+        window, PatientService(backend.engine, services.access, today=lambda: TODAY), tasks,
+        today=lambda: TODAY)
+    clock = Clock()
+    session = SessionPresenter(window, services.signin, DraftStore(backend.mongo_db),
+                               patients.editor, tasks, idle_lock_seconds=600, clock=clock,
+                               tick_ms=3_600_000, parent=window)
+    session.user_changed.connect(lambda _: reset_patient_views(patients))
+    window.resize(1100, 720)
+    window.show()
+    session.start()
+    qtbot.waitExposed(window)
+    yield Workstation(window, session, patients, services, clock, users, backend)
+    session.stop()
+    patients.editor.close_all()
+    tasks.shutdown()
+    ids = [accounts.get(u).id for u in users.values()]
+    backend.mongo_db["drafts"].delete_many({"user_id": {"$in": ids}})
+
+
+def _signed_in(qtbot: QtBot, desk: Workstation, role: str) -> None:
+    desk.sign_in(qtbot, role)
+    qtbot.waitUntil(lambda: desk.window.pages.currentWidget() is desk.window.work_area,
+                    timeout=10_000)
+
+
+def _type_new_patient(qtbot: QtBot, desk: Workstation) -> None:
+    desk.patients.editor.register()
+    dialog = desk.patients.editor.dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.given_name, "Halima")
+    qtbot.keyClicks(dialog.family_name, "Typedsofar")
+
+
+def test_sign_in_page_says_only_wrong_user_name_or_password(qtbot: QtBot,
+                                                            desk: Workstation) -> None:
+    window = desk.window
+    assert window.pages.currentWidget() is window.sign_in_view
+    assert not window.patient_list.isVisible()
+    assert not window.register_action.isEnabled()
+    desk.sign_in(qtbot, "doctor", "pale green lighthouse 45")
+    view = window.sign_in_view
+    qtbot.waitUntil(lambda: view.error_label.text() != "", timeout=10_000)
+    assert view.error_label.text() == "Wrong user name or password."
+    assert view.username_edit.text() == desk.users["doctor"]
+    assert view.password_edit.text() == ""
+    save_screenshot(window, "session-sign-in-error.png")
+
+    desk.sign_in(qtbot, "doctor")
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.work_area, timeout=10_000)
+    assert window.user_label.text() == "Signed in as Dr Amara Okafor (doctor)"
+    assert window.register_action.isEnabled()
+    assert not window.admin_menu.menuAction().isVisible()  # doctors do not manage sessions
+    save_screenshot(window, "session-signed-in.png")
+
+
+def test_idle_lock_hides_everything_and_the_password_brings_it_back_intact(
+        qtbot: QtBot, desk: Workstation) -> None:
+    _signed_in(qtbot, desk, "doctor")
+    _type_new_patient(qtbot, desk)
+    dialog = desk.patients.editor.dialog
+    assert dialog is not None
+
+    desk.clock.now += 599
+    desk.session.on_timer_timeout()
+    assert not desk.session.is_locked
+    desk.clock.now += 1
+    desk.session.on_timer_timeout()
+    lock = desk.window.lock_screen
+    assert desk.session.is_locked and lock.is_locked()
+    assert not dialog.isVisible()  # a separate window: hidden, not closed
+    assert "after 10 minutes without activity" in lock.sentence_label.text()
+    assert not desk.window.register_action.isEnabled()
+    qtbot.waitUntil(lambda: desk.services.signin.state() == "locked", timeout=5000)
+
+    lock.password_edit.setText("not the password")
+    qtbot.keyClick(lock.password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: lock.error_label.text() != "", timeout=10_000)
+    assert lock.error_label.text() == "Wrong user name or password."
+    save_screenshot(desk.window, "session-locked.png")
+
+    lock.password_edit.setText(PASSWORD)
+    qtbot.keyClick(lock.password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    assert dialog.isVisible() and desk.patients.editor.dialog is dialog
+    assert (dialog.given_name.text(), dialog.family_name.text()) == ("Halima", "Typedsofar")
+    assert desk.services.signin.state() == "active"
+
+
+def test_someone_else_at_the_locked_desk_keeps_the_first_persons_form_for_them(
+        qtbot: QtBot, desk: Workstation) -> None:
+    _signed_in(qtbot, desk, "doctor")
+    qtbot.keyClicks(desk.window.patient_list.search_box, "Okaf")
+    _type_new_patient(qtbot, desk)
+    desk.window.lock_requested.emit()
+    lock = desk.window.lock_screen
+    assert lock.is_locked()
+
+    qtbot.mouseClick(lock.switch_link, Qt.MouseButton.LeftButton)
+    lock.switch_username_edit.setText(desk.users["nurse"])
+    lock.switch_password_edit.setText(PASSWORD)
+    save_screenshot(desk.window, "session-switch-user.png")
+    qtbot.keyClick(lock.switch_password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+
+    # The doctor's form and search are gone from the screen; the nurse is signed in.
+    assert desk.patients.editor.dialog is None
+    assert desk.window.patient_list.search_text() == ""
+    assert desk.window.user_label.text().startswith("Signed in as Nurse Jonas Whitfield")
+    kept = DraftStore(desk.backend.mongo_db).list_for(desk.user_id("doctor"))
+    assert [k.title for k in kept] == ["New patient (Halima Typedsofar)"]
+    assert desk.window.drafts_bar.isHidden()  # nothing kept for the nurse
+
+    # The doctor comes back: the form is offered, and reopens as it was.
+    desk.window.sign_out_requested.emit()
+    qtbot.waitUntil(lambda: desk.window.pages.currentWidget() is desk.window.sign_in_view,
+                    timeout=10_000)
+    _signed_in(qtbot, desk, "doctor")
+    bar = desk.window.drafts_bar
+    qtbot.waitUntil(lambda: bar.isVisible(), timeout=10_000)
+    assert "New patient (Halima Typedsofar)" in desk.window.drafts_label.text()
+    assert "Kept when Nurse Jonas Whitfield signed in" in desk.window.drafts_label.text()
+    save_screenshot(desk.window, "session-kept-form.png")
+    qtbot.mouseClick(desk.window.drafts_restore_button, Qt.MouseButton.LeftButton)
+    dialog = desk.patients.editor.dialog
+    assert dialog is not None and dialog.isVisible()
+    assert (dialog.given_name.text(), dialog.family_name.text()) == ("Halima", "Typedsofar")
+    assert not bar.isVisible()
+    qtbot.waitUntil(lambda: DraftStore(desk.backend.mongo_db).list_for(
+        desk.user_id("doctor")) == [], timeout=5000)
+
+
+def test_a_revoked_session_locks_within_one_poll_and_signing_in_again_keeps_the_form(
+        qtbot: QtBot, desk: Workstation, backend: Backend) -> None:
+    _signed_in(qtbot, desk, "doctor")
+    _type_new_patient(qtbot, desk)
+    actor = desk.session.actor
+    assert actor is not None
+    admin = build_session_services(backend.engine, backend.redis, backend.mongo_db,
+                                   workstation="ADMIN-1", hashing=FAST)
+    admin.signin.sign_in(desk.users["admin"], PASSWORD)
+    admin.admin.revoke(actor.session_id)
+
+    desk.clock.now += 5  # the next poll
+    desk.session.on_timer_timeout()
+    lock = desk.window.lock_screen
+    qtbot.waitUntil(lambda: lock.is_locked(), timeout=5000)
+    assert lock.title_label.text() == "Session ended"
+    assert "An administrator ended your session" in lock.sentence_label.text()
+    save_screenshot(desk.window, "session-revoked.png")
+
+    lock.password_edit.setText(PASSWORD)
+    qtbot.keyClick(lock.password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    renewed = desk.session.actor
+    assert renewed is not None and renewed.session_id != actor.session_id
+    dialog = desk.patients.editor.dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.family_name.text() == "Typedsofar"
