@@ -223,3 +223,4 @@ class SavedDraft:
     saved_at: datetime
     reason: str  # why it was kept, as a sentence
     payload: dict[str, object]
+    key: str = ""  # the form it came from: keeping it again replaces this draft

@@ -46,7 +46,7 @@ class DraftStore:
             .limit(MAX_DRAFTS_PER_USER)
         return [SavedDraft(draft_id=str(d["_id"]), kind=d["kind"], title=d["title"],
                            saved_at=_aware(d["saved_at"]), reason=d.get("reason", ""),
-                           payload=dict(d["payload"])) for d in docs]
+                           payload=dict(d["payload"]), key=d["key"]) for d in docs]
 
     def delete(self, user_id: int, draft_id: str) -> bool:
         return self._drafts.delete_one({"_id": draft_id, "user_id": user_id}).deleted_count == 1

@@ -37,11 +37,14 @@ class PatientEditorPresenter(QObject):
         patient_saved(object): a PatientRecord just registered or changed.
         open_patient_requested(int): the user chose an existing patient over registering.
         restore_failed(str): a kept form could not be reopened; the sentence says why.
+        restored_form_closed(str): a reopened kept form (this draft id) was saved or
+            discarded: the kept copy may go. Until then it stays, in case of a crash.
     """
 
     patient_saved = Signal(object)
     open_patient_requested = Signal(int)
     restore_failed = Signal(str)
+    restored_form_closed = Signal(str)
 
     def __init__(self, window: QWidget, api: PatientsApi,
                  tasks: TaskRunner | InlineTaskRunner, *,
@@ -60,6 +63,8 @@ class PatientEditorPresenter(QObject):
         # a plain Save keeps using the version the form was opened with, and so conflicts.
         self._conflict_version: int | None = None
         self._deceased_version: dict[int, int] = {}
+        self._restored: SavedDraft | None = None  # the kept form the open dialog came from
+        self._closing_all = False
 
     # ------------------------------------------------------------- entry points
 
@@ -95,22 +100,29 @@ class PatientEditorPresenter(QObject):
         draft = dialog.draft()
         who = " ".join(p for p in (draft.given_name, draft.family_name) if p) or "no name yet"
         payload: dict[str, Any] = {"form": patient_draft_to_payload(draft)}
+        restored = self._restored
         if self._patient_id is None:
+            key = restored.key if restored and restored.key else f"{REGISTER}:{id(dialog)}"
             return [DraftToKeep(kind=REGISTER, title=f"New patient ({who})", payload=payload,
-                                key=f"{REGISTER}:{id(dialog)}")]
+                                key=key)]
         payload.update(patient_id=self._patient_id,
                        version=self._conflict_version or self._version)
         mrn = dialog.record.mrn if dialog.record is not None else ""
         title = f"Changes to {who}" + (f" (MRN {mrn})" if mrn else "")
-        return [DraftToKeep(kind=EDIT, title=title, payload=payload,
-                            key=f"{EDIT}:{self._patient_id}")]
+        key = restored.key if restored and restored.key else f"{EDIT}:{self._patient_id}"
+        return [DraftToKeep(kind=EDIT, title=title, payload=payload, key=key)]
 
     def close_all(self) -> None:
         """Close every form without asking (its content was kept, or the user chose)."""
-        # Hidden ones too: the lock screen hides open forms.
-        for dialog in (self.duplicates, self.deceased, self.dialog):
-            if dialog is not None:
-                dialog.done(QDialog.DialogCode.Rejected)
+        # Hidden ones too: the lock screen hides open forms. A reopened kept form closed
+        # this way was kept again (same key), so its stored copy is not forgotten.
+        self._closing_all = True
+        try:
+            for dialog in (self.duplicates, self.deceased, self.dialog):
+                if dialog is not None:
+                    dialog.done(QDialog.DialogCode.Rejected)
+        finally:
+            self._closing_all = False
 
     def restore(self, saved: SavedDraft) -> None:
         """Reopen a kept form as it was. An edit reopens over the patient's current
@@ -125,6 +137,7 @@ class PatientEditorPresenter(QObject):
             dialog = PatientDialog(self._window)
             dialog.fill(form)
             self._open_dialog(dialog)
+            self._restored = saved
             dialog.show_notice("This form was kept for you; nothing in it is saved yet.")
             return
         patient_id = int(str(saved.payload["patient_id"]))
@@ -137,6 +150,7 @@ class PatientEditorPresenter(QObject):
             dialog = PatientDialog(self._window, record=record)
             dialog.fill(form)
             self._open_dialog(dialog)
+            self._restored = saved
             dialog.show_notice("These changes were kept for you; they are not saved yet.")
 
         def failed(exc: BaseException) -> None:
@@ -207,6 +221,9 @@ class PatientEditorPresenter(QObject):
         self.dialog = None
         self.duplicates = None
         self._patient_id = self._version = None
+        restored, self._restored = self._restored, None
+        if restored is not None and not self._closing_all:
+            self.restored_form_closed.emit(restored.draft_id)
 
     # ------------------------------------------------------------- saving
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from backend_client.accounts.access import ENDED
@@ -45,6 +45,8 @@ INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
 
 class FormsKeeper(Protocol):
     """The open forms, as the session needs them (PatientEditorPresenter is one)."""
+
+    restored_form_closed: SignalInstance
 
     def unsaved_forms(self) -> list[DraftToKeep]: ...
 
@@ -127,6 +129,7 @@ class SessionPresenter(QObject):
         window.sign_out_requested.connect(self.on_window_sign_out_requested)
         window.restore_drafts_requested.connect(self.on_window_restore_drafts_requested)
         window.discard_drafts_requested.connect(self.on_window_discard_drafts_requested)
+        forms.restored_form_closed.connect(self.on_forms_restored_form_closed)
 
     def start(self) -> None:
         """Show the sign-in page and start watching for idleness."""
@@ -403,9 +406,15 @@ class SessionPresenter(QObject):
         if not self._kept or self.actor is None or self.actor.user_id is None:
             return
         saved = self._kept.pop(0)
+        # The stored copy stays until the reopened form is saved or discarded.
         self._forms.restore(saved)
-        self._forget(self.actor.user_id, [saved])
         self._render_kept()
+
+    @Slot(str)
+    def on_forms_restored_form_closed(self, draft_id: str) -> None:
+        actor = self.actor
+        if actor is not None and actor.user_id is not None:
+            self._forget(actor.user_id, [draft_id])
 
     @Slot()
     def on_window_discard_drafts_requested(self) -> None:
@@ -414,7 +423,7 @@ class SessionPresenter(QObject):
         if not self.confirm_discard(self._kept[0]):
             return
         saved = self._kept.pop(0)
-        self._forget(self.actor.user_id, [saved])
+        self._forget(self.actor.user_id, [saved.draft_id])
         self._render_kept()
 
     def confirm_discard(self, saved: SavedDraft) -> bool:
@@ -426,8 +435,8 @@ class SessionPresenter(QObject):
             QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Discard
 
-    def _forget(self, user_id: int, saved: Sequence[SavedDraft]) -> None:
-        ids = [s.draft_id for s in saved]
+    def _forget(self, user_id: int, draft_ids: Sequence[str]) -> None:
+        ids = list(draft_ids)
 
         def delete() -> None:
             for draft_id in ids:

@@ -200,8 +200,13 @@ def test_someone_else_at_the_locked_desk_keeps_the_first_persons_form_for_them(
     assert dialog is not None and dialog.isVisible()
     assert (dialog.given_name.text(), dialog.family_name.text()) == ("Halima", "Typedsofar")
     assert not bar.isVisible()
-    qtbot.waitUntil(lambda: DraftStore(desk.backend.mongo_db).list_for(
-        desk.user_id("doctor")) == [], timeout=5000)
+    # The kept copy stays until the reopened form is saved or discarded (a crash in
+    # between must not lose it).
+    store = DraftStore(desk.backend.mongo_db)
+    assert [k.title for k in store.list_for(desk.user_id("doctor"))] == [
+        "New patient (Halima Typedsofar)"]
+    dialog.done(0)  # the user discards the form
+    qtbot.waitUntil(lambda: store.list_for(desk.user_id("doctor")) == [], timeout=5000)
 
 
 def test_a_revoked_session_locks_within_one_poll_and_signing_in_again_keeps_the_form(
@@ -231,3 +236,30 @@ def test_a_revoked_session_locks_within_one_poll_and_signing_in_again_keeps_the_
     dialog = desk.patients.editor.dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.family_name.text() == "Typedsofar"
+
+
+def test_a_reopened_form_kept_again_stays_one_draft(qtbot: QtBot, desk: Workstation) -> None:
+    store = DraftStore(desk.backend.mongo_db)
+    first = store.save(desk.user_id("doctor"), kind="patient.register",
+                       title="New patient (Ines Kept)", reason="Kept when you signed out.",
+                       payload={"form": {"given_name": "Ines", "family_name": "Kept",
+                                         "birth_date": "31/02/1980", "sex": "female"}},
+                       key="patient.register:older-form")
+    _signed_in(qtbot, desk, "doctor")
+    qtbot.waitUntil(lambda: desk.window.drafts_bar.isVisible(), timeout=10_000)
+    qtbot.mouseClick(desk.window.drafts_restore_button, Qt.MouseButton.LeftButton)
+    dialog = desk.patients.editor.dialog
+    assert dialog is not None
+    # What was typed comes back as typed, an impossible date included.
+    assert dialog.birth_date.edit.text() == "31/02/1980"
+    qtbot.keyClicks(dialog.middle_name, "Maria")
+    desk.window.lock_requested.emit()
+    lock = desk.window.lock_screen
+    qtbot.mouseClick(lock.switch_link, Qt.MouseButton.LeftButton)
+    lock.switch_username_edit.setText(desk.users["nurse"])
+    lock.switch_password_edit.setText(PASSWORD)
+    qtbot.keyClick(lock.switch_password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    kept = store.list_for(desk.user_id("doctor"))
+    assert [(k.draft_id, k.payload["form"]["middle_name"]) for k in kept] == [  # type: ignore[index]
+        (first, "Maria")]
