@@ -34,6 +34,8 @@ from backend_client.errors import NotFound, PermissionDenied, SessionEnded, Sign
 log = logging.getLogger(__name__)
 
 WRONG = "Wrong user name or password."
+KEPT_REASON = {"user": "Kept when you signed out.",
+               "quit": "Kept when Dr. Assistant was closed with the form open."}
 NO_ROLE = ("Your account has no role yet, so there is nothing you may do here. Ask an "
            "administrator to give it one.")
 
@@ -179,7 +181,7 @@ class SignInService:
         if actor.user_id is not None:
             for d in drafts:
                 self.drafts.save(actor.user_id, kind=d.kind, title=d.title, payload=d.payload,
-                                 key=d.key, reason="Kept when you signed out.")
+                                 key=d.key, reason=KEPT_REASON.get(reason, KEPT_REASON["user"]))
                 kept += 1
         self._end(actor, reason)
         return kept

@@ -25,7 +25,7 @@ from itertools import chain, islice
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from backend_client.patients import names
 from backend_client.seed.generator import (
@@ -171,6 +171,9 @@ def seed(engine: Engine, *, patients: int, providers: int, seed: int = 1, weeks:
     return report
 
 
+DEMO_RESTRICTED: tuple[tuple[str, str], ...] = (("Seán", "O'Brien"),)
+
+
 def seed_demo_if_empty(engine: Engine, *, today: date | None = None,
                        tz: tzinfo | None = None) -> bool:
     """Seed a small demo clinic, but only into a database without patients.
@@ -180,7 +183,15 @@ def seed_demo_if_empty(engine: Engine, *, today: date | None = None,
     report = _load(engine, patients=DEMO_PATIENTS, providers=DEMO_PROVIDERS, seed=1,
                    weeks=DEMO_WEEKS, today=today, progress=None, tz=tz, demo_patients=True,
                    only_if_empty=True)
-    return report is not None
+    if report is None:
+        return False
+    # One restricted record (say, a member of staff), so breaking the glass can be seen.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE patients SET restricted = true "
+                          "WHERE (given_name, family_name) IN "
+                          "(SELECT * FROM unnest(CAST(:g AS text[]), CAST(:f AS text[])))"),
+                     {"g": [g for g, _ in DEMO_RESTRICTED], "f": [f for _, f in DEMO_RESTRICTED]})
+    return True
 
 
 def _load(engine: Engine, *, patients: int, providers: int, seed: int, weeks: int,

@@ -235,6 +235,10 @@ def test_demo_clinic_is_seeded_once_with_its_fixed_patients(
     assert count == 300 + len(DEMO_PATIENTS)
     assert _scalar(engine, "SELECT count(*) FROM providers") == 6
     assert int(str(_scalar(engine, "SELECT count(*) FROM appointments"))) > 0
+    # One restricted record, so that breaking the glass can be tried in the demo.
+    with engine.connect() as c:
+        assert c.execute(text("SELECT given_name, family_name FROM patients "
+                              "WHERE restricted")).all() == [("Seán", "O'Brien")]
 
     with engine.connect() as c:
         for d in DEMO_PATIENTS:
