@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self._down: dict[str, StoreHealth] = {}
         self._who: str | None = None
         self._can_manage_sessions = False
+        self._can_find = self._can_register = True
         self._patients_available = False
 
         central = QWidget(self)
@@ -223,8 +224,9 @@ class MainWindow(QMainWindow):
         """Registering needs the patient registry; until it is ready the actions wait.
         (Typing in the search box is kept and searched once it is.)"""
         self._patients_available = available
-        self.register_action.setEnabled(available)
-        self.patient_list.set_register_enabled(available)
+        allowed = available and self._who is not None and self._can_register
+        self.register_action.setEnabled(allowed)
+        self.patient_list.set_register_enabled(allowed)
 
     # --------------------------------------------------------------- who is signed in
 
@@ -241,16 +243,24 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.work_area)
         self.patient_list.search_box.setFocus()
 
-    def set_signed_in(self, who: str | None, *, can_manage_sessions: bool = False) -> None:
-        """``who`` is shown in the status bar ("Dr Ann Lee (doctor)"); None: nobody."""
+    def set_signed_in(self, who: str | None, *, can_manage_sessions: bool = False,
+                      can_find_patients: bool = True, can_register: bool = True) -> None:
+        """``who`` is shown in the status bar ("Dr Ann Lee (doctor)"); None: nobody. What
+        the person's role allows decides which menus work (the services enforce it too)."""
         self._who, self._can_manage_sessions = who, can_manage_sessions
+        self._can_find, self._can_register = can_find_patients, can_register
         signed_in = who is not None
         self.user_label.setText(f"Signed in as {who}" if who else "Not signed in")
         self.lock_action.setEnabled(signed_in)
         self.sign_out_action.setEnabled(signed_in)
-        self.patient_menu.menuAction().setVisible(signed_in)
-        self.find_action.setEnabled(signed_in)
-        self.register_action.setEnabled(signed_in and self._patients_available)
+        self.patient_menu.menuAction().setVisible(signed_in and can_find_patients)
+        self.find_action.setEnabled(signed_in and can_find_patients)
+        self.register_action.setEnabled(signed_in and can_register and self._patients_available)
+        self.patient_list.set_register_enabled(can_register and self._patients_available)
+        self.patient_list.setEnabled(can_find_patients or not signed_in)
+        if signed_in and not can_find_patients:
+            self.patient_list.show_error("Your role does not include patient records. "
+                                         "Administration is in the Admin menu.")
         self.admin_menu.menuAction().setVisible(signed_in and can_manage_sessions)
         self.sessions_action.setEnabled(signed_in and can_manage_sessions)
         if not signed_in:
@@ -265,7 +275,9 @@ class MainWindow(QMainWindow):
                            self.find_action, self.sessions_action):
                 action.setEnabled(False)
         else:
-            self.set_signed_in(self._who, can_manage_sessions=self._can_manage_sessions)
+            self.set_signed_in(self._who, can_manage_sessions=self._can_manage_sessions,
+                               can_find_patients=self._can_find,
+                               can_register=self._can_register)
 
     def show_kept_drafts(self, sentence: str) -> None:
         self.drafts_label.setText(sentence)

@@ -172,17 +172,19 @@ class SessionPresenter(QObject):
         self.is_locked = self._ended = False
         self.activity.touch()
         self._last_beat = self._last_poll = self._clock()
-        self._window.set_signed_in(actor_label(actor),
-                                   can_manage_sessions=actor.can("session.revoke"))
-        self._window.lock_screen.hide_lock()
-        self._window.set_locked(False)
         if changed:
             # The previous person's forms were kept for them by sign_in; what they had
             # on screen goes before the new person sees the work area.
             self._hidden.clear()
             self._forms.close_all()
             self.user_changed.emit(actor)
-        else:
+        self._window.set_signed_in(
+            actor_label(actor), can_manage_sessions=actor.can("session.revoke"),
+            can_find_patients=actor.can("patient.search"),
+            can_register=actor.can("patient.demographics.write"))
+        self._window.lock_screen.hide_lock()
+        self._window.set_locked(False)
+        if not changed:
             self._show_hidden()
         self._window.show_work()
         self.signed_in.emit(actor)

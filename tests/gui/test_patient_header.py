@@ -142,7 +142,7 @@ def test_a_restricted_chart_asks_why_and_opens_with_the_reason(
     dialog.open_button.click()
     assert presenter.current is not None and presenter.current.id == 1
     assert clinic.calls[-1].kwargs == {"break_glass_reason": "Emergency care"}
-    assert view.chip_texts()[0] == "🔒 Restricted record"
+    assert view.chip_texts()[0] == "Restricted record"
 
     # Cancelling opens nothing and says so.
     presenter.current = None
@@ -152,3 +152,11 @@ def test_a_restricted_chart_asks_why_and_opens_with_the_reason(
     dialog.reject()
     assert presenter.current is None
     assert view.message.text() == "⚠ The restricted chart was not opened."
+
+
+def test_restricted_chip_screenshot(qtbot: QtBot, clinic: FakePatientsApi) -> None:
+    view = _header(qtbot)
+    view.show_patient(replace(clinic.records[1], restricted=True), TODAY)
+    _fit(view, 460)
+    save_screenshot(view, "patients-header-restricted.png")
+    assert view.chip_texts()[0] == "Restricted record"

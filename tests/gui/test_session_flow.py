@@ -263,3 +263,40 @@ def test_a_reopened_form_kept_again_stays_one_draft(qtbot: QtBot, desk: Workstat
     kept = store.list_for(desk.user_id("doctor"))
     assert [(k.draft_id, k.payload["form"]["middle_name"]) for k in kept] == [  # type: ignore[index]
         (first, "Maria")]
+
+
+def test_an_administrator_sees_sessions_not_patients_and_ends_one(
+        qtbot: QtBot, desk: Workstation, backend: Backend,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop.presenters.session import SessionsPresenter
+    from ui.admin.sessions_dialog import SessionsDialog
+
+    nurse_desk = build_session_services(backend.engine, backend.redis, backend.mongo_db,
+                                        workstation="WARD-3", hashing=FAST)
+    nurse = nurse_desk.signin.sign_in(desk.users["nurse"], PASSWORD).actor
+    _signed_in(qtbot, desk, "admin")
+    window = desk.window
+    assert window.admin_menu.menuAction().isVisible()
+    assert not window.patient_menu.menuAction().isVisible()
+    assert not window.patient_list.isEnabled()
+    assert "Your role does not include patient records" in \
+        window.patient_list.empty_state.text()
+
+    tasks = TaskRunner()
+    try:
+        admin = SessionsPresenter(window, desk.services.admin, tasks, parent=window)
+        admin.show()
+        dialog = admin.dialog
+        assert isinstance(dialog, SessionsDialog)
+        qtbot.waitUntil(lambda: dialog.model.row_of(nurse.session_id) >= 0, timeout=10_000)
+        dialog.table.selectRow(dialog.model.row_of(nurse.session_id))
+        assert dialog.end_button.isEnabled()
+        save_screenshot(dialog, "session-admin-list.png")
+        monkeypatch.setattr(dialog, "confirm_revoke", lambda info: True)
+        qtbot.mouseClick(dialog.end_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: nurse_desk.signin.state() == "revoked", timeout=10_000)
+        qtbot.waitUntil(lambda: any(s.session_id == nurse.session_id and s.state == "revoked"
+                                    for s in dialog.model.sessions()), timeout=10_000)
+        dialog.done(0)
+    finally:
+        tasks.shutdown()

@@ -47,6 +47,8 @@ QLabel[chip="moderate"] { background: #fff8e1; color: #6d4c00; border: 1px solid
     border-radius: 4px; padding: 3px 8px; }
 QLabel[chip="low"] { background: #eceff1; color: #37474f; border: 1px solid #b0bec5;
     border-radius: 4px; padding: 3px 8px; }
+QLabel[chip="restricted"] { background: #ede7f6; color: #311b92; border: 1px solid #7e57c2;
+    border-radius: 4px; padding: 3px 8px; font-weight: bold; }
 QLabel#no-alerts { color: #546e7a; font-style: italic; }
 """
 
@@ -264,9 +266,9 @@ class PatientHeaderView(QFrame):
     def _show_alerts(self, record: PatientRecord) -> None:
         chips: list[QWidget] = []
         if record.restricted:
-            restricted = QLabel("🔒 Restricted record")
+            restricted = QLabel("Restricted record")
             restricted.setObjectName("restricted-record")
-            restricted.setProperty("chip", "low")
+            restricted.setProperty("chip", "restricted")
             restricted.setToolTip("Opening this chart outside the patient's care team needs a "
                                   "reason, which is audited.")
             chips.append(restricted)
