@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from backend_client.config import Settings
 from backend_client.errors import ConfigError
 from backend_client.local_stack import LocalStack, StackEndpoints
+from backend_client.logsafe import protect_loggers
 from backend_client.stores.mongo.client import build_mongo_client
 from backend_client.stores.objects import LocalObjectStore, ObjectStore, S3ObjectStore
 from backend_client.stores.objects.s3 import build_s3_client
@@ -83,6 +84,7 @@ def open_backend(settings: Settings, *, start_stack: bool = True) -> Backend:
 
     Blocking (it may start servers): never call it on the GUI thread.
     """
+    protect_loggers()
     stack: LocalStack | None = None
     endpoints: StackEndpoints | None = None
     started_here = False

@@ -26,7 +26,7 @@ from backend_client.patients.service import PatientService
 from backend_client.schema import migrate
 
 SECRETS = ["Quibblewort", "Zantheriel", "Vexmoraine", "0301234987", "zan.q@example.org",
-           "X9Q7Z5"]
+           "X9Q7Z5", "Glimmerfen", "gentle ochre walrus 95", "wrong ochre walrus 95"]
 
 
 @pytest.fixture
@@ -76,6 +76,26 @@ def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
         service.update(rec.id, rec.version, replace(rec.draft, family_name="Vexmoraine"))
         with pytest.raises(Conflict):
             service.update(rec.id, rec.version, rec.draft)
+        # Signing in (a wrong password too), breaking the glass with a reason that names
+        # someone, and a form kept as a draft at sign-out.
+        from backend_client.accounts.service import AccountService
+        from backend_client.accounts.signin import DraftToKeep, build_session_services
+        from backend_client.errors import SignInFailed
+
+        AccountService(backend.engine).add_user("nurse1", "Nurse One",
+                                                "gentle ochre walrus 95", ["nurse"])
+        desk = build_session_services(backend.engine, backend.redis, backend.mongo_db,
+                                      workstation="ws-1")
+        with pytest.raises(SignInFailed):
+            desk.signin.sign_in("nurse1", "wrong ochre walrus 95")
+        desk.signin.sign_in("nurse1", "gentle ochre walrus 95")
+        service.set_restricted(rec.id, True)
+        PatientService(backend.engine, desk.access).get(
+            rec.id, break_glass_reason="Glimmerfen asked me to check on Vexmoraine")
+        desk.signin.lock("idle")
+        desk.signin.unlock("gentle ochre walrus 95")
+        desk.signin.sign_out([DraftToKeep("patient.register", "New patient (Glimmerfen)",
+                                          {"form": {"family_name": "Glimmerfen"}})])
     finally:
         backend.close(stop_stack=True)
 
