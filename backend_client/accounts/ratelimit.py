@@ -1,7 +1,8 @@
 """Rate limits on failed sign-ins, per account and per workstation, in Redis.
 
-Every check and every failure is one Lua script, so two workstations hammering the same
-account cannot slip between a read and a write. After ``free_failures`` failures in a row a
+Every check and every attempt is one Lua script, and an attempt is counted before its
+password is verified, so workstations hammering the same account in parallel cannot slip
+between a check and a count. After ``free_failures`` failures in a row a
 key is locked for ``first_cooldown`` seconds; every further failure doubles the cooldown, up
 to ``max_cooldown``. A success clears the account's counter (the workstation's decays on its
 own after ``forget_after`` seconds without failures). Times come from the caller's clock, so
@@ -21,27 +22,46 @@ from redis import Redis
 PREFIX = "dra:signin:fail"
 
 # KEYS: account key, workstation key.
-# ARGV: now, mode ("check" | "fail"), free failures for account and workstation,
-#       first cooldown, max cooldown, forget after (seconds).
+# ARGV: now, mode, free failures for account and workstation, first cooldown, max
+#       cooldown, forget after (seconds).
+# mode: "check"   is either key cooling down? (changes nothing)
+#       "attempt" refuse if cooling down (counting nothing); otherwise count this attempt
+#                 now, before the password is verified, so parallel attempts cannot all
+#                 slip past the check; an attempt past the free ones starts the cooldown
+#       "fail"    the same count, reporting the cooldown it started
+#       "success" the attempt was right: forget the account's failures and refund the
+#                 workstation's count
 # Returns the time (seconds, as a string) until which sign-in is refused, or "0".
 _SCRIPT = """
 local now = tonumber(ARGV[1])
 local mode = ARGV[2]
 local free = {tonumber(ARGV[3]), tonumber(ARGV[4])}
 local first, cap, forget = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+if mode == 'success' then
+  redis.call('DEL', KEYS[1])
+  local n = tonumber(redis.call('HGET', KEYS[2], 'n') or '0')
+  if n > 0 then
+    n = redis.call('HINCRBY', KEYS[2], 'n', -1)
+    if n <= free[2] then redis.call('HDEL', KEYS[2], 'until') end
+  end
+  return '0'
+end
 local until_ = 0
 for i, key in ipairs(KEYS) do
   local locked = tonumber(redis.call('HGET', key, 'until') or '0')
-  if mode == 'fail' and locked <= now then
-    local n = redis.call('HINCRBY', key, 'n', 1)
-    if n > free[i] then
-      local cooldown = math.min(cap, first * 2 ^ (n - free[i] - 1))
-      locked = now + cooldown
-      redis.call('HSET', key, 'until', tostring(locked))
-    end
-    redis.call('EXPIRE', key, math.ceil(math.max(forget, locked - now + forget)))
-  end
   if locked > until_ then until_ = locked end
+end
+if until_ > now or mode == 'check' then return tostring(until_) end
+until_ = 0
+for i, key in ipairs(KEYS) do
+  local n = redis.call('HINCRBY', key, 'n', 1)
+  local locked = 0
+  if n > free[i] then
+    locked = now + math.min(cap, first * 2 ^ (n - free[i] - 1))
+    redis.call('HSET', key, 'until', tostring(locked))
+  end
+  redis.call('EXPIRE', key, math.ceil(math.max(forget, locked - now + forget)))
+  if mode == 'fail' and locked > until_ then until_ = locked end
 end
 return tostring(until_)
 """
@@ -92,9 +112,18 @@ class SignInRateLimiter:
         """Before verifying a password: is this account or workstation cooling down?"""
         return self._run("check", username, workstation)
 
+    def begin_attempt(self, username: str, workstation: str) -> Refusal | None:
+        """Before verifying a password: the refusal if cooling down (nothing counted);
+        otherwise the attempt is counted as a failure until ``record_success`` says it
+        was not one. One script call, so concurrent attempts cannot overtake the limit."""
+        return self._run("attempt", username, workstation)
+
     def record_failure(self, username: str, workstation: str) -> Refusal | None:
-        """After a wrong password: count it; returns the refusal it started, if any."""
+        """Count a failure that did not go through ``begin_attempt``; returns the refusal
+        it started, if any."""
         return self._run("fail", username, workstation)
 
-    def record_success(self, username: str) -> None:
-        self._redis.delete(self._keys(username, "")[0])
+    def record_success(self, username: str, workstation: str) -> None:
+        """The attempt begun was right: the account's failures are forgotten and the
+        workstation's count gets this attempt back."""
+        self._run("success", username, workstation)

@@ -28,32 +28,38 @@ from typing import Any
 
 from redis import Redis
 
+from backend_client.audit.service import AuditService
 from backend_client.dto import Actor, SessionInfo
 
 PREFIX = "dra:session:"
 INDEX = "dra:sessions"
 REVOKED_KEPT_SECONDS = 86_400
 
-# KEYS[1]: the session hash. ARGV: now, server idle limit (s), mode.
-# mode: peek | touch | lock | unlock | revoke.   Returns the state after the change.
+# KEYS[1]: the session hash. ARGV: now, mode, seconds a revoked session is kept.
+# mode: view | peek | touch | lock | unlock | revoke.   Returns the state after the change.
+# The idle limit is the session's own (stored at sign-in by its workstation), so whoever
+# reads the session (an administrator's list, another workstation) judges it alike; and
+# "view" (listing) never changes anything.
 _SCRIPT = """
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
-local idle = tonumber(ARGV[2])
-local mode = ARGV[3]
+local mode = ARGV[2]
 if redis.call('EXISTS', key) == 0 then return 'ended' end
+local idle = tonumber(redis.call('HGET', key, 'idle') or '660')
 local state = redis.call('HGET', key, 'state')
 if state == 'revoked' then return 'revoked' end
 if mode == 'revoke' then
   redis.call('HSET', key, 'state', 'revoked', 'changed_at', ARGV[1])
-  redis.call('EXPIRE', key, tonumber(ARGV[4]))
+  redis.call('EXPIRE', key, tonumber(ARGV[3]))
   return 'revoked'
 end
 if now >= tonumber(redis.call('HGET', key, 'expires_at')) then return 'expired' end
 local last = tonumber(redis.call('HGET', key, 'last_seen'))
 if state == 'active' and now - last >= idle then
-  state = 'locked'
-  redis.call('HSET', key, 'state', 'locked', 'changed_at', ARGV[1])
+  if mode == 'view' then return 'locked' end
+  redis.call('HSET', key, 'state', 'locked', 'changed_at', ARGV[1], 'locked_by', 'server')
+  -- Told apart so that exactly one caller (whoever noticed) audits the server's lock.
+  return 'locked:idle'
 end
 if mode == 'touch' and state == 'active' then
   redis.call('HSET', key, 'last_seen', ARGV[1])
@@ -85,8 +91,10 @@ class SessionStore:
     def __init__(self, redis: Redis, *, clock: Callable[[], datetime] = utc_now,
                  idle_lock: timedelta = timedelta(minutes=10),
                  max_age: timedelta = timedelta(hours=12),
-                 grace: timedelta = timedelta(seconds=60)) -> None:
+                 grace: timedelta = timedelta(seconds=60),
+                 audit: AuditService | None = None) -> None:
         self._redis = redis
+        self._audit = audit
         self._clock = clock
         self.idle_lock = idle_lock
         self.max_age = max_age
@@ -113,6 +121,7 @@ class SessionStore:
             "workstation": workstation, "started_at": now.timestamp(),
             "last_seen": now.timestamp(), "changed_at": now.timestamp(),
             "expires_at": expires.timestamp(), "state": "active",
+            "idle": (self.idle_lock + self.grace).total_seconds(),
         })
         # The key outlives the absolute limit by a day so an expired session still says
         # why; nothing else keeps it.
@@ -125,9 +134,17 @@ class SessionStore:
 
     def _run(self, sid: str, mode: str) -> str:
         now = self.now().timestamp()
-        idle = (self.idle_lock + self.grace).total_seconds()
-        raw = self._script(keys=[PREFIX + sid], args=[now, idle, mode, REVOKED_KEPT_SECONDS])
-        return raw.decode() if isinstance(raw, bytes) else str(raw)
+        raw = self._script(keys=[PREFIX + sid], args=[now, mode, REVOKED_KEPT_SECONDS])
+        state = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if state == "locked:idle":
+            # This call found the session silent past its idle limit and locked it.
+            if self._audit is not None:
+                user_id, workstation = self._redis.hmget(PREFIX + sid, "user_id", "workstation")
+                self._audit.record("session.lock", user_id=int(user_id) if user_id else None,
+                                   workstation=_plain(workstation), object_type="session",
+                                   object_id=sid, details={"reason": "server"})
+            state = "locked"
+        return state
 
     def state(self, sid: str) -> str:
         """The session's state now (a silent session past the idle limit becomes locked)."""
@@ -157,7 +174,8 @@ class SessionStore:
     # ------------------------------------------------------------ reads
 
     def get(self, sid: str) -> SessionInfo | None:
-        state = self.state(sid)
+        """The session as an administrator sees it (reading it changes nothing)."""
+        state = self._run(sid, "view")
         raw = self._redis.hgetall(PREFIX + sid)
         return _info(sid, raw, state) if raw else None
 
@@ -176,6 +194,10 @@ class SessionStore:
         if gone:
             self._redis.zrem(INDEX, *gone)
         return out
+
+
+def _plain(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
 
 
 def _text(raw: dict[Any, Any], key: str) -> str:

@@ -84,21 +84,23 @@ class SignInService:
         """The account, or SignInFailed after counting the failure."""
         name = normalise_username(username)
         ws = self.workstation
-        refusal = self.limiter.check(name, ws)
+        refusal = self.limiter.begin_attempt(name, ws)
         if refusal is not None:
             self.audit.record("signin.refused", user_id=self._known_id(name),
                               workstation=ws, object_type="account")
             raise SignInFailed(refusal.sentence())
         user = self.accounts.authenticate(name, password)
         if user is None:
-            refusal = self.limiter.record_failure(name, ws)
+            # The attempt was counted when it began; this says whether it started a
+            # cooldown.
+            refusal = self.limiter.check(name, ws)
             # The attempted name is recorded only when it is a real account: people type
             # their password into the user name field.
             self.audit.record(failure_action, user_id=self._known_id(name), workstation=ws,
                               object_type="account",
                               details={"session": actor.session_id} if actor else None)
             raise SignInFailed(refusal.sentence() if refusal else WRONG)
-        self.limiter.record_success(name)
+        self.limiter.record_success(name, ws)
         return user
 
     def _known_id(self, name: str) -> int | None:
@@ -109,8 +111,6 @@ class SignInService:
 
     def _start(self, user: UserSummary) -> Actor:
         permissions = self.authorizer.permissions(user.id)
-        if not user.roles:
-            raise SignInFailed(NO_ROLE)
         actor = self.sessions.create(user_id=user.id, username=user.username,
                                      display_name=user.display_name, roles=user.roles,
                                      permissions=permissions, workstation=self.workstation)
@@ -129,6 +129,9 @@ class SignInService:
         person's ``drafts`` are kept for them and their session is ended first; nothing
         changes if the new credentials are wrong."""
         user = self._verify(username, password, failure_action="signin.failed")
+        if not user.roles:
+            # Refused before anything changes: whoever is signed in here stays so.
+            raise SignInFailed(NO_ROLE)
         previous = self.access.actor
         kept = 0
         if previous is not None:
@@ -143,9 +146,11 @@ class SignInService:
         actor = self._start(user)
         return Handover(actor=actor, previous=previous, drafts_kept=kept)
 
-    def lock(self, reason: str = "idle") -> str:
-        """Lock the current session (idle timer or the user's own Lock)."""
-        actor = self.access.actor
+    def lock(self, reason: str = "idle", actor: Actor | None = None) -> str:
+        """Lock ``actor``'s session (the workstation's current one by default): the idle
+        timer or the user's own Lock. A workstation passes the actor it meant, so a lock
+        that runs after someone else signed in never locks them."""
+        actor = actor or self.access.actor
         if actor is None:
             return "ended"
         state = self.sessions.lock(actor.session_id)
@@ -254,7 +259,8 @@ def build_session_services(engine: Engine | Connection, redis: Redis,
                            max_age: timedelta = timedelta(hours=12),
                            clock: Callable[[], datetime] = utc_now,
                            hashing: PasswordHashing | None = None) -> SessionServices:
-    sessions = SessionStore(redis, clock=clock, idle_lock=idle_lock, max_age=max_age)
+    sessions = SessionStore(redis, clock=clock, idle_lock=idle_lock, max_age=max_age,
+                            audit=AuditService(engine))
     access = SessionAccess(sessions, engine, workstation)
     accounts = AccountService(engine, hashing=hashing)
     limiter = SignInRateLimiter(redis, clock=lambda: clock().timestamp())

@@ -7,7 +7,8 @@ it may be called from any pool thread. Nothing here logs names or other PHI.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
@@ -42,6 +43,7 @@ from backend_client.patients.validation import validate
 from backend_client.stores.postgres.models import (
     Alert,
     Appointment,
+    AuditEvent,
     Encounter,
     NameVariant,
     Patient,
@@ -112,35 +114,71 @@ class PatientService:
         record's chart opens without a reason only for a clinician who has seen or will
         see the patient; anyone else with ``chart.break_glass`` gets PermissionDenied with
         ``break_glass=True`` and may retry with a reason, which is allowed, flagged and
-        audited (``chart.break_glass``).
+        audited (``chart.break_glass``). The glass stays broken for that patient for the
+        rest of the session: reopening or editing the chart does not ask again.
         """
         actor = self.access.require("patient.demographics.read", patient_id=patient_id)
         clinical = actor.can("chart.open")
         reason = (break_glass_reason or "").strip()[:MAX_REASON]
-        with unit_of_work(self.engine) as uow:
+        with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
             s = uow.session
-            restricted = s.execute(select(Patient.restricted).where(
-                Patient.id == patient_id)).scalar_one_or_none()
-            if restricted is None:
-                raise NotFound(f"There is no patient with id {patient_id}.")
-            broke_glass = False
-            if clinical and restricted and not self._treats(s, actor, patient_id):
-                if not actor.can("chart.break_glass"):
-                    self.access.audit_denial(actor, "chart.break_glass", patient_id)
-                    raise PermissionDenied(RESTRICTED + " Your role cannot open it.")
-                if not reason:
-                    raise PermissionDenied(RESTRICTED + " To open it anyway, say why: your "
-                                           "reason is recorded and reviewed.",
-                                           break_glass=True)
-                broke_glass = True
+            broke_glass = self._check_restricted(s, actor, patient_id, reason)
             record = self._record(s, patient_id, clinical=clinical)
             if broke_glass:
-                self._audit(s, "chart.break_glass", patient_id, actor, {"reason": reason})
+                self._audit(s, "chart.break_glass", patient_id, actor,
+                            {"reason": reason, "session": actor.session_id})
                 log.warning("restricted chart opened by breaking the glass: patient id=%s "
                             "user id=%s", patient_id, actor.user_id)
             self._audit(s, "chart.open" if clinical else "patient.read", patient_id, actor)
             uow.commit()
             return record
+
+    def _check_restricted(self, s: Session, actor: Actor, patient_id: int,
+                          reason: str = "") -> bool:
+        """For every call on one patient: may this clinician reach a restricted chart?
+
+        Returns whether the glass is broken by this call (then the caller audits it with
+        the reason); raises NotFound, or PermissionDenied (audited; ``break_glass=True``
+        when a reason would do). Reception (no ``chart.open``) sees demographics only and
+        is not asked.
+        """
+        restricted = s.execute(select(Patient.restricted).where(
+            Patient.id == patient_id)).scalar_one_or_none()
+        if restricted is None:
+            raise NotFound(f"There is no patient with id {patient_id}.")
+        if not restricted or not actor.can("chart.open"):
+            return False
+        if self._treats(s, actor, patient_id) or self._glass_broken(s, actor, patient_id):
+            return False
+        if not actor.can("chart.break_glass"):
+            raise _Refused("chart.break_glass",
+                           PermissionDenied(RESTRICTED + " Your role cannot open it."))
+        if not reason:
+            raise _Refused("chart.restricted", PermissionDenied(
+                RESTRICTED + " To open it anyway, say why: your reason is recorded and "
+                "reviewed.", break_glass=True))
+        return True
+
+    @contextmanager
+    def _refusals_audited(self, actor: Actor, patient_id: int) -> Iterator[None]:
+        """Enter it before the unit of work: a refusal inside is audited after the unit of
+        work rolled back (an event written inside would be rolled back with it)."""
+        try:
+            yield
+        except _Refused as refused:
+            self.access.audit_denial(actor, refused.permission, patient_id)
+            raise refused.error from None
+
+    @staticmethod
+    def _glass_broken(s: Session, actor: Actor, patient_id: int) -> bool:
+        """Did this session already break the glass for this patient?"""
+        if not actor.session_id:
+            return False
+        return s.execute(select(AuditEvent.id).where(
+            AuditEvent.patient_id == patient_id, AuditEvent.user_id == actor.user_id,
+            AuditEvent.action == "chart.break_glass",
+            AuditEvent.details["session"].astext == actor.session_id).limit(1)
+        ).first() is not None
 
     @staticmethod
     def _treats(s: Session, actor: Actor, patient_id: int) -> bool:
@@ -158,8 +196,9 @@ class PatientService:
     def set_restricted(self, patient_id: int, restricted: bool) -> PatientRecord:
         """Restrict (or lift the restriction on) a patient's record. Audited."""
         actor = self.access.require("patient.restrict", patient_id=patient_id)
-        with unit_of_work(self.engine) as uow:
+        with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
             s = uow.session
+            self._check_restricted(s, actor, patient_id)  # lifting it needs access too
             changed = s.execute(update(Patient).where(Patient.id == patient_id)
                                 .values(restricted=restricted, updated_by=actor.user_id,
                                         updated_at=datetime.now(UTC),
@@ -292,8 +331,9 @@ class PatientService:
         actor_id = actor.user_id
         clean = validate(draft, self._today())
         d = clean.draft
-        with unit_of_work(self.engine) as uow:
+        with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
             s = uow.session
+            self._check_restricted(s, actor, patient_id)
             old = s.execute(select(Patient.given_name, Patient.family_name)
                             .where(Patient.id == patient_id)).one_or_none()
             if old is None:
@@ -356,8 +396,9 @@ class PatientService:
                       deceased_at: date) -> PatientRecord:
         actor = self.access.require("patient.demographics.write", patient_id=patient_id)
         actor_id = actor.user_id
-        with unit_of_work(self.engine) as uow:
+        with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
             s = uow.session
+            self._check_restricted(s, actor, patient_id)
             born = s.execute(select(Patient.birth_date).where(Patient.id == patient_id)
                              ).scalar_one_or_none()
             if born is None:
@@ -440,6 +481,15 @@ class PatientService:
         if variants:
             s.execute(pg_insert(NameVariant).on_conflict_do_nothing(), [
                 {"variant": v, "term": t, "kind": k} for v, t, k in sorted(variants)])
+
+
+class _Refused(Exception):
+    """A refusal to audit once the unit of work has rolled back, then raise as ``error``."""
+
+    def __init__(self, permission: str, error: PermissionDenied) -> None:
+        super().__init__(permission)
+        self.permission = permission
+        self.error = error
 
 
 def _identifier_error(exc: IntegrityError, idents: list[Identifier]) -> ValidationError:

@@ -65,6 +65,7 @@ class PatientEditorPresenter(QObject):
         self._deceased_version: dict[int, int] = {}
         self._restored: SavedDraft | None = None  # the kept form the open dialog came from
         self._closing_all = False
+        self._generation = 0
 
     # ------------------------------------------------------------- entry points
 
@@ -117,6 +118,7 @@ class PatientEditorPresenter(QObject):
         # Hidden ones too: the lock screen hides open forms. A reopened kept form closed
         # this way was kept again (same key), so its stored copy is not forgotten.
         self._closing_all = True
+        self._generation += 1  # a kept form still loading is not opened any more
         try:
             for dialog in (self.duplicates, self.deceased, self.dialog):
                 if dialog is not None:
@@ -142,8 +144,11 @@ class PatientEditorPresenter(QObject):
             return
         patient_id = int(str(saved.payload["patient_id"]))
         version = int(str(saved.payload["version"]))
+        generation = self._generation
 
         def loaded(record: PatientRecord) -> None:
+            if generation != self._generation:
+                return  # the workstation changed hands meanwhile: it is kept, not shown
             if self._raise_open_dialog():
                 return
             self._patient_id, self._version = record.id, version

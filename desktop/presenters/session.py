@@ -174,9 +174,12 @@ class SessionPresenter(QObject):
         self._last_beat = self._last_poll = self._clock()
         if changed:
             # The previous person's forms were kept for them by sign_in; what they had
-            # on screen goes before the new person sees the work area.
+            # on screen goes before the new person sees the work area, their kept-forms
+            # offer included.
             self._hidden.clear()
             self._forms.close_all()
+            self._kept = []
+            self._window.hide_kept_drafts()
             self.user_changed.emit(actor)
         self._window.set_signed_in(
             actor_label(actor), can_manage_sessions=actor.can("session.revoke"),
@@ -211,8 +214,14 @@ class SessionPresenter(QObject):
         else:
             sentence = f"Locked at {at}."
         self._cover(actor, sentence + " Everything you had open is kept as it was.")
-        if reason != "server":
-            self._tasks.run(lambda: self._signin.lock(reason), self._on_state,
+        if reason != "server":  # the server locked it itself (and audited it)
+            session_id = actor.session_id
+
+            def answered(state: str) -> None:
+                if self.actor is not None and self.actor.session_id == session_id:
+                    self._on_state(state)
+
+            self._tasks.run(lambda: self._signin.lock(reason, actor), answered,
                             lambda exc: log_exception(log, "locking the session failed", exc),
                             pool="read")
 

@@ -300,3 +300,34 @@ def test_an_administrator_sees_sessions_not_patients_and_ends_one(
         dialog.done(0)
     finally:
         tasks.shutdown()
+
+
+def test_the_next_person_never_sees_the_previous_persons_kept_forms(
+        qtbot: QtBot, desk: Workstation, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = DraftStore(desk.backend.mongo_db)
+    store.save(desk.user_id("doctor"), kind="patient.register",
+               title="New patient (Secret Doctorsdraft)", reason="Kept when you signed out.",
+               payload={"form": {"given_name": "Secret", "family_name": "Doctorsdraft",
+                                 "sex": "female", "birth_date": None}})
+    _signed_in(qtbot, desk, "doctor")
+    qtbot.waitUntil(lambda: desk.window.drafts_bar.isVisible(), timeout=10_000)
+    # The nurse's own kept forms cannot be listed (MongoDB trouble, say).
+    nurse_id = desk.user_id("nurse")
+    real_list = desk.session._drafts.list_for  # noqa: SLF001 (a seam of our own)
+
+    def failing(user_id: int) -> list[object]:
+        if user_id == nurse_id:
+            raise RuntimeError("MongoDB is not reachable")
+        return real_list(user_id)  # type: ignore[return-value]
+
+    monkeypatch.setattr(desk.session._drafts, "list_for", failing)  # noqa: SLF001
+    desk.window.lock_requested.emit()
+    lock = desk.window.lock_screen
+    qtbot.mouseClick(lock.switch_link, Qt.MouseButton.LeftButton)
+    lock.switch_username_edit.setText(desk.users["nurse"])
+    lock.switch_password_edit.setText(PASSWORD)
+    qtbot.keyClick(lock.switch_password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    assert not desk.window.drafts_bar.isVisible()
+    desk.window.restore_drafts_requested.emit()  # even if asked, nothing opens
+    assert desk.patients.editor.dialog is None

@@ -73,10 +73,19 @@ def test_every_role_and_patient_action(as_role: Callable[[str], tuple[PatientSer
                                        patient: PatientRecord, db: Connection, role: str,
                                        action: str) -> None:
     service, uid = as_role(role)
+    before = db.execute(text("SELECT max(id) FROM audit_events")).scalar_one()
     if role in ALLOWED[action]:
         ACTIONS[action](service, patient)
+        actions = db.execute(text("SELECT action FROM audit_events WHERE id > :b"),
+                             {"b": before}).scalars().all()
+        assert "access.denied" not in actions
+        # Every read of the chart and every write is in the trail, as this user.
+        expected = {"open": {"chart.open", "patient.read"}, "register": {"patient.register"},
+                    "edit": {"patient.update"}, "deceased": {"patient.deceased"},
+                    "restrict": {"patient.restrict"}}.get(action)
+        if expected:
+            assert set(actions) & expected
         return
-    before = db.execute(text("SELECT max(id) FROM audit_events")).scalar_one()
     with pytest.raises(PermissionDenied, match="Your role does not allow you to"):
         ACTIONS[action](service, patient)
     # Nothing was written, and the refusal is in the audit trail.
@@ -139,3 +148,47 @@ def test_a_restricted_chart_needs_a_reason_unless_you_treat_the_patient(
     assert nurse_info.value.break_glass
     reception, _ = as_role("receptionist")
     assert reception.get(patient.id).draft.family_name == "Accesstest"
+
+
+def test_writes_to_a_restricted_record_need_the_glass_broken_too(
+        as_role: Callable[[str], tuple[PatientService, int]], patient: PatientRecord,
+        db: Connection, system: PatientService) -> None:
+    system.set_restricted(patient.id, True)
+    current = system.get(patient.id)
+    nurse, nurse_id = as_role("nurse")
+    edited = replace(current.draft, phone="+1 555 010 0199")
+    for attempt in (lambda: nurse.update(patient.id, current.version, edited),
+                    lambda: nurse.mark_deceased(patient.id, current.version, date(2026, 1, 2))):
+        with pytest.raises(PermissionDenied) as info:
+            attempt()
+        assert info.value.break_glass
+    # Nothing was written, and each refusal is in the trail.
+    assert system.get(patient.id).version == current.version
+    denials = db.execute(text("SELECT object_id FROM audit_events WHERE user_id = :u "
+                              "AND action = 'access.denied'"), {"u": nurse_id}).scalars().all()
+    assert denials == ["chart.restricted", "chart.restricted"]
+
+    # Once the nurse broke the glass (with a reason), this session may reopen and edit the
+    # chart without being asked again; the report lists the one reason.
+    nurse.get(patient.id, break_glass_reason="The patient asked me to")
+    nurse.get(patient.id)
+    saved = nurse.update(patient.id, current.version, edited)
+    assert saved.draft.phone == "+1 555 010 0199" and saved.alerts
+    glass = [g for g in AuditService(db).break_glass_report() if g.patient_id == patient.id]
+    assert [(g.user_id, g.reason) for g in glass] == [(nurse_id, "The patient asked me to")]
+
+    # Another session of the same nurse is asked again.
+    again, _ = as_role("nurse")
+    with pytest.raises(PermissionDenied):
+        again.get(patient.id)
+
+
+def test_lifting_a_restriction_needs_access_to_the_chart(
+        as_role: Callable[[str], tuple[PatientService, int]], patient: PatientRecord,
+        system: PatientService) -> None:
+    system.set_restricted(patient.id, True)
+    doctor, _ = as_role("doctor")
+    with pytest.raises(PermissionDenied) as info:
+        doctor.set_restricted(patient.id, False)
+    assert info.value.break_glass
+    assert system.get(patient.id).restricted

@@ -256,3 +256,55 @@ def test_signing_out_keeps_open_forms_and_ends_the_session(desk: Desk) -> None:
     kept = DraftStore(desk.backend.mongo_db).list_for(actor.user_id or 0)
     assert len(kept) == 1  # the same form saved twice is one draft
     assert kept[0].reason == "Kept when you signed out."
+
+
+def test_each_session_keeps_its_own_idle_limit_and_listing_changes_nothing(
+        desk: Desk) -> None:
+    relaxed = build_session_services(desk.db, desk.backend.redis, desk.backend.mongo_db,
+                                     workstation="desk-2", clock=desk.clock, hashing=FAST,
+                                     idle_lock=timedelta(minutes=30))
+    nurse = relaxed.signin.sign_in(desk.users["nurse"], PASSWORD).actor
+    desk.services.signin.sign_in(desk.users["admin"], PASSWORD)
+    for _ in range(2):  # the admin is active; the nurse reads a chart for 12 minutes
+        desk.clock.advance(minutes=6)
+        assert desk.services.signin.heartbeat() == "active"
+    # An administrator whose own workstation locks after 10 minutes sees the nurse's
+    # session by the nurse's workstation's limit (30 minutes).
+    listed = {s.session_id: s for s in desk.services.admin.list_sessions()}
+    assert listed[nurse.session_id].state == "active"
+    assert relaxed.access.require("chart.open") == nurse
+    # Past her limit the list says locked, but listing never locks anyone itself.
+    for _ in range(2):
+        desk.clock.advance(minutes=10)
+        assert desk.services.signin.heartbeat() == "active"
+    listed = {s.session_id: s for s in desk.services.admin.list_sessions()}
+    assert listed[nurse.session_id].state == "locked"
+    raw = desk.backend.redis.hget(f"dra:session:{nurse.session_id}", "state")
+    assert raw in (b"active", "active")
+
+
+def test_a_lock_the_server_decides_is_audited_once(desk: Desk) -> None:
+    services = desk.services
+    actor = services.signin.sign_in(desk.users["doctor"], PASSWORD).actor
+    desk.clock.advance(minutes=11, seconds=1)
+    for _ in range(3):
+        with pytest.raises(WorkstationLocked):
+            services.access.require("patient.search")
+    locks = desk.db.execute(text(
+        "SELECT user_id, workstation, details->>'reason' FROM audit_events "
+        "WHERE action = 'session.lock' AND object_id = :s"), {"s": actor.session_id}).all()
+    assert [tuple(r) for r in locks] == [(actor.user_id, desk.workstation, "server")]
+
+
+def test_an_account_without_a_role_is_refused_and_changes_nothing(desk: Desk) -> None:
+    services = desk.services
+    doctor = services.signin.sign_in(desk.users["doctor"], PASSWORD).actor
+    services.signin.lock("idle")
+    AccountService(desk.db, hashing=FAST).add_user("noroles" + desk.workstation[-6:],
+                                                   "No Role", PASSWORD, ["nurse"])
+    desk.db.execute(text("DELETE FROM user_roles WHERE user_id = (SELECT id FROM users "
+                         "WHERE username = :u)"), {"u": "noroles" + desk.workstation[-6:]})
+    with pytest.raises(SignInFailed, match="no role"):
+        services.signin.sign_in("noroles" + desk.workstation[-6:], PASSWORD)
+    assert services.access.actor == doctor
+    assert services.signin.unlock(PASSWORD) == doctor

@@ -74,7 +74,7 @@ def test_success_clears_the_account(limiter: tuple[SignInRateLimiter, Clock, str
     rl, _, user, ws = limiter
     for _ in range(3):
         rl.record_failure(user, ws)
-    rl.record_success(user)
+    rl.record_success(user, ws)
     assert rl.record_failure(user, ws) is None
 
 
@@ -106,3 +106,37 @@ def test_concurrent_failures_are_counted_exactly(
         t.join(10)
     # Exactly three free failures; the fourth starts the cooldown and the rest are refused.
     assert sum(r is None for r in results) == 3
+
+
+def test_parallel_attempts_are_counted_before_the_password_is_checked(
+        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    """Eight workstations try one account at once: the three free attempts and the one
+    that starts the cooldown go ahead; the other four are refused before any password is
+    verified (none of them can slip between a check and a count)."""
+    rl, _, user, ws = limiter
+    results: list[object] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def attempt() -> None:
+        barrier.wait()
+        r = rl.begin_attempt(user, f"{ws}-{threading.get_ident()}")
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sum(r is None for r in results) == 4
+    assert rl.check(user, ws) is not None
+
+
+def test_successful_sign_ins_never_lock_a_busy_workstation(
+        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, _, user, ws = limiter
+    for i in range(30):  # workstation_free_failures is 10
+        assert rl.begin_attempt(f"{user}-{i}", ws) is None
+        rl.record_success(f"{user}-{i}", ws)
+    assert rl.check("anyone", ws) is None
