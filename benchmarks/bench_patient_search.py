@@ -184,6 +184,23 @@ def main() -> None:
         print(f"  of these, {len(misspelt) - len(clear)} name a patient whose exact name is "
               f"shared by 10 or more others; recall over the other {len(clear)}: "
               f"{100 * sum(clear) / max(1, len(clear)):.1f}%")
+        # What the misspelling itself costs: the same query spelt right (given name and
+        # the same surname word). Where even that cannot put the patient in the top 10
+        # (too many people answer to it), no spelling correction could.
+        spelt_right: list[tuple[bool, bool]] = []
+        for _, pid, hit in misspelt:
+            with engine.connect() as c:
+                given, family = c.execute(text(
+                    "SELECT given_name, family_name FROM patients WHERE id = :id"),
+                    {"id": pid}).one()
+            word = next(t for t in names.tokens(family) if t.isascii() and len(t) >= 4)
+            right = service.search(f"{given} {word}", limit=10)
+            spelt_right.append((any(p.id == pid for p in right.items[:10]), hit))
+        findable = [hit for ok, hit in spelt_right if ok]
+        print(f"  spelt right, the same queries find the intended patient in the top 10 for "
+              f"{len(findable)} of {len(spelt_right)}; misspelt, for "
+              f"{sum(findable)} of those {len(findable)}: "
+              f"{100 * sum(findable) / max(1, len(findable)):.1f}%")
         # The surname alone, misspelt: was the intended surname found and put on top?
         surname_hits = []
         for q, pid, _ in misspelt:
