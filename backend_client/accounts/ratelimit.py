@@ -19,6 +19,8 @@ from typing import Any
 
 from redis import Redis
 
+from backend_client.stores.redis.client import redis_calls
+
 PREFIX = "dra:signin:fail"
 
 # KEYS: account key, workstation key.
@@ -101,8 +103,9 @@ class SignInRateLimiter:
 
     def _run(self, mode: str, username: str, workstation: str) -> Refusal | None:
         now = self._clock()
-        raw = self._script(keys=self._keys(username, workstation),
-                           args=[now, mode, *self._args])
+        with redis_calls():
+            raw = self._script(keys=self._keys(username, workstation),
+                               args=[now, mode, *self._args])
         until = float(raw.decode() if isinstance(raw, bytes) else raw)
         if until <= now:
             return None

@@ -30,6 +30,7 @@ from redis import Redis
 
 from backend_client.audit.service import AuditService
 from backend_client.dto import Actor, SessionInfo
+from backend_client.stores.redis.client import redis_calls
 
 PREFIX = "dra:session:"
 INDEX = "dra:sessions"
@@ -114,6 +115,18 @@ class SessionStore:
         roles_t = tuple(sorted(roles))
         perms = frozenset(permissions)
         key = PREFIX + sid
+        with redis_calls():
+            self._write_new(key, sid, now, expires, user_id=user_id, username=username,
+                            display_name=display_name, roles=roles_t, permissions=perms,
+                            workstation=workstation)
+        return Actor(user_id=user_id, username=username, display_name=display_name,
+                     roles=roles_t, permissions=perms, session_id=sid,
+                     workstation=workstation, started_at=now, expires_at=expires)
+
+    def _write_new(self, key: str, sid: str, now: datetime, expires: datetime, *,
+                   user_id: int, username: str, display_name: str, roles: tuple[str, ...],
+                   permissions: frozenset[str], workstation: str) -> None:
+        roles_t, perms = roles, permissions
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(key, mapping={
             "user_id": user_id, "username": username, "display_name": display_name,
@@ -128,13 +141,11 @@ class SessionStore:
         pipe.expireat(key, int(expires.timestamp()) + REVOKED_KEPT_SECONDS)
         pipe.zadd(INDEX, {sid: now.timestamp()})
         pipe.execute()
-        return Actor(user_id=user_id, username=username, display_name=display_name,
-                     roles=roles_t, permissions=perms, session_id=sid,
-                     workstation=workstation, started_at=now, expires_at=expires)
 
     def _run(self, sid: str, mode: str) -> str:
         now = self.now().timestamp()
-        raw = self._script(keys=[PREFIX + sid], args=[now, mode, REVOKED_KEPT_SECONDS])
+        with redis_calls():
+            raw = self._script(keys=[PREFIX + sid], args=[now, mode, REVOKED_KEPT_SECONDS])
         state = raw.decode() if isinstance(raw, bytes) else str(raw)
         if state == "locked:idle":
             # This call found the session silent past its idle limit and locked it.
@@ -166,23 +177,26 @@ class SessionStore:
         return self._run(sid, "revoke")
 
     def end(self, sid: str) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.delete(PREFIX + sid)
-        pipe.zrem(INDEX, sid)
-        pipe.execute()
+        with redis_calls():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.delete(PREFIX + sid)
+            pipe.zrem(INDEX, sid)
+            pipe.execute()
 
     # ------------------------------------------------------------ reads
 
     def get(self, sid: str) -> SessionInfo | None:
         """The session as an administrator sees it (reading it changes nothing)."""
         state = self._run(sid, "view")
-        raw = self._redis.hgetall(PREFIX + sid)
+        with redis_calls():
+            raw = self._redis.hgetall(PREFIX + sid)
         return _info(sid, raw, state) if raw else None
 
     def list_sessions(self) -> list[SessionInfo]:
         """Every session still known, newest first; ended ones are dropped from the index."""
-        sids = [s.decode() if isinstance(s, bytes) else str(s)
-                for s in self._redis.zrevrange(INDEX, 0, -1)]
+        with redis_calls():
+            listed = self._redis.zrevrange(INDEX, 0, -1)
+        sids = [s.decode() if isinstance(s, bytes) else str(s) for s in listed]
         out: list[SessionInfo] = []
         gone: list[str] = []
         for sid in sids:

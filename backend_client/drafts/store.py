@@ -16,6 +16,7 @@ from typing import Any
 from pymongo.database import Database
 
 from backend_client.dto import Contact, Identifier, PatientDraft, PreviousName, SavedDraft
+from backend_client.stores.mongo.client import mongo_calls
 
 COLLECTION = "drafts"
 MAX_DRAFTS_PER_USER = 200
@@ -32,24 +33,32 @@ class DraftStore:
         """Keep one draft; a draft with the same ``key`` (the same form) is replaced, so
         saving twice never shows two copies. Returns its id."""
         doc_key = key or uuid.uuid4().hex
-        result = self._drafts.find_one_and_update(
+        with mongo_calls():
+            result = self._find_one_and_update(user_id, doc_key, kind, title, reason, payload)
+        assert result is not None  # an upsert returning the new document always has one
+        return str(result["_id"])
+
+    def _find_one_and_update(self, user_id: int, doc_key: str, kind: str, title: str,
+                             reason: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        return self._drafts.find_one_and_update(
             {"user_id": user_id, "key": doc_key},
             {"$set": {"kind": kind, "title": title, "reason": reason, "payload": payload,
                       "saved_at": self._clock()},
              "$setOnInsert": {"_id": uuid.uuid4().hex}},
             upsert=True, projection={"_id": 1}, return_document=True)
-        assert result is not None  # an upsert returning the new document always has one
-        return str(result["_id"])
 
     def list_for(self, user_id: int) -> list[SavedDraft]:
-        docs = self._drafts.find({"user_id": user_id}).sort("saved_at", -1) \
-            .limit(MAX_DRAFTS_PER_USER)
+        with mongo_calls():
+            docs = list(self._drafts.find({"user_id": user_id}).sort("saved_at", -1)
+                        .limit(MAX_DRAFTS_PER_USER))
         return [SavedDraft(draft_id=str(d["_id"]), kind=d["kind"], title=d["title"],
                            saved_at=_aware(d["saved_at"]), reason=d.get("reason", ""),
                            payload=dict(d["payload"]), key=d["key"]) for d in docs]
 
     def delete(self, user_id: int, draft_id: str) -> bool:
-        return self._drafts.delete_one({"_id": draft_id, "user_id": user_id}).deleted_count == 1
+        with mongo_calls():
+            return self._drafts.delete_one(
+                {"_id": draft_id, "user_id": user_id}).deleted_count == 1
 
 
 def _aware(moment: datetime) -> datetime:

@@ -308,3 +308,22 @@ def test_an_account_without_a_role_is_refused_and_changes_nothing(desk: Desk) ->
         services.signin.sign_in("noroles" + desk.workstation[-6:], PASSWORD)
     assert services.access.actor == doctor
     assert services.signin.unlock(PASSWORD) == doctor
+
+
+def test_redis_down_gives_a_sentence_not_a_traceback(
+        desk: Desk, own_redis: tuple[object, str]) -> None:
+    from backend_client.errors import Unavailable
+    from backend_client.stores.redis.client import build_redis
+
+    server, url = own_redis
+    services = build_session_services(desk.db, build_redis(url, timeout_seconds=0.5),
+                                      desk.backend.mongo_db, workstation="desk-2",
+                                      clock=desk.clock, hashing=FAST)
+    services.signin.sign_in(desk.users["doctor"], PASSWORD)
+    server.stop()  # type: ignore[attr-defined]
+    with pytest.raises(Unavailable) as info:
+        services.access.require("patient.search")
+    assert info.value.store == "redis"
+    assert "The session store (Redis) cannot be reached" in info.value.message
+    with pytest.raises(Unavailable):
+        services.signin.sign_in(desk.users["nurse"], PASSWORD)
