@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 STORES: tuple[str, ...] = ("postgres", "mongo", "redis", "objects")
 STORE_LABELS = {"postgres": "PostgreSQL", "mongo": "MongoDB", "redis": "Redis",
@@ -224,3 +225,27 @@ class SavedDraft:
     reason: str  # why it was kept, as a sentence
     payload: dict[str, object]
     key: str = ""  # the form it came from: keeping it again replaces this draft
+
+
+@dataclass(frozen=True)
+class BreakGlassEntry:
+    """One chart opened by breaking the glass: who, when, where, which patient, why."""
+
+    event_id: int
+    occurred_at: datetime
+    user_id: int | None
+    user_name: str
+    workstation: str
+    patient_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class DraftToKeep:
+    """A form's unsaved content, collected by the window before the workstation changes
+    hands (kept for its author by the sign-in service)."""
+
+    kind: str
+    title: str
+    payload: dict[str, Any]
+    key: str = ""

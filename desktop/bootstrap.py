@@ -23,7 +23,11 @@ from backend_client.logsafe import log_exception
 from desktop.presenters.patient_chart import PatientChartPresenter
 from desktop.presenters.patient_editor import PatientEditorPresenter
 from desktop.presenters.patient_list import PatientListPresenter
-from desktop.presenters.session import SessionPresenter, SessionsPresenter
+from desktop.presenters.session import (
+    BreakGlassReportPresenter,
+    SessionPresenter,
+    SessionsPresenter,
+)
 from desktop.presenters.store_health import StoreHealthPresenter
 from desktop.tasks import InlineTaskRunner, TaskRunner
 from ui.main_window import MainWindow
@@ -172,6 +176,7 @@ class App:
         self.patients: PatientPresenters | None = None
         self.session: SessionPresenter | None = None
         self.sessions_admin: SessionsPresenter | None = None
+        self.break_glass_report: BreakGlassReportPresenter | None = None
         self.startup_error: str | None = None
         self._built: Prepared | None = None
 
@@ -199,6 +204,12 @@ class App:
         self.sessions_admin = SessionsPresenter(self.window, built.sessions.admin, self.tasks,
                                                 parent=self.window)
         self.window.sessions_requested.connect(self.sessions_admin.show)
+        from backend_client.audit.service import AuditReports
+
+        self.break_glass_report = BreakGlassReportPresenter(
+            self.window, AuditReports(built.backend.engine, built.sessions.access), self.tasks,
+            parent=self.window)
+        self.window.break_glass_report_requested.connect(self.break_glass_report.show)
         self.session.start()
         self.health = StoreHealthPresenter(
             self.window, built.health, self.tasks,

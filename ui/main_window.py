@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
         lock_requested(): File > Lock screen (Ctrl+L).
         sign_out_requested(): File > Sign out.
         sessions_requested(): Admin > Signed-in sessions.
+        break_glass_report_requested(): Admin > Break-the-glass report.
         restore_drafts_requested(): the kept-forms bar's Reopen.
         discard_drafts_requested(): the kept-forms bar's Discard.
     """
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
     lock_requested = Signal()
     sign_out_requested = Signal()
     sessions_requested = Signal()
+    break_glass_report_requested = Signal()
     restore_drafts_requested = Signal()
     discard_drafts_requested = Signal()
 
@@ -64,6 +66,7 @@ class MainWindow(QMainWindow):
         self._who: str | None = None
         self._can_manage_sessions = False
         self._can_find = self._can_register = True
+        self._can_read_audit = False
         self._patients_available = False
 
         central = QWidget(self)
@@ -177,6 +180,9 @@ class MainWindow(QMainWindow):
         self.sessions_action = QAction("Signed-in &sessions…", self)
         self.sessions_action.triggered.connect(self.sessions_requested)
         self.admin_menu.addAction(self.sessions_action)
+        self.break_glass_action = QAction("&Break-the-glass report…", self)
+        self.break_glass_action.triggered.connect(self.break_glass_report_requested)
+        self.admin_menu.addAction(self.break_glass_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Dr. Assistant", self)
@@ -244,11 +250,13 @@ class MainWindow(QMainWindow):
         self.patient_list.search_box.setFocus()
 
     def set_signed_in(self, who: str | None, *, can_manage_sessions: bool = False,
-                      can_find_patients: bool = True, can_register: bool = True) -> None:
+                      can_find_patients: bool = True, can_register: bool = True,
+                      can_read_audit: bool = False) -> None:
         """``who`` is shown in the status bar ("Dr Ann Lee (doctor)"); None: nobody. What
         the person's role allows decides which menus work (the services enforce it too)."""
         self._who, self._can_manage_sessions = who, can_manage_sessions
         self._can_find, self._can_register = can_find_patients, can_register
+        self._can_read_audit = can_read_audit
         signed_in = who is not None
         self.user_label.setText(f"Signed in as {who}" if who else "Not signed in")
         self.lock_action.setEnabled(signed_in)
@@ -261,8 +269,12 @@ class MainWindow(QMainWindow):
         if signed_in and not can_find_patients:
             self.patient_list.show_error("Your role does not include patient records. "
                                          "Administration is in the Admin menu.")
-        self.admin_menu.menuAction().setVisible(signed_in and can_manage_sessions)
+        self.admin_menu.menuAction().setVisible(signed_in and (can_manage_sessions
+                                                               or can_read_audit))
+        self.sessions_action.setVisible(can_manage_sessions)
         self.sessions_action.setEnabled(signed_in and can_manage_sessions)
+        self.break_glass_action.setVisible(can_read_audit)
+        self.break_glass_action.setEnabled(signed_in and can_read_audit)
         if not signed_in:
             self.hide_kept_drafts()
 
@@ -272,12 +284,13 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(not locked)
         if locked:
             for action in (self.lock_action, self.sign_out_action, self.register_action,
-                           self.find_action, self.sessions_action):
+                           self.find_action, self.sessions_action, self.break_glass_action):
                 action.setEnabled(False)
         else:
             self.set_signed_in(self._who, can_manage_sessions=self._can_manage_sessions,
                                can_find_patients=self._can_find,
-                               can_register=self._can_register)
+                               can_register=self._can_register,
+                               can_read_audit=self._can_read_audit)
 
     def show_kept_drafts(self, sentence: str) -> None:
         self.drafts_label.setText(sentence)

@@ -16,21 +16,11 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine
 
 from backend_client.accounts.permissions import MATRIX
+from backend_client.accounts.sentences import ENDED, LOCKED, NOT_SIGNED_IN
 from backend_client.accounts.sessions import SessionStore
 from backend_client.audit.service import AuditService
 from backend_client.dto import Actor
 from backend_client.errors import PermissionDenied, SessionEnded, WorkstationLocked
-
-NOT_SIGNED_IN = "Nobody is signed in at this workstation. Sign in to continue."
-LOCKED = "The workstation is locked. Enter your password to continue."
-ENDED = {
-    "revoked": "An administrator ended your session. Sign in again to continue; nothing you "
-               "typed has been lost.",
-    "expired": "Your session reached its time limit. Sign in again to continue; nothing you "
-               "typed has been lost.",
-    "ended": "Your session has ended. Sign in again to continue; nothing you typed has been "
-             "lost.",
-}
 
 
 def denial_sentence(permission: str) -> str:

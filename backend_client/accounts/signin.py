@@ -20,15 +20,16 @@ from pymongo.database import Database
 from redis import Redis
 from sqlalchemy import Connection, Engine
 
-from backend_client.accounts.access import ENDED, SessionAccess
+from backend_client.accounts.access import SessionAccess
 from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.permissions import Authorizer
 from backend_client.accounts.ratelimit import SignInRateLimiter
+from backend_client.accounts.sentences import ENDED
 from backend_client.accounts.service import AccountService, UserSummary, normalise_username
 from backend_client.accounts.sessions import SessionStore, utc_now
 from backend_client.audit.service import AuditService
 from backend_client.drafts.store import DraftStore
-from backend_client.dto import Actor, SessionInfo
+from backend_client.dto import Actor, DraftToKeep, SessionInfo
 from backend_client.errors import NotFound, PermissionDenied, SessionEnded, SignInFailed
 
 log = logging.getLogger(__name__)
@@ -38,17 +39,6 @@ KEPT_REASON = {"user": "Kept when you signed out.",
                "quit": "Kept when Dr. Assistant was closed with the form open."}
 NO_ROLE = ("Your account has no role yet, so there is nothing you may do here. Ask an "
            "administrator to give it one.")
-
-
-@dataclass(frozen=True)
-class DraftToKeep:
-    """A form's unsaved content, collected by the window before the workstation changes
-    hands."""
-
-    kind: str
-    title: str
-    payload: dict[str, Any]
-    key: str = ""
 
 
 @dataclass(frozen=True)

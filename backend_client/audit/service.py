@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Row, Text, cast, insert, select
 from sqlalchemy.orm import Session
 
+from backend_client.dto import BreakGlassEntry
 from backend_client.stores.postgres.models import AuditEvent, User
 
 GENESIS = bytes(32)
@@ -44,19 +45,6 @@ class AuditEntry:
     action: str
     object_type: str
     object_id: str
-
-
-@dataclass(frozen=True)
-class BreakGlassEntry:
-    """One chart opened by breaking the glass: who, when, where, which patient, why."""
-
-    event_id: int
-    occurred_at: datetime
-    user_id: int | None
-    user_name: str
-    workstation: str
-    patient_id: int
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -314,3 +302,21 @@ class _Borrowed:
     def __exit__(self, *exc: object) -> None:
         if self._owned is not None:
             self._owned.close()
+
+
+class AuditReports:
+    """The audit trail as an administrator reads it in the app: every read needs
+    ``audit.report`` and is itself audited."""
+
+    def __init__(self, engine: Engine | Connection, access: Any) -> None:
+        self._service = AuditService(engine)
+        self._access = access
+
+    def break_glass(self, days: int = 30) -> list[BreakGlassEntry]:
+        actor = self._access.require("audit.report")
+        entries = self._service.break_glass_report(
+            datetime.now(UTC) - timedelta(days=max(1, min(days, 36500))))
+        self._service.record("audit.read", user_id=actor.user_id,
+                             workstation=actor.workstation, object_type="report",
+                             object_id="break_glass", details={"days": days})
+        return entries

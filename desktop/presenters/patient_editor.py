@@ -15,9 +15,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QDialog, QWidget
 
-from backend_client.accounts.signin import DraftToKeep
-from backend_client.drafts.store import patient_draft_from_payload, patient_draft_to_payload
-from backend_client.dto import DuplicateCandidate, PatientDraft, PatientRecord, SavedDraft
+from backend_client.drafts.payload import patient_draft_from_payload, patient_draft_to_payload
+from backend_client.dto import (
+    DraftToKeep,
+    DuplicateCandidate,
+    PatientDraft,
+    PatientRecord,
+    SavedDraft,
+)
 from backend_client.errors import Conflict, PossibleDuplicate, ValidationError
 from backend_client.patients.api import PatientsApi
 from desktop.presenters.messages import failure_sentence

@@ -18,27 +18,32 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from backend_client.accounts.access import ENDED
-from backend_client.accounts.signin import DraftToKeep, Handover, SessionAdmin, SignInService
-from backend_client.drafts.store import DraftStore
-from backend_client.dto import Actor, SavedDraft, SessionInfo
+from backend_client.accounts.sentences import ENDED
+from backend_client.dto import Actor, BreakGlassEntry, DraftToKeep, SavedDraft, SessionInfo
 from backend_client.errors import SessionEnded, SignInFailed
 from backend_client.logsafe import log_exception
 from desktop.presenters.messages import failure_sentence
 from desktop.tasks import InlineTaskRunner, TaskRunner
+from ui.admin.break_glass_report import BreakGlassReportDialog
 from ui.admin.sessions_dialog import SessionsDialog
 from ui.main_window import MainWindow
+
+if TYPE_CHECKING:  # the store libraries load off the first paint (bootstrap)
+    from backend_client.accounts.signin import Handover, SessionAdmin, SignInService
+    from backend_client.audit.service import AuditReports
+    from backend_client.drafts.store import DraftStore
 
 log = logging.getLogger(__name__)
 
 CANNOT_SIGN_IN = "Signing in is not possible right now"
 CANNOT_LIST = "The sessions cannot be listed right now"
 CANNOT_END = "The session cannot be ended right now"
+CANNOT_REPORT = "The report cannot be shown right now"
 INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
                           QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TouchBegin})
 
@@ -184,7 +189,8 @@ class SessionPresenter(QObject):
         self._window.set_signed_in(
             actor_label(actor), can_manage_sessions=actor.can("session.revoke"),
             can_find_patients=actor.can("patient.search"),
-            can_register=actor.can("patient.demographics.write"))
+            can_register=actor.can("patient.demographics.write"),
+            can_read_audit=actor.can("audit.report"))
         self._window.lock_screen.hide_lock()
         self._window.set_locked(False)
         if not changed:
@@ -522,3 +528,51 @@ class SessionsPresenter(QObject):
 
         self._tasks.run(lambda: self._admin.revoke(session_id), lambda _: self.refresh(),
                         failed, pool="write")
+
+
+class BreakGlassReportPresenter(QObject):
+    """Admin > Break-the-glass report (``audit.report``; reading it is audited too)."""
+
+    def __init__(self, parent_window: QWidget, reports: AuditReports,
+                 tasks: TaskRunner | InlineTaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._window = parent_window
+        self._reports = reports
+        self._tasks = tasks
+        self.dialog: BreakGlassReportDialog | None = None
+
+    @Slot()
+    def show(self) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.raise_()
+            return
+        dialog = BreakGlassReportDialog(self._window)
+        dialog.refresh_requested.connect(self.refresh)
+        dialog.finished.connect(lambda _: self._forget(dialog))
+        self.dialog = dialog
+        dialog.open()
+        self.refresh(dialog.days())
+
+    def _forget(self, dialog: BreakGlassReportDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    @Slot(int)
+    def refresh(self, days: int) -> None:
+        dialog = self.dialog
+        if dialog is None:
+            return
+        dialog.set_busy(True)
+
+        def listed(entries: list[BreakGlassEntry]) -> None:
+            if dialog is self.dialog:
+                dialog.set_busy(False)
+                dialog.show_entries(entries)
+
+        def failed(exc: BaseException) -> None:
+            if dialog is self.dialog:
+                dialog.set_busy(False)
+                dialog.show_error(failure_sentence(exc, CANNOT_REPORT))
+
+        self._tasks.run(lambda: self._reports.break_glass(days), listed, failed, pool="read")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -331,3 +332,52 @@ def test_the_next_person_never_sees_the_previous_persons_kept_forms(
     assert not desk.window.drafts_bar.isVisible()
     desk.window.restore_drafts_requested.emit()  # even if asked, nothing opens
     assert desk.patients.editor.dialog is None
+
+
+def test_an_administrator_reviews_charts_opened_by_breaking_the_glass(
+        qtbot: QtBot, desk: Workstation, backend: Backend, qtmodeltester: Any) -> None:
+    from datetime import date
+
+    from backend_client.accounts.access import SystemAccess
+    from backend_client.audit.service import AuditReports
+    from backend_client.dto import PatientDraft
+    from backend_client.errors import PermissionDenied
+    from desktop.presenters.session import BreakGlassReportPresenter
+
+    system = PatientService(backend.engine, SystemAccess("ws-admin"))
+    rec = system.register(PatientDraft(given_name="Glass", family_name="Reviewcase",
+                                       birth_date=date(1966, 6, 6), sex="male"),
+                          allow_duplicates=True)
+    system.set_restricted(rec.id, True)
+    ward = build_session_services(backend.engine, backend.redis, backend.mongo_db,
+                                  workstation="WARD-7", hashing=FAST)
+    ward.signin.sign_in(desk.users["nurse"], PASSWORD)
+    PatientService(backend.engine, ward.access).get(
+        rec.id, break_glass_reason="Emergency care: found unresponsive")
+    with pytest.raises(PermissionDenied):  # a nurse cannot read the report
+        AuditReports(backend.engine, ward.access).break_glass()
+
+    _signed_in(qtbot, desk, "admin")
+    assert desk.window.break_glass_action.isVisible()
+    tasks = TaskRunner()
+    try:
+        report = BreakGlassReportPresenter(
+            desk.window, AuditReports(backend.engine, desk.services.access), tasks,
+            parent=desk.window)
+        desk.window.break_glass_report_requested.connect(report.show)
+        desk.window.break_glass_action.trigger()
+        dialog = report.dialog
+        assert dialog is not None
+        qtbot.waitUntil(lambda: any(dialog.model.entry_at(r).patient_id == rec.id
+                                    for r in range(dialog.model.rowCount())), timeout=10_000)
+        row = next(r for r in range(dialog.model.rowCount())
+                   if dialog.model.entry_at(r).patient_id == rec.id)
+        cells = [dialog.model.index(row, c).data() for c in range(5)]
+        assert cells[1:] == ["Nurse Jonas Whitfield", "WARD-7", str(rec.id),
+                             "Emergency care: found unresponsive"]
+        assert "opened by breaking the glass, last 30 days" in dialog.summary.text()
+        qtmodeltester.check(dialog.model)
+        save_screenshot(dialog, "break-glass-report.png")
+        dialog.done(0)
+    finally:
+        tasks.shutdown()

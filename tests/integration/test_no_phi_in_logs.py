@@ -79,7 +79,8 @@ def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
         # Signing in (a wrong password too), breaking the glass with a reason that names
         # someone, and a form kept as a draft at sign-out.
         from backend_client.accounts.service import AccountService
-        from backend_client.accounts.signin import DraftToKeep, build_session_services
+        from backend_client.accounts.signin import build_session_services
+        from backend_client.dto import DraftToKeep
         from backend_client.errors import SignInFailed
 
         AccountService(backend.engine).add_user("nurse1", "Nurse One",

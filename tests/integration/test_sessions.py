@@ -14,14 +14,10 @@ from sqlalchemy import Connection, text
 
 from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
-from backend_client.accounts.signin import (
-    WRONG,
-    DraftToKeep,
-    SessionServices,
-    build_session_services,
-)
+from backend_client.accounts.signin import WRONG, SessionServices, build_session_services
 from backend_client.backend import Backend
 from backend_client.drafts.store import DraftStore
+from backend_client.dto import DraftToKeep
 from backend_client.errors import PermissionDenied, SessionEnded, SignInFailed, WorkstationLocked
 
 FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -49,3 +49,17 @@ def test_the_rule_checker_sees_imports() -> None:
     # Guards the guard: if parsing silently found nothing, the tests above would pass.
     assert any(m.startswith("PySide6") for _, m in _imports("ui"))
     assert any(m == "sqlalchemy" for _, m in _imports("backend_client"))
+
+
+def test_the_window_is_built_without_loading_a_store_library() -> None:
+    """The first paint must not wait for sqlalchemy, pymongo, redis, psycopg, argon2 or
+    boto3 (about half a second here): bootstrap loads them on a pool thread."""
+    import subprocess
+    import sys
+
+    code = ("import sys, desktop.bootstrap, desktop.app, ui.main_window; "
+            "print(','.join(m for m in ('sqlalchemy', 'pymongo', 'redis', 'psycopg', "
+            "'argon2', 'boto3') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "", f"loaded before the first paint: {out}"
