@@ -201,6 +201,8 @@ class App:
             self.window, built.sessions.signin, built.drafts, patients.editor, self.tasks,
             idle_lock_seconds=self.settings.idle_lock_minutes * 60, parent=self.window)
         self.session.user_changed.connect(lambda _actor: reset_patient_views(patients))
+        self.session.signed_in.connect(
+            lambda actor: patients.chart.set_can_restrict(actor.can("patient.restrict")))
         self.sessions_admin = SessionsPresenter(self.window, built.sessions.admin, self.tasks,
                                                 parent=self.window)
         self.window.sessions_requested.connect(self.sessions_admin.show)

@@ -51,3 +51,7 @@ class PatientsApi(Protocol):
     def mark_deceased(self, patient_id: int, expected_version: int,
                       deceased_at: date) -> PatientRecord:
         ...
+
+    def set_restricted(self, patient_id: int, restricted: bool) -> PatientRecord:
+        """Restrict a record, or lift the restriction (``patient.restrict``; audited)."""
+        ...

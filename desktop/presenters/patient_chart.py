@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QMessageBox
 
 from backend_client.dto import PatientRecord
 from backend_client.errors import NotFound, PermissionDenied
@@ -19,6 +20,7 @@ from ui.auth.break_glass_dialog import BreakGlassDialog
 from ui.patients.patient_header import PatientHeaderView
 
 CANNOT_OPEN = "The patient cannot be opened right now"
+CANNOT_RESTRICT = "The record's restriction cannot be changed right now"
 
 
 class PatientChartPresenter(QObject):
@@ -39,6 +41,7 @@ class PatientChartPresenter(QObject):
         self._token = 0
         self.current: PatientRecord | None = None
         self.break_glass_dialog: BreakGlassDialog | None = None
+        view.restrict_requested.connect(self.on_view_restrict_requested)
 
     @Slot(int)
     def open(self, patient_id: int, reason: str | None = None) -> None:
@@ -50,6 +53,45 @@ class PatientChartPresenter(QObject):
         self._tasks.run(lambda: self._api.get(patient_id, break_glass_reason=reason),
                         lambda record: self._on_loaded(token, record),
                         lambda exc: self._on_failed(token, exc, patient_id), pool="read")
+
+    def set_can_restrict(self, allowed: bool) -> None:
+        self._view.set_can_restrict(allowed)
+
+    @Slot(int, bool)
+    def on_view_restrict_requested(self, patient_id: int, restricted: bool) -> None:
+        if self.current is None or self.current.id != patient_id:
+            return
+        if not self.confirm_restrict(restricted):
+            return
+        token = self._token
+
+        def done(record: PatientRecord) -> None:
+            if token == self._token:
+                self._show(record)
+
+        def failed(exc: BaseException) -> None:
+            if token == self._token:
+                self._view.show_message(failure_sentence(exc, CANNOT_RESTRICT))
+
+        self._tasks.run(lambda: self._api.set_restricted(patient_id, restricted), done, failed,
+                        pool="write")
+
+    def confirm_restrict(self, restricted: bool) -> bool:
+        """Asks first: restricting changes who can open the chart (tests replace this)."""
+        if restricted:
+            title, text = ("Restrict this record?",
+                           "Only the clinicians who see this patient will open the chart "
+                           "without giving a reason; everyone else is asked why, and it is "
+                           "recorded.")
+        else:
+            title, text = ("Lift the restriction?",
+                           "Everyone whose role allows it will open this chart without giving "
+                           "a reason.")
+        answer = QMessageBox.question(self._view.window(), title, text,
+                                      QMessageBox.StandardButton.Yes
+                                      | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     def close(self) -> None:
         """Another person signed in: the patient on screen goes (answers on their way too)."""

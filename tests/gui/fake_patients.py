@@ -188,6 +188,13 @@ class FakePatientsApi:
         self.records[patient_id] = record
         return record
 
+    def set_restricted(self, patient_id: int, restricted: bool) -> PatientRecord:
+        self._enter("set_restricted", patient_id, restricted).finished = True
+        current = self.records[patient_id]
+        record = replace(current, restricted=restricted, version=current.version + 1)
+        self.records[patient_id] = record
+        return record
+
     def mark_deceased(self, patient_id: int, expected_version: int,
                       deceased_at: date) -> PatientRecord:
         call = self._enter("mark_deceased", patient_id, expected_version, deceased_at)

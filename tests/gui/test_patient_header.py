@@ -6,6 +6,7 @@ import time
 from dataclasses import replace
 from datetime import date
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from backend_client.dto import AlertSummary, PatientRecord
@@ -160,3 +161,22 @@ def test_restricted_chip_screenshot(qtbot: QtBot, clinic: FakePatientsApi) -> No
     _fit(view, 460)
     save_screenshot(view, "patients-header-restricted.png")
     assert view.chip_texts()[0] == "Restricted record"
+
+
+def test_a_doctor_restricts_a_record_from_the_header(
+        qtbot: QtBot, clinic: FakePatientsApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = _header(qtbot)
+    presenter = PatientChartPresenter(view, clinic, InlineTaskRunner(), today=lambda: TODAY)
+    presenter.open(1)
+    assert view.restrict_button.isHidden()  # only roles that may restrict see it
+    presenter.set_can_restrict(True)
+    assert view.restrict_button.isVisible()
+    assert view.restrict_button.text() == "Restrict record…"
+    monkeypatch.setattr(presenter, "confirm_restrict", lambda restricted: False)
+    view.restrict_button.click()
+    assert not clinic.records[1].restricted  # cancelled: nothing asked of the service
+    monkeypatch.setattr(presenter, "confirm_restrict", lambda restricted: True)
+    view.restrict_button.click()
+    assert clinic.records[1].restricted and clinic.calls[-1].method == "set_restricted"
+    assert view.chip_texts()[0] == "Restricted record"
+    assert view.restrict_button.text() == "Lift restriction…"

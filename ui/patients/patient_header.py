@@ -125,10 +125,13 @@ class PatientHeaderView(QFrame):
     """Signals:
         edit_requested(int): the user wants to edit this patient's details.
         mark_deceased_requested(int): the user wants to record this patient's death.
+        restrict_requested(int, bool): the user wants this record restricted (True) or the
+            restriction lifted (False).
     """
 
     edit_requested = Signal(int)
     mark_deceased_requested = Signal(int)
+    restrict_requested = Signal(int, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -166,6 +169,13 @@ class PatientHeaderView(QFrame):
         self.deceased_button = QPushButton("Record death…", self)
         self.deceased_button.setObjectName("mark-deceased")
         self.deceased_button.clicked.connect(self.on_deceased_button_clicked)
+        self.restrict_button = QPushButton("Restrict record…", self)
+        self.restrict_button.setObjectName("restrict-record")
+        self.restrict_button.setToolTip("A restricted chart opens without a reason only for the "
+                                        "clinicians who see this patient.")
+        self.restrict_button.clicked.connect(self.on_restrict_button_clicked)
+        self.restrict_button.hide()
+        self._can_restrict = False
 
         name_row = QHBoxLayout()
         name_row.setSpacing(10)
@@ -175,6 +185,7 @@ class PatientHeaderView(QFrame):
         buttons.addStretch(1)
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.deceased_button)
+        buttons.addWidget(self.restrict_button)
 
         self.details = QWidget(self)
         details = QVBoxLayout(self.details)
@@ -243,8 +254,16 @@ class PatientHeaderView(QFrame):
         else:
             self.deceased_badge.hide()
         self.deceased_button.setEnabled(record.deceased_at is None)
+        self.restrict_button.setText("Lift restriction…" if record.restricted
+                                     else "Restrict record…")
+        self.restrict_button.setVisible(self._can_restrict)
         self._show_alerts(record)
         self.details.show()
+
+    def set_can_restrict(self, allowed: bool) -> None:
+        """Only roles that may restrict records see the button (the service checks too)."""
+        self._can_restrict = allowed
+        self.restrict_button.setVisible(allowed and self.record is not None)
 
     def chip_texts(self) -> list[str]:
         return [w.text() for w in self.alerts.widgets() if isinstance(w, QLabel)]
@@ -255,6 +274,11 @@ class PatientHeaderView(QFrame):
     def on_edit_button_clicked(self) -> None:
         if self.record is not None:
             self.edit_requested.emit(self.record.id)
+
+    @Slot()
+    def on_restrict_button_clicked(self) -> None:
+        if self.record is not None:
+            self.restrict_requested.emit(self.record.id, not self.record.restricted)
 
     @Slot()
     def on_deceased_button_clicked(self) -> None:
