@@ -55,6 +55,11 @@ class DraftStore:
                            saved_at=_aware(d["saved_at"]), reason=d.get("reason", ""),
                            payload=dict(d["payload"]), key=d["key"]) for d in docs]
 
+    def delete_key(self, user_id: int, key: str) -> bool:
+        """Forget the draft kept for this form (it was saved or discarded)."""
+        with mongo_calls():
+            return self._drafts.delete_one({"user_id": user_id, "key": key}).deleted_count == 1
+
     def delete(self, user_id: int, draft_id: str) -> bool:
         with mongo_calls():
             return self._drafts.delete_one(

@@ -8,6 +8,7 @@ version or keep theirs (saved over the current version).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -42,14 +43,15 @@ class PatientEditorPresenter(QObject):
         patient_saved(object): a PatientRecord just registered or changed.
         open_patient_requested(int): the user chose an existing patient over registering.
         restore_failed(str): a kept form could not be reopened; the sentence says why.
-        restored_form_closed(str): a reopened kept form (this draft id) was saved or
-            discarded: the kept copy may go. Until then it stays, in case of a crash.
+        form_closed(str): the form kept under this key was saved or discarded: its kept
+            copy (autosaved, or reopened from a hand-over) may go. Until then it stays,
+            in case of a crash.
     """
 
     patient_saved = Signal(object)
     open_patient_requested = Signal(int)
     restore_failed = Signal(str)
-    restored_form_closed = Signal(str)
+    form_closed = Signal(str)
 
     def __init__(self, window: QWidget, api: PatientsApi,
                  tasks: TaskRunner | InlineTaskRunner, *,
@@ -68,7 +70,8 @@ class PatientEditorPresenter(QObject):
         # a plain Save keeps using the version the form was opened with, and so conflicts.
         self._conflict_version: int | None = None
         self._deceased_version: dict[int, int] = {}
-        self._restored: SavedDraft | None = None  # the kept form the open dialog came from
+        # The key the open form is kept under (a reopened kept form keeps its own).
+        self._form_key: str | None = None
         self._closing_all = False
         self._generation = 0
 
@@ -80,12 +83,14 @@ class PatientEditorPresenter(QObject):
             return
         self._patient_id = self._version = None
         self._open_dialog(PatientDialog(self._window))
+        self._form_key = f"{REGISTER}:{uuid.uuid4().hex}"
 
     def edit(self, record: PatientRecord) -> None:
         if self._raise_open_dialog():
             return
         self._patient_id, self._version = record.id, record.version
         self._open_dialog(PatientDialog(self._window, record=record))
+        self._form_key = f"{EDIT}:{record.id}:{uuid.uuid4().hex}"
 
     def mark_deceased(self, record: PatientRecord) -> None:
         dialog = MarkDeceasedDialog(record, self._today(), self._window)
@@ -106,16 +111,15 @@ class PatientEditorPresenter(QObject):
         draft = dialog.draft()
         who = " ".join(p for p in (draft.given_name, draft.family_name) if p) or "no name yet"
         payload: dict[str, Any] = {"form": patient_draft_to_payload(draft)}
-        restored = self._restored
+        key = self._form_key or f"{REGISTER}:{uuid.uuid4().hex}"
+        self._form_key = key
         if self._patient_id is None:
-            key = restored.key if restored and restored.key else f"{REGISTER}:{id(dialog)}"
             return [DraftToKeep(kind=REGISTER, title=f"New patient ({who})", payload=payload,
                                 key=key)]
         payload.update(patient_id=self._patient_id,
                        version=self._conflict_version or self._version)
         mrn = dialog.record.mrn if dialog.record is not None else ""
         title = f"Changes to {who}" + (f" (MRN {mrn})" if mrn else "")
-        key = restored.key if restored and restored.key else f"{EDIT}:{self._patient_id}"
         return [DraftToKeep(kind=EDIT, title=title, payload=payload, key=key)]
 
     def close_all(self) -> None:
@@ -144,7 +148,7 @@ class PatientEditorPresenter(QObject):
             dialog = PatientDialog(self._window)
             dialog.fill(form)
             self._open_dialog(dialog)
-            self._restored = saved
+            self._form_key = saved.key or f"{REGISTER}:{uuid.uuid4().hex}"
             dialog.show_notice("This form was kept for you; nothing in it is saved yet.")
             return
         patient_id = int(str(saved.payload["patient_id"]))
@@ -160,7 +164,7 @@ class PatientEditorPresenter(QObject):
             dialog = PatientDialog(self._window, record=record)
             dialog.fill(form)
             self._open_dialog(dialog)
-            self._restored = saved
+            self._form_key = saved.key or f"{EDIT}:{record.id}:{uuid.uuid4().hex}"
             dialog.show_notice("These changes were kept for you; they are not saved yet.")
 
         def failed(exc: BaseException) -> None:
@@ -231,9 +235,9 @@ class PatientEditorPresenter(QObject):
         self.dialog = None
         self.duplicates = None
         self._patient_id = self._version = None
-        restored, self._restored = self._restored, None
-        if restored is not None and not self._closing_all:
-            self.restored_form_closed.emit(restored.draft_id)
+        key, self._form_key = self._form_key, None
+        if key is not None and not self._closing_all:
+            self.form_closed.emit(key)
 
     # ------------------------------------------------------------- saving
 

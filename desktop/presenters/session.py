@@ -44,6 +44,8 @@ CANNOT_SIGN_IN = "Signing in is not possible right now"
 CANNOT_LIST = "The sessions cannot be listed right now"
 CANNOT_END = "The session cannot be ended right now"
 CANNOT_REPORT = "The report cannot be shown right now"
+AUTOSAVED = ("Saved automatically while you typed; Dr. Assistant closed before the form "
+             "was saved.")
 INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
                           QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TouchBegin})
 
@@ -51,7 +53,7 @@ INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
 class FormsKeeper(Protocol):
     """The open forms, as the session needs them (PatientEditorPresenter is one)."""
 
-    restored_form_closed: SignalInstance
+    form_closed: SignalInstance
 
     def unsaved_forms(self) -> list[DraftToKeep]: ...
 
@@ -100,7 +102,7 @@ class SessionPresenter(QObject):
     def __init__(self, window: MainWindow, signin: SignInService, drafts: DraftStore,
                  forms: FormsKeeper, tasks: TaskRunner | InlineTaskRunner, *,
                  idle_lock_seconds: float, poll_seconds: float = 5.0,
-                 heartbeat_seconds: float = 30.0,
+                 heartbeat_seconds: float = 30.0, autosave_seconds: float = 30.0,
                  clock: Callable[[], float] = time.monotonic,
                  tick_ms: int = 1000, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +124,9 @@ class SessionPresenter(QObject):
         self._last_beat = clock()
         self._polling = False
         self._kept: list[SavedDraft] = []
+        self._autosaved: dict[str, dict[str, object]] = {}  # key -> payload last kept
+        self._autosave_seconds = autosave_seconds
+        self._last_autosave = clock()
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.on_timer_timeout)
@@ -134,7 +139,7 @@ class SessionPresenter(QObject):
         window.sign_out_requested.connect(self.on_window_sign_out_requested)
         window.restore_drafts_requested.connect(self.on_window_restore_drafts_requested)
         window.discard_drafts_requested.connect(self.on_window_discard_drafts_requested)
-        forms.restored_form_closed.connect(self.on_forms_restored_form_closed)
+        forms.form_closed.connect(self.on_forms_form_closed)
 
     def start(self) -> None:
         """Show the sign-in page and start watching for idleness."""
@@ -185,6 +190,7 @@ class SessionPresenter(QObject):
             self._forms.close_all()
             self._kept = []
             self._window.hide_kept_drafts()
+            self._autosaved.clear()
             self.user_changed.emit(actor)
         self._window.set_signed_in(
             actor_label(actor), can_manage_sessions=actor.can("session.revoke"),
@@ -358,6 +364,9 @@ class SessionPresenter(QObject):
         now = self._clock()
         if not self.is_locked and now - self.activity.last_input >= self.idle_lock_seconds:
             self.lock("idle")
+        if now - self._last_autosave >= self._autosave_seconds:
+            self._last_autosave = now
+            self.autosave()
         if self._polling or now - self._last_poll < self._poll_seconds:
             return
         self._last_poll = now
@@ -428,10 +437,37 @@ class SessionPresenter(QObject):
         self._render_kept()
 
     @Slot(str)
-    def on_forms_restored_form_closed(self, draft_id: str) -> None:
+    def on_forms_form_closed(self, key: str) -> None:
+        """Saved or discarded: its kept copy (autosaved or reopened) goes."""
         actor = self.actor
-        if actor is not None and actor.user_id is not None:
-            self._forget(actor.user_id, [draft_id])
+        self._autosaved.pop(key, None)
+        if actor is None or actor.user_id is None:
+            return
+        user_id = actor.user_id
+        self._tasks.run(lambda: self._drafts.delete_key(user_id, key), lambda _: None,
+                        lambda exc: log_exception(log, "forgetting a kept form failed", exc),
+                        pool="write")
+
+    def autosave(self) -> None:
+        """Keep what is being typed every so often, so a crash or a power cut costs at
+        most that interval; the copy goes when the form is saved or discarded."""
+        actor = self.actor
+        if actor is None or actor.user_id is None:
+            return
+        user_id = actor.user_id
+        for form in self._forms.unsaved_forms():
+            if self._autosaved.get(form.key) == form.payload:
+                continue
+            self._autosaved[form.key] = form.payload
+
+            def save(form: DraftToKeep = form) -> str:
+                return self._drafts.save(user_id, kind=form.kind, title=form.title,
+                                         payload=form.payload, key=form.key,
+                                         reason=AUTOSAVED)
+
+            self._tasks.run(save, lambda _: None,
+                            lambda exc: log_exception(log, "autosaving a form failed", exc),
+                            pool="write")
 
     @Slot()
     def on_window_discard_drafts_requested(self) -> None:

@@ -381,3 +381,32 @@ def test_an_administrator_reviews_charts_opened_by_breaking_the_glass(
         dialog.done(0)
     finally:
         tasks.shutdown()
+
+
+def test_what_is_being_typed_is_kept_every_half_minute_until_saved_or_discarded(
+        qtbot: QtBot, desk: Workstation) -> None:
+    from desktop.presenters.session import AUTOSAVED
+
+    _signed_in(qtbot, desk, "doctor")
+    _type_new_patient(qtbot, desk)
+    store = DraftStore(desk.backend.mongo_db)
+    doctor = desk.user_id("doctor")
+    desk.clock.now += 29
+    desk.session.on_timer_timeout()
+    assert store.list_for(doctor) == []
+    desk.clock.now += 1
+    desk.session.on_timer_timeout()
+    qtbot.waitUntil(lambda: len(store.list_for(doctor)) == 1, timeout=5000)
+    kept = store.list_for(doctor)[0]
+    # A crash now would cost nothing typed: the next sign-in offers this copy.
+    assert kept.title == "New patient (Halima Typedsofar)" and kept.reason == AUTOSAVED
+    dialog = desk.patients.editor.dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.middle_name, "Amal")
+    desk.clock.now += 30
+    desk.session.on_timer_timeout()
+    qtbot.waitUntil(lambda: store.list_for(doctor)[0].payload["form"]["middle_name"]  # type: ignore[index]
+                    == "Amal", timeout=5000)
+    assert len(store.list_for(doctor)) == 1  # the same form is one copy, replaced
+    dialog.done(0)  # discarded
+    qtbot.waitUntil(lambda: store.list_for(doctor) == [], timeout=5000)
