@@ -86,11 +86,13 @@ class TaskRunner(QObject):
         return sum(p.activeThreadCount() for p in self._pools.values())
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Drop queued jobs, wait for running ones; callbacks are no longer called."""
+        """Drop queued reads, finish queued writes and uploads (each is something a user
+        asked to keep), wait for running jobs; callbacks are no longer called."""
         self._closed = True
         done = True
-        for pool in self._pools.values():
-            pool.clear()
+        for name, pool in self._pools.items():
+            if name == "read":
+                pool.clear()
             done = pool.waitForDone(timeout_ms) and done
         return done
 

@@ -33,18 +33,21 @@ PREFIX = "dra:signin:fail"
 #       "fail"    the same count, reporting the cooldown it started
 #       "success" the attempt was right: forget the account's failures and refund the
 #                 workstation's count
+#       "refund"  the attempt could not be judged (a store was down): give it back to both
 # Returns the time (seconds, as a string) until which sign-in is refused, or "0".
 _SCRIPT = """
 local now = tonumber(ARGV[1])
 local mode = ARGV[2]
 local free = {tonumber(ARGV[3]), tonumber(ARGV[4])}
 local first, cap, forget = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-if mode == 'success' then
-  redis.call('DEL', KEYS[1])
-  local n = tonumber(redis.call('HGET', KEYS[2], 'n') or '0')
-  if n > 0 then
-    n = redis.call('HINCRBY', KEYS[2], 'n', -1)
-    if n <= free[2] then redis.call('HDEL', KEYS[2], 'until') end
+if mode == 'success' or mode == 'refund' then
+  if mode == 'success' then redis.call('DEL', KEYS[1]) end
+  for i, key in ipairs(KEYS) do
+    local n = tonumber(redis.call('HGET', key, 'n') or '0')
+    if n > 0 then
+      n = redis.call('HINCRBY', key, 'n', -1)
+      if n <= free[i] then redis.call('HDEL', key, 'until') end
+    end
   end
   return '0'
 end
@@ -125,6 +128,11 @@ class SignInRateLimiter:
         """Count a failure that did not go through ``begin_attempt``; returns the refusal
         it started, if any."""
         return self._run("fail", username, workstation)
+
+    def refund(self, username: str, workstation: str) -> None:
+        """The attempt begun could not be judged (the database was down, say): it does
+        not count against the account or the workstation."""
+        self._run("refund", username, workstation)
 
     def record_success(self, username: str, workstation: str) -> None:
         """The attempt begun was right: the account's failures are forgotten and the

@@ -21,6 +21,8 @@ Redis holds nothing that must survive: losing a session costs a sign-in, never d
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -30,7 +32,10 @@ from redis import Redis
 
 from backend_client.audit.service import AuditService
 from backend_client.dto import Actor, SessionInfo
+from backend_client.logsafe import log_exception
 from backend_client.stores.redis.client import redis_calls
+
+log = logging.getLogger(__name__)
 
 PREFIX = "dra:session:"
 INDEX = "dra:sessions"
@@ -58,8 +63,15 @@ if now >= tonumber(redis.call('HGET', key, 'expires_at')) then return 'expired' 
 local last = tonumber(redis.call('HGET', key, 'last_seen'))
 if state == 'active' and now - last >= idle then
   if mode == 'view' then return 'locked' end
-  redis.call('HSET', key, 'state', 'locked', 'changed_at', ARGV[1], 'locked_by', 'server')
-  -- Told apart so that exactly one caller (whoever noticed) audits the server's lock.
+  redis.call('HSET', key, 'state', 'locked', 'changed_at', ARGV[1], 'locked_by', 'server',
+             'lock_audit', 'claimed')
+  -- Told apart so that one caller (whoever noticed) audits the server's lock; if that
+  -- caller could not write the event it sets 'pending' and the next caller tries.
+  return 'locked:idle'
+end
+if state == 'locked' and mode ~= 'view' and mode ~= 'unlock'
+   and redis.call('HGET', key, 'lock_audit') == 'pending' then
+  redis.call('HSET', key, 'lock_audit', 'claimed')
   return 'locked:idle'
 end
 if mode == 'touch' and state == 'active' then
@@ -70,6 +82,7 @@ elseif mode == 'lock' and state == 'active' then
 elseif mode == 'unlock' and state == 'locked' then
   state = 'active'
   redis.call('HSET', key, 'state', 'active', 'last_seen', ARGV[1], 'changed_at', ARGV[1])
+  redis.call('HDEL', key, 'lock_audit')
 end
 return state
 """
@@ -149,13 +162,25 @@ class SessionStore:
         state = raw.decode() if isinstance(raw, bytes) else str(raw)
         if state == "locked:idle":
             # This call found the session silent past its idle limit and locked it.
-            if self._audit is not None:
-                user_id, workstation = self._redis.hmget(PREFIX + sid, "user_id", "workstation")
-                self._audit.record("session.lock", user_id=int(user_id) if user_id else None,
-                                   workstation=_plain(workstation), object_type="session",
-                                   object_id=sid, details={"reason": "server"})
+            self._audit_server_lock(sid)
             state = "locked"
         return state
+
+    def _audit_server_lock(self, sid: str) -> None:
+        if self._audit is None:
+            return
+        try:
+            with redis_calls():
+                user_id, workstation = self._redis.hmget(PREFIX + sid, "user_id",
+                                                         "workstation")
+            self._audit.record("session.lock", user_id=int(user_id) if user_id else None,
+                               workstation=_plain(workstation), object_type="session",
+                               object_id=sid, details={"reason": "server"})
+        except Exception as exc:
+            # The lock stands either way; the next check writes the event.
+            log_exception(log, "auditing a server-side lock failed", exc)
+            with contextlib.suppress(Exception):
+                self._redis.hset(PREFIX + sid, "lock_audit", "pending")
 
     def state(self, sid: str) -> str:
         """The session's state now (a silent session past the idle limit becomes locked)."""

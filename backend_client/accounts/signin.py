@@ -79,7 +79,12 @@ class SignInService:
             self.audit.record("signin.refused", user_id=self._known_id(name),
                               workstation=ws, object_type="account")
             raise SignInFailed(refusal.sentence())
-        user = self.accounts.authenticate(name, password)
+        try:
+            user = self.accounts.authenticate(name, password)
+        except Exception:
+            # Not a wrong password: a store failed. The attempt does not count.
+            self.limiter.refund(name, ws)
+            raise
         if user is None:
             # The attempt was counted when it began; this says whether it started a
             # cooldown.

@@ -61,8 +61,11 @@ class PatientChartPresenter(QObject):
     def on_view_restrict_requested(self, patient_id: int, restricted: bool) -> None:
         if self.current is None or self.current.id != patient_id:
             return
-        if not self.confirm_restrict(restricted):
-            return
+        self.confirm_restrict(restricted, lambda: self._set_restricted(patient_id, restricted))
+
+    def _set_restricted(self, patient_id: int, restricted: bool) -> None:
+        if self.current is None or self.current.id != patient_id:
+            return  # another patient (or person) meanwhile
         token = self._token
 
         def done(record: PatientRecord) -> None:
@@ -76,8 +79,9 @@ class PatientChartPresenter(QObject):
         self._tasks.run(lambda: self._api.set_restricted(patient_id, restricted), done, failed,
                         pool="write")
 
-    def confirm_restrict(self, restricted: bool) -> bool:
-        """Asks first: restricting changes who can open the chart (tests replace this)."""
+    def confirm_restrict(self, restricted: bool, proceed: Callable[[], None]) -> None:
+        """Asks first, without a nested event loop (the idle lock may come meanwhile):
+        restricting changes who can open the chart. Tests replace this."""
         if restricted:
             title, text = ("Restrict this record?",
                            "Only the clinicians who see this patient will open the chart "
@@ -87,11 +91,18 @@ class PatientChartPresenter(QObject):
             title, text = ("Lift the restriction?",
                            "Everyone whose role allows it will open this chart without giving "
                            "a reason.")
-        answer = QMessageBox.question(self._view.window(), title, text,
-                                      QMessageBox.StandardButton.Yes
-                                      | QMessageBox.StandardButton.Cancel,
-                                      QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Yes
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                          self._view.window())
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered(result: int) -> None:
+            box.deleteLater()
+            if result == QMessageBox.StandardButton.Yes:
+                proceed()
+
+        box.finished.connect(answered)
+        box.open()
 
     def close(self) -> None:
         """Another person signed in: the patient on screen goes (answers on their way too)."""

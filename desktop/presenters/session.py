@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
@@ -125,6 +126,7 @@ class SessionPresenter(QObject):
         self._polling = False
         self._kept: list[SavedDraft] = []
         self._autosaved: dict[str, dict[str, object]] = {}  # key -> payload last kept
+        self._to_forget: set[tuple[int, str]] = set()  # copies still to delete
         self._autosave_seconds = autosave_seconds
         self._last_autosave = clock()
         self._timer = QTimer(self)
@@ -262,7 +264,9 @@ class SessionPresenter(QObject):
     def _show_hidden(self) -> None:
         hidden, self._hidden = self._hidden, []
         for dialog in hidden:
-            dialog.show()
+            # A message box hidden by the lock has answered "no" and is gone by now.
+            if shiboken6.isValid(dialog) and not isinstance(dialog, QMessageBox):
+                dialog.show()
 
     @Slot(str)
     def on_lock_screen_unlock_requested(self, password: str) -> None:
@@ -438,19 +442,29 @@ class SessionPresenter(QObject):
 
     @Slot(str)
     def on_forms_form_closed(self, key: str) -> None:
-        """Saved or discarded: its kept copy (autosaved or reopened) goes."""
+        """Saved or discarded: its kept copy (autosaved or reopened) goes. If MongoDB
+        cannot be reached the copy is forgotten at a later tick."""
         actor = self.actor
         self._autosaved.pop(key, None)
         if actor is None or actor.user_id is None:
             return
-        user_id = actor.user_id
+        self._forget_key(actor.user_id, key)
+
+    def _forget_key(self, user_id: int, key: str) -> None:
+        self._to_forget.discard((user_id, key))
+
+        def failed(exc: BaseException) -> None:
+            log_exception(log, "forgetting a kept form failed", exc)
+            self._to_forget.add((user_id, key))  # tried again at the next autosave tick
+
         self._tasks.run(lambda: self._drafts.delete_key(user_id, key), lambda _: None,
-                        lambda exc: log_exception(log, "forgetting a kept form failed", exc),
-                        pool="write")
+                        failed, pool="write")
 
     def autosave(self) -> None:
         """Keep what is being typed every so often, so a crash or a power cut costs at
         most that interval; the copy goes when the form is saved or discarded."""
+        for user_id, key in list(self._to_forget):
+            self._forget_key(user_id, key)
         actor = self.actor
         if actor is None or actor.user_id is None:
             return
@@ -458,14 +472,18 @@ class SessionPresenter(QObject):
         for form in self._forms.unsaved_forms():
             if self._autosaved.get(form.key) == form.payload:
                 continue
-            self._autosaved[form.key] = form.payload
 
             def save(form: DraftToKeep = form) -> str:
                 return self._drafts.save(user_id, kind=form.kind, title=form.title,
                                          payload=form.payload, key=form.key,
                                          reason=AUTOSAVED)
 
-            self._tasks.run(save, lambda _: None,
+            def saved(_: str, form: DraftToKeep = form) -> None:
+                # Only what is really stored counts as kept: a failed save is tried again
+                # at the next tick, typing or not.
+                self._autosaved[form.key] = form.payload
+
+            self._tasks.run(save, saved,
                             lambda exc: log_exception(log, "autosaving a form failed", exc),
                             pool="write")
 

@@ -172,11 +172,28 @@ def test_a_doctor_restricts_a_record_from_the_header(
     presenter.set_can_restrict(True)
     assert view.restrict_button.isVisible()
     assert view.restrict_button.text() == "Restrict record…"
-    monkeypatch.setattr(presenter, "confirm_restrict", lambda restricted: False)
+    monkeypatch.setattr(presenter, "confirm_restrict", lambda restricted, proceed: None)
     view.restrict_button.click()
     assert not clinic.records[1].restricted  # cancelled: nothing asked of the service
-    monkeypatch.setattr(presenter, "confirm_restrict", lambda restricted: True)
+    monkeypatch.setattr(presenter, "confirm_restrict",
+                        lambda restricted, proceed: proceed())
     view.restrict_button.click()
     assert clinic.records[1].restricted and clinic.calls[-1].method == "set_restricted"
     assert view.chip_texts()[0] == "Restricted record"
     assert view.restrict_button.text() == "Lift restriction…"
+
+
+def test_the_restrict_confirmation_asks_without_blocking(
+        qtbot: QtBot, clinic: FakePatientsApi) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    view = _header(qtbot)
+    presenter = PatientChartPresenter(view, clinic, InlineTaskRunner(), today=lambda: TODAY)
+    presenter.open(1)
+    presenter.set_can_restrict(True)
+    view.restrict_button.click()  # returns at once: the question is a window, not a loop
+    boxes = [b for b in view.window().findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and "Restrict this record?" == boxes[0].windowTitle()
+    assert not clinic.records[1].restricted
+    boxes[0].button(QMessageBox.StandardButton.Yes).click()
+    assert clinic.records[1].restricted

@@ -47,6 +47,7 @@ class Workstation:
     clock: Clock
     users: dict[str, str]
     backend: Backend
+    tasks: TaskRunner
 
     def sign_in(self, qtbot: QtBot, role: str, password: str = PASSWORD) -> None:
         view = self.window.sign_in_view
@@ -85,7 +86,7 @@ def desk(qtbot: QtBot, backend: Backend) -> Iterator[Workstation]:
     window.show()
     session.start()
     qtbot.waitExposed(window)
-    yield Workstation(window, session, patients, services, clock, users, backend)
+    yield Workstation(window, session, patients, services, clock, users, backend, tasks)
     session.stop()
     patients.editor.close_all()
     tasks.shutdown()
@@ -393,7 +394,8 @@ def test_what_is_being_typed_is_kept_every_half_minute_until_saved_or_discarded(
     doctor = desk.user_id("doctor")
     desk.clock.now += 29
     desk.session.on_timer_timeout()
-    assert store.list_for(doctor) == []
+    qtbot.waitUntil(lambda: desk.tasks.active() == 0, timeout=5000)
+    assert store.list_for(doctor) == []  # nothing before the half minute
     desk.clock.now += 1
     desk.session.on_timer_timeout()
     qtbot.waitUntil(lambda: len(store.list_for(doctor)) == 1, timeout=5000)
@@ -410,3 +412,31 @@ def test_what_is_being_typed_is_kept_every_half_minute_until_saved_or_discarded(
     assert len(store.list_for(doctor)) == 1  # the same form is one copy, replaced
     dialog.done(0)  # discarded
     qtbot.waitUntil(lambda: store.list_for(doctor) == [], timeout=5000)
+
+
+
+def test_an_autosave_that_failed_is_tried_again_without_more_typing(
+        qtbot: QtBot, desk: Workstation, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend_client.errors import Unavailable
+
+    _signed_in(qtbot, desk, "doctor")
+    _type_new_patient(qtbot, desk)
+    drafts = desk.session._drafts  # noqa: SLF001 (a seam of our own)
+    real_save = drafts.save
+    calls: list[str] = []
+
+    def flaky(user_id: int, **kw: Any) -> str:
+        calls.append(kw["key"])
+        if len(calls) == 1:
+            raise Unavailable("mongo", "MongoDB is not reachable")
+        return real_save(user_id, **kw)
+
+    monkeypatch.setattr(drafts, "save", flaky)
+    store = DraftStore(desk.backend.mongo_db)
+    desk.clock.now += 30
+    desk.session.on_timer_timeout()
+    qtbot.waitUntil(lambda: len(calls) == 1 and desk.tasks.active() == 0, timeout=5000)
+    assert store.list_for(desk.user_id("doctor")) == []
+    desk.clock.now += 30  # no typing since
+    desk.session.on_timer_timeout()
+    qtbot.waitUntil(lambda: len(store.list_for(desk.user_id("doctor"))) == 1, timeout=5000)

@@ -192,3 +192,17 @@ def test_lifting_a_restriction_needs_access_to_the_chart(
         doctor.set_restricted(patient.id, False)
     assert info.value.break_glass
     assert system.get(patient.id).restricted
+
+
+def test_breaking_the_glass_does_not_let_anyone_lift_the_restriction(
+        as_role: Callable[[str], tuple[PatientService, int]], patient: PatientRecord,
+        db: Connection, system: PatientService) -> None:
+    system.set_restricted(patient.id, True)
+    doctor, doctor_id = as_role("doctor")
+    doctor.get(patient.id, break_glass_reason="Curious")
+    with pytest.raises(PermissionDenied, match="Only the clinicians who see this patient"):
+        doctor.set_restricted(patient.id, False)
+    assert system.get(patient.id).restricted
+    denied = db.execute(text("SELECT object_id FROM audit_events WHERE user_id = :u AND "
+                             "action = 'access.denied'"), {"u": doctor_id}).scalars().all()
+    assert denied == ["patient.restrict"]

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -323,3 +324,45 @@ def test_redis_down_gives_a_sentence_not_a_traceback(
     assert "The session store (Redis) cannot be reached" in info.value.message
     with pytest.raises(Unavailable):
         services.signin.sign_in(desk.users["nurse"], PASSWORD)
+
+
+def _unreachable_engine() -> Any:
+    from backend_client.local_stack.process import free_port
+    from backend_client.stores.postgres.engine import build_engine
+
+    return build_engine(f"postgresql+psycopg://nobody:x@127.0.0.1:{free_port()}/none",
+                        timeout_seconds=0.5)
+
+
+def test_attempts_while_the_database_is_down_do_not_count_as_failures(desk: Desk) -> None:
+    from backend_client.errors import Unavailable
+
+    down = build_session_services(_unreachable_engine(), desk.backend.redis,
+                                  desk.backend.mongo_db, workstation=desk.workstation,
+                                  clock=desk.clock, hashing=FAST)
+    for _ in range(8):
+        with pytest.raises(Unavailable):
+            down.signin.sign_in(desk.users["doctor"], PASSWORD)
+    # Once the database is back the right password works at once.
+    assert desk.services.signin.sign_in(desk.users["doctor"], PASSWORD).actor.username == \
+        desk.users["doctor"]
+
+
+def test_a_server_lock_the_trail_could_not_record_is_recorded_by_the_next_check(
+        desk: Desk) -> None:
+    from backend_client.accounts.sessions import SessionStore
+    from backend_client.audit.service import AuditService
+
+    actor = desk.services.signin.sign_in(desk.users["nurse"], PASSWORD).actor
+    desk.clock.advance(minutes=12)
+    blind = SessionStore(desk.backend.redis, clock=desk.clock,
+                         audit=AuditService(_unreachable_engine()))
+    assert blind.state(actor.session_id) == "locked"  # the event could not be written
+    count = ("SELECT count(*) FROM audit_events WHERE action = 'session.lock' "
+             "AND object_id = :s")
+    assert desk.db.execute(text(count), {"s": actor.session_id}).scalar_one() == 0
+    with pytest.raises(WorkstationLocked):
+        desk.services.access.require("chart.open")
+    with pytest.raises(WorkstationLocked):
+        desk.services.access.require("chart.open")
+    assert desk.db.execute(text(count), {"s": actor.session_id}).scalar_one() == 1

@@ -140,3 +140,14 @@ def test_successful_sign_ins_never_lock_a_busy_workstation(
         assert rl.begin_attempt(f"{user}-{i}", ws) is None
         rl.record_success(f"{user}-{i}", ws)
     assert rl.check("anyone", ws) is None
+
+
+def test_an_attempt_that_could_not_be_judged_is_given_back(
+        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, _, user, ws = limiter
+    for _ in range(6):  # the database was down six times
+        assert rl.begin_attempt(user, ws) is None
+        rl.refund(user, ws)
+    assert rl.check(user, ws) is None
+    for _ in range(3):  # the three free failures are all still there
+        assert rl.record_failure(user, ws) is None
