@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal, SignalInstance, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, SignalInstance, Slot
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from backend_client.accounts.sentences import ENDED
@@ -65,7 +66,14 @@ class FormsKeeper(Protocol):
 
 class ActivityFilter(QObject):
     """Notes the time of the user's last key press, click, wheel or mouse move in any
-    window of the application (installed on the QApplication)."""
+    window of the application (installed on the QApplication), and sees Ctrl+L wherever
+    it is pressed: a form is a modal window, where the main window's shortcut never fires.
+
+    Signals:
+        lock_pressed(): Ctrl+L in a window whose own shortcuts did not take it.
+    """
+
+    lock_pressed = Signal()
 
     def __init__(self, clock: Callable[[], float], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +86,11 @@ class ActivityFilter(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if event.type() in INPUT_EVENTS:
             self.last_input = self._clock()
+            if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                    and event.key() == Qt.Key.Key_L
+                    and event.modifiers() == Qt.KeyboardModifier.ControlModifier):
+                self.lock_pressed.emit()
+                return True
         return False
 
 
@@ -117,6 +130,7 @@ class SessionPresenter(QObject):
         self._heartbeat_seconds = heartbeat_seconds
         self._clock = clock
         self.activity = ActivityFilter(clock, self)
+        self.activity.lock_pressed.connect(self.on_window_lock_requested)
         self.actor: Actor | None = None
         self.is_locked = False
         self._ended = False  # locked because the session is over: sign in again

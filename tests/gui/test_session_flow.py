@@ -440,3 +440,13 @@ def test_an_autosave_that_failed_is_tried_again_without_more_typing(
     desk.clock.now += 30  # no typing since
     desk.session.on_timer_timeout()
     qtbot.waitUntil(lambda: len(store.list_for(desk.user_id("doctor"))) == 1, timeout=5000)
+
+
+def test_ctrl_l_locks_from_inside_a_form_too(qtbot: QtBot, desk: Workstation) -> None:
+    _signed_in(qtbot, desk, "nurse")
+    _type_new_patient(qtbot, desk)
+    dialog = desk.patients.editor.dialog
+    assert dialog is not None
+    qtbot.keyClick(dialog.given_name, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert desk.window.lock_screen.is_locked() and not dialog.isVisible()
+    assert dialog.given_name.text() == "Halima"  # the key did not reach the form
