@@ -198,17 +198,17 @@ class PatientService:
         actor = self.access.require("patient.restrict", patient_id=patient_id)
         with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
             s = uow.session
-            self._check_restricted(s, actor, patient_id)  # lifting it needs access too
             if (not restricted and actor.user_id is not None
                     and not self._treats(s, actor, patient_id)):
                 is_restricted = s.execute(select(Patient.restricted).where(
-                    Patient.id == patient_id)).scalar_one()
+                    Patient.id == patient_id)).scalar_one_or_none()
                 if is_restricted:
                     # Breaking the glass opens the chart; it does not make the opener one
                     # of the patient's clinicians, who alone decide to lift it.
                     raise _Refused("patient.restrict", PermissionDenied(
                         "Only the clinicians who see this patient can lift the "
                         "restriction on their record."))
+            self._check_restricted(s, actor, patient_id)  # and reaching it needs access
             changed = s.execute(update(Patient).where(Patient.id == patient_id)
                                 .values(restricted=restricted, updated_by=actor.user_id,
                                         updated_at=datetime.now(UTC),

@@ -183,15 +183,29 @@ def test_writes_to_a_restricted_record_need_the_glass_broken_too(
         again.get(patient.id)
 
 
-def test_lifting_a_restriction_needs_access_to_the_chart(
+def test_only_the_patients_clinicians_lift_a_restriction(
         as_role: Callable[[str], tuple[PatientService, int]], patient: PatientRecord,
-        system: PatientService) -> None:
+        system: PatientService, db: Connection) -> None:
     system.set_restricted(patient.id, True)
     doctor, _ = as_role("doctor")
     with pytest.raises(PermissionDenied) as info:
         doctor.set_restricted(patient.id, False)
-    assert info.value.break_glass
+    assert info.value.message == ("Only the clinicians who see this patient can lift the "
+                                  "restriction on their record.")
+    assert not info.value.break_glass  # no reason makes it possible
     assert system.get(patient.id).restricted
+    # The patient's own doctor (an appointment with them) may.
+    treating, treating_id = as_role("doctor")
+    provider = db.execute(text(
+        "INSERT INTO providers (user_id, given_name, family_name, specialty) "
+        "VALUES (:u, 'Owen', 'Own', 'General practice') RETURNING id"),
+        {"u": treating_id}).scalar_one()
+    db.execute(text(
+        "INSERT INTO appointments (provider_id, patient_id, appointment_type_id, starts_at, "
+        "ends_at, status) SELECT :pr, :pa, min(id), now() - interval '7 days', "
+        "now() - interval '7 days' + interval '15 minutes', 'completed' FROM appointment_types"),
+        {"pr": provider, "pa": patient.id})
+    assert not treating.set_restricted(patient.id, False).restricted
 
 
 def test_breaking_the_glass_does_not_let_anyone_lift_the_restriction(
