@@ -122,7 +122,9 @@ class SessionStore:
 
     def create(self, *, user_id: int, username: str, display_name: str,
                roles: Iterable[str], permissions: Iterable[str], workstation: str) -> Actor:
-        sid = secrets.token_urlsafe(24)
+        # Hex, not URL-safe base64: an id starting with "-" would read as an option in
+        # "dr-assistant-admin session revoke ID".
+        sid = secrets.token_hex(20)
         now = self.now()
         expires = now + self.max_age
         roles_t = tuple(sorted(roles))

@@ -45,7 +45,7 @@ def add_session_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _line(s: SessionInfo) -> str:
     started = s.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
     seen = s.last_seen_at.astimezone(UTC).strftime("%H:%M")
-    return (f"{s.session_id:<34} {s.username:<16} {','.join(s.roles):<14} "
+    return (f"{s.session_id:<42} {s.username:<16} {','.join(s.roles):<14} "
             f"{s.workstation[:20]:<20} {started:<17} {seen:<6} {STATE_WORDS.get(s.state, s.state)}")
 
 
@@ -59,7 +59,7 @@ def run_session_command(args: argparse.Namespace, settings: Settings) -> int:
             if not sessions:
                 print("nobody is signed in")
                 return 0
-            print(f"{'session':<34} {'user':<16} {'roles':<14} {'workstation':<20} "
+            print(f"{'session':<42} {'user':<16} {'roles':<14} {'workstation':<20} "
                   f"{'signed in (UTC)':<17} {'seen':<6} state")
             for s in sessions:
                 print(_line(s))

@@ -85,6 +85,9 @@ def desk(db: Connection, backend: Backend) -> Iterator[Desk]:
 def test_signing_in_starts_a_session_with_roles_and_is_audited(desk: Desk) -> None:
     handover = desk.services.signin.sign_in(desk.users["doctor"].upper(), PASSWORD)
     actor = handover.actor
+    # Hex: an id never starts with "-", so `session revoke ID` can always be typed.
+    assert all(c in "0123456789abcdef" for c in actor.session_id)
+    assert len(actor.session_id) == 40
     assert actor.roles == ("doctor",) and actor.can("note.sign")
     assert not actor.can("user.manage")
     assert actor.workstation == desk.workstation
