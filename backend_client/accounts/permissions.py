@@ -1,13 +1,11 @@
-"""Role-based permissions, as data: the matrix lives in ``role_permissions`` (migration 0004)
-and this module names the permissions and checks them, raising ``PermissionDenied`` with a
-sentence and auditing every denial."""
+"""Role-based permissions, as data: the matrix lives in ``role_permissions`` (migration 0004
+and later), and this module names the permissions and reads a user's. The services check
+them through ``backend_client.accounts.access``."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, select
 
-from backend_client.audit.service import AuditService
-from backend_client.errors import PermissionDenied
 from backend_client.stores.postgres.models import Role, RolePermission, UserRole
 from backend_client.uow import unit_of_work
 
@@ -47,11 +45,12 @@ def matrix_rows() -> list[tuple[str, str]]:
 
 
 class Authorizer:
-    """Checks a user's permissions in the services (not only by hiding buttons)."""
+    """A user's permissions, from their roles, as stored in ``role_permissions``. The
+    check itself (and the audited refusal) is ``SessionAccess.require``, made against the
+    permissions resolved here when the session starts."""
 
-    def __init__(self, engine: Engine | Connection, *, workstation: str = "") -> None:
+    def __init__(self, engine: Engine | Connection) -> None:
         self.engine = engine
-        self.workstation = workstation
 
     def permissions(self, user_id: int) -> frozenset[str]:
         with unit_of_work(self.engine) as uow:
@@ -61,16 +60,3 @@ class Authorizer:
                 .join(UserRole, UserRole.role_id == Role.id)
                 .where(UserRole.user_id == user_id)).scalars().all()
         return frozenset(rows)
-
-    def require(self, user_id: int, permission: str, *, patient_id: int | None = None) -> None:
-        """Return if allowed; otherwise audit the denial and raise PermissionDenied."""
-        if permission not in MATRIX:
-            raise ValueError(f"unknown permission {permission!r}")
-        if permission in self.permissions(user_id):
-            return
-        AuditService(self.engine).record(
-            "access.denied", user_id=user_id, workstation=self.workstation,
-            patient_id=patient_id, object_type="permission", object_id=permission)
-        raise PermissionDenied(
-            f"Your role does not allow you to {MATRIX[permission][0]}. If you need to, ask "
-            "an administrator.")

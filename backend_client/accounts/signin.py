@@ -259,7 +259,7 @@ def build_session_services(engine: Engine | Connection, redis: Redis,
     access = SessionAccess(sessions, engine, workstation)
     accounts = AccountService(engine, hashing=hashing)
     limiter = SignInRateLimiter(redis, clock=lambda: clock().timestamp())
-    signin = SignInService(accounts, limiter, sessions, Authorizer(engine, workstation=workstation),
-                           access, DraftStore(mongo_db, clock=clock))
+    signin = SignInService(accounts, limiter, sessions, Authorizer(engine), access,
+                           DraftStore(mongo_db, clock=clock))
     return SessionServices(sessions, access, signin,
                            SessionAdmin(sessions, AuditService(engine), access))

@@ -10,7 +10,9 @@ from sqlalchemy import Connection, text
 
 from backend_client.accounts.permissions import MATRIX, ROLES, Authorizer, matrix_rows
 from backend_client.audit.service import AuditService
+from backend_client.backend import Backend
 from backend_client.errors import PermissionDenied
+from tests.integration.conftest import signed_in
 
 # What the issue says, independently of MATRIX: receptionists never read clinical content;
 # only doctors sign notes and prescribe.
@@ -39,15 +41,17 @@ def test_migrated_matrix_is_the_one_the_code_names(db: Connection) -> None:
 
 
 @pytest.mark.parametrize(("role", "permission"), list(itertools.product(ROLES, MATRIX)))
-def test_every_role_and_action(db: Connection, users: dict[str, int], role: str,
-                               permission: str) -> None:
-    auth = Authorizer(db, workstation="ws-9")
+def test_every_role_and_action(db: Connection, backend: Backend, users: dict[str, int],
+                               role: str, permission: str) -> None:
+    # The check the services make: a real session in Redis, its permissions resolved
+    # from the roles when it started.
+    access = signed_in(backend, db, users[role], workstation="ws-9")
     allowed = role in MATRIX[permission][1]
     if allowed:
-        auth.require(users[role], permission, patient_id=42)
+        assert access.require(permission, patient_id=42).user_id == users[role]
         return
     with pytest.raises(PermissionDenied, match="Your role does not allow you to"):
-        auth.require(users[role], permission, patient_id=42)
+        access.require(permission, patient_id=42)
     denial = AuditService(db).report_for_patient(42)[-1]
     assert (denial.action, denial.object_id, denial.workstation) == (
         "access.denied", permission, "ws-9")
