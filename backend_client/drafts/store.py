@@ -60,11 +60,6 @@ class DraftStore:
         with mongo_calls():
             return self._drafts.delete_one({"user_id": user_id, "key": key}).deleted_count == 1
 
-    def delete(self, user_id: int, draft_id: str) -> bool:
-        with mongo_calls():
-            return self._drafts.delete_one(
-                {"_id": draft_id, "user_id": user_id}).deleted_count == 1
-
 
 def _aware(moment: datetime) -> datetime:
     # pymongo returns naive UTC datetimes unless the client is tz_aware.

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, SignalInstance, Slot
@@ -508,7 +508,7 @@ class SessionPresenter(QObject):
         if not self.confirm_discard(self._kept[0]):
             return
         saved = self._kept.pop(0)
-        self._forget(self.actor.user_id, [saved.draft_id])
+        self._forget_key(self.actor.user_id, saved.key)
         self._render_kept()
 
     def confirm_discard(self, saved: SavedDraft) -> bool:
@@ -520,17 +520,6 @@ class SessionPresenter(QObject):
             QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Discard
 
-    def _forget(self, user_id: int, draft_ids: Sequence[str]) -> None:
-        ids = list(draft_ids)
-
-        def delete() -> None:
-            for draft_id in ids:
-                self._drafts.delete(user_id, draft_id)
-
-        self._tasks.run(delete, lambda _: None,
-                        lambda exc: log_exception(log, "deleting a kept form failed", exc),
-                        pool="write")
-
 
 def _sentence(exc: BaseException) -> str:
     if isinstance(exc, SignInFailed | SessionEnded):
@@ -538,31 +527,43 @@ def _sentence(exc: BaseException) -> str:
     return failure_sentence(exc, CANNOT_SIGN_IN)
 
 
-class SessionsPresenter(QObject):
-    """Admin > Signed-in sessions: list every session and end one."""
+class _AdminListPresenter(QObject):
+    """An administrator's list in a dialog (sessions, the break-the-glass report): opened
+    once, raised if open again, filled on the read pool, errors as a sentence in it.
 
-    def __init__(self, parent_window: QWidget, admin: SessionAdmin,
-                 tasks: TaskRunner | InlineTaskRunner, parent: QObject | None = None) -> None:
+    Subclasses make the dialog, say how to fetch the rows and how to show them.
+    """
+
+    CANNOT = "The list cannot be shown right now"
+
+    def __init__(self, parent_window: QWidget, tasks: TaskRunner | InlineTaskRunner,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._window = parent_window
-        self._admin = admin
         self._tasks = tasks
-        self.dialog: SessionsDialog | None = None
+        self.dialog: Any = None
+
+    def _make_dialog(self) -> Any:
+        raise NotImplementedError
+
+    def _fetch(self, dialog: Any) -> Callable[[], list[Any]]:
+        raise NotImplementedError
+
+    def _show_rows(self, dialog: Any, rows: list[Any]) -> None:
+        raise NotImplementedError
 
     @Slot()
     def show(self) -> None:
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.raise_()
             return
-        dialog = SessionsDialog(self._window)
-        dialog.refresh_requested.connect(self.refresh)
-        dialog.revoke_requested.connect(self.on_dialog_revoke_requested)
+        dialog = self._make_dialog()
         dialog.finished.connect(lambda _: self._forget(dialog))
         self.dialog = dialog
         dialog.open()
         self.refresh()
 
-    def _forget(self, dialog: SessionsDialog) -> None:
+    def _forget(self, dialog: Any) -> None:
         if self.dialog is dialog:
             self.dialog = None
         dialog.deleteLater()
@@ -574,17 +575,40 @@ class SessionsPresenter(QObject):
             return
         dialog.set_busy(True)
 
-        def listed(sessions: list[SessionInfo]) -> None:
+        def listed(rows: list[Any]) -> None:
             if dialog is self.dialog:
                 dialog.set_busy(False)
-                dialog.show_sessions(sessions)
+                self._show_rows(dialog, rows)
 
         def failed(exc: BaseException) -> None:
             if dialog is self.dialog:
                 dialog.set_busy(False)
-                dialog.show_error(failure_sentence(exc, CANNOT_LIST))
+                dialog.show_error(failure_sentence(exc, self.CANNOT))
 
-        self._tasks.run(self._admin.list_sessions, listed, failed, pool="read")
+        self._tasks.run(self._fetch(dialog), listed, failed, pool="read")
+
+
+class SessionsPresenter(_AdminListPresenter):
+    """Admin > Signed-in sessions: list every session and end one."""
+
+    CANNOT = CANNOT_LIST
+
+    def __init__(self, parent_window: QWidget, admin: SessionAdmin,
+                 tasks: TaskRunner | InlineTaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent_window, tasks, parent)
+        self._admin = admin
+
+    def _make_dialog(self) -> SessionsDialog:
+        dialog = SessionsDialog(self._window)
+        dialog.refresh_requested.connect(self.refresh)
+        dialog.revoke_requested.connect(self.on_dialog_revoke_requested)
+        return dialog
+
+    def _fetch(self, dialog: SessionsDialog) -> Callable[[], list[SessionInfo]]:
+        return self._admin.list_sessions
+
+    def _show_rows(self, dialog: SessionsDialog, rows: list[SessionInfo]) -> None:
+        dialog.show_sessions(rows)
 
     @Slot(str)
     def on_dialog_revoke_requested(self, session_id: str) -> None:
@@ -598,49 +622,24 @@ class SessionsPresenter(QObject):
                         failed, pool="write")
 
 
-class BreakGlassReportPresenter(QObject):
+class BreakGlassReportPresenter(_AdminListPresenter):
     """Admin > Break-the-glass report (``audit.report``; reading it is audited too)."""
+
+    CANNOT = CANNOT_REPORT
 
     def __init__(self, parent_window: QWidget, reports: AuditReports,
                  tasks: TaskRunner | InlineTaskRunner, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._window = parent_window
+        super().__init__(parent_window, tasks, parent)
         self._reports = reports
-        self._tasks = tasks
-        self.dialog: BreakGlassReportDialog | None = None
 
-    @Slot()
-    def show(self) -> None:
-        if self.dialog is not None and self.dialog.isVisible():
-            self.dialog.raise_()
-            return
+    def _make_dialog(self) -> BreakGlassReportDialog:
         dialog = BreakGlassReportDialog(self._window)
-        dialog.refresh_requested.connect(self.refresh)
-        dialog.finished.connect(lambda _: self._forget(dialog))
-        self.dialog = dialog
-        dialog.open()
-        self.refresh(dialog.days())
+        dialog.refresh_requested.connect(lambda _days: self.refresh())
+        return dialog
 
-    def _forget(self, dialog: BreakGlassReportDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
+    def _fetch(self, dialog: BreakGlassReportDialog) -> Callable[[], list[BreakGlassEntry]]:
+        days = dialog.days()
+        return lambda: self._reports.break_glass(days)
 
-    @Slot(int)
-    def refresh(self, days: int) -> None:
-        dialog = self.dialog
-        if dialog is None:
-            return
-        dialog.set_busy(True)
-
-        def listed(entries: list[BreakGlassEntry]) -> None:
-            if dialog is self.dialog:
-                dialog.set_busy(False)
-                dialog.show_entries(entries)
-
-        def failed(exc: BaseException) -> None:
-            if dialog is self.dialog:
-                dialog.set_busy(False)
-                dialog.show_error(failure_sentence(exc, CANNOT_REPORT))
-
-        self._tasks.run(lambda: self._reports.break_glass(days), listed, failed, pool="read")
+    def _show_rows(self, dialog: BreakGlassReportDialog, rows: list[BreakGlassEntry]) -> None:
+        dialog.show_entries(rows)

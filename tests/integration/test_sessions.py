@@ -238,8 +238,8 @@ def test_someone_else_signing_in_at_a_locked_desk_keeps_the_first_users_drafts(
     assert kept[0].reason.startswith("Kept when Nurse") and desk.workstation in kept[0].reason
     # The nurse cannot see the doctor's drafts; the doctor deletes them once restored.
     assert drafts.list_for(desk.user_id("nurse")) == []
-    assert not drafts.delete(desk.user_id("nurse"), kept[0].draft_id)
-    assert drafts.delete(desk.user_id("doctor"), kept[0].draft_id)
+    assert not drafts.delete_key(desk.user_id("nurse"), kept[0].key)
+    assert drafts.delete_key(desk.user_id("doctor"), kept[0].key)
     signouts = [a for a in desk.audit() if a[0] == "signout"]
     assert signouts == [("signout", doctor.user_id, desk.workstation)]
 
