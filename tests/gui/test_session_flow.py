@@ -100,6 +100,19 @@ def _signed_in(qtbot: QtBot, desk: Workstation, role: str) -> None:
                     timeout=10_000)
 
 
+def _switch_to(qtbot: QtBot, desk: Workstation, role: str, *,
+               screenshot: str = "") -> None:
+    """At the lock screen: "Sign in as someone else" as ``role``, and wait for it."""
+    lock = desk.window.lock_screen
+    qtbot.mouseClick(lock.switch_link, Qt.MouseButton.LeftButton)
+    lock.switch_username_edit.setText(desk.users[role])
+    lock.switch_password_edit.setText(PASSWORD)
+    if screenshot:
+        save_screenshot(desk.window, screenshot)
+    qtbot.keyClick(lock.switch_password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+
+
 def _type_new_patient(qtbot: QtBot, desk: Workstation) -> None:
     desk.patients.editor.register()
     dialog = desk.patients.editor.dialog
@@ -172,12 +185,7 @@ def test_someone_else_at_the_locked_desk_keeps_the_first_persons_form_for_them(
     lock = desk.window.lock_screen
     assert lock.is_locked()
 
-    qtbot.mouseClick(lock.switch_link, Qt.MouseButton.LeftButton)
-    lock.switch_username_edit.setText(desk.users["nurse"])
-    lock.switch_password_edit.setText(PASSWORD)
-    save_screenshot(desk.window, "session-switch-user.png")
-    qtbot.keyClick(lock.switch_password_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    _switch_to(qtbot, desk, "nurse", screenshot="session-switch-user.png")
 
     # The doctor's form and search are gone from the screen; the nurse is signed in.
     assert desk.patients.editor.dialog is None
@@ -256,12 +264,7 @@ def test_a_reopened_form_kept_again_stays_one_draft(qtbot: QtBot, desk: Workstat
     assert dialog.birth_date.edit.text() == "31/02/1980"
     qtbot.keyClicks(dialog.middle_name, "Maria")
     desk.window.lock_requested.emit()
-    lock = desk.window.lock_screen
-    qtbot.mouseClick(lock.switch_link, Qt.MouseButton.LeftButton)
-    lock.switch_username_edit.setText(desk.users["nurse"])
-    lock.switch_password_edit.setText(PASSWORD)
-    qtbot.keyClick(lock.switch_password_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    _switch_to(qtbot, desk, "nurse")
     kept = store.list_for(desk.user_id("doctor"))
     assert [(k.draft_id, k.payload["form"]["middle_name"]) for k in kept] == [  # type: ignore[index]
         (first, "Maria")]
@@ -324,12 +327,7 @@ def test_the_next_person_never_sees_the_previous_persons_kept_forms(
 
     monkeypatch.setattr(desk.session._drafts, "list_for", failing)  # noqa: SLF001
     desk.window.lock_requested.emit()
-    lock = desk.window.lock_screen
-    qtbot.mouseClick(lock.switch_link, Qt.MouseButton.LeftButton)
-    lock.switch_username_edit.setText(desk.users["nurse"])
-    lock.switch_password_edit.setText(PASSWORD)
-    qtbot.keyClick(lock.switch_password_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    _switch_to(qtbot, desk, "nurse")
     assert not desk.window.drafts_bar.isVisible()
     desk.window.restore_drafts_requested.emit()  # even if asked, nothing opens
     assert desk.patients.editor.dialog is None

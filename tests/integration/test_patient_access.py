@@ -46,6 +46,20 @@ def patient(system: PatientService, db: Connection) -> PatientRecord:
     return system.get(rec.id)
 
 
+def _book(db: Connection, user_id: int, patient_id: int, *, days: int, status: str) -> None:
+    """Make ``user_id`` a provider with an appointment with the patient ``days`` from now:
+    one of the patient's clinicians."""
+    provider = db.execute(text(
+        "INSERT INTO providers (user_id, given_name, family_name, specialty) "
+        "VALUES (:u, 'Tara', 'Treating', 'General practice') RETURNING id"),
+        {"u": user_id}).scalar_one()
+    db.execute(text(
+        "INSERT INTO appointments (provider_id, patient_id, appointment_type_id, starts_at, "
+        "ends_at, status) SELECT :pr, :pa, min(id), now() + make_interval(days => :d), "
+        "now() + make_interval(days => :d, mins => 15), :s FROM appointment_types"),
+        {"pr": provider, "pa": patient_id, "d": days, "s": status})
+
+
 ACTIONS: dict[str, Callable[[PatientService, PatientRecord], Any]] = {
     "search": lambda s, p: s.search("Accesstest"),
     "open": lambda s, p: s.get(p.id),
@@ -130,15 +144,7 @@ def test_a_restricted_chart_needs_a_reason_unless_you_treat_the_patient(
 
     # The patient's own clinician (an appointment with them) opens it without a reason.
     treating, treating_id = as_role("doctor")
-    provider = db.execute(text(
-        "INSERT INTO providers (user_id, given_name, family_name, specialty) "
-        "VALUES (:u, 'Tara', 'Treating', 'General practice') RETURNING id"),
-        {"u": treating_id}).scalar_one()
-    db.execute(text(
-        "INSERT INTO appointments (provider_id, patient_id, appointment_type_id, starts_at, "
-        "ends_at, status) SELECT :pr, :pa, min(id), now() + interval '1 day', "
-        "now() + interval '1 day 15 minutes', 'booked' FROM appointment_types"),
-        {"pr": provider, "pa": patient.id})
+    _book(db, treating_id, patient.id, days=1, status="booked")
     assert treating.get(patient.id).restricted
 
     # A nurse may break the glass too; reception sees demographics with no reason asked.
@@ -196,15 +202,7 @@ def test_only_the_patients_clinicians_lift_a_restriction(
     assert system.get(patient.id).restricted
     # The patient's own doctor (an appointment with them) may.
     treating, treating_id = as_role("doctor")
-    provider = db.execute(text(
-        "INSERT INTO providers (user_id, given_name, family_name, specialty) "
-        "VALUES (:u, 'Owen', 'Own', 'General practice') RETURNING id"),
-        {"u": treating_id}).scalar_one()
-    db.execute(text(
-        "INSERT INTO appointments (provider_id, patient_id, appointment_type_id, starts_at, "
-        "ends_at, status) SELECT :pr, :pa, min(id), now() - interval '7 days', "
-        "now() - interval '7 days' + interval '15 minutes', 'completed' FROM appointment_types"),
-        {"pr": provider, "pa": patient.id})
+    _book(db, treating_id, patient.id, days=-7, status="completed")
     assert not treating.set_restricted(patient.id, False).restricted
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -88,22 +89,30 @@ def test_one_workstation_trying_many_accounts_is_stopped(
     assert rl.check(user, "another-workstation") is None
 
 
-def test_concurrent_failures_are_counted_exactly(
-        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
-    rl, _, user, ws = limiter
+def _from_eight_workstations(call: Callable[[str], object], ws: str) -> list[object]:
+    """``call(workstation)`` from eight threads at once, each its own workstation."""
     results: list[object] = []
     lock = threading.Lock()
+    barrier = threading.Barrier(8)
 
-    def fail() -> None:
-        r = rl.record_failure(user, f"{ws}-{threading.get_ident()}")
+    def run() -> None:
+        barrier.wait()
+        r = call(f"{ws}-{threading.get_ident()}")
         with lock:
             results.append(r)
 
-    threads = [threading.Thread(target=fail) for _ in range(8)]
+    threads = [threading.Thread(target=run) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(10)
+    return results
+
+
+def test_concurrent_failures_are_counted_exactly(
+        limiter: tuple[SignInRateLimiter, Clock, str, str]) -> None:
+    rl, _, user, ws = limiter
+    results = _from_eight_workstations(lambda station: rl.record_failure(user, station), ws)
     # Exactly three free failures; the fourth starts the cooldown and the rest are refused.
     assert sum(r is None for r in results) == 3
 
@@ -114,21 +123,7 @@ def test_parallel_attempts_are_counted_before_the_password_is_checked(
     that starts the cooldown go ahead; the other four are refused before any password is
     verified (none of them can slip between a check and a count)."""
     rl, _, user, ws = limiter
-    results: list[object] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(8)
-
-    def attempt() -> None:
-        barrier.wait()
-        r = rl.begin_attempt(user, f"{ws}-{threading.get_ident()}")
-        with lock:
-            results.append(r)
-
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    results = _from_eight_workstations(lambda station: rl.begin_attempt(user, station), ws)
     assert sum(r is None for r in results) == 4
     assert rl.check(user, ws) is not None
 
