@@ -5,27 +5,28 @@ password is verified, so workstations hammering the same account in parallel can
 between a check and a count. After ``free_failures`` failures in a row a
 key is locked for ``first_cooldown`` seconds; every further failure doubles the cooldown, up
 to ``max_cooldown``. A success clears the account's counter (the workstation's decays on its
-own after ``forget_after`` seconds without failures). Times come from the caller's clock, so
-tests control them; Redis only stores them.
+own after ``forget_after`` seconds without failures). Cooldowns are judged by Redis's own
+clock and the script returns how many seconds are left, so every workstation refuses for
+the same time whatever its own clock says (``backend_client.stores.redis.clock``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis import Redis
 
 from backend_client.stores.redis.client import redis_calls
+from backend_client.stores.redis.clock import NOW_LUA, TimeShift, no_shift
 
 PREFIX = "dra:signin:fail"
 
 # KEYS: account key, workstation key.
-# ARGV: now, mode, free failures for account and workstation, first cooldown, max
-#       cooldown, forget after (seconds).
+# ARGV: time shift (0; tests move it), mode, free failures for account and workstation,
+#       first cooldown, max cooldown, forget after (seconds).
 # mode: "check"   is either key cooling down? (changes nothing)
 #       "attempt" refuse if cooling down (counting nothing); otherwise count this attempt
 #                 now, before the password is verified, so parallel attempts cannot all
@@ -34,9 +35,8 @@ PREFIX = "dra:signin:fail"
 #       "success" the attempt was right: forget the account's failures and refund the
 #                 workstation's count
 #       "refund"  the attempt could not be judged (a store was down): give it back to both
-# Returns the time (seconds, as a string) until which sign-in is refused, or "0".
-_SCRIPT = """
-local now = tonumber(ARGV[1])
+# Returns how many seconds sign-in is still refused for (as text), or "0".
+_SCRIPT = NOW_LUA + """
 local mode = ARGV[2]
 local free = {tonumber(ARGV[3]), tonumber(ARGV[4])}
 local first, cap, forget = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -56,7 +56,8 @@ for i, key in ipairs(KEYS) do
   local locked = tonumber(redis.call('HGET', key, 'until') or '0')
   if locked > until_ then until_ = locked end
 end
-if until_ > now or mode == 'check' then return tostring(until_) end
+if until_ > now then return tostring(until_ - now) end
+if mode == 'check' then return '0' end
 until_ = 0
 for i, key in ipairs(KEYS) do
   local n = redis.call('HINCRBY', key, 'n', 1)
@@ -68,13 +69,15 @@ for i, key in ipairs(KEYS) do
   redis.call('EXPIRE', key, math.ceil(math.max(forget, locked - now + forget)))
   if mode == 'fail' and locked > until_ then until_ = locked end
 end
-return tostring(until_)
+if until_ > now then return tostring(until_ - now) end
+return '0'
 """
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Sign-in is refused until ``until`` (UTC)."""
+    """Sign-in is refused for ``seconds_left``; ``until`` is when that is by this
+    workstation's clock (what the person at it reads on the screen)."""
 
     until: datetime
     seconds_left: int
@@ -90,12 +93,12 @@ class Refusal:
 
 
 class SignInRateLimiter:
-    def __init__(self, redis: Redis, *, clock: Callable[[], float] | None = None,
+    def __init__(self, redis: Redis, *, time_shift: TimeShift = no_shift,
                  account_free_failures: int = 5, workstation_free_failures: int = 20,
                  first_cooldown: int = 30, max_cooldown: int = 900,
                  forget_after: int = 3600) -> None:
         self._redis = redis
-        self._clock = clock or (lambda: datetime.now(UTC).timestamp())
+        self._shift = time_shift
         self._script: Any = redis.register_script(_SCRIPT)
         self._args = [account_free_failures, workstation_free_failures, first_cooldown,
                       max_cooldown, forget_after]
@@ -105,14 +108,15 @@ class SignInRateLimiter:
         return [f"{PREFIX}:user:{username.strip().lower()}", f"{PREFIX}:ws:{workstation}"]
 
     def _run(self, mode: str, username: str, workstation: str) -> Refusal | None:
-        now = self._clock()
         with redis_calls():
             raw = self._script(keys=self._keys(username, workstation),
-                               args=[now, mode, *self._args])
-        until = float(raw.decode() if isinstance(raw, bytes) else raw)
-        if until <= now:
+                               args=[self._shift(), mode, *self._args])
+        left = float(raw.decode() if isinstance(raw, bytes) else raw)
+        if left <= 0:
             return None
-        return Refusal(datetime.fromtimestamp(until, UTC), math.ceil(until - now))
+        # Rounded first: (now + 30) - now in floating point may come back as 30.0000002.
+        seconds = math.ceil(round(left, 3))
+        return Refusal(datetime.now(UTC) + timedelta(seconds=seconds), seconds)
 
     def check(self, username: str, workstation: str) -> Refusal | None:
         """Before verifying a password: is this account or workstation cooling down?"""

@@ -10,9 +10,8 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -158,7 +157,7 @@ class AccountService:
             user = _user(uow.session, name)
             uow.session.execute(
                 update(User).where(User.id == user.id)
-                .values(is_active=active, updated_at=datetime.now(UTC),
+                .values(is_active=active, updated_at=func.now(),
                         version=User.version + 1)
                 .execution_options(synchronize_session=False))
             uow.commit()
@@ -202,7 +201,7 @@ class AccountService:
     def _store_hash(s: Session, user_id: int, password_hash: str, *, bump: bool = True) -> None:
         values: dict[str, object] = {"password_hash": password_hash}
         if bump:
-            values.update(updated_at=datetime.now(UTC), version=User.version + 1)
+            values.update(updated_at=func.now(), version=User.version + 1)
         s.execute(update(User).where(User.id == user_id).values(**values)
                   .execution_options(synchronize_session=False))
 

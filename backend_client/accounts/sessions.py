@@ -3,7 +3,10 @@
 One hash per session (``dra:session:<id>``) holds the user, roles, workstation and times;
 a sorted set (``dra:sessions``) lists them for administrators. Every state change and
 every check is one Lua script, so a revocation can never be undone by a heartbeat racing
-it. Times come from the caller's clock (tests control them); Redis only stores them.
+it. Every time in a session is Redis's own (``TIME`` inside the script), and the key's life
+is relative (``EXPIRE``): two workstations whose clocks disagree judge a session alike, and
+a workstation's wrong clock can neither end a session early nor keep it alive late
+(``backend_client.stores.redis.clock``).
 
 States:
     active   the user may act.
@@ -24,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +37,7 @@ from backend_client.audit.service import AuditService
 from backend_client.dto import Actor, SessionInfo
 from backend_client.logsafe import log_exception
 from backend_client.stores.redis.client import redis_calls
+from backend_client.stores.redis.clock import NOW_LUA, TimeShift, no_shift
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +45,22 @@ PREFIX = "dra:session:"
 INDEX = "dra:sessions"
 REVOKED_KEPT_SECONDS = 86_400
 
-# KEYS[1]: the session hash. ARGV: now, mode, seconds a revoked session is kept.
-# mode: view | peek | touch | lock | unlock | revoke.   Returns the state after the change.
+# KEYS[1]: the session hash. ARGV: time shift (0; tests move it), mode, seconds a revoked
+# session is kept. mode: view | peek | touch | lock | unlock | revoke.
+# Returns the state after the change.
 # The idle limit is the session's own (stored at sign-in by its workstation), so whoever
 # reads the session (an administrator's list, another workstation) judges it alike; and
 # "view" (listing) never changes anything.
-_SCRIPT = """
+_SCRIPT = NOW_LUA + """
 local key = KEYS[1]
-local now = tonumber(ARGV[1])
 local mode = ARGV[2]
+local stamp = tostring(now)
 if redis.call('EXISTS', key) == 0 then return 'ended' end
 local idle = tonumber(redis.call('HGET', key, 'idle') or '660')
 local state = redis.call('HGET', key, 'state')
 if state == 'revoked' then return 'revoked' end
 if mode == 'revoke' then
-  redis.call('HSET', key, 'state', 'revoked', 'changed_at', ARGV[1])
+  redis.call('HSET', key, 'state', 'revoked', 'changed_at', stamp)
   redis.call('EXPIRE', key, tonumber(ARGV[3]))
   return 'revoked'
 end
@@ -63,7 +68,7 @@ if now >= tonumber(redis.call('HGET', key, 'expires_at')) then return 'expired' 
 local last = tonumber(redis.call('HGET', key, 'last_seen'))
 if state == 'active' and now - last >= idle then
   if mode == 'view' then return 'locked' end
-  redis.call('HSET', key, 'state', 'locked', 'changed_at', ARGV[1], 'locked_by', 'server',
+  redis.call('HSET', key, 'state', 'locked', 'changed_at', stamp, 'locked_by', 'server',
              'lock_audit', 'claimed')
   -- Told apart so that one caller (whoever noticed) audits the server's lock; if that
   -- caller could not write the event it sets 'pending' and the next caller tries.
@@ -75,48 +80,59 @@ if state == 'locked' and mode ~= 'view' and mode ~= 'unlock'
   return 'locked:idle'
 end
 if mode == 'touch' and state == 'active' then
-  redis.call('HSET', key, 'last_seen', ARGV[1])
+  redis.call('HSET', key, 'last_seen', stamp)
 elseif mode == 'lock' and state == 'active' then
   state = 'locked'
-  redis.call('HSET', key, 'state', 'locked', 'changed_at', ARGV[1])
+  redis.call('HSET', key, 'state', 'locked', 'changed_at', stamp)
 elseif mode == 'unlock' and state == 'locked' then
   state = 'active'
-  redis.call('HSET', key, 'state', 'active', 'last_seen', ARGV[1], 'changed_at', ARGV[1])
+  redis.call('HSET', key, 'state', 'active', 'last_seen', stamp, 'changed_at', stamp)
   redis.call('HDEL', key, 'lock_audit')
 end
 return state
 """
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+# KEYS[1]: the new session's hash, KEYS[2]: the index. ARGV: time shift, session id,
+# absolute limit (s), how long the key outlives it (s), then field/value pairs.
+# Returns the start time (Redis's clock) as text: Lua numbers would be cut to integers.
+_CREATE = NOW_LUA + """
+local stamp = tostring(now)
+local max_age = tonumber(ARGV[3])
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], 'started_at', stamp, 'last_seen', stamp, 'changed_at', stamp,
+           'expires_at', tostring(now + max_age), 'state', 'active')
+-- The key outlives the absolute limit by a day so that an expired session still says
+-- why; nothing else keeps it.
+redis.call('EXPIRE', KEYS[1], math.ceil(max_age + tonumber(ARGV[4])))
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+return stamp
+"""
 
 
 class SessionStore:
     """Args:
         redis: the shared client.
-        clock: now, as an aware datetime (tests pass a controllable one).
+        time_shift: seconds added to Redis's clock: always 0 in the app; tests move it
+            forward (``backend_client.stores.redis.clock``).
         idle_lock: the workstation's idle limit; the server adds ``grace`` to it.
         max_age: the absolute limit of one session.
         grace: how much later than the workstation the server treats a silent session
             as locked (it must exceed the workstation's heartbeat interval).
     """
 
-    def __init__(self, redis: Redis, *, clock: Callable[[], datetime] = utc_now,
+    def __init__(self, redis: Redis, *, time_shift: TimeShift = no_shift,
                  idle_lock: timedelta = timedelta(minutes=10),
                  max_age: timedelta = timedelta(hours=12),
                  grace: timedelta = timedelta(seconds=60),
                  audit: AuditService | None = None) -> None:
         self._redis = redis
         self._audit = audit
-        self._clock = clock
+        self._shift = time_shift
         self.idle_lock = idle_lock
         self.max_age = max_age
         self.grace = grace
         self._script: Any = redis.register_script(_SCRIPT)
-
-    def now(self) -> datetime:
-        return self._clock()
+        self._create: Any = redis.register_script(_CREATE)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -125,42 +141,29 @@ class SessionStore:
         # Hex, not URL-safe base64: an id starting with "-" would read as an option in
         # "dr-assistant-admin session revoke ID".
         sid = secrets.token_hex(20)
-        now = self.now()
-        expires = now + self.max_age
         roles_t = tuple(sorted(roles))
         perms = frozenset(permissions)
-        key = PREFIX + sid
-        with redis_calls():
-            self._write_new(key, sid, now, expires, user_id=user_id, username=username,
-                            display_name=display_name, roles=roles_t, permissions=perms,
-                            workstation=workstation)
-        return Actor(user_id=user_id, username=username, display_name=display_name,
-                     roles=roles_t, permissions=perms, session_id=sid,
-                     workstation=workstation, started_at=now, expires_at=expires)
-
-    def _write_new(self, key: str, sid: str, now: datetime, expires: datetime, *,
-                   user_id: int, username: str, display_name: str, roles: tuple[str, ...],
-                   permissions: frozenset[str], workstation: str) -> None:
-        roles_t, perms = roles, permissions
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={
+        fields = {
             "user_id": user_id, "username": username, "display_name": display_name,
             "roles": ",".join(roles_t), "permissions": ",".join(sorted(perms)),
-            "workstation": workstation, "started_at": now.timestamp(),
-            "last_seen": now.timestamp(), "changed_at": now.timestamp(),
-            "expires_at": expires.timestamp(), "state": "active",
+            "workstation": workstation,
             "idle": (self.idle_lock + self.grace).total_seconds(),
-        })
-        # The key outlives the absolute limit by a day so an expired session still says
-        # why; nothing else keeps it.
-        pipe.expireat(key, int(expires.timestamp()) + REVOKED_KEPT_SECONDS)
-        pipe.zadd(INDEX, {sid: now.timestamp()})
-        pipe.execute()
+        }
+        with redis_calls():
+            raw = self._create(
+                keys=[PREFIX + sid, INDEX],
+                args=[self._shift(), sid, self.max_age.total_seconds(), REVOKED_KEPT_SECONDS,
+                      *(part for pair in fields.items() for part in pair)])
+        started = datetime.fromtimestamp(float(_plain(raw)), UTC)
+        return Actor(user_id=user_id, username=username, display_name=display_name,
+                     roles=roles_t, permissions=perms, session_id=sid,
+                     workstation=workstation, started_at=started,
+                     expires_at=started + self.max_age)
 
     def _run(self, sid: str, mode: str) -> str:
-        now = self.now().timestamp()
         with redis_calls():
-            raw = self._script(keys=[PREFIX + sid], args=[now, mode, REVOKED_KEPT_SECONDS])
+            raw = self._script(keys=[PREFIX + sid],
+                               args=[self._shift(), mode, REVOKED_KEPT_SECONDS])
         state = raw.decode() if isinstance(raw, bytes) else str(raw)
         if state == "locked:idle":
             # This call found the session silent past its idle limit and locked it.

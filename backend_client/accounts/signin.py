@@ -11,9 +11,9 @@ The methods block (argon2 verification, Redis, PostgreSQL): call them on a pool 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pymongo.database import Database
@@ -26,11 +26,12 @@ from backend_client.accounts.permissions import Authorizer
 from backend_client.accounts.ratelimit import SignInRateLimiter
 from backend_client.accounts.sentences import ENDED
 from backend_client.accounts.service import AccountService, UserSummary, normalise_username
-from backend_client.accounts.sessions import SessionStore, utc_now
+from backend_client.accounts.sessions import SessionStore
 from backend_client.audit.service import AuditService
 from backend_client.drafts.store import DraftStore
 from backend_client.dto import Actor, DraftToKeep, SessionInfo
 from backend_client.errors import NotFound, PermissionDenied, SessionEnded, SignInFailed
+from backend_client.stores.redis.clock import TimeShift, no_shift
 
 log = logging.getLogger(__name__)
 
@@ -252,14 +253,15 @@ def build_session_services(engine: Engine | Connection, redis: Redis,
                            mongo_db: Database[dict[str, Any]], *, workstation: str,
                            idle_lock: timedelta = timedelta(minutes=10),
                            max_age: timedelta = timedelta(hours=12),
-                           clock: Callable[[], datetime] = utc_now,
+                           time_shift: TimeShift = no_shift,
                            hashing: PasswordHashing | None = None) -> SessionServices:
-    sessions = SessionStore(redis, clock=clock, idle_lock=idle_lock, max_age=max_age,
+    """``time_shift`` moves Redis's clock for tests (always 0 in the app)."""
+    sessions = SessionStore(redis, time_shift=time_shift, idle_lock=idle_lock, max_age=max_age,
                             audit=AuditService(engine))
     access = SessionAccess(sessions, engine, workstation)
     accounts = AccountService(engine, hashing=hashing)
-    limiter = SignInRateLimiter(redis, clock=lambda: clock().timestamp())
+    limiter = SignInRateLimiter(redis, time_shift=time_shift)
     signin = SignInService(accounts, limiter, sessions, Authorizer(engine), access,
-                           DraftStore(mongo_db, clock=clock))
+                           DraftStore(mongo_db))
     return SessionServices(sessions, access, signin,
                            SessionAdmin(sessions, AuditService(engine), access))

@@ -9,7 +9,6 @@ from the caller's ``Actor``, never from the draft.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +22,8 @@ MAX_DRAFTS_PER_USER = 200
 
 
 class DraftStore:
-    def __init__(self, db: Database[dict[str, Any]], *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
         self._drafts = db[COLLECTION]
-        self._clock = clock
 
     def save(self, user_id: int, *, kind: str, title: str, reason: str,
              payload: dict[str, Any], key: str = "") -> str:
@@ -42,8 +39,10 @@ class DraftStore:
                              reason: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         return self._drafts.find_one_and_update(
             {"user_id": user_id, "key": doc_key},
-            {"$set": {"kind": kind, "title": title, "reason": reason, "payload": payload,
-                      "saved_at": self._clock()},
+            # MongoDB's clock, not the workstation's: drafts from several desks are
+            # listed newest first.
+            {"$set": {"kind": kind, "title": title, "reason": reason, "payload": payload},
+             "$currentDate": {"saved_at": True},
              "$setOnInsert": {"_id": uuid.uuid4().hex}},
             upsert=True, projection={"_id": 1}, return_document=True)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -211,7 +211,7 @@ class PatientService:
             self._check_restricted(s, actor, patient_id)  # and reaching it needs access
             changed = s.execute(update(Patient).where(Patient.id == patient_id)
                                 .values(restricted=restricted, updated_by=actor.user_id,
-                                        updated_at=datetime.now(UTC),
+                                        updated_at=func.now(),
                                         version=Patient.version + 1)
                                 .returning(Patient.id)
                                 .execution_options(synchronize_session=False)
@@ -355,7 +355,7 @@ class PatientService:
                         birth_date=clean.birth_date,
                         phone_digits=names.phone_digits(d.phone),
                         sort_name=names.sort_name(d.family_name, d.given_name),
-                        updated_by=actor_id, updated_at=datetime.now(UTC),
+                        updated_by=actor_id, updated_at=func.now(),
                         version=Patient.version + 1)
                 .returning(Patient.id)
                 .execution_options(synchronize_session=False)
@@ -422,7 +422,7 @@ class PatientService:
                 update(Patient)
                 .where(Patient.id == patient_id, Patient.version == expected_version)
                 .values(deceased_at=deceased_at, updated_by=actor_id,
-                        updated_at=datetime.now(UTC), version=Patient.version + 1)
+                        updated_at=func.now(), version=Patient.version + 1)
                 .returning(Patient.id).execution_options(synchronize_session=False)
             ).scalar_one_or_none()
             if changed is None:

@@ -4,6 +4,7 @@ with the idle clock moved by the test."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ PASSWORD = "pale green lighthouse 44"
 
 class Clock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = time.monotonic()  # a fake clock starts at the real now
 
     def __call__(self) -> float:
         return self.now

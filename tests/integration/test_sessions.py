@@ -1,12 +1,12 @@
 """Sign-in, sessions, locking and handing over a workstation, against real PostgreSQL,
-Redis and MongoDB, with a clock the tests move."""
+Redis and MongoDB, with Redis's clock moved forward by the tests (from its real now)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,27 +20,17 @@ from backend_client.backend import Backend
 from backend_client.drafts.store import DraftStore
 from backend_client.dto import DraftToKeep
 from backend_client.errors import PermissionDenied, SessionEnded, SignInFailed, WorkstationLocked
+from tests.clock import StoreTime
 
 FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "correct horse battery staple"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
 
 
 @dataclass
 class Desk:
     """One workstation with its own session services, and the accounts of a clinic."""
 
-    clock: Clock
+    clock: StoreTime
     services: SessionServices
     users: dict[str, str]  # role -> username
     db: Connection
@@ -49,7 +39,7 @@ class Desk:
 
     def other_desk(self, workstation: str) -> SessionServices:
         return build_session_services(self.db, self.backend.redis, self.backend.mongo_db,
-                                      workstation=workstation, clock=self.clock,
+                                      workstation=workstation, time_shift=self.clock,
                                       hashing=FAST)
 
     def audit(self, since_id: int = 0) -> list[tuple[str, int | None, str]]:
@@ -72,10 +62,10 @@ def desk(db: Connection, backend: Backend) -> Iterator[Desk]:
         name = f"{role[:5]}{tag}"
         accounts.add_user(name, f"{role.title()} {tag}", PASSWORD, [role])
         users[role] = name
-    clock = Clock()
+    clock = StoreTime()
     ws = f"desk-{tag}"
     yield Desk(clock, build_session_services(db, backend.redis, backend.mongo_db,
-                                             workstation=ws, clock=clock, hashing=FAST),
+                                             workstation=ws, time_shift=clock, hashing=FAST),
                users, db, backend, ws)
     backend.mongo_db["drafts"].delete_many({"user_id": {"$in": [
         int(db.execute(text("SELECT id FROM users WHERE username = :u"),
@@ -261,7 +251,7 @@ def test_signing_out_keeps_open_forms_and_ends_the_session(desk: Desk) -> None:
 def test_each_session_keeps_its_own_idle_limit_and_listing_changes_nothing(
         desk: Desk) -> None:
     relaxed = build_session_services(desk.db, desk.backend.redis, desk.backend.mongo_db,
-                                     workstation="desk-2", clock=desk.clock, hashing=FAST,
+                                     workstation="desk-2", time_shift=desk.clock, hashing=FAST,
                                      idle_lock=timedelta(minutes=30))
     nurse = relaxed.signin.sign_in(desk.users["nurse"], PASSWORD).actor
     desk.services.signin.sign_in(desk.users["admin"], PASSWORD)
@@ -318,7 +308,7 @@ def test_redis_down_gives_a_sentence_not_a_traceback(
     server, url = own_redis
     services = build_session_services(desk.db, build_redis(url, timeout_seconds=0.5),
                                       desk.backend.mongo_db, workstation="desk-2",
-                                      clock=desk.clock, hashing=FAST)
+                                      time_shift=desk.clock, hashing=FAST)
     services.signin.sign_in(desk.users["doctor"], PASSWORD)
     server.stop()  # type: ignore[attr-defined]
     with pytest.raises(Unavailable) as info:
@@ -342,7 +332,7 @@ def test_attempts_while_the_database_is_down_do_not_count_as_failures(desk: Desk
 
     down = build_session_services(_unreachable_engine(), desk.backend.redis,
                                   desk.backend.mongo_db, workstation=desk.workstation,
-                                  clock=desk.clock, hashing=FAST)
+                                  time_shift=desk.clock, hashing=FAST)
     for _ in range(8):
         with pytest.raises(Unavailable):
             down.signin.sign_in(desk.users["doctor"], PASSWORD)
@@ -358,7 +348,7 @@ def test_a_server_lock_the_trail_could_not_record_is_recorded_by_the_next_check(
 
     actor = desk.services.signin.sign_in(desk.users["nurse"], PASSWORD).actor
     desk.clock.advance(minutes=12)
-    blind = SessionStore(desk.backend.redis, clock=desk.clock,
+    blind = SessionStore(desk.backend.redis, time_shift=desk.clock,
                          audit=AuditService(_unreachable_engine()))
     assert blind.state(actor.session_id) == "locked"  # the event could not be written
     count = ("SELECT count(*) FROM audit_events WHERE action = 'session.lock' "
