@@ -2,7 +2,9 @@
 
 A store left unset in the settings is provided by the local stack, which is started here
 (idempotently) only when ``start_stack`` is true; the admin ``doctor`` passes false so that
-it reports what is down instead of starting it.
+it reports what is down instead of starting it. While a Backend is open it holds a lease on
+the stack: an app instance's ``close`` stops the servers only if no other app instance or
+admin command still uses them.
 
 PostgreSQL gets two engines. ``engine`` is the app's own login, a member of ``dra_app``: it
 may read and write the clinical tables and append to the audit trail, but not change the
@@ -24,7 +26,7 @@ from sqlalchemy import Engine
 
 from backend_client.config import Settings
 from backend_client.errors import ConfigError
-from backend_client.local_stack import LocalStack, StackEndpoints
+from backend_client.local_stack import LocalStack, StackEndpoints, StackLease
 from backend_client.logsafe import protect_loggers
 from backend_client.stores.mongo.client import build_mongo_client
 from backend_client.stores.objects import LocalObjectStore, ObjectStore, S3ObjectStore
@@ -52,7 +54,7 @@ class Backend:
     redis: Redis
     objects: ObjectStore
     stack: LocalStack | None = None
-    stack_started_here: bool = False
+    lease: StackLease | None = None
     locations: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -64,35 +66,44 @@ class Backend:
         return self.stack is not None
 
     def close(self, *, stop_stack: bool | None = None) -> None:
-        """Release the clients; stop the local stack if this process started it."""
+        """Release the clients and this process's lease on the local stack.
+
+        ``stop_stack``: stop the servers if nobody else uses them. By default an app
+        instance does (the last window to close takes the stores with it) and an admin
+        command does not (``stack stop`` does that).
+        """
         self.engine.dispose()
         if self.owner_engine is not self.engine:
             self.owner_engine.dispose()
         self.mongo.close()
         self.redis.close()
-        if self.stack is not None and (self.stack_started_here if stop_stack is None
-                                       else stop_stack):
-            self.stack.stop()
+        lease, self.lease = self.lease, None
+        if self.stack is not None and lease is not None:
+            self.stack.release(lease, stop_if_last=(lease.kind == "app" if stop_stack is None
+                                                    else stop_stack))
 
 
 def needs_stack(settings: Settings) -> bool:
     return not (settings.postgres_url and settings.mongo_url and settings.redis_url)
 
 
-def open_backend(settings: Settings, *, start_stack: bool = True) -> Backend:
+def open_backend(settings: Settings, *, start_stack: bool = True,
+                 user: str = "admin") -> Backend:
     """Build the clients, starting the local stack for stores that are not configured.
+
+    ``user``: "app" for an app instance (its close stops a stack nobody else uses),
+    "admin" for a command that leaves it running.
 
     Blocking (it may start servers): never call it on the GUI thread.
     """
     protect_loggers()
     stack: LocalStack | None = None
     endpoints: StackEndpoints | None = None
-    started_here = False
+    lease: StackLease | None = None
     if needs_stack(settings):
         stack = LocalStack(settings.data_dir)
         if start_stack:
-            started_here = not stack.running()
-            endpoints = stack.start()
+            endpoints, lease = stack.open(user)
         else:
             endpoints = stack.endpoints()
             if endpoints is None:
@@ -100,6 +111,16 @@ def open_backend(settings: Settings, *, start_stack: bool = True) -> Backend:
                     f"The local stack in {settings.data_dir} has not been started by this "
                     "version of Dr. Assistant; run 'dr-assistant-admin stack start'."
                 )
+    try:
+        return _build(settings, endpoints, stack, lease)
+    except BaseException:
+        if stack is not None and lease is not None:
+            stack.release(lease, stop_if_last=False)
+        raise
+
+
+def _build(settings: Settings, endpoints: StackEndpoints | None, stack: LocalStack | None,
+           lease: StackLease | None) -> Backend:
     assert endpoints is not None or not needs_stack(settings)
 
     def pick(configured: str | None, embedded: str | None) -> str:
@@ -145,7 +166,7 @@ def open_backend(settings: Settings, *, start_stack: bool = True) -> Backend:
         redis=build_redis(redis_url, timeout_seconds=t),
         objects=objects,
         stack=stack,
-        stack_started_here=started_here,
+        lease=lease,
         locations={
             "postgres": _where(pg_url),
             "mongo": _where(mongo_url),

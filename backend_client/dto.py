@@ -6,14 +6,89 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+# More apart than this and the status bar warns: times typed or recorded at a workstation
+# (a dictation's start, a booking made "now") would be that far off in the record.
+CLOCK_SKEW_WARN_SECONDS = 120.0
+
 STORES: tuple[str, ...] = ("postgres", "mongo", "redis", "objects")
 STORE_LABELS = {"postgres": "PostgreSQL", "mongo": "MongoDB", "redis": "Redis",
                 "objects": "Object storage"}
 
 
 @dataclass(frozen=True)
+class ClockReading:
+    """This workstation's clock against a store's, read at one moment.
+
+    Attributes:
+        store: whose clock ("postgres", "redis").
+        workstation: this computer's clock half way through the round trip.
+        store_time: the store's clock as it answered.
+        uncertainty_s: half the round trip: the reading is good to within this.
+    """
+
+    store: str
+    workstation: datetime
+    store_time: datetime
+    uncertainty_s: float
+
+    @property
+    def offset_s(self) -> float:
+        """Seconds the store is ahead of this workstation (negative: behind)."""
+        return (self.store_time - self.workstation).total_seconds()
+
+    @property
+    def store_label(self) -> str:
+        return STORE_LABELS.get(self.store, self.store)
+
+    @property
+    def skewed(self) -> bool:
+        """Apart by more than the limit, even allowing for the round trip."""
+        return abs(self.offset_s) - self.uncertainty_s > CLOCK_SKEW_WARN_SECONDS
+
+    def difference(self) -> str:
+        """This computer against the store: "0.2 s ahead", "3 min 5 s behind",
+        "2 days 0 h ahead"."""
+        off = self.offset_s
+        word = "behind" if off > 0 else "ahead"
+        if abs(off) < 60:
+            return f"{abs(off):.1f} s {word}"
+        return f"{_duration(abs(off))} {word}"
+
+    def sentence(self) -> str:
+        label = self.store_label
+        mine = _moment(self.workstation)
+        theirs = _moment(self.store_time)
+        if not self.skewed:
+            return (f"This computer's clock agrees with {label}'s (it is "
+                    f"{self.difference()}; this computer {mine}, {label} {theirs}).")
+        return (f"This computer's clock is {self.difference()} {label}'s: this computer "
+                f"says {mine}, {label} says {theirs}. Times taken here (when a dictation "
+                "started, a booking made for now) would be wrong by as much; ask whoever "
+                "looks after this computer to set its clock.")
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    days, rest = divmod(s, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def _moment(at: datetime) -> str:
+    # In this computer's time zone, as the person at it reads a clock.
+    return at.astimezone().strftime("%d %b %Y %H:%M:%S")
+
+
+@dataclass(frozen=True)
 class StoreHealth:
-    """One store's health as last checked."""
+    """One store's health as last checked; PostgreSQL's carries its clock reading."""
 
     store: str
     ok: bool
@@ -21,6 +96,7 @@ class StoreHealth:
     round_trip_ms: float | None
     location: str
     error: str = ""
+    clock: ClockReading | None = None
 
     @property
     def label(self) -> str:

@@ -67,7 +67,7 @@ def prepare_backend(settings: Settings) -> Prepared:
     from backend_client.health import HealthService
     from backend_client.patients.service import PatientService
 
-    backend = open_backend(settings)
+    backend = open_backend(settings, user="app")
     if backend.embedded:
         from backend_client.schema import migrate
 
@@ -218,6 +218,8 @@ class App:
             self.settings.health_interval_seconds, parent=self.window,
         )
         self.window.refresh_requested.connect(self.health.refresh)
+        # Whoever signs in sees at once whether this computer's clock can be trusted.
+        self.session.signed_in.connect(lambda _actor: self.health and self.health.refresh())
         self.health.all_checked.connect(self.signals.ready)
         self.health.start()
 

@@ -5,7 +5,7 @@ who is signed in and the stores' health."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -25,7 +25,10 @@ from ui.auth.lock_screen import LockScreenView
 from ui.auth.sign_in_view import SignInView
 from ui.patients.patient_header import PatientHeaderView
 from ui.patients.patient_list_view import PatientListView
-from ui.store_status import StoreStatusView
+from ui.store_status import ClockWarningView, StoreStatusView
+
+# Narrower than this, the status bar shows one summary for the stores and a shorter name.
+COMPACT_STATUS_WIDTH = 1000
 
 BANNER_STYLE = (
     "QLabel#outage-banner { background: #fdecea; color: #7f1d1d; border: 1px solid #f5c2c0;"
@@ -115,6 +118,8 @@ class MainWindow(QMainWindow):
         self.user_label = QLabel(self)
         self.user_label.setObjectName("signed-in-user")
         self.store_status = StoreStatusView(self)
+        self.clock_warning = ClockWarningView(self)
+        self.statusBar().addPermanentWidget(self.clock_warning)
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.store_status)
         self.statusBar().showMessage("Connecting to the clinic's data…")
@@ -204,8 +209,17 @@ class MainWindow(QMainWindow):
 
     # --------------------------------------------------------------- rendering
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        compact = event.size().width() < COMPACT_STATUS_WIDTH
+        if compact != self.store_status.compact:
+            self.store_status.set_compact(compact)
+            self._render_user()
+
     def show_health(self, health: StoreHealth) -> None:
         self.store_status.show_health(health)
+        if health.clock is not None:
+            self.clock_warning.show_clock(health.clock)
         if health.ok:
             self._down.pop(health.store, None)
         else:
@@ -258,7 +272,7 @@ class MainWindow(QMainWindow):
         self._can_find, self._can_register = can_find_patients, can_register
         self._can_read_audit = can_read_audit
         signed_in = who is not None
-        self.user_label.setText(f"Signed in as {who}" if who else "Not signed in")
+        self._render_user()
         self.lock_action.setEnabled(signed_in)
         self.sign_out_action.setEnabled(signed_in)
         self.patient_menu.menuAction().setVisible(signed_in and can_find_patients)
@@ -277,6 +291,14 @@ class MainWindow(QMainWindow):
         self.break_glass_action.setEnabled(signed_in and can_read_audit)
         if not signed_in:
             self.hide_kept_drafts()
+
+    def _render_user(self) -> None:
+        who = self._who
+        if who is None:
+            self.user_label.setText("Not signed in")
+        else:
+            self.user_label.setText(who if self.store_status.compact else f"Signed in as {who}")
+        self.user_label.setAccessibleName(f"Signed in as {who}" if who else "Not signed in")
 
     def set_locked(self, locked: bool) -> None:
         """While locked no menu works (on platforms whose menu bar is outside the window

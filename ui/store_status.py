@@ -1,15 +1,17 @@
-"""The status-bar indicators for the four stores."""
+"""The status bar's indicators: the four stores (one each, or one summary when the window
+is narrow) and a warning when this computer's clock disagrees with the database's."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from backend_client.dto import STORE_LABELS, STORES, StoreHealth
+from backend_client.dto import STORE_LABELS, STORES, ClockReading, StoreHealth
 
 GREEN = "#2e7d32"
 RED = "#c62828"
 GREY = "#757575"
+AMBER = "#8a5a00"
 
 
 class StoreIndicator(QLabel):
@@ -44,7 +46,8 @@ class StoreIndicator(QLabel):
 
 
 class StoreStatusView(QWidget):
-    """Four indicators side by side."""
+    """Four indicators side by side; in a narrow window one summary ("Stores ok",
+    "Redis down") whose tooltip has every store's sentence."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +57,62 @@ class StoreStatusView(QWidget):
         self.indicators = {s: StoreIndicator(s, self) for s in STORES}
         for s in STORES:
             layout.addWidget(self.indicators[s])
+        self.summary = QLabel(self)
+        self.summary.setObjectName("store-summary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.hide()
+        layout.addWidget(self.summary)
+        self._health: dict[str, StoreHealth] = {}
+        self.compact = False
+        self._render_summary()
 
     def show_health(self, health: StoreHealth) -> None:
+        self._health[health.store] = health
         self.indicators[health.store].show_health(health)
+        self._render_summary()
+
+    def set_compact(self, compact: bool) -> None:
+        self.compact = compact
+        for indicator in self.indicators.values():
+            indicator.setVisible(not compact)
+        self.summary.setVisible(compact)
+
+    def _render_summary(self) -> None:
+        down = [STORE_LABELS[s] for s in STORES if s in self._health and not self._health[s].ok]
+        if down:
+            colour = RED
+            word = f"{down[0]} down" if len(down) == 1 else f"{len(down)} stores down"
+        elif len(self._health) < len(STORES):
+            colour, word = GREY, "Checking stores…"
+        else:
+            colour, word = GREEN, "Stores ok"
+        self.summary.setText(f'<span style="color:{colour}; font-size:14px">&#9679;</span> '
+                             f'<span style="color:{colour}">{word}</span>')
+        details = " ".join(self._health[s].sentence() for s in STORES if s in self._health)
+        self.summary.setToolTip(details or "Checking the clinic's data stores…")
+        self.summary.setAccessibleName(details or word)
+
+
+class ClockWarningView(QLabel):
+    """Hidden while this computer's clock agrees with the database's (within 2 minutes);
+    otherwise both times, in amber, with the whole story in the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("clock-warning")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setStyleSheet(f"QLabel#clock-warning {{ color: {AMBER}; font-weight: bold; }}")
+        self.reading: ClockReading | None = None
+        self.hide()
+
+    def show_clock(self, reading: ClockReading) -> None:
+        self.reading = reading
+        if not reading.skewed:
+            self.hide()
+            return
+        here, there = reading.workstation.astimezone(), reading.store_time.astimezone()
+        self.setText(f"\u26a0 Clock off: here {here.day} {here:%b %H:%M}, "
+                     f"database {there.day} {there:%b %H:%M}")
+        self.setToolTip(reading.sentence())
+        self.setAccessibleName(reading.sentence())
+        self.show()

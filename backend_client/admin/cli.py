@@ -1,6 +1,6 @@
 """``dr-assistant-admin``: administration from a terminal.
 
-    dr-assistant-admin stack start|stop|status
+    dr-assistant-admin stack start|stop [--force]|status
     dr-assistant-admin doctor
     dr-assistant-admin migrate
     dr-assistant-admin seed --patients N --providers M [--seed S] [--weeks W]
@@ -26,23 +26,32 @@ from backend_client.errors import ConfigError, DraError
 from backend_client.local_stack import LocalStack, StackError
 
 
-def _stack(settings: Settings, action: str) -> int:
+def _stack(settings: Settings, action: str, *, force: bool = False) -> int:
     stack = LocalStack(settings.data_dir)
     if action == "start":
         t0 = time.perf_counter()
-        stack.start()
+        stack.start(keep_running=True)
         print(f"local stack running in {settings.data_dir} "
-              f"({(time.perf_counter() - t0) * 1000:.0f} ms)")
+              f"({(time.perf_counter() - t0) * 1000:.0f} ms); it keeps running until "
+              "'dr-assistant-admin stack stop'")
     elif action == "stop":
-        stack.stop()
+        stack.stop(force=force)
         print("local stack stopped")
-    for st in stack.status():
+    statuses = stack.status()
+    for st in statuses:
         state = "running" if st.running else "stopped"
         where = f"127.0.0.1:{st.port}" if st.port else "-"
         pid = st.pid if st.running else "-"
         print(f"{st.name:<9} {state:<8} pid {pid or '-':<8} {where}")
+    holders = stack.holders()
+    apps = [h.pid for h in holders if h.kind == "app"]
+    admins = [h.pid for h in holders if h.kind != "app"]
+    print(f"used by   {len(apps)} app instance{'s' if len(apps) != 1 else ''}"
+          + (f" (pid {', '.join(map(str, apps))})" if apps else "")
+          + (f", {len(admins)} admin command{'s' if len(admins) != 1 else ''}"
+             f" (pid {', '.join(map(str, admins))})" if admins else ""))
     if action == "status":
-        return 0 if all(s.running for s in stack.status()) else 1
+        return 0 if all(s.running for s in statuses) else 1
     return 0
 
 
@@ -51,7 +60,10 @@ def _doctor(settings: Settings) -> int:
 
     backend = open_backend(settings, start_stack=False)
     try:
-        results = HealthService(backend).check_all()
+        health = HealthService(backend)
+        results = health.check_all()
+        clocks = health.clocks() if all(r.ok for r in results
+                                        if r.store in ("postgres", "redis")) else []
     finally:
         backend.close(stop_stack=False)
     for r in results:
@@ -59,6 +71,13 @@ def _doctor(settings: Settings) -> int:
             print(f"{r.store:<9} ok    {r.version:<20} {r.round_trip_ms:7.1f} ms  {r.location}")
         else:
             print(f"{r.store:<9} DOWN  {r.location}: {r.error}")
+    for c in clocks:
+        # Skew is a warning, not an outage: the exit status stays about reachability.
+        state = "WARN" if c.skewed else "ok"
+        print(f"{'clock':<9} {state:<5} this computer is {c.difference()} {c.store_label}'s "
+              f"clock (+/- {c.uncertainty_s * 1000:.1f} ms)")
+        if c.skewed:
+            print(f"clock: {c.sentence()}", file=sys.stderr)
     down = [r.label for r in results if not r.ok]
     if down:
         print(f"down: {', '.join(down)}", file=sys.stderr)
@@ -124,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     stack = sub.add_parser("stack", help="the embedded local stack")
     stack.add_argument("action", choices=["start", "stop", "status"])
+    stack.add_argument("--force", action="store_true",
+                       help="stop: even while app instances or admin commands use it")
     sub.add_parser("doctor", help="check every store: reachable, version, round trip")
     sub.add_parser("migrate", help="apply PostgreSQL migrations and MongoDB setup")
     seed = sub.add_parser("seed", help="migrate, then load deterministic synthetic clinic data")
@@ -145,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.command == "stack":
-            return _stack(settings, args.action)
+            return _stack(settings, args.action, force=args.force)
         if args.command == "doctor":
             return _doctor(settings)
         if args.command == "migrate":

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Row, Text, cast, insert, select
+from sqlalchemy import Connection, Engine, Row, Text, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from backend_client.dto import BreakGlassEntry
@@ -223,17 +223,17 @@ class AuditService:
                            object_type=r.object_type, object_id=r.object_id)
                 for r in rows]
 
-    def break_glass_report(self, since: datetime | None = None) -> list[BreakGlassEntry]:
-        """Every chart opened by breaking the glass (since ``since``), newest first, with
-        the reason given: what an administrator reviews."""
+    def break_glass_report(self, days: float | None = None) -> list[BreakGlassEntry]:
+        """Every chart opened by breaking the glass (in the last ``days`` by the database's
+        clock), newest first, with the reason given: what an administrator reviews."""
         stmt = (select(AuditEvent.id, AuditEvent.occurred_at, AuditEvent.user_id,
                        User.display_name, User.username, AuditEvent.workstation,
                        AuditEvent.patient_id, AuditEvent.details["reason"].astext)
                 .outerjoin(User, User.id == AuditEvent.user_id)
                 .where(AuditEvent.action == "chart.break_glass")
                 .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()))
-        if since is not None:
-            stmt = stmt.where(AuditEvent.occurred_at >= since)
+        if days is not None:
+            stmt = stmt.where(AuditEvent.occurred_at >= func.now() - timedelta(days=days))
         with self._connection() as conn:
             rows = conn.execute(stmt).all()
         return [BreakGlassEntry(event_id=r[0], occurred_at=r[1], user_id=r[2],
@@ -314,8 +314,7 @@ class AuditReports:
 
     def break_glass(self, days: int = 30) -> list[BreakGlassEntry]:
         actor = self._access.require("audit.report")
-        entries = self._service.break_glass_report(
-            datetime.now(UTC) - timedelta(days=max(1, min(days, 36500))))
+        entries = self._service.break_glass_report(max(1, min(days, 36500)))
         self._service.record("audit.read", user_id=actor.user_id,
                              workstation=actor.workstation, object_type="report",
                              object_id="break_glass", details={"days": days})

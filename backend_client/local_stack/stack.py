@@ -2,7 +2,9 @@
 
 Layout under ``DATA_DIR``::
 
-    stack/state.json      ports of the last start (kept so URLs stay stable)
+    stack/state.json      ports of the last start (kept so URLs stay stable); whether
+                          ``stack start`` asked for it to keep running
+    stack/leases/         one locked file per app instance or admin command using it
     stack/secrets.json    generated passwords (0600): the database owner, the app's own
                           login (``dr_assistant_app``, a member of ``dra_app``), Redis
     stack/postgres/ stack/mongo/ stack/redis/   server data
@@ -11,6 +13,11 @@ Layout under ``DATA_DIR``::
 
 Starting and stopping take an inter-process lock, so the app and ``dr-assistant-admin``
 can both call them at once.
+
+Any number of app instances and admin commands share one stack. Each holds a lease
+(``lease.py``) while it runs; an app instance that quits stops the servers only when no
+other lease is held (and nobody ran ``stack start`` to keep it up), so quitting one window
+never stops the stores under another, and a holder that was killed holds nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +35,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from backend_client.local_stack.lease import LeaseInfo, Leases, StackLease
 from backend_client.local_stack.servers import (
     MongoServer,
     PostgresServer,
@@ -39,7 +48,21 @@ from backend_client.stores.postgres.roles import APP_LOGIN, ensure_app_login
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LocalStack", "StackEndpoints", "StackError", "ServerStatus"]
+__all__ = ["LocalStack", "StackEndpoints", "StackError", "StackInUse", "ServerStatus",
+           "StackLease", "LeaseInfo"]
+
+
+_THREAD_LOCKS: dict[str, threading.RLock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(root: Path) -> threading.RLock:
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(str(root.resolve()), threading.RLock())
+
+
+class StackInUse(StackError):
+    """``stack stop`` while app instances or admin commands still use the stack."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +90,7 @@ class LocalStack:
         self.postgres = PostgresServer(self.root, self.log_dir)
         self.mongo = MongoServer(self.root, self.log_dir)
         self.redis = RedisServer(self.root, self.log_dir)
+        self.leases = Leases(self.root)
 
     # ----------------------------------------------------------------- state on disk
 
@@ -127,26 +151,66 @@ class LocalStack:
 
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o700 if not self.postgres.system_user else 0o755)
-        with fasteners.InterProcessLock(str(self.root / ".lock")):
+        # The file lock keeps other processes out; POSIX record locks do not exclude
+        # threads of one process (the health check's restart against a quit), this does.
+        with _thread_lock(self.root), fasteners.InterProcessLock(str(self.root / ".lock")):
             yield
 
     # ----------------------------------------------------------------- operations
 
-    def start(self) -> StackEndpoints:
-        """Start what is not running, reuse what is, and return the endpoints."""
+    def start(self, *, keep_running: bool = False) -> StackEndpoints:
+        """Start what is not running, reuse what is, and return the endpoints.
+
+        ``keep_running`` (``stack start``): the last app instance to quit leaves it up;
+        ``stop`` clears that."""
         with self._locked():
-            state = self._load_state()
-            secret = self._secrets()
-            self.objects_dir.mkdir(parents=True, exist_ok=True)
-            state["postgres_port"] = self.postgres.start(state.get("postgres_port"),
-                                                         secret["postgres"])
-            self._save_state(state)
-            self._ensure_app_login(state["postgres_port"], secret)
-            state["mongo_port"] = self.mongo.start(state.get("mongo_port"))
-            self._save_state(state)
-            state["redis_port"] = self.redis.start(state.get("redis_port"), secret["redis"])
-            self._save_state(state)
-            return self._endpoints(state, secret)
+            endpoints = self._start_servers()
+            if keep_running:
+                state = self._load_state()
+                state["keep_running"] = True
+                self._save_state(state)
+            return endpoints
+
+    def open(self, kind: str) -> tuple[StackEndpoints, StackLease]:
+        """Start or reuse the stack and hold a lease on it (``kind``: "app" or "admin")
+        until :meth:`release`."""
+        with self._locked():
+            endpoints = self._start_servers()
+            return endpoints, self.leases.take(kind)
+
+    def release(self, lease: StackLease, *, stop_if_last: bool) -> bool:
+        """Let go of a lease. With ``stop_if_last`` (an app instance quitting) the servers
+        stop when nobody else holds a lease and nobody asked to keep the stack running.
+        Returns whether they were stopped."""
+        with self._locked():
+            lease.close()
+            if not stop_if_last or self._load_state().get("keep_running"):
+                return False
+            if self.leases.holders():
+                return False
+            self._stop_servers()
+            return True
+
+    def holders(self) -> list[LeaseInfo]:
+        """Who uses the stack now (stale leases of killed processes are swept)."""
+        with self._locked():
+            return self.leases.holders()
+
+    def _start_servers(self) -> StackEndpoints:
+        """Under the stack's lock."""
+        state = self._load_state()
+        secret = self._secrets()
+        self.objects_dir.mkdir(parents=True, exist_ok=True)
+        state["postgres_port"] = self.postgres.start(state.get("postgres_port"),
+                                                     secret["postgres"])
+        self._save_state(state)
+        self._ensure_app_login(state["postgres_port"], secret)
+        state["mongo_port"] = self.mongo.start(state.get("mongo_port"))
+        self._save_state(state)
+        state["redis_port"] = self.redis.start(state.get("redis_port"), secret["redis"])
+        self._save_state(state)
+        return self._endpoints(state, secret)
+
 
     def endpoints(self) -> StackEndpoints | None:
         """Where the stack listens (or listened last), without starting anything."""
@@ -190,25 +254,49 @@ class LocalStack:
     def running(self) -> bool:
         return self.postgres.running() and self.mongo.running() and self.redis.running()
 
-    def stop(self) -> None:
-        """Stop all three servers cleanly (each flushes its data first)."""
+    def stop(self, *, force: bool = False) -> None:
+        """Stop all three servers cleanly (each flushes its data first). Refuses with
+        :class:`StackInUse` while an app instance or admin command holds a lease, unless
+        ``force``."""
         with self._locked():
-            errors = []
-            for server in (self.redis, self.mongo, self.postgres):
-                try:
-                    server.stop()
-                except StackError as exc:
-                    errors.append(str(exc))
-            if errors:
-                raise StackError("; ".join(errors))
+            holders = self.leases.holders()
+            if holders and not force:
+                raise StackInUse(_in_use(holders))
+            self._stop_servers()
+
+    def _stop_servers(self) -> None:
+        state = self._load_state()
+        if state.pop("keep_running", None):
+            self._save_state(state)
+        errors = []
+        for server in (self.redis, self.mongo, self.postgres):
+            try:
+                server.stop()
+            except StackError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise StackError("; ".join(errors))
 
     def status(self) -> list[ServerStatus]:
-        state = self._load_state()
-        return [
-            ServerStatus("postgres", self.postgres.running(), self.postgres.pid(),
-                         state.get("postgres_port")),
-            ServerStatus("mongo", self.mongo.running(), self.mongo.pid(),
-                         state.get("mongo_port")),
-            ServerStatus("redis", self.redis.running(), self.redis.pid(),
-                         state.get("redis_port")),
-        ]
+        """Each server as it really is: the process holding its data folder and the port
+        that process listens on."""
+        statuses = []
+        for server in (self.postgres, self.mongo, self.redis):
+            pid = server.pid()
+            statuses.append(ServerStatus(server.name, pid is not None and server.running(),
+                                         pid, server.port() if pid else None))
+        return statuses
+
+
+def _in_use(holders: list[LeaseInfo]) -> str:
+    apps = [h.pid for h in holders if h.kind == "app"]
+    admins = [h.pid for h in holders if h.kind != "app"]
+    parts = []
+    if apps:
+        parts.append(f"{len(apps)} instance{'s' if len(apps) != 1 else ''} of Dr. Assistant "
+                     f"(pid {', '.join(map(str, apps))})")
+    if admins:
+        parts.append(f"{len(admins)} admin command{'s' if len(admins) != 1 else ''} "
+                     f"(pid {', '.join(map(str, admins))})")
+    return (f"The local stack is in use by {' and '.join(parts)}; quit them first, or use "
+            "'dr-assistant-admin stack stop --force' to stop it under them.")

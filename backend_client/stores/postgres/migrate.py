@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,8 +21,16 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+# int.from_bytes(b"DRAMIGRT", "big"): two app instances starting on one new database
+# (or the app beside 'dr-assistant-admin migrate') apply the migrations once, in turn.
+MIGRATION_LOCK = 4923069142867071572
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
+        # Held to the end of the transaction, which (DDL being transactional) is the end
+        # of the upgrade: the second caller then finds nothing left to do.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         command.upgrade(alembic_config(conn), revision)
 
 
