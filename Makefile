@@ -10,10 +10,13 @@ BIN    := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench system-deps clean
+.PHONY: run test lint bench system-deps test-deps clean
 
 system-deps:
 	@sh .ci/system-deps.sh
+
+test-deps:
+	@sh .ci/system-deps.sh test
 
 $(BIN)/python: | system-deps
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "Python 3.11 or newer is needed; this $(PYTHON) is %d.%d. Install it and run: make PYTHON=python3.11" % v[:2])'
@@ -31,14 +34,14 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 run: system-deps $(STAMP_RUN)
 	$(BIN)/dr-assistant
 
-test: system-deps $(STAMP_DEV)
+test: test-deps $(STAMP_DEV)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: system-deps $(STAMP_DEV)
+bench: test-deps $(STAMP_DEV)
 	$(BIN)/python -m benchmarks
 
 clean:

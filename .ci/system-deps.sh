@@ -1,12 +1,17 @@
 #!/bin/sh
 # Debian packages the app and its tests need beyond Python wheels: Qt's runtime libraries
-# (offscreen and X11 platforms), fonts so text renders, and venv support.
+# (offscreen and X11 platforms), fonts so text renders, and venv support. With the argument
+# "test", also what only the tests need: faketime (they run workstations whose clock is
+# wrong, and the time-sensitive tests on other dates).
 # As root: installs what is missing. Otherwise: fails naming exactly what to install.
 set -eu
 
 PKGS="python3-venv libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
 libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 fonts-dejavu-core"
+if [ "${1:-}" = "test" ]; then
+    PKGS="$PKGS faketime"
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "system-deps: not a Debian system; make sure Qt 6's runtime libraries and fonts are installed." >&2

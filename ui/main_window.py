@@ -27,8 +27,8 @@ from ui.patients.patient_header import PatientHeaderView
 from ui.patients.patient_list_view import PatientListView
 from ui.store_status import ClockWarningView, StoreStatusView
 
-# Narrower than this, the status bar shows one summary for the stores and a shorter name.
-COMPACT_STATUS_WIDTH = 1000
+# Room kept on the status bar's left for its passing messages ("Connected").
+STATUS_MESSAGE_ROOM = 120
 
 BANNER_STYLE = (
     "QLabel#outage-banner { background: #fdecea; color: #7f1d1d; border: 1px solid #f5c2c0;"
@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.user_label.setObjectName("signed-in-user")
         self.store_status = StoreStatusView(self)
         self.clock_warning = ClockWarningView(self)
+        self.clock_warning.changed.connect(self._fit_status_bar)
         self.statusBar().addPermanentWidget(self.clock_warning)
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.store_status)
@@ -211,10 +212,20 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
-        compact = event.size().width() < COMPACT_STATUS_WIDTH
+        self._fit_status_bar()
+
+    def _fit_status_bar(self) -> None:
+        """Four store indicators and "Signed in as …" when they fit beside the clock
+        warning; otherwise one store summary and the name alone, so nothing is clipped."""
+        fm = self.user_label.fontMetrics()
+        who = f"Signed in as {self._who}" if self._who else "Not signed in"
+        needed = (self.store_status.full_width() + fm.horizontalAdvance(who) + 24
+                  + (self.clock_warning.sizeHint().width() + 12
+                     if not self.clock_warning.isHidden() else 0))
+        compact = needed > self.width() - STATUS_MESSAGE_ROOM
         if compact != self.store_status.compact:
             self.store_status.set_compact(compact)
-            self._render_user()
+        self._render_user()
 
     def show_health(self, health: StoreHealth) -> None:
         self.store_status.show_health(health)
@@ -272,7 +283,7 @@ class MainWindow(QMainWindow):
         self._can_find, self._can_register = can_find_patients, can_register
         self._can_read_audit = can_read_audit
         signed_in = who is not None
-        self._render_user()
+        self._fit_status_bar()
         self.lock_action.setEnabled(signed_in)
         self.sign_out_action.setEnabled(signed_in)
         self.patient_menu.menuAction().setVisible(signed_in and can_find_patients)

@@ -3,7 +3,7 @@ is narrow) and a warning when this computer's clock disagrees with the database'
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from backend_client.dto import STORE_LABELS, STORES, ClockReading, StoreHealth
@@ -24,12 +24,13 @@ class StoreIndicator(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.state = "checking"
         # Reserve the widest state's width so "down" is never clipped in the status bar.
+        # (Before the first answer the word is an ellipsis; the tooltip says "Checking".)
         widths = []
-        for word in ("ok", "down", "checking…"):
+        for word in ("ok", "down", "…"):
             self._render(GREY, word)
             widths.append(self.sizeHint().width())
         self.setMinimumWidth(max(widths))
-        self._render(GREY, "checking…")
+        self._render(GREY, "…")
         self.setToolTip(f"Checking {STORE_LABELS[store]}…")
 
     def _render(self, colour: str, word: str) -> None:
@@ -71,6 +72,16 @@ class StoreStatusView(QWidget):
         self.indicators[health.store].show_health(health)
         self._render_summary()
 
+    def full_width(self) -> int:
+        """What the four indicators need side by side."""
+        layout = self.layout()
+        spacing = layout.spacing() if layout is not None else 0
+        margins = layout.contentsMargins() if layout is not None else None
+        edges = margins.left() + margins.right() if margins is not None else 0
+        return (sum(max(i.sizeHint().width(), i.minimumWidth())
+                    for i in self.indicators.values())
+                + spacing * (len(self.indicators) - 1) + edges)
+
     def set_compact(self, compact: bool) -> None:
         self.compact = compact
         for indicator in self.indicators.values():
@@ -95,7 +106,13 @@ class StoreStatusView(QWidget):
 
 class ClockWarningView(QLabel):
     """Hidden while this computer's clock agrees with the database's (within 2 minutes);
-    otherwise both times, in amber, with the whole story in the tooltip."""
+    otherwise both times, in amber, with the whole story in the tooltip.
+
+    Signals:
+        changed(): shown, hidden or reworded (the status bar makes room).
+    """
+
+    changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +126,7 @@ class ClockWarningView(QLabel):
         self.reading = reading
         if not reading.skewed:
             self.hide()
+            self.changed.emit()
             return
         here, there = reading.workstation.astimezone(), reading.store_time.astimezone()
         self.setText(f"\u26a0 Clock off: here {here.day} {here:%b %H:%M}, "
@@ -116,3 +134,4 @@ class ClockWarningView(QLabel):
         self.setToolTip(reading.sentence())
         self.setAccessibleName(reading.sentence())
         self.show()
+        self.changed.emit()

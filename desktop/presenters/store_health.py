@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from backend_client.dto import STORES, StoreHealth
 from desktop.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
 
 
 class HealthChecker(Protocol):
@@ -73,7 +76,15 @@ class StoreHealthPresenter(QObject):
         self._last[health.store] = health
         self._view.show_health(health)
         if previous is None or previous.ok != health.ok:
+            # The first answer and every change, in the app's log (no data, only states).
+            log.info("store %s %s", health.store,
+                     "ok" if health.ok else f"down: {health.error}")
             self.health_changed.emit(health)
+        clock = health.clock
+        was = previous.clock if previous is not None else None
+        if clock is not None and (was is None or was.skewed != clock.skewed) and clock.skewed:
+            log.warning("this computer's clock is %s %s's", clock.difference(),
+                        clock.store_label)
         if not self._announced and len(self._last) == len(STORES):
             self._announced = True
             self.all_checked.emit()

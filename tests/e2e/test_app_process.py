@@ -99,3 +99,26 @@ def test_sigterm_quits_cleanly_and_stops_the_stack_it_started(tmp_path: Path) ->
             proc.kill()
     assert proc.returncode == 0, err
     assert _servers_running(data) == []
+
+
+def test_a_workstation_clock_two_days_behind_is_shown_at_start(tmp_path: Path) -> None:
+    """The app run under faketime (this computer's clock two days behind) against stores
+    whose clock is right: the status bar says so, with both times, from the first check."""
+    from backend_client.local_stack import LocalStack
+    from tests.integration.test_clock_skew import faketime
+
+    data = tmp_path / "data"
+    stack = LocalStack(data)
+    stack.start(keep_running=True)  # outside faketime: the stores keep the real time
+    shot = tmp_path / "skew.png"
+    try:
+        result = subprocess.run(
+            [faketime(), "-f", "-2d", *_app(), "--screenshot", str(shot)],
+            env=_env(data), capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stderr[-3000:]
+        log = (data / "logs" / "app.log").read_text()
+        assert "this computer's clock is 2 days 0 h behind PostgreSQL's" in log
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(shot, ARTIFACTS / "e2e-clock-skew.png")
+    finally:
+        stack.stop()

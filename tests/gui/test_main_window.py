@@ -153,3 +153,64 @@ def test_presenter_announces_once_and_only_changes(qtbot: QtBot) -> None:
     assert window.store_status.indicators["mongo"].state == "down"
     assert checker.calls.count("postgres") == 3
     presenter.stop()
+
+
+def _not_clipped(window: MainWindow) -> list[str]:
+    """Status-bar widgets narrower than their text needs."""
+    from PySide6.QtWidgets import QLabel
+
+    clipped = []
+    for label in window.statusBar().findChildren(QLabel):
+        if label.isVisibleTo(window) and label.text() and \
+                label.width() < label.sizeHint().width():
+            clipped.append(f"{label.objectName() or label.text()!r}: {label.width()} < "
+                           f"{label.sizeHint().width()}")
+    return clipped
+
+
+def test_a_wrong_workstation_clock_is_shown_with_both_times_at_any_width(
+        qtbot: QtBot, backend: Backend, tasks: TaskRunner) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    offset = [-2 * 86400.0]  # this computer is two days behind the database
+    window = MainWindow()
+    qtbot.addWidget(window)
+    checker = HealthService(backend, wall_clock=lambda: datetime.now(UTC).timestamp()
+                            + offset[0])
+    presenter = StoreHealthPresenter(window, checker, tasks, 3600, parent=window)
+    window.set_signed_in("Dr Amara Okafor (doctor)")
+    window.show_work()
+    window.resize(1280, 800)
+    window.show()
+    with qtbot.waitSignal(presenter.all_checked, timeout=10_000):
+        presenter.start()
+    warning = window.clock_warning
+    qtbot.waitUntil(warning.isVisible, timeout=5000)
+    here = datetime.now() - timedelta(days=2)
+    there = datetime.now()
+    assert warning.text().startswith(f"\u26a0 Clock off: here {here.day} {here:%b}")
+    assert f"database {there.day} {there:%b}" in warning.text()
+    assert "2 days 0 h behind PostgreSQL's" in warning.toolTip()
+    assert warning.accessibleName() == warning.toolTip()
+    assert not window.store_status.compact
+    qtbot.waitUntil(lambda: _not_clipped(window) == [], timeout=2000)
+    _save(window, "clock-skew-1280.png")
+
+    window.resize(700, 800)
+    qtbot.waitUntil(lambda: window.store_status.compact, timeout=2000)
+    assert window.store_status.summary.isVisible()
+    assert "Stores ok" in window.store_status.summary.text()
+    assert "PostgreSQL is reachable" in window.store_status.summary.toolTip()
+    assert window.user_label.text() == "Dr Amara Okafor (doctor)"
+    # Once the status bar has laid itself out again (as the user sees it): nothing clipped.
+    qtbot.waitUntil(lambda: _not_clipped(window) == [], timeout=2000)
+    _save(window, "clock-skew-700.png")
+
+    # The clock is set right: the next check takes the warning away.
+    offset[0] = 0.0
+    presenter.refresh()
+    qtbot.waitUntil(lambda: not warning.isVisible(), timeout=5000)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: not window.store_status.compact, timeout=2000)
+    assert window.user_label.text() == "Signed in as Dr Amara Okafor (doctor)"
+    presenter.stop()

@@ -184,3 +184,104 @@ def test_the_app_health_check_restarts_a_dead_local_server(data_dir: Path) -> No
         assert stack.redis.running() and stack.redis.pid() != redis_pid
     finally:
         backend.close(stop_stack=False)
+
+
+def test_a_lease_is_held_until_released_and_a_killed_holder_holds_nothing(
+        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from backend_client.local_stack.lease import Leases
+
+    leases = Leases(tmp_path)
+    mine = leases.take("app")
+    other = leases.take("admin")  # two holders in one process see each other
+    assert sorted(h.kind for h in leases.holders()) == ["admin", "app"]
+    mine.close()
+    assert [h.kind for h in leases.holders()] == ["admin"]
+    other.close()
+    assert leases.holders() == []
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; "
+         "from backend_client.local_stack.lease import Leases; "
+         f"Leases(Path({str(tmp_path)!r})).take('app'); print('held', flush=True); "
+         "time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert [(h.kind, h.pid) for h in leases.holders()] == [("app", holder.pid)]
+        holder.kill()
+        holder.wait(10)
+        assert leases.holders() == []  # the kernel let go of its lock; the file is swept
+        assert list((tmp_path / "leases").iterdir()) == []
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+
+
+def test_stop_refuses_while_a_command_uses_the_stack_unless_forced(data_dir: Path) -> None:
+    from backend_client.local_stack import StackInUse
+
+    stack = LocalStack(data_dir)
+    endpoints, lease = stack.open("admin")
+    try:
+        with pytest.raises(StackInUse) as info:
+            stack.stop()
+        assert f"1 admin command (pid {os.getpid()})" in str(info.value)
+        assert all(s.running for s in stack.status())
+        # An admin command never stops the stack when it lets go.
+        assert stack.release(lease, stop_if_last=False) is False
+        assert all(s.running for s in stack.status())
+        _, lease = stack.open("admin")
+        stack.stop(force=True)
+        assert not any(s.running for s in stack.status())
+    finally:
+        lease.close()
+    assert endpoints.redis_url.startswith("redis://")
+
+
+def test_the_last_app_lease_stops_the_stack_unless_it_was_asked_to_keep_running(
+        data_dir: Path) -> None:
+    stack = LocalStack(data_dir)
+    _, first = stack.open("app")
+    _, second = stack.open("app")
+    assert stack.release(first, stop_if_last=True) is False  # the second still uses it
+    assert all(s.running for s in stack.status())
+    assert stack.release(second, stop_if_last=True) is True
+    assert not any(s.running for s in stack.status())
+
+    stack.start(keep_running=True)
+    _, lease = stack.open("app")
+    assert stack.release(lease, stop_if_last=True) is False
+    assert all(s.running for s in stack.status())
+    stack.stop()  # and 'stack stop' forgets the wish
+    _, lease = stack.open("app")
+    assert stack.release(lease, stop_if_last=True) is True
+
+
+def test_a_failed_start_never_takes_over_a_running_server(data_dir: Path) -> None:
+    """Two starts at once on one folder (the second process found nothing running yet):
+    the one that finds a mongod holding the folder reuses it instead of starting another,
+    and status names the one that really runs."""
+    stack = LocalStack(data_dir)
+    stack.start()
+    mongo_pid = stack.mongo.pid()
+    # What a second start would have done before: launch mongod on the same folder.
+    import subprocess
+
+    from backend_client.local_stack.process import free_port
+    from backend_client.local_stack.servers import MongoServer
+
+    result = subprocess.run(
+        [MongoServer.binary(), "--dbpath", str(stack.mongo.dbpath), "--bind_ip",
+         "127.0.0.1", "--port", str(free_port()), "--replSet", "rs0", "--fork",
+         "--logpath", str(data_dir / "second-mongod.log")],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0  # DBPathInUse
+    assert stack.mongo.pid() == mongo_pid
+    assert LocalStack(data_dir).start() == stack.endpoints()
+    assert stack.mongo.pid() == mongo_pid
+    stack.stop()
+    assert stack.mongo.pid() is None

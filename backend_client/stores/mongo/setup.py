@@ -7,7 +7,6 @@ Each step runs once per database (recorded in ``dra_schema``) and is safe to run
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.database import Database
@@ -79,7 +78,9 @@ def apply(db: Db) -> list[int]:
         step(db)
         db["dra_schema"].update_one(
             {"_id": version},
-            {"$setOnInsert": {"description": description, "applied_at": datetime.now(UTC)}},
+            # MongoDB's clock, not this computer's.
+            {"$setOnInsert": {"description": description},
+             "$currentDate": {"applied_at": True}},
             upsert=True,
         )
         applied.append(version)
