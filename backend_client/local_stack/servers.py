@@ -259,10 +259,7 @@ class MongoServer:
         if pid is not None:
             # Already running (started by another instance, or before a crash of ours):
             # never a second mongod on the same folder.
-            if not wait_for(lambda: self.port() is not None, START_TIMEOUT):
-                raise StackError(f"MongoDB (pid {pid}) holds {self.dbpath} but does not "
-                                 f"listen; stop it or see {self.log_file}.")
-            port = self.port()
+            port = _port_of_holder(self, pid, "MongoDB", self.dbpath)
         else:
             port = _choose_port(port)
             result = subprocess.run(
@@ -379,12 +376,7 @@ class RedisServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         pid = self.pid()
         if pid is not None:
-            if not wait_for(lambda: self.port() is not None, START_TIMEOUT):
-                raise StackError(f"Redis (pid {pid}) holds {self.dir} but does not listen; "
-                                 f"stop it or see {self.log_file}.")
-            actual = self.port()
-            assert actual is not None
-            return actual
+            return _port_of_holder(self, pid, "Redis", self.dir)
         port = _choose_port(port)
         # Settings go in a 0600 file, not argv, so the password does not show in `ps`.
         self.conf.write_text(
@@ -413,6 +405,17 @@ class RedisServer:
 
     def url(self, port: int, password: str) -> str:
         return f"redis://:{password}@{HOST}:{port}/0"
+
+
+def _port_of_holder(server: MongoServer | RedisServer, pid: int, label: str,
+                    folder: Path) -> int:
+    """The port of the server already holding ``folder`` (it may still be starting)."""
+    if not wait_for(lambda: server.port() is not None, START_TIMEOUT):
+        raise StackError(f"{label} (pid {pid}) holds {folder} but does not listen; stop it "
+                         f"or see {server.log_file}.")
+    port = server.port()
+    assert port is not None
+    return port
 
 
 def _pgserver_bin_path() -> Path:
