@@ -115,7 +115,8 @@ def open_backend(settings: Settings, *, start_stack: bool = True,
         return _build(settings, endpoints, stack, lease)
     except BaseException:
         if stack is not None and lease is not None:
-            stack.release(lease, stop_if_last=False)
+            # An app that could not open its stores stops the stack if nobody else uses it.
+            stack.release(lease, stop_if_last=lease.kind == "app")
         raise
 
 

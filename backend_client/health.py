@@ -59,12 +59,13 @@ class HealthService:
 
     def check(self, store: str) -> StoreHealth:
         health = self._check_once(store)
-        stack = self.backend.stack
-        if (not health.ok and self.restart_local and stack is not None
+        stack, lease = self.backend.stack, self.backend.lease
+        if (not health.ok and self.restart_local and stack is not None and lease is not None
                 and store in ("postgres", "mongo", "redis") and not stack.running()):
             log.warning("local %s server is not running; restarting the local stack", store)
             try:
-                stack.start()
+                if not stack.restart(lease):
+                    return health  # quitting, or stopped on purpose: leave it down
             except Exception as exc:
                 log.error("restarting the local stack failed: %s", type(exc).__name__)
                 return health

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -179,6 +180,9 @@ class App:
         self.break_glass_report: BreakGlassReportPresenter | None = None
         self.startup_error: str | None = None
         self._built: Prepared | None = None
+        # Set by shutdown(): a start still running then closes what it built itself.
+        self._closing = False
+        self._built_lock = threading.Lock()
 
     def start(self) -> None:
         self.window.sign_in_view.setEnabled(False)
@@ -189,8 +193,13 @@ class App:
     def _prepare(self) -> Prepared:  # on a pool thread
         built = prepare_backend(self.settings)
         # If the app is told to quit while this runs (SIGTERM during the first start's
-        # seeding), the GUI callback is dropped; shutdown() still closes what was built.
-        self._built = built
+        # seeding), the GUI callback is dropped; whichever of shutdown() and this comes
+        # second closes what was built, so the stack's lease is given back either way.
+        with self._built_lock:
+            self._built = built
+            closing = self._closing
+        if closing:
+            _close_quietly(built.backend)
         return built
 
     def _on_backend_ready(self, built: Prepared) -> None:
@@ -246,14 +255,21 @@ class App:
                 except Exception as exc:
                     log_exception(log, "ending the session on quit failed", exc)
         self.tasks.shutdown()
-        backend = self.backend or (self._built.backend if self._built is not None else None)
+        with self._built_lock:
+            self._closing = True
+            built = self._built
+        backend = self.backend or (built.backend if built is not None else None)
         if backend is not None:
-            try:
-                backend.close()
-            except Exception as exc:  # the app is leaving: say it, never a traceback
-                log_exception(log, "closing the stores failed", exc)
-                print(f"dr-assistant: the local data stores did not stop cleanly ({exc}); "
-                      "'dr-assistant-admin stack stop' stops them.", file=sys.stderr)
+            _close_quietly(backend)
+
+
+def _close_quietly(backend: Backend) -> None:
+    try:
+        backend.close()
+    except Exception as exc:  # the app is leaving: say it, never a traceback
+        log_exception(log, "closing the stores failed", exc)
+        print(f"dr-assistant: the local data stores did not stop cleanly ({exc}); "
+              "'dr-assistant-admin stack stop' stops them.", file=sys.stderr)
 
 
 def build_app(settings: Settings) -> App:

@@ -62,8 +62,12 @@ def _doctor(settings: Settings) -> int:
     try:
         health = HealthService(backend)
         results = health.check_all()
-        clocks = health.clocks() if all(r.ok for r in results
-                                        if r.store in ("postgres", "redis")) else []
+        clocks = []
+        if all(r.ok for r in results if r.store in ("postgres", "redis")):
+            try:
+                clocks = health.clocks()
+            except Exception as exc:  # a store went away between the two: say so
+                print(f"{'clock':<9} ?     could not be read ({type(exc).__name__})")
     finally:
         backend.close(stop_stack=False)
     for r in results:

@@ -7,8 +7,9 @@ not locked is stale and is swept away; a pid that was reused by another program 
 matter, because liveness is the lock, not the pid. ``flock`` locks belong to an open file,
 so two holders in one process (tests) see each other as well.
 
-Taking, releasing and counting leases happen under the stack's own lock, so the last
-holder's "nobody else? then stop" cannot race a new holder's "start and take a lease".
+Taking and releasing leases, and any decision on who holds one, happen under the stack's
+own lock, so the last holder's "nobody else? then stop" cannot race a new holder's "start
+and take a lease". Looking (``stack status``) needs no lock.
 """
 
 from __future__ import annotations
@@ -76,21 +77,30 @@ class Leases:
             raise ValueError(f"unknown lease kind {kind!r}")
         fcntl = _flock()
         self.dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.dir.glob("*.json.tmp"):
+            # Left by a taker killed between creating and renaming; takers work one at a
+            # time under the stack's lock, so none is at work now.
+            stale.unlink(missing_ok=True)
         path = self.dir / f"{kind}-{os.getpid()}-{secrets.token_hex(4)}.json"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        # Locked and written under a name nobody looks at, then renamed into place: a
+        # lease file is never seen unlocked while its holder lives.
+        tmp = path.with_suffix(".json.tmp")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.write(fd, json.dumps({"kind": kind, "pid": os.getpid(),
                                      "since": time.time()}).encode())
+            os.replace(tmp, path)
         except BaseException:
             os.close(fd)
-            path.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return StackLease(path, fd, kind)
 
     def holders(self) -> list[LeaseInfo]:
-        """Every live holder; stale lease files (their process ended) are removed. Call
-        under the stack's lock."""
+        """Every live holder; stale lease files (their process ended) are removed. Safe
+        without the stack's lock (a live holder's file is always locked); a decision made
+        on the answer ("nobody else: stop") needs the lock."""
         return list(self._sweep())
 
     def _sweep(self) -> Iterator[LeaseInfo]:

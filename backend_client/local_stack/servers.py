@@ -362,7 +362,15 @@ class RedisServer:
     def pid(self) -> int | None:
         """The redis-server working in this data folder (Redis changes into its ``dir``
         and rewrites its command line, so the folder is what identifies it)."""
-        proc = find_process("redis-server", lambda p: same_path(p.cwd(), self.dir))
+        def holds(proc: Any) -> bool:
+            if not same_path(proc.cwd(), self.dir):
+                return False
+            # Not the child Redis forks to rewrite its AOF (same name, folder and socket).
+            parent = proc.parent()
+            return not (parent is not None and "redis-server" in parent.name()
+                        and same_path(parent.cwd(), self.dir))
+
+        proc = find_process("redis-server", holds)
         return proc.pid if proc else None
 
     def running(self) -> bool:

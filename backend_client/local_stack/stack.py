@@ -22,6 +22,7 @@ never stops the stores under another, and a holder that was killed holds nothing
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -149,8 +150,12 @@ class LocalStack:
     def _locked(self) -> Iterator[None]:
         import fasteners
 
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.root.chmod(0o700 if not self.postgres.system_user else 0o755)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.chmod(0o700 if not self.postgres.system_user else 0o755)
+        except OSError as exc:
+            raise StackError(f"The data folder {self.data_dir} cannot be used for the local "
+                             f"stack: {exc.strerror or exc}.") from exc
         # The file lock keeps other processes out; POSIX record locks do not exclude
         # threads of one process (the health check's restart against a quit), this does.
         with _thread_lock(self.root), fasteners.InterProcessLock(str(self.root / ".lock")):
@@ -173,10 +178,39 @@ class LocalStack:
 
     def open(self, kind: str) -> tuple[StackEndpoints, StackLease]:
         """Start or reuse the stack and hold a lease on it (``kind``: "app" or "admin")
-        until :meth:`release`."""
+        until :meth:`release`. A start that fails half way stops what it started, unless
+        someone else uses the stack."""
         with self._locked():
-            endpoints = self._start_servers()
-            return endpoints, self.leases.take(kind)
+            try:
+                try:
+                    endpoints = self._start_servers()
+                except OSError as exc:
+                    raise StackError(f"The local stack in {self.root} could not be started: "
+                                     f"{exc.strerror or exc} ({getattr(exc, 'filename', '')})."
+                                     ) from exc
+                return endpoints, self._take(kind)
+            except BaseException:
+                if not self.leases.holders() and not self._load_state().get("keep_running"):
+                    with contextlib.suppress(Exception):
+                        self._stop_servers()
+                raise
+
+    def _take(self, kind: str) -> StackLease:
+        try:
+            return self.leases.take(kind)
+        except OSError as exc:
+            raise StackError(f"Could not record this process as a user of the local stack "
+                             f"in {self.leases.dir}: {exc.strerror or exc}.") from exc
+
+    def restart(self, lease: StackLease) -> bool:
+        """A server died under a running instance: start what is missing, unless that
+        instance has let go of the stack meanwhile (it is quitting) or someone stopped the
+        stack on purpose (``stack stop --force``). Returns whether it started anything."""
+        with self._locked():
+            if not lease.held or self._load_state().get("stopped_on_purpose"):
+                return False
+            self._start_servers()
+            return True
 
     def release(self, lease: StackLease, *, stop_if_last: bool) -> bool:
         """Let go of a lease. With ``stop_if_last`` (an app instance quitting) the servers
@@ -192,13 +226,19 @@ class LocalStack:
             return True
 
     def holders(self) -> list[LeaseInfo]:
-        """Who uses the stack now (stale leases of killed processes are swept)."""
-        with self._locked():
+        """Who uses the stack now (stale leases of killed processes are swept). Needs no
+        lock, so ``stack status`` answers even while another process is starting it."""
+        try:
             return self.leases.holders()
+        except OSError as exc:
+            raise StackError(f"Could not read who uses the local stack in {self.leases.dir}: "
+                             f"{exc.strerror or exc}.") from exc
 
     def _start_servers(self) -> StackEndpoints:
-        """Under the stack's lock."""
+        """Under the stack's lock. A start is a new decision: it forgets an earlier
+        ``stop --force``."""
         state = self._load_state()
+        state.pop("stopped_on_purpose", None)
         secret = self._secrets()
         self.objects_dir.mkdir(parents=True, exist_ok=True)
         state["postgres_port"] = self.postgres.start(state.get("postgres_port"),
@@ -263,6 +303,12 @@ class LocalStack:
             if holders and not force:
                 raise StackInUse(_in_use(holders))
             self._stop_servers()
+            if holders:
+                # The instances still running must not start it again behind the person
+                # who stopped it.
+                state = self._load_state()
+                state["stopped_on_purpose"] = True
+                self._save_state(state)
 
     def _stop_servers(self) -> None:
         state = self._load_state()

@@ -285,3 +285,40 @@ def test_a_failed_start_never_takes_over_a_running_server(data_dir: Path) -> Non
     assert stack.mongo.pid() == mongo_pid
     stack.stop()
     assert stack.mongo.pid() is None
+
+
+def test_a_stack_stopped_by_force_is_not_restarted_by_the_apps_health_check(
+        data_dir: Path) -> None:
+    from backend_client.health import HealthService
+
+    backend = open_backend(load_settings(), user="app")
+    try:
+        health = HealthService(backend, restart_local=True)
+        assert health.check("redis").ok
+        LocalStack(data_dir).stop(force=True)  # an operator stops it under the app
+        assert not health.check("redis").ok
+        assert not any(s.running for s in LocalStack(data_dir).status())
+        # Started again on purpose: then a server that dies is brought back.
+        LocalStack(data_dir).start()
+        redis_pid = LocalStack(data_dir).redis.pid()
+        assert redis_pid is not None
+        os.kill(redis_pid, signal.SIGKILL)
+        assert wait_for(lambda: not LocalStack(data_dir).redis.running(), 10)
+        assert health.check("redis").ok
+    finally:
+        backend.close(stop_stack=False)
+    # An instance that has let go of the stack (it is quitting) never starts it again.
+    LocalStack(data_dir).stop()
+    assert not health.check("redis").ok
+    assert not any(s.running for s in LocalStack(data_dir).status())
+
+
+def test_a_start_that_fails_half_way_stops_what_it_started(data_dir: Path) -> None:
+    from backend_client.local_stack import StackError
+
+    (data_dir / "stack").mkdir(parents=True)
+    (data_dir / "stack" / "mongo").write_text("not a folder")  # MongoDB cannot start
+    with pytest.raises(StackError, match="could not be started"):
+        open_backend(load_settings(), user="app")
+    assert not any(s.running for s in LocalStack(data_dir).status())  # PostgreSQL too
+    assert LocalStack(data_dir).holders() == []

@@ -4,13 +4,13 @@ here goes through ``backend.engine``, the app's own login that every workstation
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
 
 from backend_client.audit import AuditService
-from backend_client.dto import PatientDraft
-from backend_client.patients.service import PatientService
+from backend_client.backend import Backend
 
 
 def _clock(db: Connection) -> datetime:
@@ -41,35 +41,48 @@ def test_audit_events_are_in_time_order_in_the_order_they_were_written(
     assert all(a < b for a, b in zip(times, times[1:], strict=False))
 
 
-def test_updated_at_is_the_databases_time_whatever_the_client_sends(
-        db: Connection, patients: PatientService) -> None:
-    record = patients.register(PatientDraft(given_name="Clock", family_name="Tester",
-                                       birth_date=date(1970, 5, 6), sex="female"))
-    now = db.execute(text("SELECT now()")).scalar_one()
-    db.execute(text("UPDATE patients SET updated_at = :t, city = 'Elsewhere' WHERE id = :i"),
-               {"t": now - timedelta(days=400), "i": record.id})
-    stamped = db.execute(text("SELECT updated_at FROM patients WHERE id = :i"),
-                         {"i": record.id}).scalar_one()
-    assert stamped == now
-    # An update that does not touch updated_at (a password rehash, say) leaves it alone.
-    db.execute(text("UPDATE patients SET updated_at = :t WHERE id = :i"),
-               {"t": now - timedelta(days=1), "i": record.id})
-    assert db.execute(text("SELECT updated_at FROM patients WHERE id = :i"),
-                      {"i": record.id}).scalar_one() == now  # the time is never the client's
-    db.execute(text("UPDATE patients SET updated_at = '2000-01-01' WHERE id = :i"),
-               {"i": record.id})
-    db.execute(text("UPDATE patients SET phone = '+1 555 0100' WHERE id = :i"),
-               {"i": record.id})
-    assert db.execute(text("SELECT updated_at FROM patients WHERE id = :i"),
-                      {"i": record.id}).scalar_one() == now
+def test_created_and_updated_at_are_the_databases_time_whatever_the_client_sends(
+        backend: Backend) -> None:
+    """Each statement in its own transaction, as workstations send them (now() differs)."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    with backend.engine.begin() as conn:
+        began = conn.execute(text("SELECT now()")).scalar_one()
+        row = conn.execute(text(
+            "INSERT INTO users (username, display_name, created_at, updated_at) "
+            "VALUES (:u, 'Time Tester', :t, :t) RETURNING id, created_at, updated_at"),
+            {"u": name, "t": long_ago}).one()
+    assert row.created_at == row.updated_at == began
+    with backend.engine.begin() as conn:
+        # Backdating the creation is ignored; hiding a change behind the old updated_at too.
+        conn.execute(text("UPDATE users SET display_name = 'Changed', created_at = :t, "
+                          "updated_at = :old WHERE id = :i"),
+                     {"t": long_ago, "old": row.updated_at, "i": row.id})
+        now = conn.execute(text("SELECT now()")).scalar_one()
+    with backend.engine.connect() as conn:
+        after = conn.execute(text("SELECT created_at, updated_at FROM users WHERE id = :i"),
+                             {"i": row.id}).one()
+    assert after.created_at == row.created_at
+    assert after.updated_at == now > row.updated_at
+    with backend.engine.begin() as conn:
+        # An update that does not name updated_at (a password rehash) leaves it alone.
+        conn.execute(text("UPDATE users SET password_hash = 'x' WHERE id = :i"), {"i": row.id})
+        conn.execute(text("UPDATE users SET is_active = false, password_hash = NULL "
+                          "WHERE id = :i"), {"i": row.id})
+    with backend.engine.connect() as conn:
+        assert conn.execute(text("SELECT updated_at FROM users WHERE id = :i"),
+                            {"i": row.id}).scalar_one() == now
 
 
-def test_every_table_with_updated_at_has_the_trigger(db: Connection) -> None:
+def test_every_table_with_created_or_updated_at_has_its_trigger(db: Connection) -> None:
     missing = db.execute(text(
-        "SELECT c.table_name FROM information_schema.columns c "
-        "WHERE c.table_schema = current_schema() AND c.column_name = 'updated_at' "
+        "SELECT c.table_name || '.' || c.column_name FROM information_schema.columns c "
+        "JOIN information_schema.tables tb ON tb.table_schema = c.table_schema "
+        "  AND tb.table_name = c.table_name AND tb.table_type = 'BASE TABLE' "
+        "WHERE c.table_schema = current_schema() "
+        "AND c.column_name IN ('created_at', 'updated_at') "
         "AND NOT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class k ON k.oid = t.tgrelid "
         "  JOIN pg_proc p ON p.oid = t.tgfoid "
-        "  WHERE k.relname = c.table_name AND p.proname = 'stamp_updated_at' "
+        "  WHERE k.relname = c.table_name AND p.proname = 'stamp_' || c.column_name "
         "  AND NOT t.tgisinternal)")).scalars().all()
     assert missing == []

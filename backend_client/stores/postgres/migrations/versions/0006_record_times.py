@@ -4,12 +4,15 @@
   ``clock_timestamp()`` while it holds the chain lock, whatever the client sent. Events
   are then in time order in id order, whichever workstation wrote them and whatever its
   clock says, and nobody can append an event dated in the past.
-- Every ``updated_at`` is stamped with ``now()`` (the transaction's time) by a BEFORE
-  UPDATE trigger whenever an UPDATE touches it: a client decides that a change counts as
-  an update (a password rehash at sign-in does not), never when it happened. A table
-  created later with an ``updated_at`` column adds the same trigger in its migration:
-  ``CREATE TRIGGER <table>_updated_at BEFORE UPDATE ON <table> FOR EACH ROW EXECUTE
-  FUNCTION stamp_updated_at()``.
+- Every ``created_at`` and ``updated_at`` is stamped with ``now()`` (the transaction's time)
+  by triggers, whatever a client sends: on INSERT both; on an UPDATE that names
+  ``updated_at`` it becomes now() (even if the client sent the old value, so a change cannot
+  be hidden), and one that names ``created_at`` keeps the old value. A client decides that a
+  change counts as an update (a password rehash at sign-in does not), never when anything
+  happened. A table created later adds the same triggers in its migration:
+  ``CREATE TRIGGER <table>_created_at BEFORE INSERT OR UPDATE OF created_at ON <table>
+  FOR EACH ROW EXECUTE FUNCTION stamp_created_at()`` and likewise ``<table>_updated_at``
+  ``... OF updated_at ... stamp_updated_at()``.
 
 Revision ID: 0006
 Revises: 0005
@@ -66,31 +69,47 @@ def _chain_function(stamp: bool) -> str:
     """
 
 
-def _tables_with_updated_at() -> list[str]:
+STAMPED = ("created_at", "updated_at")
+
+
+def _tables_with(column: str) -> list[str]:
     rows = op.get_bind().execute(sa.text(
-        "SELECT table_name FROM information_schema.columns WHERE table_schema = "
-        "current_schema() AND column_name = 'updated_at' ORDER BY table_name"))
+        "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
+        "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+        "WHERE c.table_schema = current_schema() AND c.column_name = :c "
+        "AND t.table_type = 'BASE TABLE' ORDER BY c.table_name"), {"c": column})
     return [str(r[0]) for r in rows]
 
 
 def upgrade() -> None:
     op.execute(_chain_function(stamp=True))
     op.execute("""
-        CREATE FUNCTION stamp_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION stamp_created_at() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF NEW.updated_at IS DISTINCT FROM OLD.updated_at THEN
-                NEW.updated_at := now();
+            IF TG_OP = 'INSERT' THEN
+                NEW.created_at := now();
+            ELSE
+                NEW.created_at := OLD.created_at;
             END IF;
             RETURN NEW;
         END $$
     """)
-    for table in _tables_with_updated_at():
-        op.execute(f'CREATE TRIGGER "{table}_updated_at" BEFORE UPDATE ON "{table}" '
-                   "FOR EACH ROW EXECUTE FUNCTION stamp_updated_at()")
+    op.execute("""
+        CREATE FUNCTION stamp_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.updated_at := now();
+            RETURN NEW;
+        END $$
+    """)
+    for column in STAMPED:
+        for table in _tables_with(column):
+            op.execute(f'CREATE TRIGGER "{table}_{column}" BEFORE INSERT OR UPDATE OF {column} '
+                       f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION stamp_{column}()')
 
 
 def downgrade() -> None:
-    for table in _tables_with_updated_at():
-        op.execute(f'DROP TRIGGER IF EXISTS "{table}_updated_at" ON "{table}"')
-    op.execute("DROP FUNCTION stamp_updated_at()")
+    for column in STAMPED:
+        for table in _tables_with(column):
+            op.execute(f'DROP TRIGGER IF EXISTS "{table}_{column}" ON "{table}"')
+        op.execute(f"DROP FUNCTION stamp_{column}()")
     op.execute(_chain_function(stamp=False))
