@@ -36,6 +36,8 @@ CHAIN_LOCK = 4923069091528591700
 
 
 def _chain_function(stamp: bool) -> str:
+    # The whole body again (CREATE OR REPLACE takes no less); not imported from 0003,
+    # because a migration is a frozen record and must not change when another one does.
     stamp_line = "NEW.occurred_at := clock_timestamp();" if stamp else ""
     return f"""
         CREATE OR REPLACE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
