@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -252,8 +252,13 @@ class Changes:
 class Actor:
     """The person signed in at this workstation, as every service call sees them.
 
-    ``permissions`` are resolved from the roles when the session starts; ``user_id`` is
-    None only for the system actor of admin tools (seed, benchmarks), never in the app.
+    ``permissions`` are resolved from the roles when the session starts (the database
+    checks them again on every statement); ``user_id`` is None only for the system actor
+    of admin tools (seed, benchmarks), never in the app.
+
+    ``token`` is the session's bearer secret: the database knows only its hash, and every
+    transaction the app opens names it. ``draft_key`` (derived from the password at sign-in)
+    encrypts the person's kept forms. Neither is ever shown, logged or compared.
     """
 
     user_id: int | None
@@ -265,6 +270,8 @@ class Actor:
     workstation: str
     started_at: datetime
     expires_at: datetime
+    token: str = field(default="", repr=False, compare=False)
+    draft_key: bytes = field(default=b"", repr=False, compare=False)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,19 +19,39 @@ from backend_client.errors import Unavailable
 DB_DOWN = "The clinic database cannot be reached right now; try again in a moment."
 
 
+_NAME_SESSION = text("SELECT set_config('dra.token', :token, true)")
+
+
 class UnitOfWork:
     """Args:
         bind: the Engine; or, in tests, a Connection inside an outer transaction that the
             test rolls back (each commit here then only releases a savepoint).
+        token: the signed-in session this work is done for. The transaction names it
+            first, and the database lets the app's login do only what that session's
+            person may (row-level security, migration 0007). None: the schema owner's
+            tools, or calls that need no session (signing in).
     """
 
-    def __init__(self, bind: Engine | Connection) -> None:
+    def __init__(self, bind: Engine | Connection, token: str | None = None) -> None:
         self._factory = sessionmaker(bind, expire_on_commit=False,
                                      join_transaction_mode="create_savepoint")
+        self._bind = bind
+        self._token = token
+        self._restore: str | None = None
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
+        if self._token is not None:
+            if isinstance(self._bind, Connection):
+                # A test's shared connection: put back what was there afterwards.
+                self._restore = self._bind.execute(text(
+                    "SELECT coalesce(current_setting('dra.token', true), '')")).scalar_one()
+            try:
+                self.session.execute(_NAME_SESSION, {"token": self._token})
+            except BaseException:
+                self.session.close()
+                raise
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -40,6 +60,8 @@ class UnitOfWork:
             self.session.rollback()
         finally:
             self.session.close()
+            if self._restore is not None and isinstance(self._bind, Connection):
+                self._bind.execute(_NAME_SESSION, {"token": self._restore})
         if isinstance(exc, OperationalError) or (
             isinstance(exc, DBAPIError) and exc.connection_invalidated
         ):
@@ -50,6 +72,7 @@ class UnitOfWork:
 
 
 @contextmanager
-def unit_of_work(bind: Engine | Connection) -> Iterator[UnitOfWork]:
-    with UnitOfWork(bind) as uow:
+def unit_of_work(bind: Engine | Connection, *, token: str | None = None
+                 ) -> Iterator[UnitOfWork]:
+    with UnitOfWork(bind, token) as uow:
         yield uow

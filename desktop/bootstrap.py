@@ -79,7 +79,7 @@ def prepare_backend(settings: Settings) -> Prepared:
             raise
         _seed_demo_if_empty(backend)
     sessions = build_session_services(
-        backend.engine, backend.redis, backend.mongo_db,
+        backend.engine, backend.mongo_db,
         workstation=settings.workstation_name or socket.gethostname(),
         idle_lock=timedelta(minutes=settings.idle_lock_minutes),
         max_age=timedelta(hours=settings.session_max_hours))

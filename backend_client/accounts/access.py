@@ -1,10 +1,11 @@
 """Who is acting, and may they: the check every service makes before it reads or writes.
 
 ``SessionAccess`` is the workstation's: it holds the signed-in person's ``Actor`` and, on
-every check, asks Redis whether that session is still active (one script call, well under
-a millisecond on a LAN), so a locked, revoked or expired session can do nothing even if a
-window failed to notice. ``SystemAccess`` is for administrator tools run by the operator
-(seed, benchmarks): every permission, no user, said so in the audit trail.
+every check, asks the database whether that session is still active (one function call),
+so that a window that failed to notice a lock says so in a sentence. The database enforces
+the same on every statement anyway (row-level security on the session's token).
+``SystemAccess`` is for administrator tools run by the operator (seed, benchmarks) on the
+schema owner's engine: every permission, no user, said so in the audit trail.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class SessionAccess:
         actor = self.actor
         if actor is None:
             raise PermissionDenied(NOT_SIGNED_IN)
-        state = self.sessions.state(actor.session_id)
+        state = self.sessions.state(actor.token)
         if state == "locked":
             raise WorkstationLocked(LOCKED)
         if state != "active":
@@ -81,7 +82,8 @@ class SessionAccess:
     def audit_denial(self, actor: Actor, permission: str, patient_id: int | None) -> None:
         self._audit.record("access.denied", user_id=actor.user_id,
                            workstation=actor.workstation, patient_id=patient_id,
-                           object_type="permission", object_id=permission)
+                           object_type="permission", object_id=permission,
+                           token=actor.token)
 
 
 class SystemAccess:

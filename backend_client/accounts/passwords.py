@@ -1,4 +1,4 @@
-"""Password rules (NIST SP 800-63B) and argon2id hashing.
+"""Password rules (NIST SP 800-63B) and the keys a password gives (argon2id).
 
 The rules are the ones 800-63B §5.1.1.2 asks for and no others: a minimum length (12 here),
 a generous maximum (128), any characters (spaces, accents, emoji), and a check against
@@ -14,13 +14,16 @@ is the same password. Nothing here logs, prints or puts a password in a message.
 from __future__ import annotations
 
 import gzip
+import hashlib
+import hmac
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import Type, hash_secret_raw
 
 from backend_client.errors import ValidationError
 
@@ -107,29 +110,76 @@ def _is_sequence(s: str) -> bool:
     return any(s in run or s in run[::-1] for run in _RUNS)
 
 
+@dataclass(frozen=True)
+class Credential:
+    """What the database keeps of a password: SCRAM's StoredKey over an argon2id hash.
+
+    ``key`` = sha256(HMAC-SHA256(argon2id(password, salt), "Client Key")). Knowing it does
+    not let anyone sign in: that needs the client key, i.e. the password.
+    """
+
+    salt: bytes
+    params: str   # "argon2id$v=19$m=65536,t=3,p=4$32": not secret
+    key: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DerivedKeys:
+    """What a workstation derives from a typed password (and never stores).
+
+    Attributes:
+        client_key: proves the password to the database (``dra_sign_in``).
+        draft_key: encrypts the person's kept forms; only they can read them back.
+    """
+
+    client_key: bytes = field(repr=False)
+    draft_key: bytes = field(repr=False)
+
+
 class PasswordHashing:
-    """argon2id hashes via argon2-cffi (its defaults: RFC 9106 low-memory profile).
+    """argon2id via argon2-cffi (its defaults: RFC 9106 low-memory profile), turned into a
+    :class:`Credential` for the database and :class:`DerivedKeys` at sign-in.
+
+    The database never sees a password nor anything it could be guessed from offline
+    without its own secret column; the workstation never sees a stored key.
 
     Args:
-        hasher: for tests that need cheaper or older parameters; None uses the defaults.
+        hasher: for tests that need cheaper parameters; None uses the defaults.
     """
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self._hasher = hasher or PasswordHasher()
 
-    def hash(self, password: str) -> str:
-        return self._hasher.hash(normalise(password))
+    def params(self) -> str:
+        h = self._hasher
+        return (f"argon2id$v=19$m={h.memory_cost},t={h.time_cost},p={h.parallelism}$"
+                f"{h.hash_len}")
 
-    def verify(self, password_hash: str, password: str) -> bool:
-        """True when ``password`` matches; False for a wrong password or a broken hash."""
-        try:
-            return self._hasher.verify(password_hash, normalise(password))
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+    def credential(self, password: str) -> Credential:
+        salt = secrets.token_bytes(self._hasher.salt_len)
+        params = self.params()
+        keys = derive_keys(password, salt, params)
+        return Credential(salt, params, hashlib.sha256(keys.client_key).digest())
 
-    def needs_rehash(self, password_hash: str) -> bool:
-        """True when the hash was made with other (older, weaker) parameters than ours."""
-        try:
-            return self._hasher.check_needs_rehash(password_hash)
-        except (InvalidHashError, ValueError):
-            return True
+
+def derive_keys(password: str, salt: bytes, params: str) -> DerivedKeys:
+    """The keys a password gives with these parameters (the account's, from the database).
+
+    Raises ValueError for parameters this version cannot use (or absurdly expensive ones:
+    an attacker's database must not make a workstation spend minutes of CPU).
+    """
+    try:
+        kind, version, costs, length = params.split("$")
+        cost = dict(part.split("=", 1) for part in costs.split(","))
+        memory, time, lanes = int(cost["m"]), int(cost["t"]), int(cost["p"])
+        hash_len = int(length)
+    except (ValueError, KeyError) as exc:
+        raise ValueError("unknown password parameters") from exc
+    if (kind != "argon2id" or version != "v=19" or not 8 <= memory <= 1 << 21
+            or not 1 <= time <= 20 or not 1 <= lanes <= 16 or not 16 <= hash_len <= 64):
+        raise ValueError("unsupported password parameters")
+    raw = hash_secret_raw(normalise(password).encode("utf-8"), salt, time_cost=time,
+                          memory_cost=memory, parallelism=lanes, hash_len=hash_len,
+                          type=Type.ID)
+    return DerivedKeys(hmac.new(raw, b"Client Key", hashlib.sha256).digest(),
+                       hmac.new(raw, b"Draft Key", hashlib.sha256).digest())

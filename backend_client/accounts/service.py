@@ -1,15 +1,18 @@
-"""AccountService: one account per person, with roles, argon2id passwords and sign-in.
+"""AccountService: one account per person, with roles and a password the database checks.
 
+The operator's tool (``dr-assistant-admin user``, the demo seed): it needs the schema
+owner's engine, because the app's own login may neither write accounts nor read their
+credentials (migration 0007). Signing in is ``SignInService``, through the database.
 Every method opens its own unit of work, so it may be called from any pool thread. Nothing
-here logs a password or a hash; usernames are not PHI but are still kept out of logs.
+here logs a password or a key; usernames are not PHI but are still kept out of logs.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -58,7 +61,7 @@ class AccountService:
     """Args:
         engine: the Engine, or in tests a Connection inside an outer transaction.
         policy: the rules for new passwords.
-        hashing: argon2id hashing; tests may pass cheaper parameters.
+        hashing: argon2id parameters; tests may pass cheaper ones.
     """
 
     def __init__(self, engine: Engine | Connection, *, policy: PasswordPolicy | None = None,
@@ -66,13 +69,12 @@ class AccountService:
         self.engine = engine
         self.policy = policy or PasswordPolicy()
         self.hashing = hashing or PasswordHashing()
-        self._dummy_hash: str | None = None
 
     # ------------------------------------------------------------------ reads
 
     def list_users(self) -> list[UserSummary]:
         with unit_of_work(self.engine) as uow:
-            users = uow.session.execute(select(User).order_by(User.username)).scalars().all()
+            users = uow.session.execute(select(*_PUBLIC).order_by(User.username)).all()
             roles = _roles_by_user(uow.session, [u.id for u in users])
             return [_summary(u, roles.get(u.id, ())) for u in users]
 
@@ -119,11 +121,12 @@ class AccountService:
                 errors["username"] = "That username is taken; choose another."
             if errors:
                 raise ValidationError.of(errors)
-            password_hash = self.hashing.hash(password)
+            cred = self.hashing.credential(password)
             try:
                 uid = s.execute(insert(User).values(
                     username=name, display_name=display, email=mail or None,
-                    password_hash=password_hash, is_active=True,
+                    auth_salt=cred.salt, auth_params=cred.params, auth_key=cred.key,
+                    is_active=True,
                 ).returning(User.id)).scalar_one()
                 s.execute(insert(UserRole), [{"user_id": uid, "role_id": role_ids[r]}
                                              for r in wanted])
@@ -140,7 +143,12 @@ class AccountService:
         self.policy.check(new_password, name)
         with unit_of_work(self.engine) as uow:
             user = _user(uow.session, name)
-            self._store_hash(uow.session, user.id, self.hashing.hash(new_password))
+            cred = self.hashing.credential(new_password)
+            uow.session.execute(
+                update(User).where(User.id == user.id)
+                .values(auth_salt=cred.salt, auth_params=cred.params, auth_key=cred.key,
+                        updated_at=func.now(), version=User.version + 1)
+                .execution_options(synchronize_session=False))
             uow.commit()
             log.info("password changed id=%s", user.id)
             return self._reload(uow.session, name)
@@ -164,46 +172,7 @@ class AccountService:
             log.info("account %s id=%s", "enabled" if active else "disabled", user.id)
             return self._reload(uow.session, name)
 
-    # ------------------------------------------------------------------ sign-in
-
-    def authenticate(self, username: str, password: str) -> UserSummary | None:
-        """The account when the password matches and the account is active, else None.
-
-        An unknown username, a disabled account and a wrong password all cost one argon2
-        verification, so response time does not tell which usernames exist. A hash made
-        with older parameters is replaced on a successful sign-in.
-        """
-        name = normalise_username(username)
-        with unit_of_work(self.engine) as uow:
-            s = uow.session
-            user = None
-            if USERNAME_RE.fullmatch(name):
-                user = s.execute(select(User).where(User.username == name)).scalar_one_or_none()
-            if user is None or not user.is_active or not user.password_hash:
-                self.hashing.verify(self._dummy(), password)
-                return None
-            if not self.hashing.verify(user.password_hash, password):
-                return None
-            if self.hashing.needs_rehash(user.password_hash):
-                self._store_hash(s, user.id, self.hashing.hash(password), bump=False)
-                uow.commit()
-            return self._reload(s, name)
-
-    def _dummy(self) -> str:
-        # Made with our own parameters so verifying against it costs what a real one does.
-        if self._dummy_hash is None:
-            self._dummy_hash = self.hashing.hash(secrets.token_urlsafe(24))
-        return self._dummy_hash
-
     # ------------------------------------------------------------------ helpers
-
-    @staticmethod
-    def _store_hash(s: Session, user_id: int, password_hash: str, *, bump: bool = True) -> None:
-        values: dict[str, object] = {"password_hash": password_hash}
-        if bump:
-            values.update(updated_at=func.now(), version=User.version + 1)
-        s.execute(update(User).where(User.id == user_id).values(**values)
-                  .execution_options(synchronize_session=False))
 
     @staticmethod
     def _reload(s: Session, name: str) -> UserSummary:
@@ -216,7 +185,7 @@ def signable_accounts(engine: Engine | Connection) -> int:
     """How many active accounts have a password (anyone who could sign in)."""
     with unit_of_work(engine) as uow:
         return len(uow.session.execute(
-            select(User.id).where(User.is_active, User.password_hash.is_not(None))
+            select(User.id).where(User.is_active, User.auth_key.is_not(None))
             .limit(1000)).all())
 
 
@@ -237,8 +206,12 @@ def ensure_demo_accounts(engine: Engine | Connection) -> list[tuple[str, str, st
     return created
 
 
-def _user(s: Session, name: str) -> User:
-    user = s.execute(select(User).where(User.username == name)).scalar_one_or_none()
+# Everything but the credential.
+_PUBLIC = (User.id, User.username, User.display_name, User.email, User.is_active)
+
+
+def _user(s: Session, name: str) -> Any:
+    user = s.execute(select(*_PUBLIC).where(User.username == name)).one_or_none()
     if user is None:
         raise NotFound("There is no account with that username.")
     return user
@@ -256,6 +229,6 @@ def _roles_by_user(s: Session, user_ids: list[int]) -> dict[int, tuple[str, ...]
     return {uid: tuple(roles) for uid, roles in out.items()}
 
 
-def _summary(user: User, roles: tuple[str, ...]) -> UserSummary:
+def _summary(user: Any, roles: tuple[str, ...]) -> UserSummary:
     return UserSummary(id=user.id, username=user.username, display_name=user.display_name,
                        email=user.email or "", roles=roles, is_active=user.is_active)

@@ -53,7 +53,8 @@ def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
     backend = open_backend(settings)
     try:
         migrate(backend)
-        service = AuditService(backend.engine)
+        # The operator reads the whole trail: the schema owner's engine.
+        service = AuditService(backend.owner_engine)
         if args.audit_command == "verify":
             result = service.verify()
             if result.ok:

@@ -19,7 +19,6 @@ from typing import Any
 from backend_client.accounts.access import SystemAccess
 from backend_client.accounts.sessions import SessionStore
 from backend_client.accounts.signin import SessionAdmin
-from backend_client.audit.service import AuditService
 from backend_client.backend import open_backend
 from backend_client.config import Settings
 from backend_client.dto import SessionInfo
@@ -52,8 +51,10 @@ def _line(s: SessionInfo) -> str:
 def run_session_command(args: argparse.Namespace, settings: Settings) -> int:
     backend = open_backend(settings)
     try:
-        store = SessionStore(backend.redis)
-        admin = SessionAdmin(store, AuditService(backend.engine), SystemAccess("admin-cli"))
+        # The operator's tool: the schema owner's engine (the app's login lists and ends
+        # sessions only within an administrator's own session).
+        store = SessionStore(backend.owner_engine)
+        admin = SessionAdmin(store, SystemAccess("admin-cli"))
         if args.session_command == "list":
             sessions = admin.list_sessions()
             if not sessions:
@@ -70,7 +71,7 @@ def run_session_command(args: argparse.Namespace, settings: Settings) -> int:
             from backend_client.accounts.service import AccountService
 
             try:
-                user = AccountService(backend.engine).get(args.user)
+                user = AccountService(backend.owner_engine).get(args.user)
             except NotFound as exc:
                 print(f"dr-assistant-admin: {exc}")
                 return 1

@@ -78,7 +78,9 @@ def run_user_command(args: argparse.Namespace, settings: Settings) -> int:
     backend = open_backend(settings)
     try:
         migrate(backend)
-        accounts = AccountService(backend.engine)
+        # Accounts are the operator's: the schema owner's engine (the app's login may
+        # neither write them nor read their credentials).
+        accounts = AccountService(backend.owner_engine)
         if args.user_command == "add":
             u = accounts.add_user(args.username, args.name, password, args.roles, args.email)
             print(f"added {u.username} ({', '.join(u.roles)})")
@@ -91,9 +93,7 @@ def run_user_command(args: argparse.Namespace, settings: Settings) -> int:
             from backend_client.accounts.access import SystemAccess
             from backend_client.accounts.sessions import SessionStore
             from backend_client.accounts.signin import SessionAdmin
-            from backend_client.audit.service import AuditService
-
-            ended = SessionAdmin(SessionStore(backend.redis), AuditService(backend.engine),
+            ended = SessionAdmin(SessionStore(backend.owner_engine),
                                  SystemAccess("admin-cli")).revoke_user(u.id)
             print(f"disabled {u.username}" + (f"; ended {ended} open session"
                                               f"{'s' if ended != 1 else ''}" if ended else ""))

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Row, Text, cast, func, insert, select
+from sqlalchemy import Connection, Engine, Row, Text, cast, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from backend_client.dto import BreakGlassEntry
 from backend_client.stores.postgres.models import AuditEvent, User
+from backend_client.uow import unit_of_work
 
 GENESIS = bytes(32)
 TAG = "dra-audit-v1"
@@ -158,14 +159,22 @@ class AuditService:
 
     def record(self, action: str, *, user_id: int | None = None, workstation: str = "",
                patient_id: int | None = None, object_type: str = "", object_id: str = "",
-               details: Mapping[str, Any] | None = None) -> int:
+               details: Mapping[str, Any] | None = None, token: str | None = None) -> int:
         """Append one event in its own transaction (one INSERT round trip) and return its id.
 
-        With a Connection already in a transaction, the event joins that transaction.
+        ``token``: the session writing it, when the engine is the app's login (which may
+        append only within a live session; the database then names the session's person
+        and workstation whatever ``user_id`` and ``workstation`` say). With a Connection
+        already in a transaction, the event joins that transaction.
         """
         stmt = self._insert(action, user_id=user_id, workstation=workstation,
                             patient_id=patient_id, object_type=object_type,
                             object_id=object_id, details=details)
+        if token:
+            with unit_of_work(self.engine, token=token) as uow:
+                event_id = int(uow.session.execute(stmt).scalar_one())
+                uow.commit()
+                return event_id
         if isinstance(self.engine, Connection):
             conn = self.engine
             joined = conn.in_transaction()
@@ -223,7 +232,8 @@ class AuditService:
                            object_type=r.object_type, object_id=r.object_id)
                 for r in rows]
 
-    def break_glass_report(self, days: float | None = None) -> list[BreakGlassEntry]:
+    def break_glass_report(self, days: float | None = None, *,
+                           token: str | None = None) -> list[BreakGlassEntry]:
         """Every chart opened by breaking the glass (in the last ``days`` by the database's
         clock), newest first, with the reason given: what an administrator reviews."""
         stmt = (select(AuditEvent.id, AuditEvent.occurred_at, AuditEvent.user_id,
@@ -234,7 +244,7 @@ class AuditService:
                 .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()))
         if days is not None:
             stmt = stmt.where(AuditEvent.occurred_at >= func.now() - timedelta(days=days))
-        with self._connection() as conn:
+        with self._connection(token) as conn:
             rows = conn.execute(stmt).all()
         return [BreakGlassEntry(event_id=r[0], occurred_at=r[1], user_id=r[2],
                                 user_name=r[3] or r[4] or "", workstation=r[5],
@@ -242,8 +252,8 @@ class AuditService:
 
     # ------------------------------------------------------------ internals
 
-    def _connection(self) -> _Borrowed:
-        return _Borrowed(self.engine)
+    def _connection(self, token: str | None = None) -> _Borrowed:
+        return _Borrowed(self.engine, token)
 
     def _rows(self, conn: Connection) -> Iterator[Any]:
         last = -(2**63)
@@ -287,21 +297,33 @@ class AuditService:
 
 
 class _Borrowed:
-    """A Connection for one read: the given one as is, or one checked out of the Engine."""
+    """A Connection for one read: the given one as is, or one checked out of the Engine;
+    naming ``token``'s session first when the app's login reads (row-level security)."""
 
-    def __init__(self, bind: Engine | Connection) -> None:
+    def __init__(self, bind: Engine | Connection, token: str | None = None) -> None:
         self._bind = bind
+        self._token = token
         self._owned: Connection | None = None
+        self._restore: str | None = None
 
     def __enter__(self) -> Connection:
         if isinstance(self._bind, Connection):
-            return self._bind
-        self._owned = self._bind.connect()
-        return self._owned
+            conn = self._bind
+            if self._token is not None:
+                self._restore = conn.execute(text(
+                    "SELECT coalesce(current_setting('dra.token', true), '')")).scalar_one()
+        else:
+            conn = self._owned = self._bind.connect()
+        if self._token is not None:
+            conn.execute(text("SELECT set_config('dra.token', :t, true)"), {"t": self._token})
+        return conn
 
     def __exit__(self, *exc: object) -> None:
         if self._owned is not None:
             self._owned.close()
+        elif self._restore is not None and isinstance(self._bind, Connection):
+            self._bind.execute(text("SELECT set_config('dra.token', :t, true)"),
+                               {"t": self._restore})
 
 
 class AuditReports:
@@ -314,8 +336,10 @@ class AuditReports:
 
     def break_glass(self, days: int = 30) -> list[BreakGlassEntry]:
         actor = self._access.require("audit.report")
-        entries = self._service.break_glass_report(max(1, min(days, 36500)))
+        entries = self._service.break_glass_report(max(1, min(days, 36500)),
+                                                   token=actor.token or None)
         self._service.record("audit.read", user_id=actor.user_id,
                              workstation=actor.workstation, object_type="report",
-                             object_id="break_glass", details={"days": days})
+                             object_id="break_glass", details={"days": days},
+                             token=actor.token or None)
         return entries

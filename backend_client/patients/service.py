@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,9 +43,6 @@ from backend_client.patients.search import PatientSearch, parse_query
 from backend_client.patients.validation import validate
 from backend_client.stores.postgres.models import (
     Alert,
-    Appointment,
-    AuditEvent,
-    Encounter,
     NameVariant,
     Patient,
     PatientContact,
@@ -52,7 +50,6 @@ from backend_client.stores.postgres.models import (
     PatientName,
     PatientNamePair,
     PatientNameTerm,
-    Provider,
     User,
 )
 from backend_client.uow import unit_of_work
@@ -84,6 +81,11 @@ class PatientService:
         self.access = access
         self._today = today or (lambda: datetime.now().date())
 
+    def _work(self, actor: Actor) -> Any:
+        """A unit of work for this actor: the transaction names the actor's session, so
+        the database lets it do only what the session's person may."""
+        return unit_of_work(self.engine, token=actor.token or None)
+
     @staticmethod
     def _audit(s: Session, action: str, patient_id: int, actor: Actor,
                details: dict[str, str] | None = None) -> None:
@@ -97,12 +99,12 @@ class PatientService:
     # ------------------------------------------------------------------ reads
 
     def search(self, text_: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
-        self.access.require("patient.search")
+        actor = self.access.require("patient.search")
         query = (text_ or "")[:MAX_QUERY]
         parsed = parse_query(query, self._today())
         if parsed.empty:
             return SearchPage(query, offset, (), False)
-        with unit_of_work(self.engine) as uow:
+        with self._work(actor) as uow:
             return PatientSearch(uow.session).run(parsed, max(0, offset),
                                                   max(1, min(limit, 500)))
 
@@ -120,13 +122,18 @@ class PatientService:
         actor = self.access.require("patient.demographics.read", patient_id=patient_id)
         clinical = actor.can("chart.open")
         reason = (break_glass_reason or "").strip()[:MAX_REASON]
-        with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
+        with self._refusals_audited(actor, patient_id), self._work(actor) as uow:
             s = uow.session
             broke_glass = self._check_restricted(s, actor, patient_id, reason)
-            record = self._record(s, patient_id, clinical=clinical)
-            if broke_glass:
+            if broke_glass and actor.token and not s.execute(
+                    text("SELECT dra_break_glass(:p, :r)"),
+                    {"p": patient_id, "r": reason}).scalar_one():
+                raise PermissionDenied(RESTRICTED + " Your role cannot open it.")
+            if broke_glass and not actor.token:
                 self._audit(s, "chart.break_glass", patient_id, actor,
                             {"reason": reason, "session": actor.session_id})
+            record = self._record(s, patient_id, clinical=clinical)
+            if broke_glass:
                 log.warning("restricted chart opened by breaking the glass: patient id=%s "
                             "user id=%s", patient_id, actor.user_id)
             self._audit(s, "chart.open" if clinical else "patient.read", patient_id, actor)
@@ -171,32 +178,25 @@ class PatientService:
 
     @staticmethod
     def _glass_broken(s: Session, actor: Actor, patient_id: int) -> bool:
-        """Did this session already break the glass for this patient?"""
-        if not actor.session_id:
+        """Did this session already break the glass for this patient? (The database
+        keeps that for the session: ``dra_break_glass``.)"""
+        if not actor.token:
             return False
-        return s.execute(select(AuditEvent.id).where(
-            AuditEvent.patient_id == patient_id, AuditEvent.user_id == actor.user_id,
-            AuditEvent.action == "chart.break_glass",
-            AuditEvent.details["session"].astext == actor.session_id).limit(1)
-        ).first() is not None
+        return bool(s.execute(text("SELECT dra_glass_broken(:p)"),
+                              {"p": patient_id}).scalar_one())
 
     @staticmethod
     def _treats(s: Session, actor: Actor, patient_id: int) -> bool:
-        """Has the actor, as a clinician, an appointment or encounter with the patient?"""
-        if actor.user_id is None:
+        """Has the actor, as a clinician, an appointment or encounter with the patient?
+        (The database's answer for the session: the same one its row security uses.)"""
+        if actor.user_id is None or not actor.token:
             return True  # the operator's own tools
-        provider = select(Provider.id).where(Provider.user_id == actor.user_id) \
-            .scalar_subquery()
-        booked = select(Appointment.id).where(Appointment.patient_id == patient_id,
-                                               Appointment.provider_id == provider).exists()
-        seen = select(Encounter.id).where(Encounter.patient_id == patient_id,
-                                          Encounter.provider_id == provider).exists()
-        return bool(s.execute(select(booked | seen)).scalar())
+        return bool(s.execute(text("SELECT dra_treats(:p)"), {"p": patient_id}).scalar_one())
 
     def set_restricted(self, patient_id: int, restricted: bool) -> PatientRecord:
         """Restrict (or lift the restriction on) a patient's record. Audited."""
         actor = self.access.require("patient.restrict", patient_id=patient_id)
-        with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
+        with self._refusals_audited(actor, patient_id), self._work(actor) as uow:
             s = uow.session
             if (not restricted and actor.user_id is not None
                     and not self._treats(s, actor, patient_id)):
@@ -266,9 +266,9 @@ class PatientService:
 
     def find_duplicates(self, draft: PatientDraft, *,
                         exclude_id: int | None = None) -> list[DuplicateCandidate]:
-        self.access.require("patient.search")
+        actor = self.access.require("patient.search")
         clean = validate(draft, self._today())
-        with unit_of_work(self.engine) as uow:
+        with self._work(actor) as uow:
             return self._duplicates(uow.session, clean.draft, clean.birth_date, exclude_id)
 
     def _duplicates(self, s: Session, d: PatientDraft, born: date,
@@ -309,7 +309,7 @@ class PatientService:
         actor_id = actor.user_id
         clean = validate(draft, self._today())
         d = clean.draft
-        with unit_of_work(self.engine) as uow:
+        with self._work(actor) as uow:
             s = uow.session
             if not allow_duplicates:
                 found = self._duplicates(s, d, clean.birth_date, None)
@@ -341,7 +341,7 @@ class PatientService:
         actor_id = actor.user_id
         clean = validate(draft, self._today())
         d = clean.draft
-        with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
+        with self._refusals_audited(actor, patient_id), self._work(actor) as uow:
             s = uow.session
             self._check_restricted(s, actor, patient_id)
             old = s.execute(select(Patient.given_name, Patient.family_name)
@@ -406,7 +406,7 @@ class PatientService:
                       deceased_at: date) -> PatientRecord:
         actor = self.access.require("patient.demographics.write", patient_id=patient_id)
         actor_id = actor.user_id
-        with self._refusals_audited(actor, patient_id), unit_of_work(self.engine) as uow:
+        with self._refusals_audited(actor, patient_id), self._work(actor) as uow:
             s = uow.session
             self._check_restricted(s, actor, patient_id)
             born = s.execute(select(Patient.birth_date).where(Patient.id == patient_id)

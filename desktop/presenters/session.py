@@ -422,13 +422,14 @@ class SessionPresenter(QObject):
         user_id = actor.user_id
         if user_id is None:
             return
+        draft_key = actor.draft_key
 
         def listed(kept: list[SavedDraft]) -> None:
             if self.actor is not None and self.actor.user_id == user_id:
                 self._kept = kept
                 self._render_kept()
 
-        self._tasks.run(lambda: self._drafts.list_for(user_id), listed,
+        self._tasks.run(lambda: self._drafts.list_for(user_id, draft_key), listed,
                         lambda exc: log_exception(log, "listing kept forms failed", exc),
                         pool="read")
 
@@ -483,6 +484,7 @@ class SessionPresenter(QObject):
         if actor is None or actor.user_id is None:
             return
         user_id = actor.user_id
+        draft_key = actor.draft_key
         for form in self._forms.unsaved_forms():
             if self._autosaved.get(form.key) == form.payload:
                 continue
@@ -490,7 +492,7 @@ class SessionPresenter(QObject):
             def save(form: DraftToKeep = form) -> str:
                 return self._drafts.save(user_id, kind=form.kind, title=form.title,
                                          payload=form.payload, key=form.key,
-                                         reason=AUTOSAVED)
+                                         reason=AUTOSAVED, draft_key=draft_key)
 
             def saved(_: str, form: DraftToKeep = form) -> None:
                 # Only what is really stored counts as kept: a failed save is tried again

@@ -58,9 +58,32 @@ def _v2_drafts(db: Db) -> None:
     db["drafts"].create_index([("user_id", 1), ("saved_at", -1)], name="user_newest")
 
 
+def _v3_sealed_drafts(db: Db) -> None:
+    # Kept forms are sealed for their author (backend_client/drafts/store.py): nothing
+    # readable may be stored beside the ciphertext. Copies kept in the clear before this
+    # are dropped: they cannot be sealed without their author's key.
+    _ensure_collection(db, "drafts", {
+        "$jsonSchema": {
+            "bsonType": "object",
+            "required": ["user_id", "key", "kind", "sealed", "saved_at"],
+            "additionalProperties": False,
+            "properties": {
+                "_id": {"bsonType": "string"},
+                "user_id": {"bsonType": ["int", "long"]},
+                "key": {"bsonType": "string", "maxLength": 200},
+                "kind": {"bsonType": "string", "maxLength": 100},
+                "sealed": {"bsonType": "binData"},
+                "saved_at": {"bsonType": "date"},
+            },
+        }
+    })
+    db["drafts"].delete_many({"sealed": {"$exists": False}})
+
+
 STEPS: list[tuple[int, str, Callable[[Db], None]]] = [
     (1, "clinic_meta collection with validator and unique key", _v1_clinic_meta),
     (2, "drafts collection: unsaved work kept for its author", _v2_drafts),
+    (3, "drafts sealed for their author: ciphertext only", _v3_sealed_drafts),
 ]
 
 

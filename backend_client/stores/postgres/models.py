@@ -97,7 +97,11 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
-    password_hash: Mapped[str | None] = mapped_column(Text)
+    # The password as the database checks it (migration 0007): argon2id salt and
+    # parameters, and the SCRAM-style stored key. The app's login may read none of them.
+    auth_salt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    auth_params: Mapped[str | None] = mapped_column(Text)
+    auth_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TS, server_default=func.now())
@@ -106,6 +110,8 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("username = lower(username) AND length(username) >= 2",
                         name="username_lower"),
+        CheckConstraint("(auth_key IS NULL) = (auth_salt IS NULL) AND "
+                        "(auth_key IS NULL) = (auth_params IS NULL)", name="auth_complete"),
     )
 
 
@@ -523,6 +529,65 @@ class Document(Tracked, Base):
                         name="status_known"),
         CheckConstraint("mongo_id IS NOT NULL OR object_key IS NOT NULL", name="has_content"),
     )
+
+
+# ----------------------------------------------------------------------- sessions
+# Private to the database's own functions (migration 0007): the app's login has no grant
+# on them. Declared here so that the schema and the models are one.
+
+
+class AppSession(Base):
+    """A signed-in session; the workstation holds the token, this table its sha256."""
+
+    __tablename__ = "app_sessions"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    workstation: Mapped[str] = mapped_column(String(100), server_default="")
+    started_at: Mapped[datetime] = mapped_column(TS)
+    last_seen: Mapped[datetime] = mapped_column(TS)
+    changed_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    idle_seconds: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text)
+    locked_by: Mapped[str] = mapped_column(Text, server_default="")
+
+    __table_args__ = (
+        CheckConstraint("idle_seconds > 0", name="idle_positive"),
+        CheckConstraint("state IN ('active', 'locked', 'revoked')", name="state_known"),
+        Index("ix_app_sessions_user", "user_id"),
+        Index("ix_app_sessions_expires", "expires_at"),
+    )
+
+
+class SessionGlass(Base):
+    """A restricted chart this session opened by breaking the glass."""
+
+    __tablename__ = "session_glass"
+
+    session_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("app_sessions.id", ondelete="CASCADE"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class SigninFailure(Base):
+    """Failed sign-ins of one account or workstation (keyed by a keyed hash, never the
+    text typed)."""
+
+    __tablename__ = "signin_failures"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    until: Mapped[datetime | None] = mapped_column(TS)
+    last_at: Mapped[datetime] = mapped_column(TS)
+
+
+class AppSecret(Base):
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # ----------------------------------------------------------------------- audit
