@@ -1,29 +1,45 @@
-"""Fake clocks for tests that start at the real now.
+"""Time passing, for tests, against the real database.
 
-The stores judge time themselves (Redis's ``TIME`` for sessions and cooldowns, PostgreSQL's
-``now()`` for the record), so a test that needs "twelve hours later" moves the stores'
-clock forward from where it really is, never to a calendar date of its own.
+The database judges time itself (idle locks, session limits, sign-in cooldowns: migration
+0007) on its own clock, and nobody may tell it otherwise. So a test that needs "twelve hours
+later" makes twelve hours pass for the rows concerned: the schema owner moves their times
+back by that much. Everything starts at the database's real now; no calendar date is made
+up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
+from sqlalchemy import Engine, text
 
-class StoreTime:
-    """Seconds added to Redis's clock: 0 (the store's real now) until a test advances it.
 
-    Pass it as ``time_shift`` to the session store and the sign-in rate limiter.
+class DatabaseTime:
+    """Moves time forward for the sessions of ``user_ids`` and for every sign-in counter.
+
+    Args:
+        owner: the schema owner's engine (the app's login may not touch these tables).
+        user_ids: whose sessions age; more can be added with :meth:`watch`.
     """
 
-    def __init__(self) -> None:
-        self.shift = 0.0
+    def __init__(self, owner: Engine, user_ids: Iterable[int] = ()) -> None:
+        self.owner = owner
+        self.user_ids = set(user_ids)
 
-    def __call__(self) -> float:
-        return self.shift
+    def watch(self, *user_ids: int) -> None:
+        self.user_ids.update(user_ids)
 
     def advance(self, **kw: float) -> None:
-        step = timedelta(**kw).total_seconds()
-        if step < 0:
-            raise ValueError("a store's clock only moves forward")
-        self.shift += step
+        step = timedelta(**kw)
+        if step < timedelta(0):
+            raise ValueError("time only moves forward")
+        with self.owner.begin() as conn:
+            conn.execute(text(
+                "UPDATE app_sessions SET started_at = started_at - :d, "
+                "last_seen = last_seen - :d, changed_at = changed_at - :d, "
+                "expires_at = expires_at - :d WHERE user_id = ANY(:u)"),
+                {"d": step, "u": sorted(self.user_ids)})
+            conn.execute(text(
+                "UPDATE signin_failures SET until = until - :d, last_at = last_at - :d"),
+                {"d": step})

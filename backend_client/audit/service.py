@@ -147,6 +147,11 @@ def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
 
 
+# The id this session's last append got (the chain trigger may renumber it, with nextval
+# again). Not RETURNING: row security lets the app append events it may not read back.
+_LAST_ID = text("SELECT currval(pg_get_serial_sequence('audit_events', 'id'))")
+
+
 class AuditService:
     """Args:
         engine: the Engine; or, in tests, a Connection inside an outer transaction.
@@ -172,20 +177,23 @@ class AuditService:
                             object_id=object_id, details=details)
         if token:
             with unit_of_work(self.engine, token=token) as uow:
-                event_id = int(uow.session.execute(stmt).scalar_one())
+                uow.session.execute(stmt)
+                event_id = int(uow.session.execute(_LAST_ID).scalar_one())
                 uow.commit()
                 return event_id
         if isinstance(self.engine, Connection):
             conn = self.engine
             joined = conn.in_transaction()
-            event_id = int(conn.execute(stmt).scalar_one())
+            conn.execute(stmt)
+            event_id = int(conn.execute(_LAST_ID).scalar_one())
             if not joined:
                 conn.commit()
             return event_id
         # Autocommit: the INSERT is its own transaction, with no BEGIN/COMMIT round trips,
         # and the chain lock is released the moment it returns.
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return int(conn.execute(stmt).scalar_one())
+            conn.execute(stmt)
+            return int(conn.execute(_LAST_ID).scalar_one())
 
     @staticmethod
     def record_in(executor: Session | Connection, action: str, *,
@@ -197,7 +205,8 @@ class AuditService:
         stmt = AuditService._insert(action, user_id=user_id, workstation=workstation,
                                     patient_id=patient_id, object_type=object_type,
                                     object_id=object_id, details=details)
-        return int(executor.execute(stmt).scalar_one())
+        executor.execute(stmt)
+        return int(executor.execute(_LAST_ID).scalar_one())
 
     @staticmethod
     def _insert(action: str, *, user_id: int | None, workstation: str,
@@ -206,7 +215,7 @@ class AuditService:
         return insert(AuditEvent).values(
             action=action, user_id=user_id, workstation=workstation, patient_id=patient_id,
             object_type=object_type, object_id=object_id, details=dict(details or {}),
-        ).returning(AuditEvent.id)
+        )
 
     # ------------------------------------------------------------ reads
 

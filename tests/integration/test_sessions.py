@@ -1,5 +1,6 @@
-"""Sign-in, sessions, locking and handing over a workstation, against real PostgreSQL,
-Redis and MongoDB, with Redis's clock moved forward by the tests (from its real now)."""
+"""Sign-in, sessions, locking and handing over a workstation, decided by the database
+(real PostgreSQL and MongoDB), with time passing for the test's sessions by the schema
+owner moving their times back (tests/clock.py)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Connection, text
+from sqlalchemy import Engine, text
 
 from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
+from backend_client.accounts.sessions import SessionStore
 from backend_client.accounts.signin import WRONG, SessionServices, build_session_services
 from backend_client.backend import Backend
 from backend_client.drafts.store import DraftStore
-from backend_client.dto import DraftToKeep
+from backend_client.dto import DraftToKeep, SessionInfo
 from backend_client.errors import PermissionDenied, SessionEnded, SignInFailed, WorkstationLocked
-from tests.clock import StoreTime
+from tests.clock import DatabaseTime
 
 FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "correct horse battery staple"
@@ -30,46 +32,52 @@ PASSWORD = "correct horse battery staple"
 class Desk:
     """One workstation with its own session services, and the accounts of a clinic."""
 
-    clock: StoreTime
+    clock: DatabaseTime
     services: SessionServices
     users: dict[str, str]  # role -> username
-    db: Connection
+    owner: Engine
     backend: Backend
     workstation: str
 
-    def other_desk(self, workstation: str) -> SessionServices:
-        return build_session_services(self.db, self.backend.redis, self.backend.mongo_db,
-                                      workstation=workstation, time_shift=self.clock,
-                                      hashing=FAST)
+    def other_desk(self, workstation: str, **kw: Any) -> SessionServices:
+        return build_session_services(self.backend.engine, self.backend.mongo_db,
+                                      workstation=workstation, **kw)
 
     def audit(self, since_id: int = 0) -> list[tuple[str, int | None, str]]:
-        return [(r.action, r.user_id, r.workstation) for r in self.db.execute(text(
-            "SELECT action, user_id, workstation FROM audit_events WHERE id > :i "
-            "AND workstation IN (:w, 'desk-2') ORDER BY id"),
-            {"i": since_id, "w": self.workstation})]
+        with self.owner.connect() as conn:
+            return [(r.action, r.user_id, r.workstation) for r in conn.execute(text(
+                "SELECT action, user_id, workstation FROM audit_events WHERE id > :i "
+                "AND workstation IN (:w, 'desk-2') ORDER BY id"),
+                {"i": since_id, "w": self.workstation})]
 
     def user_id(self, role: str) -> int:
-        return int(self.db.execute(text("SELECT id FROM users WHERE username = :u"),
-                                   {"u": self.users[role]}).scalar_one())
+        with self.owner.connect() as conn:
+            return int(conn.execute(text("SELECT id FROM users WHERE username = :u"),
+                                    {"u": self.users[role]}).scalar_one())
+
+    def info(self, session_id: str) -> SessionInfo | None:
+        """The session as the operator's tools see it."""
+        return SessionStore(self.owner).get(None, session_id)
 
 
 @pytest.fixture
-def desk(db: Connection, backend: Backend) -> Iterator[Desk]:
+def desk(backend: Backend) -> Iterator[Desk]:
     tag = uuid.uuid4().hex[:8]
-    accounts = AccountService(db, hashing=FAST)
+    accounts = AccountService(backend.owner_engine, hashing=FAST)
     users = {}
+    ids = []
     for role in ("doctor", "nurse", "receptionist", "admin"):
         name = f"{role[:5]}{tag}"
-        accounts.add_user(name, f"{role.title()} {tag}", PASSWORD, [role])
+        ids.append(accounts.add_user(name, f"{role.title()} {tag}", PASSWORD, [role]).id)
         users[role] = name
-    clock = StoreTime()
+    clock = DatabaseTime(backend.owner_engine, ids)
     ws = f"desk-{tag}"
-    yield Desk(clock, build_session_services(db, backend.redis, backend.mongo_db,
-                                             workstation=ws, time_shift=clock, hashing=FAST),
-               users, db, backend, ws)
-    backend.mongo_db["drafts"].delete_many({"user_id": {"$in": [
-        int(db.execute(text("SELECT id FROM users WHERE username = :u"),
-                       {"u": u}).scalar_one()) for u in users.values()]}})
+    yield Desk(clock, build_session_services(backend.engine, backend.mongo_db, workstation=ws),
+               users, backend.owner_engine, backend, ws)
+    backend.mongo_db["drafts"].delete_many({"user_id": {"$in": ids}})
+    with backend.owner_engine.begin() as conn:
+        conn.execute(text("DELETE FROM app_sessions WHERE user_id = ANY(:u)"), {"u": ids})
+        conn.execute(text("UPDATE users SET is_active = false WHERE id = ANY(:u)"), {"u": ids})
 
 
 def test_signing_in_starts_a_session_with_roles_and_is_audited(desk: Desk) -> None:
@@ -83,7 +91,7 @@ def test_signing_in_starts_a_session_with_roles_and_is_audited(desk: Desk) -> No
     assert actor.workstation == desk.workstation
     assert actor.expires_at - actor.started_at == timedelta(hours=12)
     assert desk.services.access.require("patient.search") == actor
-    info = desk.services.sessions.get(actor.session_id)
+    info = desk.info(actor.session_id)
     assert info is not None and info.state == "active" and info.roles == ("doctor",)
     assert desk.audit()[-1] == ("signin", actor.user_id, desk.workstation)
 
@@ -97,7 +105,7 @@ def test_every_failure_says_only_wrong_user_name_or_password(desk: Desk, how: st
     elif how == "unknown user":
         user = "nobody" + uuid.uuid4().hex[:6]
     elif how == "disabled account":
-        AccountService(desk.db, hashing=FAST).disable(user)
+        AccountService(desk.owner, hashing=FAST).disable(user)
     else:
         password = ""
     with pytest.raises(SignInFailed) as info:
@@ -172,7 +180,7 @@ def test_sessions_end_at_the_absolute_limit_and_signing_in_again_renews(desk: De
     again = services.signin.sign_in(desk.users["doctor"], PASSWORD)
     assert again.actor.session_id != first.session_id and again.drafts_kept == 0
     assert services.access.require("patient.search") == again.actor
-    assert services.sessions.get(first.session_id) is None
+    assert desk.info(first.session_id) is None
 
 
 def test_an_admin_revokes_a_session_and_it_cannot_act_any_more(desk: Desk) -> None:
@@ -216,18 +224,21 @@ def test_someone_else_signing_in_at_a_locked_desk_keeps_the_first_users_drafts(
         services.signin.sign_in(desk.users["nurse"], "wrong wrong wrong", drafts=[form])
     assert services.access.actor == doctor
     drafts = DraftStore(desk.backend.mongo_db)
-    assert drafts.list_for(desk.user_id("doctor")) == []
+    assert drafts.list_for(desk.user_id("doctor"), doctor.draft_key) == []
 
     handover = services.signin.sign_in(desk.users["nurse"], PASSWORD, drafts=[form])
     assert handover.previous == doctor and handover.drafts_kept == 1
     assert services.access.require("chart.open").username == desk.users["nurse"]
-    assert services.sessions.get(doctor.session_id) is None
-    kept = drafts.list_for(desk.user_id("doctor"))
+    assert desk.info(doctor.session_id) is None
+    kept = drafts.list_for(desk.user_id("doctor"), doctor.draft_key)
     assert [(d.kind, d.title, d.payload) for d in kept] == [
         ("patient.register", "New patient", {"given_name": "Half", "family_name": "Typed"})]
     assert kept[0].reason.startswith("Kept when Nurse") and desk.workstation in kept[0].reason
-    # The nurse cannot see the doctor's drafts; the doctor deletes them once restored.
-    assert drafts.list_for(desk.user_id("nurse")) == []
+    # The nurse cannot see the doctor's drafts (neither with her id nor with her key);
+    # the doctor deletes them once restored.
+    nurse = handover.actor
+    assert drafts.list_for(desk.user_id("nurse"), nurse.draft_key) == []
+    assert drafts.list_for(desk.user_id("doctor"), nurse.draft_key) == []
     assert not drafts.delete_key(desk.user_id("nurse"), kept[0].key)
     assert drafts.delete_key(desk.user_id("doctor"), kept[0].key)
     signouts = [a for a in desk.audit() if a[0] == "signout"]
@@ -243,16 +254,14 @@ def test_signing_out_keeps_open_forms_and_ends_the_session(desk: Desk) -> None:
     assert services.access.actor is None
     with pytest.raises(PermissionDenied, match="Nobody is signed in"):
         services.access.require("patient.search")
-    kept = DraftStore(desk.backend.mongo_db).list_for(actor.user_id or 0)
+    kept = DraftStore(desk.backend.mongo_db).list_for(actor.user_id or 0, actor.draft_key)
     assert len(kept) == 1  # the same form saved twice is one draft
     assert kept[0].reason == "Kept when you signed out."
 
 
 def test_each_session_keeps_its_own_idle_limit_and_listing_changes_nothing(
         desk: Desk) -> None:
-    relaxed = build_session_services(desk.db, desk.backend.redis, desk.backend.mongo_db,
-                                     workstation="desk-2", time_shift=desk.clock, hashing=FAST,
-                                     idle_lock=timedelta(minutes=30))
+    relaxed = desk.other_desk("desk-2", idle_lock=timedelta(minutes=30))
     nurse = relaxed.signin.sign_in(desk.users["nurse"], PASSWORD).actor
     desk.services.signin.sign_in(desk.users["admin"], PASSWORD)
     for _ in range(2):  # the admin is active; the nurse reads a chart for 12 minutes
@@ -269,8 +278,10 @@ def test_each_session_keeps_its_own_idle_limit_and_listing_changes_nothing(
         assert desk.services.signin.heartbeat() == "active"
     listed = {s.session_id: s for s in desk.services.admin.list_sessions()}
     assert listed[nurse.session_id].state == "locked"
-    raw = desk.backend.redis.hget(f"dra:session:{nurse.session_id}", "state")
-    assert raw in (b"active", "active")
+    with desk.owner.connect() as conn:
+        raw = conn.execute(text("SELECT state FROM app_sessions WHERE id = :s"),
+                           {"s": nurse.session_id}).scalar_one()
+    assert raw == "active"
 
 
 def test_a_lock_the_server_decides_is_audited_once(desk: Desk) -> None:
@@ -280,9 +291,10 @@ def test_a_lock_the_server_decides_is_audited_once(desk: Desk) -> None:
     for _ in range(3):
         with pytest.raises(WorkstationLocked):
             services.access.require("patient.search")
-    locks = desk.db.execute(text(
-        "SELECT user_id, workstation, details->>'reason' FROM audit_events "
-        "WHERE action = 'session.lock' AND object_id = :s"), {"s": actor.session_id}).all()
+    with desk.owner.connect() as conn:
+        locks = conn.execute(text(
+            "SELECT user_id, workstation, details->>'reason' FROM audit_events "
+            "WHERE action = 'session.lock' AND object_id = :s"), {"s": actor.session_id}).all()
     assert [tuple(r) for r in locks] == [(actor.user_id, desk.workstation, "server")]
 
 
@@ -290,33 +302,15 @@ def test_an_account_without_a_role_is_refused_and_changes_nothing(desk: Desk) ->
     services = desk.services
     doctor = services.signin.sign_in(desk.users["doctor"], PASSWORD).actor
     services.signin.lock("idle")
-    AccountService(desk.db, hashing=FAST).add_user("noroles" + desk.workstation[-6:],
-                                                   "No Role", PASSWORD, ["nurse"])
-    desk.db.execute(text("DELETE FROM user_roles WHERE user_id = (SELECT id FROM users "
-                         "WHERE username = :u)"), {"u": "noroles" + desk.workstation[-6:]})
+    AccountService(desk.owner, hashing=FAST).add_user("noroles" + desk.workstation[-6:],
+                                                      "No Role", PASSWORD, ["nurse"])
+    with desk.owner.begin() as conn:
+        conn.execute(text("DELETE FROM user_roles WHERE user_id = (SELECT id FROM users "
+                          "WHERE username = :u)"), {"u": "noroles" + desk.workstation[-6:]})
     with pytest.raises(SignInFailed, match="no role"):
         services.signin.sign_in("noroles" + desk.workstation[-6:], PASSWORD)
     assert services.access.actor == doctor
     assert services.signin.unlock(PASSWORD) == doctor
-
-
-def test_redis_down_gives_a_sentence_not_a_traceback(
-        desk: Desk, own_redis: tuple[object, str]) -> None:
-    from backend_client.errors import Unavailable
-    from backend_client.stores.redis.client import build_redis
-
-    server, url = own_redis
-    services = build_session_services(desk.db, build_redis(url, timeout_seconds=0.5),
-                                      desk.backend.mongo_db, workstation="desk-2",
-                                      time_shift=desk.clock, hashing=FAST)
-    services.signin.sign_in(desk.users["doctor"], PASSWORD)
-    server.stop()  # type: ignore[attr-defined]
-    with pytest.raises(Unavailable) as info:
-        services.access.require("patient.search")
-    assert info.value.store == "redis"
-    assert "The session store (Redis) cannot be reached" in info.value.message
-    with pytest.raises(Unavailable):
-        services.signin.sign_in(desk.users["nurse"], PASSWORD)
 
 
 def _unreachable_engine() -> Any:
@@ -330,32 +324,11 @@ def _unreachable_engine() -> Any:
 def test_attempts_while_the_database_is_down_do_not_count_as_failures(desk: Desk) -> None:
     from backend_client.errors import Unavailable
 
-    down = build_session_services(_unreachable_engine(), desk.backend.redis,
-                                  desk.backend.mongo_db, workstation=desk.workstation,
-                                  time_shift=desk.clock, hashing=FAST)
+    down = build_session_services(_unreachable_engine(), desk.backend.mongo_db,
+                                  workstation=desk.workstation)
     for _ in range(8):
         with pytest.raises(Unavailable):
             down.signin.sign_in(desk.users["doctor"], PASSWORD)
     # Once the database is back the right password works at once.
     assert desk.services.signin.sign_in(desk.users["doctor"], PASSWORD).actor.username == \
         desk.users["doctor"]
-
-
-def test_a_server_lock_the_trail_could_not_record_is_recorded_by_the_next_check(
-        desk: Desk) -> None:
-    from backend_client.accounts.sessions import SessionStore
-    from backend_client.audit.service import AuditService
-
-    actor = desk.services.signin.sign_in(desk.users["nurse"], PASSWORD).actor
-    desk.clock.advance(minutes=12)
-    blind = SessionStore(desk.backend.redis, time_shift=desk.clock,
-                         audit=AuditService(_unreachable_engine()))
-    assert blind.state(actor.session_id) == "locked"  # the event could not be written
-    count = ("SELECT count(*) FROM audit_events WHERE action = 'session.lock' "
-             "AND object_id = :s")
-    assert desk.db.execute(text(count), {"s": actor.session_id}).scalar_one() == 0
-    with pytest.raises(WorkstationLocked):
-        desk.services.access.require("chart.open")
-    with pytest.raises(WorkstationLocked):
-        desk.services.access.require("chart.open")
-    assert desk.db.execute(text(count), {"s": actor.session_id}).scalar_one() == 1
