@@ -5,10 +5,11 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Connection, Engine, text
 
 from backend_client.accounts.access import SessionAccess, SystemAccess
-from backend_client.accounts.permissions import Authorizer
+from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.sessions import SessionStore
 from backend_client.backend import Backend
 from backend_client.patients.service import PatientService
@@ -18,8 +19,24 @@ TODAY = date(2026, 11, 27)
 
 @pytest.fixture
 def db(backend: Backend) -> Iterator[Connection]:
-    """A connection in an outer transaction, rolled back after the test (Warehouse's
-    pattern): the services' commits only release savepoints inside it."""
+    """The schema owner's connection in an outer transaction, rolled back after the test
+    (Warehouse's pattern): the services' commits only release savepoints inside it.
+
+    The owner is not held by row-level security, so these tests see what the services do
+    with the data; what the database lets the app's own login do is tested through
+    ``app_db`` and the attack suite (test_app_role.py, test_attacks.py)."""
+    conn = backend.owner_engine.connect()
+    outer = conn.begin()
+    try:
+        yield conn
+    finally:
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def app_db(backend: Backend) -> Iterator[Connection]:
+    """The app's own login (what every workstation holds), in an outer transaction."""
     conn = backend.engine.connect()
     outer = conn.begin()
     try:
@@ -54,18 +71,27 @@ def add_user(bind: Engine | Connection, roles: tuple[str, ...] = ("doctor",), *,
         return run(conn)
 
 
+FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+SIGN_IN_PASSWORD = "test session password 77"
+
+
 def signed_in(backend: Backend, bind: Engine | Connection, user_id: int, *,
-              workstation: str = "ws-test", sessions: SessionStore | None = None
-              ) -> SessionAccess:
-    """A real session in Redis for this user, as the sign-in window would start it."""
-    store = sessions or SessionStore(backend.redis)
-    row = (bind if isinstance(bind, Connection) else bind.connect()).execute(
-        text("SELECT username, display_name, ARRAY(SELECT r.name FROM user_roles ur "
-             "JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id) AS roles "
-             "FROM users u WHERE id = :id"), {"id": user_id}).one()
+              workstation: str = "ws-test") -> SessionAccess:
+    """A real session in the database for this user, started as the sign-in window starts
+    it (the user gets a password first). ``bind`` must be able to write ``users``: the
+    owner's ``db`` connection, or the owner's engine."""
+    cred = FAST.credential(SIGN_IN_PASSWORD)
+    update = text("UPDATE users SET auth_salt = :s, auth_params = :p, auth_key = :k "
+                  "WHERE id = :i RETURNING username")
+    params = {"s": cred.salt, "p": cred.params, "k": cred.key, "i": user_id}
+    if isinstance(bind, Connection):
+        username = bind.execute(update, params).scalar_one()
+    else:
+        with bind.begin() as conn:
+            username = conn.execute(update, params).scalar_one()
+    store = SessionStore(bind)
+    outcome = store.sign_in(username, store.keys_for(username, SIGN_IN_PASSWORD), workstation)
+    assert outcome.actor is not None, outcome
     access = SessionAccess(store, bind, workstation)
-    access.set_actor(store.create(user_id=user_id, username=row.username,
-                                  display_name=row.display_name, roles=row.roles,
-                                  permissions=Authorizer(bind).permissions(user_id),
-                                  workstation=workstation))
+    access.set_actor(outcome.actor)
     return access

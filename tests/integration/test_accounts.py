@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import (
@@ -19,9 +19,11 @@ from backend_client.accounts.service import (
     UserSummary,
     ensure_demo_accounts,
 )
+from backend_client.accounts.sessions import SessionStore
 from backend_client.admin.users_cmd import add_user_parser, run_user_command
 from backend_client.backend import Backend
 from backend_client.config import Settings
+from backend_client.dto import Actor
 from backend_client.errors import NotFound, ValidationError
 from backend_client.stores.postgres.models import User
 
@@ -35,9 +37,21 @@ def accounts(db: Connection) -> AccountService:
 
 
 def stored_hash(db: Connection, username: str) -> str:
-    value = db.execute(select(User.password_hash).where(User.username == username)).scalar_one()
-    assert value is not None
-    return value
+    """What the database keeps of the password: argon2 parameters and the stored key."""
+    row = db.execute(select(User.auth_params, User.auth_salt, User.auth_key)
+                     .where(User.username == username)).one()
+    assert row.auth_key is not None
+    return f"{row.auth_params}${bytes(row.auth_salt).hex()}${bytes(row.auth_key).hex()}"
+
+
+def authenticate(bind: Engine | Connection, username: str, password: str) -> Actor | None:
+    """A real sign-in through the database (the session is ended again)."""
+    store = SessionStore(bind)
+    outcome = store.sign_in(username, store.keys_for(username, password), "ws-accounts")
+    if outcome.actor is None:
+        return None
+    store.end(outcome.actor.token, "test")
+    return outcome.actor
 
 
 def test_add_then_list_shows_the_account_with_its_roles(accounts: AccountService,
@@ -47,17 +61,18 @@ def test_add_then_list_shows_the_account_with_its_roles(accounts: AccountService
     assert added == UserSummary(added.id, "jsmith", "Dr Jane Smith", "jane@clinic.example",
                                 ("admin", "doctor"), True)
     assert added in accounts.list_users()
-    assert stored_hash(db, "jsmith").startswith("$argon2id$")
-    assert PW not in stored_hash(db, "jsmith")
+    assert stored_hash(db, "jsmith").startswith("argon2id$v=19$")
+    assert PW not in stored_hash(db, "jsmith") and PW.encode().hex() not in stored_hash(
+        db, "jsmith")
 
 
 def test_authenticate_accepts_the_password_and_nothing_else(accounts: AccountService) -> None:
     accounts.add_user("nurse.joy", "Joy Nurse", PW, ["nurse"])
-    ok = accounts.authenticate("Nurse.Joy", PW)
+    ok = authenticate(accounts.engine, "Nurse.Joy", PW)
     assert ok is not None and ok.username == "nurse.joy" and ok.roles == ("nurse",)
-    assert accounts.authenticate("nurse.joy", PW2) is None
-    assert accounts.authenticate("nobody-here", PW) is None
-    assert accounts.authenticate("", "") is None
+    assert authenticate(accounts.engine, "nurse.joy", PW2) is None
+    assert authenticate(accounts.engine, "nobody-here", PW) is None
+    assert authenticate(accounts.engine, "", "") is None
 
 
 def test_set_password_replaces_the_old_one(accounts: AccountService, db: Connection) -> None:
@@ -65,8 +80,8 @@ def test_set_password_replaces_the_old_one(accounts: AccountService, db: Connect
     before = stored_hash(db, "rec1")
     accounts.set_password("rec1", PW2)
     assert stored_hash(db, "rec1") != before
-    assert accounts.authenticate("rec1", PW) is None
-    assert accounts.authenticate("rec1", PW2) is not None
+    assert authenticate(accounts.engine, "rec1", PW) is None
+    assert authenticate(accounts.engine, "rec1", PW2) is not None
 
 
 def test_set_password_applies_the_policy_and_needs_an_existing_account(
@@ -84,10 +99,10 @@ def test_set_password_applies_the_policy_and_needs_an_existing_account(
 def test_a_disabled_account_cannot_sign_in_until_enabled(accounts: AccountService) -> None:
     accounts.add_user("locum", "Dr Locum", PW, ["doctor"])
     assert accounts.disable("locum").is_active is False
-    assert accounts.authenticate("locum", PW) is None
+    assert authenticate(accounts.engine, "locum", PW) is None
     assert [u.is_active for u in accounts.list_users() if u.username == "locum"] == [False]
     assert accounts.enable("locum").is_active is True
-    assert accounts.authenticate("locum", PW) is not None
+    assert authenticate(accounts.engine, "locum", PW) is not None
     with pytest.raises(NotFound):
         accounts.disable("ghost")
 
@@ -120,26 +135,24 @@ def test_bad_fields_are_reported_together(accounts: AccountService) -> None:
         assert err.value.field == "username"
 
 
-def test_sign_in_rehashes_a_hash_made_with_weaker_parameters(db: Connection) -> None:
+def test_each_account_is_checked_with_its_own_argon2_costs(db: Connection) -> None:
     weak = AccountService(db, hashing=PasswordHashing(
         PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)))
-    weak.add_user("oldhash", "Old Hash", PW, ["doctor"])
-    old = stored_hash(db, "oldhash")
-    strong = AccountService(db)
-    assert strong.hashing.needs_rehash(old)
-    assert strong.authenticate("oldhash", PW2) is None
-    assert stored_hash(db, "oldhash") == old  # a failed sign-in changes nothing
-    assert strong.authenticate("oldhash", PW) is not None
-    new = stored_hash(db, "oldhash")
-    assert new != old and not strong.hashing.needs_rehash(new)
-    assert strong.authenticate("oldhash", PW) is not None
+    weak.add_user("oldcosts", "Old Costs", PW, ["doctor"])
+    assert stored_hash(db, "oldcosts").startswith("argon2id$v=19$m=8192,t=1,p=1$32$")
+    assert authenticate(db, "oldcosts", PW2) is None
+    assert authenticate(db, "oldcosts", PW) is not None
+    # A new password gets today's costs.
+    AccountService(db).set_password("oldcosts", PW2)
+    assert stored_hash(db, "oldcosts").startswith("argon2id$v=19$m=65536,t=3,p=4$32$")
+    assert authenticate(db, "oldcosts", PW2) is not None
 
 
 def test_demo_accounts_one_per_role_created_once(accounts: AccountService, db: Connection) -> None:
     created = ensure_demo_accounts(db)
     assert sorted(r for _, r, _ in created) == ["admin", "doctor", "nurse", "receptionist"]
     for username, role, password in created:
-        user = accounts.authenticate(username, password)
+        user = authenticate(accounts.engine, username, password)
         assert user is not None and user.roles == (role,)
     assert ensure_demo_accounts(db) == []
     assert len(DEMO_ACCOUNTS) == 4
@@ -155,7 +168,7 @@ def cli(backend: Backend, settings: Settings) -> Iterator[tuple[argparse.Argumen
     add_user_parser(parser.add_subparsers(dest="command", required=True))
     name = f"cli-{uuid.uuid4().hex[:12]}"
     yield parser, name
-    with backend.engine.begin() as conn:
+    with backend.owner_engine.begin() as conn:
         conn.execute(delete(User).where(User.username == name))
 
 
@@ -174,24 +187,24 @@ def test_cli_add_passwd_disable_enable_list(cli: tuple[argparse.ArgumentParser, 
     assert run(parser, settings, ["user", "add", name, "--name", "Dr CLI", "--role", "doctor",
                                   "--role", "admin", "--password-stdin"],
                monkeypatch, PW + "\n") == 0
-    assert accounts.authenticate(name, PW) is not None
+    assert authenticate(accounts.engine, name, PW) is not None
 
     assert run(parser, settings, ["user", "passwd", name, "--password-stdin"],
                monkeypatch, PW2 + "\r\n") == 0
-    assert accounts.authenticate(name, PW) is None
-    assert accounts.authenticate(name, PW2) is not None
+    assert authenticate(accounts.engine, name, PW) is None
+    assert authenticate(accounts.engine, name, PW2) is not None
 
     assert run(parser, settings, ["user", "disable", name], monkeypatch) == 0
-    assert accounts.authenticate(name, PW2) is None
+    assert authenticate(accounts.engine, name, PW2) is None
     capsys.readouterr()
     assert run(parser, settings, ["user", "list"], monkeypatch) == 0
     out = capsys.readouterr().out
     line = next(ln for ln in out.splitlines() if ln.startswith(name))
     assert "Dr CLI" in line and "admin,doctor" in line and line.endswith("no")
-    assert "USERNAME" in out and "$argon2" not in out
+    assert "USERNAME" in out and "argon2" not in out
 
     assert run(parser, settings, ["user", "enable", name], monkeypatch) == 0
-    assert accounts.authenticate(name, PW2) is not None
+    assert authenticate(accounts.engine, name, PW2) is not None
     out, err = capsys.readouterr()
     assert PW not in out + err and PW2 not in out + err
 

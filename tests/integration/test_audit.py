@@ -254,19 +254,24 @@ def test_the_app_role_cannot_change_the_audit_trail(audit: AuditService, audit_d
             conn.execute(text(statement))
 
 
-def test_the_app_role_can_append_read_and_write_clinical_tables(audit_db: Engine) -> None:
+def test_the_app_role_appends_only_within_a_session_and_never_writes_accounts(
+        audit_db: Engine) -> None:
     with audit_db.connect() as conn:
         conn.begin()
         conn.execute(text("SET LOCAL ROLE dra_app"))
-        service = AuditService(conn)
-        service.record("chart.open", patient_id=5)
-        assert service.verify().ok
-        conn.execute(insert(User).values(username=f"u{uuid.uuid4().hex[:8]}",
-                                         display_name="Role Check"))
-        conn.execute(text("UPDATE users SET display_name = 'Role Check 2'"))
-        with pytest.raises(ProgrammingError, match="permission denied"):
-            conn.execute(text("DELETE FROM alembic_version"))
+        with pytest.raises(ProgrammingError, match="no signed-in session"):
+            AuditService(conn).record("chart.open", patient_id=5)
         conn.rollback()
+    for statement in ("INSERT INTO users (username, display_name) VALUES ('x1', 'X')",
+                      "UPDATE users SET display_name = 'Role Check 2'",
+                      "DELETE FROM alembic_version"):
+        with audit_db.connect() as conn:
+            conn.begin()
+            conn.execute(text("SET LOCAL ROLE dra_app"))
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text(statement))
+            conn.rollback()
+    assert AuditService(audit_db).verify().ok
 
 
 # ------------------------------------------------------------------ the report

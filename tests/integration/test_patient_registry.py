@@ -153,10 +153,12 @@ def test_stale_edit_is_a_conflict_and_writes_nothing(patients: PatientService) -
 
 def test_two_people_saving_at_once_one_gets_a_conflict_naming_the_other(
         backend: Backend) -> None:
-    service = PatientService(backend.engine, SystemAccess("ws-2"), today=lambda: TODAY)
+    # The operator's tool on the owner's engine against a receptionist signed in on a
+    # workstation (the app's login, held by the database to her session).
+    service = PatientService(backend.owner_engine, SystemAccess("ws-2"), today=lambda: TODAY)
     tag = uuid.uuid4().hex[:8]
-    uid = add_user(backend.engine, ("receptionist",), display_name="Dr. Rivera")
-    as_rivera = PatientService(backend.engine, signed_in(backend, backend.engine, uid),
+    uid = add_user(backend.owner_engine, ("receptionist",), display_name="Dr. Rivera")
+    as_rivera = PatientService(backend.engine, signed_in(backend, backend.owner_engine, uid),
                                today=lambda: TODAY)
     rec = service.register(draft(family_name=f"Race{tag}"))
     barrier = threading.Barrier(2)

@@ -43,33 +43,34 @@ def test_audit_events_are_in_time_order_in_the_order_they_were_written(
 
 def test_created_and_updated_at_are_the_databases_time_whatever_the_client_sends(
         backend: Backend) -> None:
-    """Each statement in its own transaction, as workstations send them (now() differs)."""
+    """Each statement in its own transaction (now() differs), from any client: the schema
+    owner's here, since the app's login may not write accounts at all."""
     name = f"t{uuid.uuid4().hex[:10]}"
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
-    with backend.engine.begin() as conn:
+    with backend.owner_engine.begin() as conn:
         began = conn.execute(text("SELECT now()")).scalar_one()
         row = conn.execute(text(
             "INSERT INTO users (username, display_name, created_at, updated_at) "
             "VALUES (:u, 'Time Tester', :t, :t) RETURNING id, created_at, updated_at"),
             {"u": name, "t": long_ago}).one()
     assert row.created_at == row.updated_at == began
-    with backend.engine.begin() as conn:
+    with backend.owner_engine.begin() as conn:
         # Backdating the creation is ignored; hiding a change behind the old updated_at too.
         conn.execute(text("UPDATE users SET display_name = 'Changed', created_at = :t, "
                           "updated_at = :old WHERE id = :i"),
                      {"t": long_ago, "old": row.updated_at, "i": row.id})
         now = conn.execute(text("SELECT now()")).scalar_one()
-    with backend.engine.connect() as conn:
+    with backend.owner_engine.connect() as conn:
         after = conn.execute(text("SELECT created_at, updated_at FROM users WHERE id = :i"),
                              {"i": row.id}).one()
     assert after.created_at == row.created_at
     assert after.updated_at == now > row.updated_at
-    with backend.engine.begin() as conn:
-        # An update that does not name updated_at (a password rehash) leaves it alone.
-        conn.execute(text("UPDATE users SET password_hash = 'x' WHERE id = :i"), {"i": row.id})
-        conn.execute(text("UPDATE users SET is_active = false, password_hash = NULL "
-                          "WHERE id = :i"), {"i": row.id})
-    with backend.engine.connect() as conn:
+    with backend.owner_engine.begin() as conn:
+        # An update that does not name updated_at leaves it alone.
+        conn.execute(text("UPDATE users SET email = 'x@clinic.example' WHERE id = :i"),
+                     {"i": row.id})
+        conn.execute(text("UPDATE users SET is_active = false WHERE id = :i"), {"i": row.id})
+    with backend.owner_engine.connect() as conn:
         assert conn.execute(text("SELECT updated_at FROM users WHERE id = :i"),
                             {"i": row.id}).scalar_one() == now
 

@@ -16,10 +16,11 @@ from backend_client.stores.postgres.models import ClinicSetting
 
 def test_postgres_round_trip(backend: Backend) -> None:
     key = f"test-{uuid.uuid4()}"
-    with Session(backend.engine) as session, session.begin():
+    # Clinic settings are the operator's (the app's login only reads them, signed in).
+    with Session(backend.owner_engine) as session, session.begin():
         session.add(ClinicSetting(key=key, value={"clinic": "Müller & O'Brien Praxis",
                                                   "rooms": [1, 2]}))
-    with Session(backend.engine) as session:
+    with Session(backend.owner_engine) as session:
         row = session.execute(select(ClinicSetting).where(ClinicSetting.key == key)).scalar_one()
         assert row.value == {"clinic": "Müller & O'Brien Praxis", "rooms": [1, 2]}
         assert row.updated_at.tzinfo is not None

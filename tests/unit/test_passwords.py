@@ -1,6 +1,9 @@
-"""The password policy (NIST SP 800-63B) and argon2id hashing, without a database."""
+"""The password policy (NIST SP 800-63B) and the keys a password gives, without a
+database."""
 
 from __future__ import annotations
+
+import hashlib
 
 import pytest
 from argon2 import PasswordHasher
@@ -8,8 +11,10 @@ from argon2 import PasswordHasher
 from backend_client.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
+    Credential,
     PasswordHashing,
     PasswordPolicy,
+    derive_keys,
     load_blocklist,
 )
 from backend_client.errors import ValidationError
@@ -117,28 +122,40 @@ def test_a_custom_blocklist_is_used_instead_of_the_shipped_one() -> None:
     assert custom.problem("password1234") is None
 
 
-def test_hash_is_argon2id_and_verifies_only_the_same_password() -> None:
+def _matches(cred: Credential, password: str) -> bool:
+    """What the database checks: sha256(client key) against the stored key."""
+    return hashlib.sha256(derive_keys(password, cred.salt, cred.params).client_key
+                          ).digest() == cred.key
+
+
+def test_a_credential_is_argon2id_and_only_the_same_password_matches() -> None:
     hashing = PasswordHashing()
-    h = hashing.hash(GOOD)
-    assert h.startswith("$argon2id$")
-    assert GOOD not in h
-    assert hashing.verify(h, GOOD)
-    assert not hashing.verify(h, GOOD + " ")
-    assert not hashing.verify("not a hash", GOOD)
-    assert hashing.hash(GOOD) != h  # salted
+    cred = hashing.credential(GOOD)
+    assert cred.params == "argon2id$v=19$m=65536,t=3,p=4$32" and len(cred.salt) == 16
+    assert GOOD.encode() not in cred.key + cred.salt and GOOD not in repr(cred)
+    assert _matches(cred, GOOD)
+    assert not _matches(cred, GOOD + " ")
+    again = hashing.credential(GOOD)
+    assert again.salt != cred.salt and again.key != cred.key  # salted
 
 
-def test_verify_treats_composed_and_decomposed_accents_alike() -> None:
-    hashing = PasswordHashing()
-    h = hashing.hash("caf\u00e9 au lait s'il vous pla\u00eet")
-    assert hashing.verify(h, "cafe\u0301 au lait s'il vous plai\u0302t")
+def test_composed_and_decomposed_accents_give_the_same_keys() -> None:
+    cred = PasswordHashing().credential("caf\u00e9 au lait s'il vous pla\u00eet")
+    assert _matches(cred, "cafe\u0301 au lait s'il vous plai\u0302t")
 
 
-def test_needs_rehash_for_weaker_parameters_only() -> None:
-    hashing = PasswordHashing()
-    weak = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
-    assert not hashing.needs_rehash(hashing.hash(GOOD))
-    old = weak.hash(GOOD)
-    assert hashing.verify(old, GOOD)
-    assert hashing.needs_rehash(old)
-    assert hashing.needs_rehash("garbage")
+def test_the_draft_key_differs_from_the_client_key_and_from_person_to_person() -> None:
+    hashing = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    a, b = hashing.credential(GOOD), hashing.credential(GOOD)
+    ka, kb = derive_keys(GOOD, a.salt, a.params), derive_keys(GOOD, b.salt, b.params)
+    assert ka.draft_key != ka.client_key and len(ka.draft_key) == 32
+    assert ka.draft_key != kb.draft_key  # same password, other account: other key
+    assert repr(ka) == "DerivedKeys()"  # keys never reach a log line by accident
+
+
+@pytest.mark.parametrize("params", ["argon2i$v=19$m=65536,t=3,p=4$32",
+                                    "argon2id$v=19$m=99999999,t=3,p=4$32",
+                                    "argon2id$v=19$m=65536,t=3000,p=4$32", "garbage", ""])
+def test_parameters_an_attacker_could_plant_are_refused_without_hashing(params: str) -> None:
+    with pytest.raises(ValueError):
+        derive_keys(GOOD, b"0" * 16, params)
