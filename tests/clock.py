@@ -16,16 +16,20 @@ from sqlalchemy import Engine, text
 
 
 class DatabaseTime:
-    """Moves time forward for the sessions of ``user_ids`` and for every sign-in counter.
+    """Moves time forward for the sessions of ``user_ids`` (or only ``session_ids``) and
+    for every sign-in counter.
 
     Args:
         owner: the schema owner's engine (the app's login may not touch these tables).
         user_ids: whose sessions age; more can be added with :meth:`watch`.
+        session_ids: these sessions age (for one workstation among several of one person).
     """
 
-    def __init__(self, owner: Engine, user_ids: Iterable[int] = ()) -> None:
+    def __init__(self, owner: Engine, user_ids: Iterable[int] = (),
+                 session_ids: Iterable[str] = ()) -> None:
         self.owner = owner
         self.user_ids = set(user_ids)
+        self.session_ids = set(session_ids)
 
     def watch(self, *user_ids: int) -> None:
         self.user_ids.update(user_ids)
@@ -38,8 +42,8 @@ class DatabaseTime:
             conn.execute(text(
                 "UPDATE app_sessions SET started_at = started_at - :d, "
                 "last_seen = last_seen - :d, changed_at = changed_at - :d, "
-                "expires_at = expires_at - :d WHERE user_id = ANY(:u)"),
-                {"d": step, "u": sorted(self.user_ids)})
+                "expires_at = expires_at - :d WHERE user_id = ANY(:u) OR id = ANY(:s)"),
+                {"d": step, "u": sorted(self.user_ids), "s": sorted(self.session_ids)})
             conn.execute(text(
                 "UPDATE signin_failures SET until = until - :d, last_at = last_at - :d"),
                 {"d": step})

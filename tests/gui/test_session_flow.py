@@ -1,5 +1,5 @@
 """Signing in, the idle lock, handing the workstation over and revocation, as a user sees
-them: the real window and presenters over the real services (PostgreSQL, Redis, MongoDB),
+them: the real window and presenters over the real services (PostgreSQL, MongoDB),
 with the idle clock moved by the test."""
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from pytestqt.qtbot import QtBot
 
 from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
+from backend_client.accounts.sessions import SessionStore
 from backend_client.accounts.signin import SessionServices, build_session_services
 from backend_client.backend import Backend
 from backend_client.drafts.store import DraftStore
+from backend_client.dto import SavedDraft
 from backend_client.patients.service import PatientService
 from desktop.bootstrap import PatientPresenters, build_patient_presenters, reset_patient_views
 from desktop.presenters.session import SessionPresenter
@@ -57,21 +59,30 @@ class Workstation:
         qtbot.keyClick(view.password_edit, Qt.Key.Key_Return)
 
     def user_id(self, role: str) -> int:
-        return AccountService(self.backend.engine).get(self.users[role]).id
+        return AccountService(self.backend.owner_engine).get(self.users[role]).id
+
+    def kept(self, role: str) -> list[SavedDraft]:
+        """That person's kept forms, as their next sign-in would list them."""
+        return DraftStore(self.backend.mongo_db).list_for(self.user_id(role),
+                                                          self.draft_key(role))
+
+    def draft_key(self, role: str) -> bytes:
+        """The key that person's kept forms are sealed with (from their password)."""
+        return SessionStore(self.backend.engine).keys_for(self.users[role], PASSWORD).draft_key
 
 
 @pytest.fixture
 def desk(qtbot: QtBot, backend: Backend) -> Iterator[Workstation]:
     tag = uuid.uuid4().hex[:6]
-    accounts = AccountService(backend.engine, hashing=FAST)
+    accounts = AccountService(backend.owner_engine, hashing=FAST)
     users = {}
     names = {"doctor": "Dr Amara Okafor", "nurse": "Nurse Jonas Whitfield",
              "admin": "Admin Lee"}
     for role, name in names.items():
         users[role] = f"{role[:3]}{tag}"
         accounts.add_user(users[role], name, PASSWORD, [role])
-    services = build_session_services(backend.engine, backend.redis, backend.mongo_db,
-                                      workstation=f"CONSULT-{tag}", hashing=FAST)
+    services = build_session_services(backend.engine, backend.mongo_db,
+                                      workstation=f"CONSULT-{tag}")
     tasks = TaskRunner()
     window = MainWindow()
     qtbot.addWidget(window)
@@ -192,7 +203,7 @@ def test_someone_else_at_the_locked_desk_keeps_the_first_persons_form_for_them(
     assert desk.patients.editor.dialog is None
     assert desk.window.patient_list.search_text() == ""
     assert desk.window.user_label.text().startswith("Signed in as Nurse Jonas Whitfield")
-    kept = DraftStore(desk.backend.mongo_db).list_for(desk.user_id("doctor"))
+    kept = desk.kept("doctor")
     assert [k.title for k in kept] == ["New patient (Halima Typedsofar)"]
     assert desk.window.drafts_bar.isHidden()  # nothing kept for the nurse
 
@@ -213,11 +224,10 @@ def test_someone_else_at_the_locked_desk_keeps_the_first_persons_form_for_them(
     assert not bar.isVisible()
     # The kept copy stays until the reopened form is saved or discarded (a crash in
     # between must not lose it).
-    store = DraftStore(desk.backend.mongo_db)
-    assert [k.title for k in store.list_for(desk.user_id("doctor"))] == [
+    assert [k.title for k in desk.kept("doctor")] == [
         "New patient (Halima Typedsofar)"]
     dialog.done(0)  # the user discards the form
-    qtbot.waitUntil(lambda: store.list_for(desk.user_id("doctor")) == [], timeout=5000)
+    qtbot.waitUntil(lambda: desk.kept("doctor") == [], timeout=5000)
 
 
 def test_a_revoked_session_locks_within_one_poll_and_signing_in_again_keeps_the_form(
@@ -226,8 +236,8 @@ def test_a_revoked_session_locks_within_one_poll_and_signing_in_again_keeps_the_
     _type_new_patient(qtbot, desk)
     actor = desk.session.actor
     assert actor is not None
-    admin = build_session_services(backend.engine, backend.redis, backend.mongo_db,
-                                   workstation="ADMIN-1", hashing=FAST)
+    admin = build_session_services(backend.engine, backend.mongo_db,
+                                   workstation="ADMIN-1")
     admin.signin.sign_in(desk.users["admin"], PASSWORD)
     admin.admin.revoke(actor.session_id)
 
@@ -251,8 +261,9 @@ def test_a_revoked_session_locks_within_one_poll_and_signing_in_again_keeps_the_
 
 def test_a_reopened_form_kept_again_stays_one_draft(qtbot: QtBot, desk: Workstation) -> None:
     store = DraftStore(desk.backend.mongo_db)
-    first = store.save(desk.user_id("doctor"), kind="patient.register",
-                       title="New patient (Ines Kept)", reason="Kept when you signed out.",
+    first = store.save(desk.user_id("doctor"), draft_key=desk.draft_key("doctor"),
+                       kind="patient.register", title="New patient (Ines Kept)",
+                       reason="Kept when you signed out.",
                        payload={"form": {"given_name": "Ines", "family_name": "Kept",
                                          "birth_date": "31/02/1980", "sex": "female"}},
                        key="patient.register:older-form")
@@ -266,7 +277,7 @@ def test_a_reopened_form_kept_again_stays_one_draft(qtbot: QtBot, desk: Workstat
     qtbot.keyClicks(dialog.middle_name, "Maria")
     desk.window.lock_requested.emit()
     _switch_to(qtbot, desk, "nurse")
-    kept = store.list_for(desk.user_id("doctor"))
+    kept = desk.kept("doctor")
     assert [(k.draft_id, k.payload["form"]["middle_name"]) for k in kept] == [  # type: ignore[index]
         (first, "Maria")]
 
@@ -277,8 +288,8 @@ def test_an_administrator_sees_sessions_not_patients_and_ends_one(
     from desktop.presenters.session import SessionsPresenter
     from ui.admin.sessions_dialog import SessionsDialog
 
-    nurse_desk = build_session_services(backend.engine, backend.redis, backend.mongo_db,
-                                        workstation="WARD-3", hashing=FAST)
+    nurse_desk = build_session_services(backend.engine, backend.mongo_db,
+                                        workstation="WARD-3")
     nurse = nurse_desk.signin.sign_in(desk.users["nurse"], PASSWORD).actor
     _signed_in(qtbot, desk, "admin")
     window = desk.window
@@ -311,8 +322,9 @@ def test_an_administrator_sees_sessions_not_patients_and_ends_one(
 def test_the_next_person_never_sees_the_previous_persons_kept_forms(
         qtbot: QtBot, desk: Workstation, monkeypatch: pytest.MonkeyPatch) -> None:
     store = DraftStore(desk.backend.mongo_db)
-    store.save(desk.user_id("doctor"), kind="patient.register",
-               title="New patient (Secret Doctorsdraft)", reason="Kept when you signed out.",
+    store.save(desk.user_id("doctor"), draft_key=desk.draft_key("doctor"),
+               kind="patient.register", title="New patient (Secret Doctorsdraft)",
+               reason="Kept when you signed out.",
                payload={"form": {"given_name": "Secret", "family_name": "Doctorsdraft",
                                  "sex": "female", "birth_date": None}})
     _signed_in(qtbot, desk, "doctor")
@@ -321,10 +333,10 @@ def test_the_next_person_never_sees_the_previous_persons_kept_forms(
     nurse_id = desk.user_id("nurse")
     real_list = desk.session._drafts.list_for  # noqa: SLF001 (a seam of our own)
 
-    def failing(user_id: int) -> list[object]:
+    def failing(user_id: int, draft_key: bytes) -> list[object]:
         if user_id == nurse_id:
             raise RuntimeError("MongoDB is not reachable")
-        return real_list(user_id)  # type: ignore[return-value]
+        return real_list(user_id, draft_key)  # type: ignore[return-value]
 
     monkeypatch.setattr(desk.session._drafts, "list_for", failing)  # noqa: SLF001
     desk.window.lock_requested.emit()
@@ -344,13 +356,13 @@ def test_an_administrator_reviews_charts_opened_by_breaking_the_glass(
     from backend_client.errors import PermissionDenied
     from desktop.presenters.session import BreakGlassReportPresenter
 
-    system = PatientService(backend.engine, SystemAccess("ws-admin"))
+    system = PatientService(backend.owner_engine, SystemAccess("ws-admin"))
     rec = system.register(PatientDraft(given_name="Glass", family_name="Reviewcase",
                                        birth_date=date(1966, 6, 6), sex="male"),
                           allow_duplicates=True)
     system.set_restricted(rec.id, True)
-    ward = build_session_services(backend.engine, backend.redis, backend.mongo_db,
-                                  workstation="WARD-7", hashing=FAST)
+    ward = build_session_services(backend.engine, backend.mongo_db,
+                                  workstation="WARD-7")
     ward.signin.sign_in(desk.users["nurse"], PASSWORD)
     PatientService(backend.engine, ward.access).get(
         rec.id, break_glass_reason="Emergency care: found unresponsive")
@@ -389,16 +401,14 @@ def test_what_is_being_typed_is_kept_every_half_minute_until_saved_or_discarded(
 
     _signed_in(qtbot, desk, "doctor")
     _type_new_patient(qtbot, desk)
-    store = DraftStore(desk.backend.mongo_db)
-    doctor = desk.user_id("doctor")
     desk.clock.now += 29
     desk.session.on_timer_timeout()
     qtbot.waitUntil(lambda: desk.tasks.active() == 0, timeout=5000)
-    assert store.list_for(doctor) == []  # nothing before the half minute
+    assert desk.kept("doctor") == []  # nothing before the half minute
     desk.clock.now += 1
     desk.session.on_timer_timeout()
-    qtbot.waitUntil(lambda: len(store.list_for(doctor)) == 1, timeout=5000)
-    kept = store.list_for(doctor)[0]
+    qtbot.waitUntil(lambda: len(desk.kept("doctor")) == 1, timeout=5000)
+    kept = desk.kept("doctor")[0]
     # A crash now would cost nothing typed: the next sign-in offers this copy.
     assert kept.title == "New patient (Halima Typedsofar)" and kept.reason == AUTOSAVED
     dialog = desk.patients.editor.dialog
@@ -406,11 +416,11 @@ def test_what_is_being_typed_is_kept_every_half_minute_until_saved_or_discarded(
     qtbot.keyClicks(dialog.middle_name, "Amal")
     desk.clock.now += 30
     desk.session.on_timer_timeout()
-    qtbot.waitUntil(lambda: store.list_for(doctor)[0].payload["form"]["middle_name"]  # type: ignore[index]
+    qtbot.waitUntil(lambda: desk.kept("doctor")[0].payload["form"]["middle_name"]  # type: ignore[index]
                     == "Amal", timeout=5000)
-    assert len(store.list_for(doctor)) == 1  # the same form is one copy, replaced
+    assert len(desk.kept("doctor")) == 1  # the same form is one copy, replaced
     dialog.done(0)  # discarded
-    qtbot.waitUntil(lambda: store.list_for(doctor) == [], timeout=5000)
+    qtbot.waitUntil(lambda: desk.kept("doctor") == [], timeout=5000)
 
 
 
@@ -431,14 +441,13 @@ def test_an_autosave_that_failed_is_tried_again_without_more_typing(
         return real_save(user_id, **kw)
 
     monkeypatch.setattr(drafts, "save", flaky)
-    store = DraftStore(desk.backend.mongo_db)
     desk.clock.now += 30
     desk.session.on_timer_timeout()
     qtbot.waitUntil(lambda: len(calls) == 1 and desk.tasks.active() == 0, timeout=5000)
-    assert store.list_for(desk.user_id("doctor")) == []
+    assert desk.kept("doctor") == []
     desk.clock.now += 30  # no typing since
     desk.session.on_timer_timeout()
-    qtbot.waitUntil(lambda: len(store.list_for(desk.user_id("doctor"))) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(desk.kept("doctor")) == 1, timeout=5000)
 
 
 def test_ctrl_l_locks_from_inside_a_form_too(qtbot: QtBot, desk: Workstation) -> None:

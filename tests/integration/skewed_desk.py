@@ -2,8 +2,8 @@
 (``faketime -f -2d python -m tests.integration.skewed_desk ...``) while the stores keep
 theirs. Prints one JSON object with what the workstation saw.
 
-Only the stores' clock is moved forward (by the tests' StoreTime, from its real now) to
-make the twelve hours pass; the workstation's own clock stays wherever faketime put it.
+To make the twelve hours pass, the schema owner moves this session's times back (the
+tests' DatabaseTime); the workstation's own clock stays wherever faketime put it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from backend_client.backend import open_backend
 from backend_client.config import load_settings
 from backend_client.errors import SessionEnded, WorkstationLocked
 from backend_client.health import HealthService
-from tests.clock import StoreTime
+from tests.clock import DatabaseTime
 
 
 def main() -> int:
@@ -35,12 +35,13 @@ def main() -> int:
         assert health.ok and health.clock is not None, health.sentence()
         out.update(offset_s=health.clock.offset_s, skewed=health.clock.skewed,
                    warning=health.clock.sentence())
-        store = StoreTime()
         services = build_session_services(
-            backend.engine, backend.redis, backend.mongo_db, workstation=args.workstation,
-            idle_lock=timedelta(minutes=10), max_age=timedelta(hours=12), time_shift=store)
+            backend.engine, backend.mongo_db, workstation=args.workstation,
+            idle_lock=timedelta(minutes=10), max_age=timedelta(hours=12))
         signin = services.signin
         actor = signin.sign_in(args.user, password).actor
+        # This workstation's session only: the other desk is the same person.
+        store = DatabaseTime(backend.owner_engine, session_ids=[actor.session_id])
         out.update(started_at=actor.started_at.isoformat(),
                    expires_at=actor.expires_at.isoformat())
         # Silent past the idle limit and the server's grace: locked, by the server.

@@ -38,10 +38,9 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def doctor(backend: Backend) -> Iterator[tuple[str, SessionServices]]:
     name = f"dr{uuid.uuid4().hex[:8]}"
-    AccountService(backend.engine, hashing=FAST).add_user(name, "Dr Cli Test", PASSWORD,
-                                                          ["doctor"])
-    desk = build_session_services(backend.engine, backend.redis, backend.mongo_db,
-                                  workstation=f"WS-{name}", hashing=FAST)
+    AccountService(backend.owner_engine, hashing=FAST).add_user(name, "Dr Cli Test", PASSWORD,
+                                                                ["doctor"])
+    desk = build_session_services(backend.engine, backend.mongo_db, workstation=f"WS-{name}")
     desk.signin.sign_in(name, PASSWORD)
     yield name, desk
 
@@ -79,7 +78,7 @@ def test_break_glass_report_lists_who_why_and_which_patient(
     from backend_client.accounts.access import SystemAccess
 
     _, desk = doctor
-    system = PatientService(backend.engine, SystemAccess("ws-admin"))
+    system = PatientService(backend.owner_engine, SystemAccess("ws-admin"))
     rec = system.register(PatientDraft(given_name="Glass", family_name=f"Br{uuid.uuid4().hex[:6]}",
                                        birth_date=date(1970, 1, 1), sex="male"))
     system.set_restricted(rec.id, True)

@@ -47,6 +47,8 @@ def _store_env(settings: Settings) -> dict[str, str]:
     secret = settings.s3_secret_access_key
     env.update({
         "DRA_POSTGRES_URL": settings.postgres_url or "",
+        # Only so that the test can make twelve hours pass for its sessions.
+        "DRA_POSTGRES_ADMIN_URL": settings.postgres_admin_url or "",
         "DRA_MONGO_URL": settings.mongo_url or "",
         "DRA_MONGO_DATABASE": settings.mongo_database,
         "DRA_REDIS_URL": settings.redis_url or "",
@@ -67,10 +69,10 @@ def clinician(backend: Backend) -> Iterator[str]:
 
     name = f"skew{uuid.uuid4().hex[:8]}"
     fast = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    AccountService(backend.engine, hashing=fast).add_user(name, "Dr Skew", PASSWORD,
-                                                          ["doctor"])
+    AccountService(backend.owner_engine, hashing=fast).add_user(name, "Dr Skew", PASSWORD,
+                                                                ["doctor"])
     yield name
-    AccountService(backend.engine).disable(name)
+    AccountService(backend.owner_engine).disable(name)
 
 
 def _db_now(backend: Backend) -> datetime:
@@ -122,7 +124,7 @@ def test_workstations_two_days_behind_and_ahead_get_the_same_full_session(
     # The record has one clock: both desks' events are in the database's time order, in
     # the order they were written, within the real time the test ran.
     workstations = [ws for ws, _ in desks.values()]
-    with backend.engine.connect() as conn:
+    with backend.owner_engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT id, occurred_at, workstation, action FROM audit_events "
             "WHERE workstation = ANY(:w) ORDER BY id"), {"w": workstations}).all()

@@ -37,7 +37,7 @@ def _write_everywhere(marker: str) -> None:
     backend = open_backend(load_settings())
     try:
         migrate(backend)
-        with Session(backend.engine) as s, s.begin():
+        with Session(backend.owner_engine) as s, s.begin():
             s.add(ClinicSetting(key=marker, value={"v": 1}))
         backend.mongo_db["clinic_meta"].insert_one(
             {"key": marker, "value": 1, "updated_at": datetime.now(UTC)})
@@ -50,7 +50,7 @@ def _write_everywhere(marker: str) -> None:
 def _read_everywhere(marker: str) -> tuple[object, ...]:
     backend = open_backend(load_settings())
     try:
-        with Session(backend.engine) as s:
+        with Session(backend.owner_engine) as s:
             pg = s.execute(select(ClinicSetting.value).where(ClinicSetting.key == marker)
                            ).scalar_one_or_none()
         doc = backend.mongo_db["clinic_meta"].find_one({"key": marker})

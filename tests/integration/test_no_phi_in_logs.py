@@ -55,9 +55,10 @@ def logs(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
 def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
     data_dir, app_log = logs
     backend = open_backend(load_settings(data_dir=data_dir))
+    session_secrets: dict[str, str] = {}
     try:
         migrate(backend)
-        service = PatientService(backend.engine, SystemAccess("ws-1"))
+        service = PatientService(backend.owner_engine, SystemAccess("ws-1"))
         draft = PatientDraft(given_name="Zantheriel", family_name="Quibblewort",
                              birth_date=date(1977, 7, 7), sex="female", phone="0301234987",
                              email="zan.q@example.org",
@@ -83,13 +84,18 @@ def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
         from backend_client.dto import DraftToKeep
         from backend_client.errors import SignInFailed
 
-        AccountService(backend.engine).add_user("nurse1", "Nurse One",
-                                                "gentle ochre walrus 95", ["nurse"])
-        desk = build_session_services(backend.engine, backend.redis, backend.mongo_db,
-                                      workstation="ws-1")
+        AccountService(backend.owner_engine).add_user("nurse1", "Nurse One",
+                                                      "gentle ochre walrus 95", ["nurse"])
+        desk = build_session_services(backend.engine, backend.mongo_db, workstation="ws-1")
         with pytest.raises(SignInFailed):
             desk.signin.sign_in("nurse1", "wrong ochre walrus 95")
-        desk.signin.sign_in("nurse1", "gentle ochre walrus 95")
+        nurse = desk.signin.sign_in("nurse1", "gentle ochre walrus 95").actor
+        # The session's bearer token and the keys derived from the password are secrets
+        # too: no log may show them.
+        session_secrets = {"session token": nurse.token,
+                           "draft key": nurse.draft_key.hex(),
+                           "client key": desk.sessions.keys_for(
+                               "nurse1", "gentle ochre walrus 95").client_key.hex()}
         service.set_restricted(rec.id, True)
         PatientService(backend.engine, desk.access).get(
             rec.id, break_glass_reason="Glimmerfen asked me to check on Vexmoraine")
@@ -113,3 +119,5 @@ def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
         assert found == [], f"{path.name} contains {found}"
         leaked = [name for name, pw in passwords.items() if pw in text]
         assert leaked == [], f"{path.name} contains the {leaked} password"
+        shown = [name for name, value in session_secrets.items() if value in text]
+        assert shown == [], f"{path.name} contains the {shown}"
