@@ -55,11 +55,20 @@ class Backend:
     objects: ObjectStore
     stack: LocalStack | None = None
     lease: StackLease | None = None
+    # MongoDB as a user who may create collections, validators and indexes (migrate).
+    # The same client as ``mongo`` unless the embedded stack provides an owner.
+    owner_mongo: MongoClient[dict[str, Any]] | None = None
+    # The user the app's MongoDB connection signs in as ('' for none): migrate grants it.
+    mongo_app_user: str = ""
     locations: dict[str, str] = field(default_factory=dict)
 
     @property
     def mongo_db(self) -> Database[dict[str, Any]]:
         return self.mongo[self.settings.mongo_database]
+
+    @property
+    def owner_mongo_db(self) -> Database[dict[str, Any]]:
+        return (self.owner_mongo or self.mongo)[self.settings.mongo_database]
 
     @property
     def embedded(self) -> bool:
@@ -76,6 +85,8 @@ class Backend:
         if self.owner_engine is not self.engine:
             self.owner_engine.dispose()
         self.mongo.close()
+        if self.owner_mongo is not None and self.owner_mongo is not self.mongo:
+            self.owner_mongo.close()
         self.redis.close()
         lease, self.lease = self.lease, None
         if self.stack is not None and lease is not None:
@@ -139,6 +150,11 @@ def _build(settings: Settings, endpoints: StackEndpoints | None, stack: LocalSta
         assert endpoints is not None
         owner_url = endpoints.postgres_url
     mongo_url = pick(settings.mongo_url, endpoints.mongo_url if endpoints else None)
+    if settings.mongo_url:
+        mongo_owner_url = settings.mongo_admin_url or mongo_url
+    else:
+        assert endpoints is not None
+        mongo_owner_url = endpoints.mongo_owner_url or mongo_url
     redis_url = pick(settings.redis_url, endpoints.redis_url if endpoints else None)
     objects: ObjectStore
     if settings.s3_endpoint_url:
@@ -164,6 +180,9 @@ def _build(settings: Settings, endpoints: StackEndpoints | None, stack: LocalSta
         engine=engine,
         owner_engine=owner_engine,
         mongo=build_mongo_client(mongo_url, timeout_seconds=t),
+        owner_mongo=(build_mongo_client(mongo_owner_url, timeout_seconds=t)
+                     if mongo_owner_url != mongo_url else None),
+        mongo_app_user=_mongo_user(mongo_url),
         redis=build_redis(redis_url, timeout_seconds=t),
         objects=objects,
         stack=stack,
@@ -175,6 +194,16 @@ def _build(settings: Settings, endpoints: StackEndpoints | None, stack: LocalSta
             "objects": objects.describe(),
         },
     )
+
+
+def _mongo_user(url: str) -> str:
+    """The user name in a MongoDB URL (no DNS lookup, even for mongodb+srv)."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        return unquote(urlsplit(url).username or "")
+    except ValueError:  # the client reports a bad URL itself, with its own sentence
+        return ""
 
 
 def _where(url: str) -> str:

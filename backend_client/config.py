@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # The owner's URL for `dr-assistant-admin migrate|seed` when the app's own login
     # (postgres_url) may not change the schema; unset: postgres_url is used.
     postgres_admin_url: str | None = None
+    # MongoDB as a user who may create collections, validators and indexes and grant the
+    # app's user its role, for `dr-assistant-admin migrate`; unset: mongo_url is used.
+    mongo_admin_url: str | None = None
     store_timeout_seconds: float = Field(default=3.0, gt=0.0, le=60.0)
 
     @field_validator("postgres_url", "postgres_admin_url")
@@ -89,7 +92,7 @@ class Settings(BaseSettings):
             "postgresql://user@host:5432/dbname",
         )
 
-    @field_validator("mongo_url")
+    @field_validator("mongo_url", "mongo_admin_url")
     @classmethod
     def _mongo(cls, v: str | None) -> str | None:
         return _check_url(v, ("mongodb", "mongodb+srv"), "mongodb://host:27017/?replicaSet=rs0")

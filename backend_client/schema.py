@@ -26,5 +26,10 @@ def migrate(backend: Backend) -> MigrationReport:
     before = pg_migrate.current_revision(owner)
     pg_migrate.upgrade(owner)
     after = pg_migrate.current_revision(owner)
-    applied = mongo_setup.apply(backend.mongo_db)
+    # Collections, validators and indexes as MongoDB's owner; then the app's own user may
+    # work with the documents, and only that.
+    applied = mongo_setup.apply(backend.owner_mongo_db)
+    app_user = backend.mongo_app_user
+    if backend.owner_mongo is not None and app_user:
+        mongo_setup.grant_app_user(backend.owner_mongo_db, app_user)
     return MigrationReport(before, after, applied)

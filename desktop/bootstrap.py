@@ -231,6 +231,24 @@ class App:
         self.session.signed_in.connect(lambda _actor: self.health and self.health.refresh())
         self.health.all_checked.connect(self.signals.ready)
         self.health.start()
+        self._start_anchoring(built.backend)
+
+    def _start_anchoring(self, backend: Backend) -> None:
+        """Once a minute, when the audit trail has grown, its head is written outside the
+        database (object store and this data folder), so that cutting or rewriting the
+        trail shows in ``audit verify`` (backend_client/audit/anchor.py)."""
+        from PySide6.QtCore import QTimer
+
+        from backend_client.audit.anchor import AuditAnchors, write_quietly
+
+        anchors = AuditAnchors(backend.engine, backend.objects,
+                               self.settings.data_dir / "audit-anchors")
+        timer = QTimer(self.window)
+        timer.setInterval(60_000)
+        timer.timeout.connect(lambda: self.tasks.run(lambda: write_quietly(anchors),
+                                                     pool="write"))
+        timer.start()
+        self._anchor_timer = timer
 
     def _on_backend_failed(self, exc: BaseException) -> None:
         sentence = str(exc) if isinstance(exc, DraError | RuntimeError) else (

@@ -93,12 +93,13 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(servers: StackEndpoints, s3_endpoint: str,
              tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """As a clinic would configure it: the app logs in as its own role, and migrations run
-    with the owner's URL."""
+    """As a clinic would configure it: the app logs in to each store as its own user, and
+    migrations run with the owners' URLs."""
     return load_settings(
         postgres_url=servers.postgres_app_url,
         postgres_admin_url=servers.postgres_url,
         mongo_url=servers.mongo_url,
+        mongo_admin_url=servers.mongo_owner_url,
         mongo_database="dra_test",
         redis_url=servers.redis_url,
         s3_endpoint_url=s3_endpoint,

@@ -56,13 +56,24 @@ def run_audit_command(args: argparse.Namespace, settings: Settings) -> int:
         # The operator reads the whole trail: the schema owner's engine.
         service = AuditService(backend.owner_engine)
         if args.audit_command == "verify":
+            from backend_client.audit.anchor import AuditAnchors
+
+            anchors = AuditAnchors(backend.owner_engine, backend.objects,
+                                   settings.data_dir / "audit-anchors")
             result = service.verify()
-            if result.ok:
-                head = result.head_hash.hex() if result.head_hash else "-"
-                print(f"{result.message} (last event {result.last_id or '-'}, head {head})")
-                return 0
-            print(result.message)
-            return 1
+            if not result.ok:
+                print(result.message)
+                return 1
+            # The chain holds together; does it still hold what was anchored outside it?
+            anchored = anchors.check()
+            if not anchored.ok:
+                print(f"the audit trail was tampered with: {anchored.message}")
+                return 1
+            head = result.head_hash.hex() if result.head_hash else "-"
+            print(f"{result.message} (last event {result.last_id or '-'}, head {head}); "
+                  f"{anchored.message}")
+            anchors.write()
+            return 0
         if args.audit_command == "report":
             entries = service.report_for_patient(args.patient)
             if not entries:

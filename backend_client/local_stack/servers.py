@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
+# What the servers write (logs, Redis's append-only file, MongoDB's files) is for their
+# owner only: it holds patient data.
+PRIVATE_UMASK = 0o077
 
 
 class StackError(RuntimeError):
@@ -87,7 +90,7 @@ class PostgresServer:
     def _run(self, args: list[str], timeout: float = START_TIMEOUT) -> None:
         result = subprocess.run(
             args, user=self.system_user, capture_output=True, text=True, timeout=timeout,
-            check=False, stdin=subprocess.DEVNULL,
+            check=False, stdin=subprocess.DEVNULL, umask=PRIVATE_UMASK,
         )
         if result.returncode != 0:
             raise StackError(
@@ -136,6 +139,7 @@ class PostgresServer:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.log_file.touch()
+        self.log_file.chmod(0o600)
         self._prepare_root_user()
         if self.running():
             # Whoever started it, it holds the data folder: use it, on its own port.
@@ -214,9 +218,16 @@ class MongoServer:
     name = "mongo"
     replica_set = "rs0"
 
+    owner_user = "dra_owner"
+    app_user = "dr_assistant_app"
+    app_role = "draApp"
+
     def __init__(self, root: Path, log_dir: Path) -> None:
         self.dbpath = root / "mongo"
         self.log_file = log_dir / "mongod.log"
+        # Members of the replica set authenticate with it; having one turns access
+        # control on (SCRAM users below).
+        self.keyfile = root / "mongo.key"
 
     @staticmethod
     def binary() -> str:
@@ -252,9 +263,25 @@ class MongoServer:
     def port(self) -> int | None:
         return listening_port(self.pid())
 
-    def start(self, port: int | None) -> int:
+    def _ensure_keyfile(self) -> None:
+        if self.keyfile.exists():
+            return
+        import base64
+
+        tmp = self.keyfile.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+        with os.fdopen(fd, "w") as f:
+            # mongod takes 6 to 1024 characters of the base64 alphabet.
+            f.write(base64.b64encode(os.urandom(96)).decode("ascii"))
+        tmp.replace(self.keyfile)
+
+    def start(self, port: int | None, owner_password: str = "", app_password: str = "") -> int:
+        """Start (or reuse) mongod with access control; with passwords, make sure the
+        owner and the app's users exist with them."""
         self.dbpath.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self._ensure_keyfile()
         pid = self.pid()
         if pid is not None:
             # Already running (started by another instance, or before a crash of ours):
@@ -267,13 +294,14 @@ class MongoServer:
                     self.binary(), "--dbpath", str(self.dbpath), "--bind_ip", HOST,
                     "--port", str(port), "--replSet", self.replica_set,
                     "--fork", "--logpath", str(self.log_file), "--logappend",
+                    "--keyFile", str(self.keyfile),
                     "--wiredTigerCacheSizeGB", "0.25",
                     "--setParameter", "diagnosticDataCollectionEnabled=false",
                     # Slow-operation log lines quote the query's values; keep them out.
                     "--slowms", "3600000",
                 ],
                 capture_output=True, text=True, timeout=START_TIMEOUT, check=False,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, umask=PRIVATE_UMASK,
             )
             if result.returncode != 0:
                 raise StackError(
@@ -281,32 +309,70 @@ class MongoServer:
                     f"{result.stdout.strip()[-400:]}\n{_tail(self.log_file)}"
                 )
         assert port is not None
-        self._ensure_replica_set(port)
+        self._ensure_replica_set(port, owner_password)
+        if owner_password:
+            self._ensure_users(port, owner_password, app_password)
         return port
 
-    def _ensure_replica_set(self, port: int) -> None:
+    def _client(self, port: int, owner_password: str = "") -> Any:
         from pymongo import MongoClient
+
+        auth: dict[str, Any] = {}
+        if owner_password:
+            auth = {"username": self.owner_user, "password": owner_password,
+                    "authSource": "admin"}
+        return MongoClient(f"{HOST}:{port}", directConnection=True,
+                           serverSelectionTimeoutMS=10_000, **auth)
+
+    def _has_users(self, port: int, owner_password: str) -> bool:
+        """Whether the owner's user exists (then access control is in force and the
+        localhost exception is gone). Signing in needs no primary, unlike a query."""
+        from pymongo.errors import OperationFailure
+
+        if not owner_password:
+            return False
+        client = self._client(port, owner_password)
+        try:
+            client.admin.command("connectionStatus")
+            return True
+        except OperationFailure as exc:
+            if exc.code == 18:  # AuthenticationFailed: no such user yet
+                return False
+            raise
+        finally:
+            client.close()
+
+    def _ensure_replica_set(self, port: int, owner_password: str = "") -> None:
         from pymongo.errors import OperationFailure
 
         host = f"{HOST}:{port}"
-        client: MongoClient[dict[str, Any]] = MongoClient(
-            host, directConnection=True, serverSelectionTimeoutMS=10_000
-        )
+        members = {"_id": self.replica_set, "members": [{"_id": 0, "host": host}]}
+        authed = self._has_users(port, owner_password)
+        client = self._client(port, owner_password if authed else "")
         try:
+            if not authed:
+                # No user yet: the localhost exception allows initiating the set (and then
+                # creating the first user), not reading its configuration.
+                try:
+                    client.admin.command("replSetInitiate", members)
+                except OperationFailure as exc:
+                    if exc.code != 23:  # AlreadyInitialized
+                        raise
             try:
+                if not authed:
+                    raise _Initiated
                 config = client.admin.command("replSetGetConfig")["config"]
                 if config["members"][0]["host"] != host:
                     # The port moved since the set was initiated; point the set at it.
                     config["members"] = [{"_id": 0, "host": host}]
                     config["version"] += 1
                     client.admin.command("replSetReconfig", config, force=True)
+            except _Initiated:
+                pass
             except OperationFailure as exc:
                 if exc.code != 94:  # NotYetInitialized
                     raise
-                client.admin.command(
-                    "replSetInitiate",
-                    {"_id": self.replica_set, "members": [{"_id": 0, "host": host}]},
-                )
+                client.admin.command("replSetInitiate", members)
 
             def primary() -> bool:
                 return bool(client.admin.command("hello").get("isWritablePrimary"))
@@ -316,13 +382,49 @@ class MongoServer:
         finally:
             client.close()
 
+    def _ensure_users(self, port: int, owner_password: str, app_password: str) -> None:
+        """The owner (who migrates) and the app's own user, with these passwords. The
+        first user is created through the localhost exception; after that, as the owner."""
+        from pymongo.errors import OperationFailure
+
+        if not self._has_users(port, owner_password):
+            client = self._client(port)
+            try:
+                client.admin.command(
+                    "createUser", self.owner_user, pwd=owner_password,
+                    roles=["root"], mechanisms=["SCRAM-SHA-256"])
+            except OperationFailure as exc:
+                if exc.code not in (11000, 51003, 13):  # created meanwhile
+                    raise
+            finally:
+                client.close()
+        client = self._client(port, owner_password)
+        try:
+            client.admin.command("updateUser", self.owner_user, pwd=owner_password,
+                                 mechanisms=["SCRAM-SHA-256"])
+            if app_password:
+                existing = client.admin.command("usersInfo", self.app_user)["users"]
+                verb = "updateUser" if existing else "createUser"
+                kwargs: dict[str, Any] = {"pwd": app_password,
+                                          "mechanisms": ["SCRAM-SHA-256"]}
+                if not existing:
+                    kwargs["roles"] = []
+                client.admin.command(verb, self.app_user, **kwargs)
+        finally:
+            client.close()
+
     def stop(self) -> None:
         pid = self.pid()
         if pid is not None:
             terminate(pid, "mongod")
 
-    def url(self, port: int) -> str:
-        return f"mongodb://{HOST}:{port}/?replicaSet={self.replica_set}"
+    def url(self, port: int, user: str = "", password: str = "") -> str:
+        from urllib.parse import quote
+
+        if not user:
+            return f"mongodb://{HOST}:{port}/?replicaSet={self.replica_set}"
+        return (f"mongodb://{quote(user, safe='')}:{quote(password, safe='')}@{HOST}:{port}/"
+                f"?replicaSet={self.replica_set}&authSource=admin")
 
 
 # --------------------------------------------------------------------------- Redis
@@ -379,7 +481,13 @@ class RedisServer:
     def port(self) -> int | None:
         return listening_port(self.pid())
 
-    def start(self, port: int | None, password: str) -> int:
+    owner_user = "dra_owner"
+    app_user = "dr_assistant_app"
+
+    def start(self, port: int | None, password: str, app_password: str = "") -> int:
+        """Start (or reuse) redis-server. ``password`` is the owner's; with ``app_password``
+        the app gets a user of its own that may touch only ``dra:`` keys and channels and
+        no administrative or dangerous command (FLUSHALL, CONFIG, DEBUG, KEYS, ...)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         pid = self.pid()
@@ -392,13 +500,20 @@ class RedisServer:
                 f"port {port}", f"bind {HOST}", f'dir "{self.dir}"',
                 "daemonize yes", f'pidfile "{self.pidfile}"', f'logfile "{self.log_file}"',
                 "appendonly yes", "appendfsync everysec", 'save ""',
-                f'requirepass "{password}"', "protected-mode yes", "",
+                "protected-mode yes",
+                # No anonymous default user; the owner; the app.
+                "user default off",
+                f"user {self.owner_user} on >{password} ~* &* +@all",
+                *([f"user {self.app_user} on >{app_password} resetchannels ~dra:* &dra:* "
+                   "+@all -@admin -@dangerous +info +ping +client|setname +client|getname "
+                   "+client|id"] if app_password else []),
+                "",
             ])
         )
         self.conf.chmod(0o600)
         result = subprocess.run(
             [self.binary(), str(self.conf)], capture_output=True, text=True, timeout=30,
-            check=False, stdin=subprocess.DEVNULL,
+            check=False, stdin=subprocess.DEVNULL, umask=PRIVATE_UMASK,
         )
         if result.returncode != 0 or not wait_for(
             lambda: port_answers(port) and self.running(), START_TIMEOUT
@@ -411,8 +526,12 @@ class RedisServer:
         if pid is not None:
             terminate(pid, "redis-server")
 
-    def url(self, port: int, password: str) -> str:
-        return f"redis://:{password}@{HOST}:{port}/0"
+    def url(self, port: int, password: str, user: str | None = None) -> str:
+        return f"redis://{user or self.owner_user}:{password}@{HOST}:{port}/0"
+
+
+class _Initiated(Exception):
+    """The set was initiated (or found initiated) without credentials."""
 
 
 def _port_of_holder(server: MongoServer | RedisServer, pid: int, label: str,

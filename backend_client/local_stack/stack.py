@@ -5,8 +5,11 @@ Layout under ``DATA_DIR``::
     stack/state.json      ports of the last start (kept so URLs stay stable); whether
                           ``stack start`` asked for it to keep running
     stack/leases/         one locked file per app instance or admin command using it
-    stack/secrets.json    generated passwords (0600): the database owner, the app's own
-                          login (``dr_assistant_app``, a member of ``dra_app``), Redis
+    stack/secrets.json    generated passwords (0600): PostgreSQL's owner and the app's own
+                          login (``dr_assistant_app``, a member of ``dra_app``); MongoDB's
+                          owner and app users; Redis's owner and app users
+    stack/mongo.key       the replica set's key file (0400): MongoDB runs with access
+                          control
     stack/postgres/ stack/mongo/ stack/redis/   server data
     objects/              the local-disk object store
     logs/                 one log per server
@@ -62,6 +65,9 @@ def _thread_lock(root: Path) -> threading.RLock:
         return _THREAD_LOCKS.setdefault(str(root.resolve()), threading.RLock())
 
 
+SECRET_NAMES = ("postgres", "app", "redis", "redis_app", "mongo_owner", "mongo_app")
+
+
 class StackInUse(StackError):
     """``stack stop`` while app instances or admin commands still use the stack."""
 
@@ -73,6 +79,8 @@ class StackEndpoints:
     Attributes:
         postgres_url: as the database's owner (migrations, seeding, administration).
         postgres_app_url: as the app's login, which may not alter the audit trail.
+        mongo_url, redis_url: as the app's own users (least privilege).
+        mongo_owner_url, redis_owner_url: as the owners (migrations, administration).
     """
 
     postgres_url: str
@@ -80,6 +88,8 @@ class StackEndpoints:
     mongo_url: str
     redis_url: str
     objects_dir: Path
+    mongo_owner_url: str = ""
+    redis_owner_url: str = ""
 
 
 class LocalStack:
@@ -120,9 +130,10 @@ class LocalStack:
             data = json.loads(self._secrets_file.read_text())
             if isinstance(data, dict) and {"postgres", "redis"} <= data.keys():
                 secret = {str(k): str(v) for k, v in data.items()}
-                if "app" not in secret:
-                    # A data dir from before the app had a login of its own.
-                    secret["app"] = secrets.token_urlsafe(24)
+                missing = [k for k in SECRET_NAMES if k not in secret]
+                if missing:
+                    # A data dir from before these logins existed.
+                    secret.update({k: secrets.token_urlsafe(24) for k in missing})
                     self._write_secrets(secret)
                 return secret
         except (FileNotFoundError, json.JSONDecodeError):
@@ -132,7 +143,7 @@ class LocalStack:
                 f"The local database exists but its password file {self._secrets_file} is "
                 "missing or damaged; restore it from a backup of the data folder."
             )
-        secret = {name: secrets.token_urlsafe(24) for name in ("postgres", "app", "redis")}
+        secret = {name: secrets.token_urlsafe(24) for name in SECRET_NAMES}
         self._write_secrets(secret)
         return secret
 
@@ -245,9 +256,11 @@ class LocalStack:
                                                      secret["postgres"])
         self._save_state(state)
         self._ensure_app_login(state["postgres_port"], secret)
-        state["mongo_port"] = self.mongo.start(state.get("mongo_port"))
+        state["mongo_port"] = self.mongo.start(state.get("mongo_port"), secret["mongo_owner"],
+                                               secret["mongo_app"])
         self._save_state(state)
-        state["redis_port"] = self.redis.start(state.get("redis_port"), secret["redis"])
+        state["redis_port"] = self.redis.start(state.get("redis_port"), secret["redis"],
+                                               secret["redis_app"])
         self._save_state(state)
         return self._endpoints(state, secret)
 
@@ -261,7 +274,7 @@ class LocalStack:
             secret = json.loads(self._secrets_file.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
-        if not isinstance(secret, dict) or not {"postgres", "app", "redis"} <= secret.keys():
+        if not isinstance(secret, dict) or not set(SECRET_NAMES) <= secret.keys():
             return None  # not started since the app got its own login: it may not exist
         return self._endpoints(state, secret)
 
@@ -286,8 +299,13 @@ class LocalStack:
             postgres_url=self.postgres.url(state["postgres_port"], secret["postgres"]),
             postgres_app_url=self.postgres.url(state["postgres_port"], secret["app"],
                                                user=APP_LOGIN),
-            mongo_url=self.mongo.url(state["mongo_port"]),
-            redis_url=self.redis.url(state["redis_port"], secret["redis"]),
+            mongo_url=self.mongo.url(state["mongo_port"], self.mongo.app_user,
+                                     secret["mongo_app"]),
+            redis_url=self.redis.url(state["redis_port"], secret["redis_app"],
+                                     user=self.redis.app_user),
+            mongo_owner_url=self.mongo.url(state["mongo_port"], self.mongo.owner_user,
+                                           secret["mongo_owner"]),
+            redis_owner_url=self.redis.url(state["redis_port"], secret["redis"]),
             objects_dir=self.objects_dir,
         )
 

@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, insert, text
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from backend_client.admin.audit_cmd import add_audit_parser, run_audit_command
 from backend_client.audit import AuditService, canonical_bytes, event_hash
+from backend_client.audit.anchor import AuditAnchors
 from backend_client.backend import Backend
 from backend_client.config import Settings
 from backend_client.stores.postgres import migrate
@@ -338,3 +340,86 @@ def test_cli_verify_and_report(backend: Backend, settings: Settings,
             conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
         assert run_audit_command(_args("verify"), cli_settings) == 1
         assert f"broken at event {ids[1]}: the event was altered" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ anchors outside
+
+
+def _recompute_from(conn: Connection, first_id: int) -> None:
+    """What a rogue superuser does after rewriting an event: recompute every hash from it
+    on, so that the chain is whole again."""
+    rows = conn.execute(text(
+        "SELECT id FROM audit_events WHERE id >= :i ORDER BY id"), {"i": first_id}).all()
+    for (event_id,) in rows:
+        conn.execute(text("""
+            UPDATE audit_events e SET prev_hash = p.hash,
+                   hash = sha256(p.hash || audit_event_canonical(e))
+              FROM (SELECT hash FROM audit_events WHERE id < :i ORDER BY id DESC LIMIT 1) p
+             WHERE e.id = :i"""), {"i": event_id})
+
+
+@pytest.fixture
+def anchors(audit_db: Engine, tmp_path: Path) -> AuditAnchors:
+    from backend_client.stores.objects import LocalObjectStore
+
+    return AuditAnchors(audit_db, LocalObjectStore(tmp_path / "objects"),
+                        tmp_path / "audit-anchors")
+
+
+def test_cutting_off_the_newest_events_passes_the_chain_but_not_the_anchor(
+        audit: AuditService, audit_db: Engine, anchors: AuditAnchors) -> None:
+    ids = _record_some(audit, 6)
+    written = anchors.write()
+    assert written is not None and written.last_id == ids[-1]
+    assert anchors.write() is None  # nothing new to anchor
+    assert {a.where for a in anchors.anchors()} == {"object store", "data folder"}
+    with superuser(audit_db) as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE id >= :i"), {"i": ids[-2]})
+        assert AuditService(conn).verify().ok  # the chain alone cannot tell
+        check = AuditAnchors(conn, anchors.objects, anchors.local_dir).check()
+    assert not check.ok
+    assert f"event {ids[-1]} is missing" in check.message
+    assert "removed from the end of the trail" in check.message
+
+
+def test_rewriting_history_and_recomputing_the_chain_is_caught_by_the_anchor(
+        audit: AuditService, audit_db: Engine, anchors: AuditAnchors) -> None:
+    ids = _record_some(audit, 6)
+    anchors.write()
+    with superuser(audit_db) as conn:
+        conn.execute(text("UPDATE audit_events SET workstation = 'nowhere' WHERE id = :i"),
+                     {"i": ids[1]})
+        _recompute_from(conn, ids[1])
+        assert AuditService(conn).verify().ok  # whole again, as far as the chain goes
+        check = AuditAnchors(conn, anchors.objects, anchors.local_dir).check()
+    assert not check.ok and "was rewritten up to it" in check.message
+    # Untouched, the same anchors agree.
+    assert anchors.check().ok
+
+
+def test_an_anchor_in_either_place_is_enough(audit: AuditService, audit_db: Engine,
+                                            anchors: AuditAnchors, tmp_path: Path) -> None:
+    ids = _record_some(audit, 3)
+    anchors.write()
+    for info in list(anchors.objects.list(f"audit/anchors/{anchors.chain_id()}/")):
+        anchors.objects.delete(info.key)  # someone with the object store's keys
+    with superuser(audit_db) as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE id = :i"), {"i": ids[-1]})
+        check = AuditAnchors(conn, anchors.objects, anchors.local_dir).check()
+    assert not check.ok and "data folder" in check.message
+
+
+def test_cli_verify_catches_a_truncated_trail(backend: Backend, settings: Settings,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    with fresh_database(backend) as engine:
+        service = AuditService(engine)
+        ids = _record_some(service, 4)
+        cli_settings = _settings_for(settings, backend, engine)
+        assert run_audit_command(_args("verify"), cli_settings) == 0  # and anchors it
+        assert "anchor" in capsys.readouterr().out
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text("DELETE FROM audit_events WHERE id = :i"), {"i": ids[-1]})
+        assert run_audit_command(_args("verify"), cli_settings) == 1
+        out = capsys.readouterr().out
+        assert f"tampered with: event {ids[-1]} is missing" in out

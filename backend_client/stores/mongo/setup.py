@@ -87,6 +87,28 @@ STEPS: list[tuple[int, str, Callable[[Db], None]]] = [
 ]
 
 
+APP_ROLE = "draApp"
+
+
+def grant_app_user(db: Db, username: str) -> None:
+    """The app's own MongoDB user (``username``) may find, insert, update and remove
+    documents in this database, and nothing else: no dropping, no indexes or validators,
+    no other database, no user administration. Run as a user who may manage roles (the
+    embedded stack's owner; on a clinic's servers, the DBA's)."""
+    from pymongo.errors import OperationFailure
+
+    privileges = [{"resource": {"db": db.name, "collection": ""},
+                   "actions": ["find", "insert", "update", "remove"]}]
+    try:
+        db.command("createRole", APP_ROLE, privileges=privileges, roles=[])
+    except OperationFailure as exc:
+        if exc.code != 51002:  # the role exists: bring it up to date
+            raise
+        db.command("updateRole", APP_ROLE, privileges=privileges, roles=[])
+    db.client.admin.command("grantRolesToUser", username,
+                            roles=[{"role": APP_ROLE, "db": db.name}])
+
+
 def applied_versions(db: Db) -> set[int]:
     return {int(d["_id"]) for d in db["dra_schema"].find({}, {"_id": 1})}
 

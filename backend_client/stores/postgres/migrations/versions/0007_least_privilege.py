@@ -461,6 +461,18 @@ def _functions() -> list[str]:
                                                   'session', s.id));
             RETURN true;
         END $$""",
+        # The chain's head for anchoring it outside the database (audit/anchor.py): an id
+        # and a hash, nothing about anyone.
+        f"""
+        CREATE FUNCTION dra_audit_head(OUT chain_id text, OUT last_id bigint,
+                                       OUT head_hash bytea, OUT written_at timestamptz)
+        LANGUAGE sql STABLE {DEFINER} AS $$
+            SELECT encode((SELECT value FROM app_secrets WHERE name = 'chain_id'), 'hex'),
+                   e.id, e.hash, clock_timestamp()
+              FROM (SELECT 1) one
+              LEFT JOIN LATERAL (SELECT id, hash FROM audit_events
+                                  ORDER BY id DESC LIMIT 1) e ON true
+        $$""",
         # ------------------------------------------------------------------ administrators
         # The caller: a session with the permission, or the operator's own tools (the
         # schema owner, with no token). A refusal is audited and changes nothing.
@@ -649,7 +661,7 @@ PUBLIC_FUNCTIONS = (
     "dra_session(text, text, text)", "dra_unlock(text, bytea)", "dra_sign_out(text, text)",
     "dra_session_user()", "dra_session_workstation()", "dra_can(text)", "dra__is_app()", "dra_treats(bigint)", "dra_glass_broken(bigint)",
     "dra_may_open(bigint)", "dra_break_glass(bigint, text)", "dra_list_sessions(text)",
-    "dra_revoke_session(text, text)",
+    "dra_revoke_session(text, text)", "dra_audit_head()",
 )
 
 
@@ -772,6 +784,9 @@ def upgrade() -> None:
                "CONSTRAINT pk_app_secrets PRIMARY KEY (name))")
     op.execute("INSERT INTO app_secrets VALUES ('name_key', decode("
                "replace(gen_random_uuid()::text, '-', '') || "
+               "replace(gen_random_uuid()::text, '-', ''), 'hex'))")
+    # Names this database's audit chain in its anchors (a restored backup keeps it).
+    op.execute("INSERT INTO app_secrets VALUES ('chain_id', decode("
                "replace(gen_random_uuid()::text, '-', ''), 'hex'))")
 
     for statement in _functions():
