@@ -1,8 +1,9 @@
-"""What checking the signed-in session costs the user on every service call: the median
-``PatientService.get`` (opening a chart: read + audit event) for a signed-in doctor, whose
-every call asks Redis whether the session is still active (one Lua script), against the
-same call by the operator's ``SystemAccess`` (no Redis), interleaved in one run on the
-embedded stack. Also the session check alone, and a whole sign-in (argon2id dominates).
+"""What the database's own checks cost the user on every service call: the median
+``PatientService.get`` (opening a chart: read + audit event) for a signed-in doctor, through
+the app's login (the session check, the token named in the transaction, row-level security
+and the audit triggers), against the same call by the operator's ``SystemAccess`` on the
+schema owner's engine (none of that), interleaved in one run on the embedded stack. Also
+the session check alone, and a whole sign-in (argon2id on this machine dominates).
 
     python -m benchmarks access      (BENCH_ACCESS_N sets the samples, default 1000)
 """
@@ -41,13 +42,13 @@ def main() -> None:
         backend = open_backend(load_settings(data_dir=Path(tmp)))
         try:
             migrate(backend)
-            AccountService(backend.engine).add_user("benchdoc", "Bench Doctor", PASSWORD,
-                                                    ["doctor"])
-            desk = build_session_services(backend.engine, backend.redis, backend.mongo_db,
+            AccountService(backend.owner_engine).add_user("benchdoc", "Bench Doctor",
+                                                          PASSWORD, ["doctor"])
+            desk = build_session_services(backend.engine, backend.mongo_db,
                                           workstation="bench-1")
             sign_in = [_ms(lambda: desk.signin.sign_in("benchdoc", PASSWORD))
                        for _ in range(20)]
-            system = PatientService(backend.engine, SystemAccess("bench-1"))
+            system = PatientService(backend.owner_engine, SystemAccess("bench-1"))
             signed = PatientService(backend.engine, desk.access)
             pid = system.register(PatientDraft(given_name="Bench", family_name="Patient",
                                                birth_date=date(1970, 1, 1), sex="female")).id
@@ -65,7 +66,7 @@ def main() -> None:
     print(f"open a chart, operator (no session check): median {b:.2f} ms")
     print(f"open a chart, signed-in doctor:            median {c:.2f} ms "
           f"(+{c - b:.2f} ms, {c / b:.2f}x)")
-    print(f"session check alone (Redis script):        median {k:.3f} ms, "
+    print(f"session check alone (database function):   median {k:.3f} ms, "
           f"p95 {statistics.quantiles(check, n=20)[-1]:.3f} ms")
     print(f"sign-in (argon2id verify, session, audit): median "
           f"{statistics.median(sign_in):.0f} ms over {len(sign_in)}")

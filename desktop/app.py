@@ -35,6 +35,7 @@ def _setup_logging(log_dir: Path) -> None:
     """Log to a rotating file in the data dir. Log records never carry PHI: services log
     ids and error types, never names or note text."""
     log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.chmod(0o700)
     handler = RotatingFileHandler(log_dir / "app.log", maxBytes=5_000_000, backupCount=5,
                                   encoding="utf-8")
     # The pid tells apart two app instances that share one data folder (and one log).
@@ -59,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     launched = time.time()
+    # Whatever the app writes (its log, the local stack's files, kept recordings) is its
+    # user's alone.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     if args.screenshot and not _has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -69,7 +69,9 @@ def prepare_backend(settings: Settings) -> Prepared:
     from backend_client.patients.service import PatientService
 
     backend = open_backend(settings, user="app")
-    if backend.embedded:
+    # Only a database the local stack itself created is migrated and given the demo clinic
+    # by the app: a clinic's database is its administrator's (dr-assistant-admin migrate).
+    if backend.embedded and not settings.postgres_url:
         from backend_client.schema import migrate
 
         try:

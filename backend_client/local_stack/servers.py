@@ -111,6 +111,9 @@ class PostgresServer:
         entry = ensure_user_exists(self.system_user)
         assert entry is not None
         ensure_prefix_permissions(self.pgdata)
+        # Its log lives beside the stack: the server's user must reach it (as root only;
+        # otherwise the logs folder stays private).
+        ensure_prefix_permissions(self.log_file)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)

@@ -25,8 +25,9 @@ PASSWORD = "amber window seventeen"
 
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("postgres_url", "postgres_admin_url", "mongo_url", "mongo_database",
-                "redis_url", "s3_endpoint_url", "s3_bucket", "s3_access_key_id", "s3_region"):
+    for key in ("postgres_url", "postgres_admin_url", "mongo_url", "mongo_admin_url",
+                "mongo_database", "redis_url", "s3_endpoint_url", "s3_bucket",
+                "s3_access_key_id", "s3_region"):
         value = getattr(settings, key)
         if value is not None:
             monkeypatch.setenv(f"DRA_{key.upper()}", str(value))

@@ -21,6 +21,7 @@ from backend_client.audit import AuditService
 from backend_client.backend import Backend, open_backend
 from backend_client.config import load_settings
 from backend_client.local_stack import LocalStack
+from backend_client.local_stack.stack import SECRET_NAMES
 from backend_client.schema import migrate
 from backend_client.stores.postgres.engine import normalise_url
 from backend_client.stores.postgres.roles import APP_LOGIN, APP_ROLE, ensure_app_login
@@ -286,5 +287,5 @@ def test_an_older_data_dir_gets_the_app_login(old_install: Path, restart: bool) 
     finally:
         backend.close(stop_stack=False)
     secrets_file = old_install / "stack" / "secrets.json"
-    assert set(json.loads(secrets_file.read_text())) == {"postgres", "app", "redis"}
+    assert set(json.loads(secrets_file.read_text())) == set(SECRET_NAMES)
     assert secrets_file.stat().st_mode & 0o077 == 0

@@ -20,6 +20,7 @@ from backend_client.backend import open_backend
 from backend_client.config import load_settings
 from backend_client.local_stack import LocalStack
 from backend_client.local_stack.process import process_alive, wait_for
+from backend_client.local_stack.stack import SECRET_NAMES
 from backend_client.schema import migrate
 from backend_client.stores.postgres.engine import normalise_url
 from backend_client.stores.postgres.models import ClinicSetting
@@ -157,7 +158,7 @@ def test_after_an_upgrade_stack_start_gives_doctor_the_app_login(
         assert conn.execute(text("SELECT count(*) FROM pg_roles WHERE rolname = :r"),
                             {"r": APP_LOGIN}).scalar_one() == 1
     new = json.loads(secrets_file.read_text())
-    assert new.keys() == {"postgres", "app", "redis"} and new["postgres"] == old["postgres"]
+    assert new.keys() == set(SECRET_NAMES) and new["postgres"] == old["postgres"]
 
 
 def test_secrets_are_private(data_dir: Path) -> None:

@@ -50,7 +50,7 @@ def test_models_match_the_migrated_schema(empty_db: Engine) -> None:
 
 
 def test_mongo_setup_is_versioned_and_idempotent(backend: Backend) -> None:
-    db = backend.mongo[f"setup_{uuid.uuid4().hex[:8]}"]
+    db = backend.owner_mongo[f"setup_{uuid.uuid4().hex[:8]}"]
     try:
         assert mongo_setup.apply(db) == [v for v, _, _ in mongo_setup.STEPS]
         assert mongo_setup.apply(db) == []
@@ -60,4 +60,4 @@ def test_mongo_setup_is_versioned_and_idempotent(backend: Backend) -> None:
         names = {i["name"] for i in db["clinic_meta"].list_indexes()}
         assert "key_unique" in names
     finally:
-        backend.mongo.drop_database(db.name)
+        backend.owner_mongo.drop_database(db.name)

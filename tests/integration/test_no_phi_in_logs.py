@@ -22,6 +22,7 @@ from backend_client.config import load_settings
 from backend_client.dto import Identifier, PatientDraft
 from backend_client.errors import Conflict, PossibleDuplicate, ValidationError
 from backend_client.local_stack import LocalStack
+from backend_client.local_stack.stack import SECRET_NAMES
 from backend_client.patients.service import PatientService
 from backend_client.schema import migrate
 
@@ -112,7 +113,7 @@ def test_patient_data_never_reaches_a_log(logs: tuple[Path, Path]) -> None:
     # Nor do the stack's passwords: the owner's, the app login's (set at every start, with
     # SQL logging on here) and Redis's.
     passwords = json.loads((data_dir / "stack" / "secrets.json").read_text())
-    assert set(passwords) == {"postgres", "app", "redis"}
+    assert set(passwords) == set(SECRET_NAMES)
     for path in files:
         text = path.read_text(errors="replace")
         found = [s for s in SECRETS if s.lower() in text.lower()]

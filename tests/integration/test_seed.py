@@ -276,12 +276,13 @@ def test_cli_seed_prints_counts_but_no_names(
     monkeypatch.setenv("DRA_POSTGRES_URL", app_url.render_as_string(hide_password=False))
     monkeypatch.setenv("DRA_POSTGRES_ADMIN_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("DRA_MONGO_URL", servers.mongo_url)
+    monkeypatch.setenv("DRA_MONGO_ADMIN_URL", servers.mongo_owner_url)
     monkeypatch.setenv("DRA_MONGO_DATABASE", mongo_db)
     monkeypatch.setenv("DRA_REDIS_URL", servers.redis_url)
     try:
         assert main(["seed", "--patients", "200", "--providers", "2", "--weeks", "1"]) == 0
     finally:
-        backend.mongo.drop_database(mongo_db)
+        backend.owner_mongo.drop_database(mongo_db)
     out, err = capsys.readouterr()
     assert out.startswith("seeded 200 patients, 2 providers, ")
     assert "patients" in err
