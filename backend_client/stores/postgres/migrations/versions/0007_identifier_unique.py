@@ -43,9 +43,8 @@ class SharedIdentifiers(DraError):
 
 
 def _shared_error(groups: list[list[int]]) -> SharedIdentifiers:
-    def names(ids: list[int]) -> str:
-        return " and ".join([", ".join(map(str, ids[:-1])), str(ids[-1])]) if len(ids) > 1 \
-            else str(ids[0])
+    def names(ids: list[int]) -> str:  # "12 and 57", "44, 45 and 46"
+        return f"{', '.join(map(str, ids[:-1]))} and {ids[-1]}"
 
     n = len(groups)
     listed = "; ".join(names(g) for g in groups[:SHOWN])
@@ -71,7 +70,7 @@ def upgrade() -> None:
          ORDER BY min(patient_id)"""))]
     if groups:
         raise _shared_error(groups)
-    conn.execute(sa.text(f"""
+    conn.execute(sa.text("""
         DELETE FROM patient_identifiers d
          USING patient_identifiers k
          WHERE d.kind IN ('INSURANCE', 'NATIONAL_ID') AND k.kind = d.kind
