@@ -97,14 +97,14 @@ def nasty_user(backend: Backend) -> Iterator[tuple[int, str]]:
     """An account whose user name and display name carry escape sequences (written past
     the account service, which would refuse them), removed afterwards."""
     username = f"zz{uuid.uuid4().hex[:6]}\x1b[8m"
-    with backend.engine.begin() as conn:
+    with backend.owner_engine.begin() as conn:
         uid = int(conn.execute(text(
             "INSERT INTO users (username, display_name) VALUES (:u, :d) RETURNING id"),
             {"u": username, "d": "Dr " + ATTACK}).scalar_one())
         conn.execute(text("INSERT INTO user_roles (user_id, role_id) "
                           "SELECT :id, id FROM roles WHERE name = 'doctor'"), {"id": uid})
     yield uid, username
-    with backend.engine.begin() as conn:
+    with backend.owner_engine.begin() as conn:
         conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": uid})
 
 
@@ -115,7 +115,8 @@ def test_break_glass_and_access_reports_show_stored_escapes_harmlessly(
     system = PatientService(backend.engine, SystemAccess("ws-admin"))
     rec = system.register(PatientDraft(given_name="Glass", family_name=f"Zz{uuid.uuid4().hex}",
                                        birth_date=date(1944, 4, 4), sex="male"))
-    audit = AuditService(backend.engine)
+    # As the owner, which records what it is told: the workstation and reason as typed.
+    audit = AuditService(backend.owner_engine)
     audit.record("chart.break_glass", user_id=uid, workstation="WS" + ATTACK[:60],
                  patient_id=rec.id, object_type="patient", object_id=str(rec.id),
                  details={"reason": "Emergency " + ATTACK, "session": "s"})
