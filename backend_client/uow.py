@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,11 +47,15 @@ class UnitOfWork:
                 # A test's shared connection: put back what was there afterwards.
                 self._restore = self._bind.execute(text(
                     "SELECT coalesce(current_setting('dra.token', true), '')")).scalar_one()
-            try:
-                self.session.execute(_NAME_SESSION, {"token": self._token})
-            except BaseException:
-                self.session.close()
-                raise
+            token = self._token
+
+            # Every transaction of this unit names the session, the ones after a commit
+            # too (a service reads back what it saved): the setting is transaction-local.
+            def name_session(_session: Session, _transaction: object,
+                             connection: Connection) -> None:
+                connection.execute(_NAME_SESSION, {"token": token})
+
+            event.listen(self.session, "after_begin", name_session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

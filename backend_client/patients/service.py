@@ -6,6 +6,7 @@ it may be called from any pool thread. Nothing here logs names or other PHI.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from backend_client.accounts.access import Access
 from backend_client.audit.service import AuditService
@@ -42,6 +43,7 @@ from backend_client.patients.api import PAGE_SIZE
 from backend_client.patients.search import PatientSearch, parse_query
 from backend_client.patients.validation import validate
 from backend_client.stores.postgres.models import (
+    UNIQUE_IDENTIFIER_KINDS,
     Alert,
     NameVariant,
     Patient,
@@ -305,16 +307,32 @@ class PatientService:
 
     def register(self, draft: PatientDraft, *,
                  allow_duplicates: bool = False) -> PatientRecord:
+        """Register a new patient; audited.
+
+        Raises PossibleDuplicate when a patient with the same or a similar name and the
+        same date of birth, or with one of the same identifiers, exists: the user decides.
+        ``allow_duplicates`` is the user's "this is someone else": it registers a second
+        patient with that name and birth date, never a second owner of an MRN, insurance
+        or national number (ValidationError on that identifier's field).
+
+        Two workstations registering one person at once cannot both pass the check: each
+        registration takes turns with any other of the same birth date or identifier
+        (:func:`_take_turns`) before it looks, and keeps its turn until it has committed.
+        """
         actor = self.access.require("patient.demographics.write")
         actor_id = actor.user_id
         clean = validate(draft, self._today())
         d = clean.draft
         with self._work(actor) as uow:
             s = uow.session
+            _take_turns(s, clean.birth_date, d.identifiers)
             if not allow_duplicates:
                 found = self._duplicates(s, d, clean.birth_date, None)
                 if found:
                     raise PossibleDuplicate(tuple(found))
+            taken = _taken_identifiers(s, d.identifiers)
+            if taken:
+                raise ValidationError.of(taken)
             values = {f: getattr(d, f) for f in _DEMOGRAPHICS}
             pid = s.execute(insert(Patient).values(
                 **values, birth_date=clean.birth_date,
@@ -331,6 +349,8 @@ class PatientService:
                 self._audit(s, "patient.register", pid, actor)
                 uow.commit()
             except IntegrityError as exc:
+                # Only when an edit elsewhere (which does not take turns) gave the number
+                # to another patient since the check above.
                 raise _identifier_error(exc, idents) from None
             log.info("patient registered id=%s", pid)
             return self._record(s, pid, clinical=actor.can("chart.open"))
@@ -502,12 +522,108 @@ class _Refused(Exception):
         self.error = error
 
 
+def _take_turns(s: Session, born: date, identifiers: tuple[Identifier, ...]) -> None:
+    """Wait for any other registration of this birth date or of one of these identifiers
+    to commit or roll back, and keep them waiting until this transaction ends.
+
+    The duplicate check then sees what the other desk saved (a READ COMMITTED statement
+    after the lock takes a fresh snapshot). The key is the birth date alone, not the name
+    with it: "Jon Smyth" and "John Smith" born the same day are a likely duplicate too, and
+    only a lock the two share makes one of them see the other. Registrations on one birth
+    date are rare enough for the turns to cost nothing. Locks are taken in one order by
+    everyone, so two registrations never wait for each other.
+    """
+    keys = {(_BORN_LOCKS, born.toordinal())}
+    keys |= {(_IDENTIFIER_LOCKS, _key32(f"{i.kind}\x1f{i.value.strip().upper()}"))
+             for i in identifiers}
+    for space, key in sorted(keys):
+        s.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                  {"space": space, "key": key})
+
+
+# Two-integer advisory lock keys, a space of their own in PostgreSQL (apart from the
+# one-bigint keys of migrations, the audit chain and the seed loader):
+# int.from_bytes(b"DRAB", "big") for birth dates, b"DRAI" for identifiers.
+_BORN_LOCKS = 1146241346
+_IDENTIFIER_LOCKS = 1146241353
+
+
+def _key32(text_: str) -> int:
+    """A signed 32-bit key for ``text_`` (a collision only makes two desks take turns)."""
+    return int.from_bytes(hashlib.blake2b(text_.encode(), digest_size=4).digest(), "big",
+                          signed=True)
+
+
+_KIND_WORDS = {"MRN": "MRN", "INSURANCE": "insurance number", "NATIONAL_ID": "national ID"}
+
+
+def _taken_identifiers(s: Session, identifiers: tuple[Identifier, ...]) -> dict[str, str]:
+    """For each identifier that already belongs to a patient and may belong to one only (an
+    MRN; an insurance or national number from the same issuer, matched as the database's
+    unique indexes match them), its field and a sentence saying so."""
+    errors: dict[str, str] = {}
+    owner = aliased(PatientIdentifier)
+    for n, ident in enumerate(identifiers):
+        value = ident.value.strip().upper()
+        if ident.kind == "MRN":
+            match = select(PatientIdentifier.patient_id).where(
+                PatientIdentifier.kind == "MRN", PatientIdentifier.value == value)
+        elif ident.kind in UNIQUE_IDENTIFIER_KINDS:
+            match = select(PatientIdentifier.patient_id).where(
+                # Literally the unique index's predicate and expressions, so it is used.
+                text(_UNIQUE_KINDS_SQL), PatientIdentifier.kind == ident.kind,
+                func.lower(func.btrim(PatientIdentifier.issuer)) == ident.issuer.strip().lower(),
+                func.upper(func.btrim(PatientIdentifier.value)) == value)
+        else:
+            continue
+        hit = match.limit(1).subquery()
+        row = s.execute(select(hit.c.patient_id, owner.value).outerjoin(
+            owner, (owner.patient_id == hit.c.patient_id) & (owner.kind == "MRN"))
+            .limit(1)).first()
+        if row is not None:
+            errors[f"identifiers.{n}.value"] = _taken_sentence(ident, value, row.value or "")
+    return errors
+
+
+_UNIQUE_KINDS_SQL = "patient_identifiers.kind IN ({})".format(
+    ", ".join(f"'{k}'" for k in UNIQUE_IDENTIFIER_KINDS))
+
+
+def _taken_sentence(ident: Identifier, value: str, owner_mrn: str = "") -> str:
+    if ident.kind == "MRN":
+        return f"MRN {value} already belongs to another patient"
+    issuer = ident.issuer.strip()
+    what = f"{_KIND_WORDS[ident.kind]} {value}" + (f" from {issuer}" if issuer else "")
+    whose = f"another patient (MRN {owner_mrn})" if owner_mrn else "another patient"
+    return (f"{what} already belongs to {whose}; if this is that patient, open their "
+            "record instead, otherwise check the number")
+
+
 def _identifier_error(exc: IntegrityError, idents: list[Identifier]) -> ValidationError:
-    if "uq_patient_identifiers_mrn" in str(exc.orig):
+    """The identifier a unique index refused, as a sentence on its field; anything else
+    is raised as it is."""
+    diag = getattr(exc.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    if constraint == "uq_patient_identifiers_mrn" or "uq_patient_identifiers_mrn" in str(
+            exc.orig):
         for i, ident in enumerate(idents):
             if ident.kind == "MRN":
-                return ValidationError(f"identifiers.{i}.value",
-                                       f"MRN {ident.value} already belongs to another patient")
+                return ValidationError(f"identifiers.{i}.value", _taken_sentence(
+                    ident, ident.value.strip().upper()))
+    if constraint == "uq_patient_identifiers_issued":
+        # The server's detail names the key, "Key (kind, …)=(NATIONAL_ID, tk, AB12) already
+        # exists.": find which of ours it is (it goes nowhere else: it holds the number).
+        detail = getattr(diag, "message_detail", None) or ""
+        unique = [(i, ident) for i, ident in enumerate(idents)
+                  if ident.kind in UNIQUE_IDENTIFIER_KINDS]
+        for i, ident in unique:
+            key = (f"=({ident.kind}, {ident.issuer.strip().lower()}, "
+                   f"{ident.value.strip().upper()})")
+            if key in detail or len(unique) == 1:
+                return ValidationError(f"identifiers.{i}.value", _taken_sentence(
+                    ident, ident.value.strip().upper()))
+        return ValidationError("identifiers", "an insurance or national ID number here "
+                               "already belongs to another patient; check the numbers")
     raise exc
 
 

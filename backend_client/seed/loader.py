@@ -280,6 +280,8 @@ def _load_in_transaction(conn: psycopg.Connection[Any], *, patients: int, provid
     rows = _PatientRows(today)
     notify("patients", 0, total)
     done = 0
+    not_issued = 0
+    cur.execute(_STAGE_ISSUED)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-rows") as pool:
         def submit(n: int) -> Future[_Chunk] | None:
             if n == 0:
@@ -294,7 +296,7 @@ def _load_in_transaction(conn: psycopg.Connection[Any], *, patients: int, provid
             chunk = pending.result()
             done += chunk.count
             pending = submit(min(CHUNK, total - done))
-            _copy_chunk(cur, chunk)
+            not_issued += _copy_chunk(cur, chunk)
             notify("patients", done, total)
 
     notify("dictionary", 0, 1)
@@ -326,7 +328,7 @@ def _load_in_transaction(conn: psycopg.Connection[Any], *, patients: int, provid
 
     return SeedReport(
         patients=rows.count, providers=len(provider_rows), appointments=appointments,
-        identifiers=rows.identifiers, name_terms=rows.term_rows,
+        identifiers=rows.identifiers - not_issued, name_terms=rows.term_rows,
         name_variants_added=variants_added, first_patient_id=rows.first_id,
         last_patient_id=rows.last_id, seconds=clock.perf_counter() - t0)
 
@@ -367,6 +369,7 @@ class _Chunk:
     count: int
     patients: list[str]
     identifiers: list[str]
+    issued: list[str]
     previous: list[str]
     contacts: list[str]
     terms: list[str]
@@ -379,9 +382,26 @@ _PATIENT_COLUMNS = (
     "postal_code, country, language, deceased_at, sort_name")
 
 
-def _copy_chunk(cur: psycopg.Cursor[Any], chunk: _Chunk) -> None:
+# Insurance numbers are drawn at random, and a second seed with the same ``--seed`` draws
+# the same ones again; the database lets a number belong to one patient per issuer
+# (migration 0007). They go through a staging table, and a patient whose number is already
+# someone else's is simply left without one.
+_STAGE_ISSUED = ("CREATE TEMP TABLE seed_issued_identifiers (patient_id bigint, kind text, "
+                 "value text, issuer text) ON COMMIT DROP")
+
+
+def _copy_chunk(cur: psycopg.Cursor[Any], chunk: _Chunk) -> int:
+    """COPY one chunk; returns how many of its insurance numbers were someone else's."""
     _copy(cur, "patients", _PATIENT_COLUMNS, chunk.patients)
     _copy(cur, "patient_identifiers", "patient_id, kind, value, issuer", chunk.identifiers)
+    skipped = 0
+    if chunk.issued:
+        _copy(cur, "seed_issued_identifiers", "patient_id, kind, value, issuer", chunk.issued)
+        cur.execute("INSERT INTO patient_identifiers (patient_id, kind, value, issuer) "
+                    "SELECT patient_id, kind, value, issuer FROM seed_issued_identifiers "
+                    "ORDER BY patient_id ON CONFLICT DO NOTHING")
+        skipped = len(chunk.issued) - cur.rowcount
+        cur.execute("TRUNCATE seed_issued_identifiers")
     _copy(cur, "patient_names", "patient_id, kind, given_name, family_name, valid_to",
           chunk.previous)
     _copy(cur, "patient_contacts", "patient_id, name, relationship, phone, email, is_emergency",
@@ -389,6 +409,7 @@ def _copy_chunk(cur: psycopg.Cursor[Any], chunk: _Chunk) -> None:
     _copy(cur, "patient_name_terms", "term, sort_name, patient_id, source", chunk.terms)
     _copy(cur, "patient_name_pairs", "first, second, sort_name, patient_id, penalty, previous",
           chunk.pairs)
+    return skipped
 
 
 class _PatientRows:
@@ -417,6 +438,7 @@ class _PatientRows:
     def build(self, batch: list[SyntheticPatient], ids: list[int], mrns: list[int]) -> _Chunk:
         patients: list[str] = []
         identifiers: list[str] = []
+        issued: list[str] = []
         previous: list[str] = []
         contacts: list[str] = []
         terms: list[tuple[str, str, int, int]] = []
@@ -432,8 +454,8 @@ class _PatientRows:
                 f"{_t(p.language)}\t{_d(p.deceased_at)}\t{_t(sort_name)}\n")
             identifiers.append(f"{pid}\tMRN\t{names.format_mrn(mrn)}\t{names.MRN_ISSUER}\n")
             if p.insurance is not None:
-                identifiers.append(f"{pid}\tINSURANCE\t{_t(p.insurance[0])}\t"
-                                   f"{_t(p.insurance[1])}\n")
+                issued.append(f"{pid}\tINSURANCE\t{_t(p.insurance[0])}\t"
+                              f"{_t(p.insurance[1])}\n")
             for prev in p.previous_names:
                 previous.append(f"{pid}\tprevious\t{_t(prev.given_name)}\t"
                                 f"{_t(prev.family_name)}\t{_d(prev.valid_to)}\n")
@@ -459,11 +481,11 @@ class _PatientRows:
         terms.sort()
         self.terms.update(t[0] for t in terms)
         self.count += len(batch)
-        self.identifiers += len(identifiers)
+        self.identifiers += len(identifiers) + len(issued)
         self.term_rows += len(terms)
         if batch:
             self.first_id = ids[0] if self.first_id is None else self.first_id
             self.last_id = ids[-1]
             self.max_mrn = max(self.max_mrn, *mrns)
-        return _Chunk(len(batch), patients, identifiers, previous, contacts,
+        return _Chunk(len(batch), patients, identifiers, issued, previous, contacts,
                       [f"{_t(t)}\t{_t(s)}\t{i}\t{src}\n" for t, s, i, src in terms], pairs)

@@ -130,6 +130,45 @@ def test_an_mrn_belongs_to_one_patient(patients: PatientService) -> None:
         "identifiers.0.value": f"MRN {a.mrn} already belongs to another patient"}
 
 
+def test_registering_anyway_never_gives_a_national_id_a_second_owner(
+        patients: PatientService) -> None:
+    """"It is someone else" registers a second person with one name and birthday, but a
+    number from one issuer is one person's: refused on its field, whatever its case."""
+    first = patients.register(draft(family_name="Samenumber", identifiers=(
+        Identifier("NATIONAL_ID", "DE-4711-X", "Bundesamt"),)))
+    twin = draft(family_name="Samenumber", identifiers=(
+        Identifier("INSURANCE", "K-1", "TK"), Identifier("NATIONAL_ID", "de-4711-x", "bundesamt")))
+    with pytest.raises(PossibleDuplicate) as dup:
+        patients.register(twin)
+    assert dup.value.candidates[0].reasons == ("same national id",
+                                               "same date of birth and the same name")
+    with pytest.raises(ValidationError) as info:
+        patients.register(twin, allow_duplicates=True)
+    assert info.value.errors == {"identifiers.1.value": (
+        f"national ID DE-4711-X from bundesamt already belongs to another patient "
+        f"(MRN {first.mrn}); if this is that patient, open their record instead, otherwise "
+        "check the number")}
+    # Without the number it is the user's call: a second patient.
+    second = patients.register(replace(twin, identifiers=twin.identifiers[:1]),
+                               allow_duplicates=True)
+    assert second.id != first.id
+
+
+def test_an_edit_giving_a_patient_someone_elses_number_is_refused_on_its_field(
+        patients: PatientService) -> None:
+    patients.register(draft(family_name="Holder", identifiers=(
+        Identifier("INSURANCE", "AOK-991", "AOK"),)))
+    other = patients.register(draft(family_name="Editee", birth_date=date(1991, 1, 1)))
+    with pytest.raises(ValidationError) as info:
+        patients.update(other.id, other.version, replace(other.draft, identifiers=(
+            *other.draft.identifiers, Identifier("NATIONAL_ID", "AOK-991", "AOK"),
+            Identifier("INSURANCE", "aok-991", "aok"))))
+    assert info.value.errors == {"identifiers.2.value": (
+        "insurance number AOK-991 from aok already belongs to another patient; if this is "
+        "that patient, open their record instead, otherwise check the number")}
+    assert patients.get(other.id).version == other.version
+
+
 def test_edit_keeps_the_old_name_findable(patients: PatientService) -> None:
     rec = patients.register(draft(given_name="Greta", family_name="Oldname"))
     new = patients.update(rec.id, rec.version, replace(rec.draft, family_name="Newname"))

@@ -177,6 +177,9 @@ class ProviderWorkingHours(Base):
 
 SEXES = ("female", "male", "other", "unknown")
 IDENTIFIER_KINDS = ("MRN", "INSURANCE", "NATIONAL_ID", "OTHER")
+# Kinds that belong to one person per issuer: a second patient with the same number from
+# the same issuer is refused by the database (an MRN is unique by itself; OTHER is free).
+UNIQUE_IDENTIFIER_KINDS = ("INSURANCE", "NATIONAL_ID")
 
 
 class Patient(Tracked, Base):
@@ -238,6 +241,11 @@ class PatientIdentifier(Base):
         # One MRN per clinic database identifies one patient.
         Index("uq_patient_identifiers_mrn", "value", unique=True,
               postgresql_where=text("kind = 'MRN'")),
+        # An insurance or national number identifies one patient per issuer (migration
+        # 0007). The issuer's case and the value's case do not make another number.
+        Index("uq_patient_identifiers_issued", "kind", text("lower(btrim(issuer))"),
+              text("upper(btrim(value))"), unique=True,
+              postgresql_where=text(_in("kind", UNIQUE_IDENTIFIER_KINDS))),
         Index("ix_patient_identifiers_value", "value"),
     )
 
