@@ -153,7 +153,7 @@ _REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
      "no answer within the {timeout} timeout (server frozen or network down)"),
     (("connection reset", "closed the connection", "broken pipe", "connection aborted",
       "unexpected eof", "connection closed", "eof occurred"),
-     "it closed the connection"),
+     "it closed the connection{maybe_cert}"),
     (("permission denied",), "permission denied"),
     (("no such file",), "the folder is missing"),
 )
@@ -199,6 +199,10 @@ def connection_reason(text: str, labels: StoreLabels) -> str | None:
                 in_url=f" in {labels.url_setting}" if labels.url_setting else "",
                 timeout=timeout.rstrip(),
                 encryption=" without TLS" if "no encryption" in lowered else "",
+                # A TLS server that wants a client certificate often just hangs up.
+                maybe_cert=(f" (perhaps it asks for a client certificate: "
+                            f"{labels.missing_cert_setting} is not set)"
+                            if labels.missing_cert_setting and labels.ca_setting else ""),
             ).replace("the  timeout", "the timeout")
     return None
 
