@@ -9,10 +9,12 @@ retryable reads and writes make, which then waits for a server to be found.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from pymongo import MongoClient
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
@@ -41,19 +43,36 @@ def build_mongo_client(url: str, *, timeout_seconds: float = 3.0, ca_file: Path 
         options.update(tls=True, tlsCertificateKeyFile=str(cert_file))
     if max_pool_size is not None:
         options["maxPoolSize"] = max_pool_size
-    # connect=False: no I/O until the first operation, which runs off the GUI thread.
-    return MongoClient(
-        url,
-        connect=False,
-        serverSelectionTimeoutMS=ms,
-        connectTimeoutMS=ms,
-        socketTimeoutMS=ms,
-        retryWrites=True,
-        retryReads=True,
-        tz_aware=True,
-        appname="dr-assistant",
-        **options,
-    )
+    # pymongo only warns about an option in the URL it cannot use, and then ignores it: a
+    # typo would quietly leave a setting at its default. Here it is an error. (Warning
+    # filters are process-wide; clients are built once, in the composition root.)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # connect=False: no I/O until the first operation, which runs off the GUI thread.
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            url,
+            connect=False,
+            serverSelectionTimeoutMS=ms,
+            connectTimeoutMS=ms,
+            socketTimeoutMS=ms,
+            retryWrites=True,
+            retryReads=True,
+            tz_aware=True,
+            appname="dr-assistant",
+            **options,
+        )
+    refused = [w for w in caught if w.filename and "pymongo" in w.filename]
+    if refused:
+        client.close()
+        message = str(refused[0].message).split(". Did you mean")[0].rstrip(".")
+        if message == "Unknown option":  # pymongo does not say which: the URL's keys do
+            from pymongo.common import URI_OPTIONS_VALIDATOR_MAP
+
+            unknown = [k for k in parse_qs(urlsplit(url).query)
+                       if k.lower() not in URI_OPTIONS_VALIDATOR_MAP]
+            message = f"unknown option {', '.join(unknown) or '(one of them)'}"
+        raise ValueError(message)
+    return client
 
 
 MONGO_DOWN = ("The clinic's document store (MongoDB) cannot be reached right now{reason}; "

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.abc import PQGen
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 
@@ -130,6 +131,9 @@ def build_engine(url: str, *, timeout_seconds: float = 3.0, pool_size: int = 5,
     """
     deadline = None if long_running else answer_timeout(timeout_seconds)
     url = with_tls(url, ca_file=ca_file, cert_file=cert_file, key_file=key_file)
+    # libpq refuses an unknown option only when connecting; say so now, while the URL is
+    # all there is to blame.
+    make_conninfo("", **{k: v for k, v in make_url(url).query.items() if isinstance(v, str)})
     connect_args = libpq_args(timeout_seconds, long_running=long_running)
     url_options = make_url(url).query.get("options")
     if isinstance(url_options, str):  # keep the URL's own server options beside ours

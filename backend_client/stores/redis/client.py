@@ -7,6 +7,7 @@ was asked, and the caller should hear within the timeout that it cannot tell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +37,7 @@ def build_redis(url: str, *, timeout_seconds: float = 3.0, ca_file: Path | None 
             tls["ssl_ca_certs"] = str(ca_file)
         if cert_file and key_file:
             tls.update(ssl_certfile=str(cert_file), ssl_keyfile=str(key_file))
-    return Redis.from_url(
+    client = Redis.from_url(
         url,
         socket_timeout=timeout_seconds,
         socket_connect_timeout=timeout_seconds,
@@ -46,6 +47,15 @@ def build_redis(url: str, *, timeout_seconds: float = 3.0, ca_file: Path | None 
         client_name="dr-assistant",
         **tls,
     )
+    # The URL's options reach the connection class only when it connects; an unknown one
+    # would then fail every call. Making one connection object (no I/O) finds it now.
+    pool = client.connection_pool
+    try:
+        pool.connection_class(**pool.connection_kwargs)
+    except TypeError as exc:
+        m = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        raise ValueError(f"unknown option {m.group(1) if m else '(one of them)'}") from None
+    return client
 
 
 @contextmanager
