@@ -129,6 +129,16 @@ def url_hosts(url: str) -> list[str]:
     return hosts or [""]
 
 
+def masked(url: str) -> str:
+    """The URL with its password, if any, replaced by ***."""
+    parts = urlsplit(url)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return parts._replace(netloc=f"{user}:***@{hosts}").geturl()
+
+
 def where(url: str) -> str:
     """``host:port`` of a URL (or hosts, comma-separated), never its credentials."""
     parts = urlsplit(url)
@@ -513,6 +523,13 @@ class Settings(BaseSettings):
         # Environment beats the file: an administrator can override one value for one run.
         toml = TomlConfigSettingsSource(settings_cls, toml_file=default_config_file())
         return (init_settings, env_settings, toml)
+
+    def __repr_args__(self) -> Any:
+        # A repr ends up in logs and test reports: URLs without their passwords.
+        for name, value in super().__repr_args__():
+            if name and name.endswith("_url") and isinstance(value, str):
+                value = masked(value)
+            yield name, value
 
     @property
     def embedded(self) -> bool:
