@@ -206,7 +206,8 @@ def _check_pair(cert_field: str, cert: Path, key_field: str | None, key: Path | 
     except ssl.SSLError as exc:
         names = _env_name(cert_field) + (f" and {_env_name(key_field)}" if key_field else "")
         if "KEY_VALUES_MISMATCH" in str(exc):
-            return f"{names} do not belong together: the key is not the certificate's"
+            return (f"{names} do not belong together: the key is not the certificate's"
+                    if key_field else f"{names} holds a key that is not its certificate's")
         what = ("a client certificate and its unencrypted private key in PEM form"
                 if key_field else
                 "a client certificate followed by its unencrypted private key, in PEM form")
