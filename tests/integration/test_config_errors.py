@@ -470,3 +470,35 @@ def test_a_store_that_cannot_be_used_at_start_is_named_with_what_is_wrong(
         assert not re.search(r"\b\w*(Error|Exception)\b", done.stderr), (entry, done.stderr)
         assert says in out, (entry, out)
         assert label in out, (entry, out)
+
+
+def test_migrate_as_the_apps_own_login_says_to_set_the_owners_url(
+        runners: dict[str, Runner], servers: StackEndpoints, s3_endpoint: str,
+        tmp_path: Path) -> None:
+    """The app's login (a member of dra_app) may not create tables: on a new database,
+    migrate says which setting to add instead of a permission error."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"migrate_{uuid.uuid4().hex[:8]}"
+    owner = make_url(servers.postgres_url)
+    with psycopg.connect(host=owner.host, port=owner.port, user=owner.username,
+                         password=owner.password, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        env = _clinic_env(servers, s3_endpoint, tmp_path)
+        env["DRA_POSTGRES_URL"] = make_url(servers.postgres_app_url).set(
+            drivername="postgresql", database=name).render_as_string(hide_password=False)
+        done = runners["backend_client.admin.cli"].run("dr-assistant-admin", ["migrate"], env,
+                                                        tmp_path)
+    finally:
+        with psycopg.connect(host=owner.host, port=owner.port, user=owner.username,
+                             password=owner.password, dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    assert done.rc == 2, done.stdout + done.stderr
+    assert done.stderr.strip() == (
+        "dr-assistant-admin: The PostgreSQL login in DRA_POSTGRES_URL may not change the "
+        "database's schema; set DRA_POSTGRES_ADMIN_URL to the URL of the schema's owner.")

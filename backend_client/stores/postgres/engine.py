@@ -164,6 +164,10 @@ def build_engine(url: str, *, timeout_seconds: float = 3.0, pool_size: int = 5,
 # wrong": connection exceptions, authorisation, unknown database, resources, operator
 # intervention (statement timeout, shutdown). A client-side failure has no SQLSTATE.
 _UNAVAILABLE_CLASSES = ("08", "28", "3D", "53", "57")
+# Insufficient privilege because the login is not the schema's owner (as opposed to a
+# trigger refusing a change with the same SQLSTATE, which is the rule working).
+_NOT_THE_OWNER = re.compile(r"permission denied (for schema|for database|to create)|"
+                            r"must be owner of")
 
 
 def _raise_sentences(engine: Engine, labels: StoreLabels, *, owner: bool) -> None:
@@ -178,7 +182,8 @@ def _raise_sentences(engine: Engine, labels: StoreLabels, *, owner: bool) -> Non
         if isinstance(original, psycopg.OperationalError) and (
                 state is None or state[:2] in _UNAVAILABLE_CLASSES):
             return postgres_unavailable(original, labels)
-        if owner and state == "42501" and labels.url_setting:
+        if (owner and state == "42501" and labels.url_setting
+                and _NOT_THE_OWNER.search(str(original))):
             return ConfigError(
                 f"The PostgreSQL login in {labels.url_setting} may not change the database's "
                 "schema; set DRA_POSTGRES_ADMIN_URL to the URL of the schema's owner.")
