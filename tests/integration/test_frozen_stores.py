@@ -48,10 +48,22 @@ class Servers:
 
 
 def _tree(pid: int | None) -> list[int]:
+    """A server's process and its children (PostgreSQL's backends, for one)."""
     if pid is None:
         return []
-    proc = psutil.Process(pid)
-    return [proc.pid, *(c.pid for c in proc.children(recursive=True))]
+    try:
+        proc = psutil.Process(pid)
+        return [proc.pid, *(c.pid for c in proc.children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _signal(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass  # a backend that ended between listing and signalling
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +98,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         })
         backend.close()
     finally:
-        for pid in _tree(moto.pid) + _tree(stack.postgres.pid()) + _tree(stack.mongo.pid()) \
-                + _tree(stack.redis.pid()):
-            os.kill(pid, signal.SIGCONT)
+        _signal(_tree(moto.pid) + _tree(stack.postgres.pid()) + _tree(stack.mongo.pid())
+                + _tree(stack.redis.pid()), signal.SIGCONT)
         moto.terminate()
         moto.wait(10)
         stack.stop()
@@ -97,13 +108,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 @contextmanager
 def frozen(pids: list[int]) -> Iterator[None]:
     assert pids, "no server process to freeze"
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
+    _signal(pids, signal.SIGSTOP)
     try:
         yield
     finally:
-        for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+        _signal(pids, signal.SIGCONT)
 
 
 # ---------------------------------------------------------------- one write, one read each

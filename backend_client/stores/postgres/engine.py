@@ -16,6 +16,7 @@ timeout and no answer deadline: its work may legitimately take minutes.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Iterator
@@ -45,7 +46,9 @@ ANSWER_GRACE_SECONDS = 0.5
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 15, "keepalives_interval": 5,
              "keepalives_count": 3}
 # psycopg's wait() raises this (internal) OperationalError subclass when its timeout passes.
+# Both arrived with psycopg 3.3; pyproject asks for it.
 _WAIT_TIMEOUT: Any = getattr(psycopg.errors, "_WaitTimeout", ())
+_WAIT_HAS_TIMEOUT = "timeout" in inspect.signature(psycopg.Connection.wait).parameters
 
 
 class NoAnswer(psycopg.OperationalError):
@@ -130,6 +133,10 @@ def build_engine(url: str, *, timeout_seconds: float = 3.0, pool_size: int = 5,
         ca_file, cert_file, key_file: TLS (see :func:`with_tls`).
     """
     deadline = None if long_running else answer_timeout(timeout_seconds)
+    if deadline is not None and not (_WAIT_HAS_TIMEOUT and _WAIT_TIMEOUT):
+        # Without it a frozen server hangs the app without limit: refuse to run so.
+        raise RuntimeError(f"Dr. Assistant needs psycopg 3.3 or newer (this is "
+                           f"{psycopg.__version__}); reinstall it with its dependencies.")
     url = with_tls(url, ca_file=ca_file, cert_file=cert_file, key_file=key_file)
     # libpq refuses an unknown option only when connecting; say so now, while the URL is
     # all there is to blame.
