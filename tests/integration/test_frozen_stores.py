@@ -98,11 +98,16 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         })
         backend.close()
     finally:
-        _signal(_tree(moto.pid) + _tree(stack.postgres.pid()) + _tree(stack.mongo.pid())
-                + _tree(stack.redis.pid()), signal.SIGCONT)
-        moto.terminate()
-        moto.wait(10)
-        stack.stop()
+        # Whatever failed above, nothing stays frozen or running.
+        try:
+            _signal(_tree(moto.pid) + _tree(stack.postgres.pid()) + _tree(stack.mongo.pid())
+                    + _tree(stack.redis.pid()), signal.SIGCONT)
+        finally:
+            try:
+                moto.terminate()
+                moto.wait(10)
+            finally:
+                stack.stop()
 
 
 @contextmanager
