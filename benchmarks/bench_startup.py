@@ -79,7 +79,7 @@ def window_figures() -> None:
                              capture_output=True, text=True, timeout=60)
         bare.append(float(re.findall(r"first-paint-ms (\d+)", out.stderr)[0]))
         with tempfile.TemporaryDirectory(prefix="dra-bench-app-") as d:
-            e = {**env, "DRA_DATA_DIR": d, "DRA_CONFIG_FILE": f"{d}/none.toml"}
+            e = {**env, "DRA_DATA_DIR": d, "DRA_CONFIG_FILE": os.devnull}
             t0 = time.time()
             out = subprocess.run([app_exe, "--screenshot", f"{d}/s.png", "--report-startup"],
                                  env=e, capture_output=True, text=True, timeout=180)

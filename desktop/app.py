@@ -78,7 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"dr-assistant: {exc}", file=sys.stderr)
         return 2
-    _setup_logging(settings.data_dir / "logs")
+    try:
+        _setup_logging(settings.data_dir / "logs")
+    except OSError as exc:
+        print(f"dr-assistant: cannot write the log in {settings.data_dir / 'logs'}: "
+              f"{(exc.strerror or 'error').lower()} (DRA_DATA_DIR).", file=sys.stderr)
+        return 2
 
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
@@ -110,6 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot:
         target: Path = args.screenshot
 
+        def report_down_stores() -> None:
+            # The picture shows red indicators; whoever runs this headless reads stderr.
+            nonlocal exit_code
+            for health in (app.health.last.values() if app.health else ()):
+                if not health.ok:
+                    print(f"dr-assistant: {health.sentence()}", file=sys.stderr)
+                    exit_code = 1
+
         def take() -> None:
             nonlocal exit_code
             pixmap = app.window.grab()
@@ -135,8 +148,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             exit_code = 1
             qapp.quit()
 
-        # Let the indicators repaint before grabbing.
-        app.signals.ready.connect(lambda: QTimer.singleShot(100, take))
+        def ready() -> None:
+            report_down_stores()
+            # Let the indicators repaint before grabbing.
+            QTimer.singleShot(100, take)
+
+        app.signals.ready.connect(ready)
         app.signals.failed.connect(failed)
         QTimer.singleShot(int(args.screenshot_timeout * 1000), timed_out)
 

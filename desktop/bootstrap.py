@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject, Signal
 
 from backend_client.config import Settings
 from backend_client.dto import PatientRecord
-from backend_client.errors import DraError
 from backend_client.logsafe import log_exception
 from desktop.presenters.patient_chart import PatientChartPresenter
 from desktop.presenters.patient_editor import PatientEditorPresenter
@@ -253,9 +252,7 @@ class App:
         self._anchor_timer = timer
 
     def _on_backend_failed(self, exc: BaseException) -> None:
-        sentence = str(exc) if isinstance(exc, DraError | RuntimeError) else (
-            f"{type(exc).__name__}; see the log in {self.settings.data_dir / 'logs'}."
-        )
+        sentence = startup_failure_sentence(exc, self.settings)
         log_exception(log, "starting the backend failed", exc)
         self.startup_error = sentence
         self.window.show_startup_error(sentence)
@@ -281,6 +278,24 @@ class App:
         backend = self.backend or (built.backend if built is not None else None)
         if backend is not None:
             _close_quietly(backend)
+
+
+def startup_failure_sentence(exc: BaseException, settings: Settings) -> str:
+    """Why the stores could not be opened, for the sign-in page and stderr: the store and
+    what is wrong with it, never a traceback or only an exception's name."""
+    from backend_client.backend import store_failure
+
+    failure = store_failure(exc, settings)
+    if failure is not None:
+        return str(failure)
+    if isinstance(exc, RuntimeError):  # the local stack's StackError says what and why
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return (f"Dr. Assistant cannot use{where}: {(exc.strerror or 'error').lower()} "
+                "(check DRA_DATA_DIR).")
+    return ("Dr. Assistant could not open the clinic's data because of an unexpected "
+            f"problem; the log in {settings.data_dir / 'logs'} says where it happened.")
 
 
 def _close_quietly(backend: Backend) -> None:

@@ -53,7 +53,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     for key in saved:
         del os.environ[key]
     home = tmp_path_factory.mktemp("home")
-    os.environ["DRA_CONFIG_FILE"] = str(home / "no-config.toml")
+    os.environ["DRA_CONFIG_FILE"] = os.devnull  # an empty file: no settings from one
     os.environ["DRA_DATA_DIR"] = str(home / "data")
     yield
     for key in [k for k in os.environ if k.startswith("DRA_")]:

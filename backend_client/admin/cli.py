@@ -24,6 +24,7 @@ from backend_client.backend import open_backend
 from backend_client.config import Settings, load_settings
 from backend_client.errors import ConfigError, DraError
 from backend_client.local_stack import LocalStack, StackError
+from backend_client.logsafe import log_exception
 
 
 def _stack(settings: Settings, action: str, *, force: bool = False) -> int:
@@ -170,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    settings: Settings | None = None
     try:
         settings = load_settings()
         if args.command == "stack":
@@ -189,7 +191,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StackError, DraError) as exc:
         print(f"dr-assistant-admin: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        # Whatever a store library or the file system raised: one sentence, never a
+        # traceback (that is in the log with -v).
+        print(f"dr-assistant-admin: {_failure_sentence(exc, settings, args.verbose)}",
+              file=sys.stderr)
+        return 2
     return 2
+
+
+def _failure_sentence(exc: Exception, settings: Settings | None, verbose: bool) -> str:
+    from backend_client.backend import store_failure
+
+    failure = store_failure(exc, settings) if settings is not None else None
+    if failure is not None:
+        return str(failure)
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot use{where}: {(exc.strerror or 'error').lower()}."
+    if verbose:
+        log_exception(logging.getLogger("dr-assistant-admin"), "the command failed", exc)
+    return (f"the command stopped because of an unexpected problem ({type(exc).__name__}); "
+            "run it again with -v to see where.")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
            if not k.startswith("DRA_") and k not in ("DISPLAY", "WAYLAND_DISPLAY",
                                                        "QT_QPA_PLATFORM")}
     env["DRA_DATA_DIR"] = str(data_dir)
-    env["DRA_CONFIG_FILE"] = str(data_dir / "none.toml")
+    env["DRA_CONFIG_FILE"] = os.devnull
     env.update(extra)
     return env
 

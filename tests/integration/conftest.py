@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -95,3 +96,15 @@ def signed_in(backend: Backend, bind: Engine | Connection, user_id: int, *,
     access = SessionAccess(store, bind, workstation)
     access.set_actor(outcome.actor)
     return access
+
+
+def set_s3_env(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    """The test S3 server in the environment: a clinic setup names all four stores."""
+    secret = settings.s3_secret_access_key
+    for name, value in (("DRA_S3_ENDPOINT_URL", settings.s3_endpoint_url),
+                        ("DRA_S3_BUCKET", settings.s3_bucket),
+                        ("DRA_S3_ACCESS_KEY_ID", settings.s3_access_key_id),
+                        ("DRA_S3_SECRET_ACCESS_KEY",
+                         secret.get_secret_value() if secret else None)):
+        if value:
+            monkeypatch.setenv(name, str(value))

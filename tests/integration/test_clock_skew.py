@@ -57,7 +57,7 @@ def _store_env(settings: Settings) -> dict[str, str]:
         "DRA_S3_ACCESS_KEY_ID": settings.s3_access_key_id or "",
         "DRA_S3_SECRET_ACCESS_KEY": secret.get_secret_value() if secret else "",
         "DRA_DATA_DIR": str(settings.data_dir),
-        "DRA_CONFIG_FILE": str(settings.data_dir / "none.toml"),
+        "DRA_CONFIG_FILE": os.devnull,
         "PYTHONPATH": str(ROOT),
     })
     return env

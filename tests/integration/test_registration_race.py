@@ -22,13 +22,14 @@ from sqlalchemy.exc import IntegrityError
 
 from backend_client.accounts.access import SessionAccess
 from backend_client.backend import Backend
+from backend_client.config import Settings
 from backend_client.dto import Identifier, PatientDraft, PatientRecord
 from backend_client.errors import DraError, PossibleDuplicate, ValidationError
 from backend_client.local_stack import StackEndpoints
 from backend_client.patients.service import PatientService
 from backend_client.stores.postgres import migrate
 from backend_client.stores.postgres.engine import normalise_url
-from tests.integration.conftest import TODAY, add_user, signed_in
+from tests.integration.conftest import TODAY, add_user, set_s3_env, signed_in
 
 DESKS, ROUNDS = 8, 6
 
@@ -344,7 +345,7 @@ def test_migrating_a_database_with_shared_numbers_says_which_and_changes_nothing
 
 def test_admin_migrate_on_shared_numbers_prints_the_sentence(
         database_at_0006: Engine, backend: Backend, servers: StackEndpoints,
-        monkeypatch: pytest.MonkeyPatch,
+        settings: Settings, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     from backend_client.admin.cli import main
 
@@ -358,6 +359,7 @@ def test_admin_migrate_on_shared_numbers_prints_the_sentence(
     monkeypatch.setenv("DRA_MONGO_ADMIN_URL", servers.mongo_owner_url)
     monkeypatch.setenv("DRA_MONGO_DATABASE", mongo_db)
     monkeypatch.setenv("DRA_REDIS_URL", servers.redis_url)
+    set_s3_env(monkeypatch, settings)
     try:
         assert main(["migrate"]) == 2
     finally:

@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from backend_client.backend import Backend
+from backend_client.config import Settings
 from backend_client.local_stack import StackEndpoints
 from backend_client.patients import names
 from backend_client.seed import seed, seed_demo_if_empty
 from backend_client.seed.generator import DEMO_PATIENTS
 from backend_client.stores.postgres import migrate
 from backend_client.stores.postgres.engine import normalise_url
+from tests.integration.conftest import set_s3_env
 
 TODAY = date(2026, 3, 2)   # a Monday
 PATIENTS, WEEKS = 1500, 2
@@ -265,7 +267,7 @@ def test_demo_clinic_is_seeded_once_with_its_fixed_patients(
 
 def test_cli_seed_prints_counts_but_no_names(
         new_db: Callable[[], Engine], servers: StackEndpoints, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str], backend: Backend) -> None:
+        capsys: pytest.CaptureFixture[str], backend: Backend, settings: Settings) -> None:
     from backend_client.admin.cli import main
 
     engine = new_db()
@@ -279,6 +281,7 @@ def test_cli_seed_prints_counts_but_no_names(
     monkeypatch.setenv("DRA_MONGO_ADMIN_URL", servers.mongo_owner_url)
     monkeypatch.setenv("DRA_MONGO_DATABASE", mongo_db)
     monkeypatch.setenv("DRA_REDIS_URL", servers.redis_url)
+    set_s3_env(monkeypatch, settings)
     try:
         assert main(["seed", "--patients", "200", "--providers", "2", "--weeks", "1"]) == 0
     finally:

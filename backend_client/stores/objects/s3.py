@@ -1,15 +1,33 @@
-"""Objects in S3 or a compatible store (MinIO, Ceph), through one thread-safe boto3 client."""
+"""Objects in S3 or a compatible store (MinIO, Ceph), through one thread-safe boto3 client.
+
+Connecting and each read from the socket are bounded by the store timeout, and a failed
+request is tried once more: a frozen server costs a call about twice the timeout.
+"""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
-from backend_client.errors import Conflict, NotFound, Unavailable
+from backend_client.errors import (
+    Conflict,
+    NotFound,
+    StoreLabels,
+    Unavailable,
+    connection_reason,
+    first_line,
+)
 from backend_client.stores.objects.base import (
     ObjectInfo,
     check_expected,
@@ -25,7 +43,14 @@ _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
 def build_s3_client(endpoint_url: str | None, *, region: str, access_key_id: str | None,
-                    secret_access_key: str | None, timeout_seconds: float = 3.0) -> S3Client:
+                    secret_access_key: str | None, timeout_seconds: float = 3.0,
+                    ca_file: Path | None = None, attempts: int = 2) -> S3Client:
+    """Args:
+        ca_file: check the server's certificate against this CA instead of the CAs that
+            come with botocore.
+        attempts: tries per request; 1 for a health probe, which must answer within the
+            timeout.
+    """
     import boto3
     from botocore.config import Config
 
@@ -36,28 +61,62 @@ def build_s3_client(endpoint_url: str | None, *, region: str, access_key_id: str
         region_name=region,
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret_access_key,
+        # True: botocore's CA bundle. Never False: TLS without checking is no TLS.
+        verify=str(ca_file) if ca_file else True,
         config=Config(
             connect_timeout=timeout_seconds,
-            read_timeout=max(timeout_seconds * 10, 30),
-            retries={"mode": "standard", "max_attempts": 3},
+            # Per read from the socket, not per transfer: a large object that keeps
+            # flowing is not cut off.
+            read_timeout=timeout_seconds,
+            retries={"mode": "standard", "total_max_attempts": attempts},
             s3={"addressing_style": "path"},
         ),
     )
 
 
+def describe_s3_error(exc: BaseException, labels: StoreLabels, bucket: str) -> str:
+    """Why S3 could not be used, as the end of a sentence."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        if code in ("404", "NoSuchBucket"):
+            return f"it has no bucket named {bucket} (DRA_S3_BUCKET)"
+        if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            return ("it refused the access key in DRA_S3_ACCESS_KEY_ID and "
+                    "DRA_S3_SECRET_ACCESS_KEY")
+        return f"it answered with error {code or 'without a code'}"
+    if isinstance(exc, NoCredentialsError):
+        return "no access key is set (DRA_S3_ACCESS_KEY_ID and DRA_S3_SECRET_ACCESS_KEY)"
+    kwargs = getattr(exc, "kwargs", {}) or {}
+    text = f"{exc} {kwargs.get('error', '')}"
+    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        text = "timed out"
+    reason = connection_reason(text, labels)
+    return reason or first_line(str(exc)) or "it could not be reached"
+
+
 class S3ObjectStore:
-    def __init__(self, client: S3Client, bucket: str, *, server_side_encryption: bool = True):
+    """Args:
+        probe: the client ``ping`` uses (the health check): one attempt per request, so that
+            a frozen server shows as down within the timeout. Default: ``client``.
+        labels: how sentences name this store (its setting names and timeout).
+    """
+
+    def __init__(self, client: S3Client, bucket: str, *, server_side_encryption: bool = True,
+                 probe: S3Client | None = None, labels: StoreLabels | None = None):
         self.client = client
         self.bucket = bucket
         self.sse = server_side_encryption
+        self.probe = probe or client
+        self.labels = labels or StoreLabels(location=urlsplit(client.meta.endpoint_url).netloc)
 
     def describe(self) -> str:
         endpoint = urlsplit(self.client.meta.endpoint_url)
         return f"S3 bucket {self.bucket} at {endpoint.netloc}"
 
     def _unavailable(self, exc: Exception) -> Unavailable:
-        return Unavailable("objects", f"Object storage ({self.describe()}) did not answer: "
-                                      f"{type(exc).__name__}.")
+        return Unavailable("objects", f"Object storage ({self.describe()}) cannot be used: "
+                                      f"{describe_s3_error(exc, self.labels, self.bucket)}.")
 
     def _read_error(self, exc: ClientError | BotoCoreError, key: str) -> Exception:
         """NotFound for a missing key; Unavailable for anything else."""
@@ -69,7 +128,7 @@ class S3ObjectStore:
 
     def ping(self) -> None:
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.probe.head_bucket(Bucket=self.bucket)
         except (ClientError, BotoCoreError) as exc:
             raise self._unavailable(exc) from exc
 
@@ -77,12 +136,16 @@ class S3ObjectStore:
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
+            if exc.response.get("Error", {}).get("Code") not in _MISSING:
+                raise self._unavailable(exc) from exc
+            try:
                 self.client.create_bucket(Bucket=self.bucket)
                 self.client.put_bucket_versioning(
                     Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
-            else:
-                raise self._unavailable(exc) from exc
+            except (ClientError, BotoCoreError) as exc2:
+                raise self._unavailable(exc2) from exc2
+        except BotoCoreError as exc:
+            raise self._unavailable(exc) from exc
 
     def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
             sha256: str | None = None) -> ObjectInfo:
