@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 
 from backend_client.admin.audit_cmd import add_audit_parser, run_audit_command
+from backend_client.admin.output import AdminArgumentParser, emit, whole_number
 from backend_client.admin.sessions_cmd import add_session_parser, run_session_command
 from backend_client.admin.users_cmd import add_user_parser, run_user_command
 from backend_client.backend import open_backend
@@ -32,22 +33,22 @@ def _stack(settings: Settings, action: str, *, force: bool = False) -> int:
     if action == "start":
         t0 = time.perf_counter()
         stack.start(keep_running=True)
-        print(f"local stack running in {settings.data_dir} "
+        emit(f"local stack running in {settings.data_dir} "
               f"({(time.perf_counter() - t0) * 1000:.0f} ms); it keeps running until "
               "'dr-assistant-admin stack stop'")
     elif action == "stop":
         stack.stop(force=force)
-        print("local stack stopped")
+        emit("local stack stopped")
     statuses = stack.status()
     for st in statuses:
         state = "running" if st.running else "stopped"
         where = f"127.0.0.1:{st.port}" if st.port else "-"
         pid = st.pid if st.running else "-"
-        print(f"{st.name:<9} {state:<8} pid {pid or '-':<8} {where}")
+        emit(f"{st.name:<9} {state:<8} pid {pid or '-':<8} {where}")
     holders = stack.holders()
     apps = [h.pid for h in holders if h.kind == "app"]
     admins = [h.pid for h in holders if h.kind != "app"]
-    print(f"used by   {len(apps)} app instance{'s' if len(apps) != 1 else ''}"
+    emit(f"used by   {len(apps)} app instance{'s' if len(apps) != 1 else ''}"
           + (f" (pid {', '.join(map(str, apps))})" if apps else "")
           + (f", {len(admins)} admin command{'s' if len(admins) != 1 else ''}"
              f" (pid {', '.join(map(str, admins))})" if admins else ""))
@@ -68,24 +69,24 @@ def _doctor(settings: Settings) -> int:
             try:
                 clocks = health.clocks()
             except Exception as exc:  # a store went away between the two: say so
-                print(f"{'clock':<9} ?     could not be read ({type(exc).__name__})")
+                emit(f"{'clock':<9} ?     could not be read ({type(exc).__name__})")
     finally:
         backend.close(stop_stack=False)
     for r in results:
         if r.ok:
-            print(f"{r.store:<9} ok    {r.version:<20} {r.round_trip_ms:7.1f} ms  {r.location}")
+            emit(f"{r.store:<9} ok    {r.version:<20} {r.round_trip_ms:7.1f} ms  {r.location}")
         else:
-            print(f"{r.store:<9} DOWN  {r.location}: {r.error}")
+            emit(f"{r.store:<9} DOWN  {r.location}: {r.error}")
     for c in clocks:
         # Skew is a warning, not an outage: the exit status stays about reachability.
         state = "WARN" if c.skewed else "ok"
-        print(f"{'clock':<9} {state:<5} this computer is {c.difference()} {c.store_label}'s "
+        emit(f"{'clock':<9} {state:<5} this computer is {c.difference()} {c.store_label}'s "
               f"clock (+/- {c.uncertainty_s * 1000:.1f} ms)")
         if c.skewed:
-            print(f"clock: {c.sentence()}", file=sys.stderr)
+            emit(f"clock: {c.sentence()}", err=True)
     down = [r.label for r in results if not r.ok]
     if down:
-        print(f"down: {', '.join(down)}", file=sys.stderr)
+        emit(f"down: {', '.join(down)}", err=True)
         return 1
     return 0
 
@@ -98,9 +99,9 @@ def _migrate(settings: Settings) -> int:
         report = migrate(backend)
     finally:
         backend.close(stop_stack=False)
-    print(f"postgres: {report.postgres_before or 'empty'} -> {report.postgres_after}")
+    emit(f"postgres: {report.postgres_before or 'empty'} -> {report.postgres_after}")
     applied = ", ".join(map(str, report.mongo_applied)) or "nothing (up to date)"
-    print(f"mongo: applied {applied}")
+    emit(f"mongo: applied {applied}")
     return 0
 
 
@@ -117,8 +118,7 @@ def _seed(settings: Settings, patients: int, providers: int, seed: int, weeks: i
         if stage == "patients" and 0 < done < total and now - last[0] < 2.0:
             return
         last[0] = now
-        print(f"{stage:<12} {done:>9}/{total:<9} {now - started:7.1f} s",
-              file=sys.stderr, flush=True)
+        emit(f"{stage:<12} {done:>9}/{total:<9} {now - started:7.1f} s", err=True)
 
     backend = open_backend(settings)
     try:
@@ -129,23 +129,17 @@ def _seed(settings: Settings, patients: int, providers: int, seed: int, weeks: i
                            weeks=weeks, progress=progress)
     finally:
         backend.close(stop_stack=False)
-    print(f"seeded {report.patients} patients, {report.providers} providers, "
+    emit(f"seeded {report.patients} patients, {report.providers} providers, "
           f"{report.appointments} appointments in {time.perf_counter() - started:.1f} s")
     return 0
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dr-assistant-admin", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = AdminArgumentParser(prog="dr-assistant-admin", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True,
+                                parser_class=AdminArgumentParser)
     stack = sub.add_parser("stack", help="the embedded local stack")
     stack.add_argument("action", choices=["start", "stop", "status"])
     stack.add_argument("--force", action="store_true",
@@ -153,10 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check every store: reachable, version, round trip")
     sub.add_parser("migrate", help="apply PostgreSQL migrations and MongoDB setup")
     seed = sub.add_parser("seed", help="migrate, then load deterministic synthetic clinic data")
-    seed.add_argument("--patients", type=_count, required=True, help="patients to generate")
-    seed.add_argument("--providers", type=_count, required=True, help="providers to generate")
-    seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    seed.add_argument("--weeks", type=_count, default=4,
+    seed.add_argument("--patients", type=whole_number("a number of patients", 0, 10_000_000),
+                      required=True, help="patients to generate")
+    seed.add_argument("--providers", type=whole_number("a number of providers", 0, 10_000),
+                      required=True, help="providers to generate")
+    seed.add_argument("--seed", type=whole_number("a seed", 0, 2**63 - 1), default=1,
+                      help="random seed (default 1)")
+    seed.add_argument("--weeks", type=whole_number("a number of weeks", 0, 520), default=4,
                       help="weeks of appointments from today (default 4)")
     add_user_parser(sub)
     add_session_parser(sub)
@@ -189,13 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             return run_audit_command(args, settings)
     except (ConfigError, StackError, DraError) as exc:
-        print(f"dr-assistant-admin: {exc}", file=sys.stderr)
+        emit(f"dr-assistant-admin: {exc}", err=True)
         return 2
     except Exception as exc:
         # Whatever a store library or the file system raised: one sentence, never a
         # traceback (that is in the log with -v).
-        print(f"dr-assistant-admin: {_failure_sentence(exc, settings, args.verbose)}",
-              file=sys.stderr)
+        emit(f"dr-assistant-admin: {_failure_sentence(exc, settings, args.verbose)}", err=True)
         return 2
     return 2
 
