@@ -28,11 +28,9 @@ def migrate(backend: Backend) -> MigrationReport:
     after = pg_migrate.current_revision(owner)
     # Collections, validators and indexes as MongoDB's owner; then the app's own user may
     # work with the documents, and only that.
-    import pymongo
-
-    # Like PostgreSQL's owner engine, setup is not cut off by the stores' short timeout.
-    with pymongo.timeout(600):
-        applied = mongo_setup.apply(backend.owner_mongo_db)
+    # Under the stores' own timeouts: a MongoDB that does not answer is reported, not
+    # waited for (pymongo.timeout would stretch server selection as well).
+    applied = mongo_setup.apply(backend.owner_mongo_db)
     app_user = backend.mongo_app_user
     if backend.owner_mongo is not None and app_user:
         mongo_setup.grant_app_user(backend.owner_mongo_db, app_user)

@@ -450,6 +450,9 @@ def test_a_store_that_cannot_be_used_at_start_is_named_with_what_is_wrong(
     if how.get("port") == "free":
         how["port"] = free_port()
     env[setting] = _swap(env[setting], **how)  # type: ignore[arg-type]
+    if setting == "DRA_MONGO_URL":
+        # Otherwise migrate works as MongoDB's owner and never uses the app's URL.
+        env.pop("DRA_MONGO_ADMIN_URL")
     entries = list(ENTRY_POINTS)
     if setting == "DRA_REDIS_URL":
         entries.remove("migrate")  # migrations need no Redis, so its password does not matter

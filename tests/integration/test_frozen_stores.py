@@ -29,6 +29,7 @@ from backend_client.errors import NotFound, Unavailable
 from backend_client.health import HealthService
 from backend_client.local_stack import LocalStack
 from backend_client.local_stack.process import free_port, port_answers, wait_for
+from backend_client.schema import migrate
 from backend_client.stores.mongo.client import mongo_calls
 from backend_client.stores.redis.client import redis_calls
 from backend_client.uow import unit_of_work
@@ -81,12 +82,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             env.setenv("DRA_CONFIG_FILE", os.devnull)
             settings = load_settings(
                 postgres_url=endpoints.postgres_app_url, postgres_admin_url=endpoints.postgres_url,
-                mongo_url=endpoints.mongo_url, redis_url=endpoints.redis_url,
+                mongo_url=endpoints.mongo_url, mongo_admin_url=endpoints.mongo_owner_url,
+                redis_url=endpoints.redis_url,
                 s3_endpoint_url=f"http://127.0.0.1:{port}", s3_bucket="frozen",
                 s3_access_key_id="testing", s3_secret_access_key="testing",
                 data_dir=root / "data", store_timeout_seconds=TIMEOUT)
         backend = open_backend(settings)
-        backend.objects.ensure_bucket()  # type: ignore[attr-defined]
+        # Creates the bucket, and lets the app's MongoDB user write documents.
+        migrate(backend)
         with backend.owner_engine.begin() as conn:
             conn.execute(text("CREATE TABLE frozen_probe (key text PRIMARY KEY)"))
             conn.execute(text("GRANT SELECT, INSERT ON frozen_probe TO dra_app"))
@@ -147,12 +150,12 @@ def _mongo_has(b: Backend, key: str) -> bool:
 
 def _redis_write(b: Backend, key: str) -> None:
     with redis_calls():
-        b.redis.set(f"frozen-probe:{key}", "1")
+        b.redis.set(f"dra:frozen-probe:{key}", "1")
 
 
 def _redis_has(b: Backend, key: str) -> bool:
     with redis_calls():
-        return b.redis.get(f"frozen-probe:{key}") == b"1"
+        return b.redis.get(f"dra:frozen-probe:{key}") == b"1"
 
 
 def _s3_write(b: Backend, key: str) -> None:
