@@ -26,19 +26,17 @@ def db(backend: Backend) -> Iterator[Connection]:
     The owner is not held by row-level security, so these tests see what the services do
     with the data; what the database lets the app's own login do is tested through
     ``app_db`` and the attack suite (test_app_role.py, test_attacks.py)."""
-    conn = backend.owner_engine.connect()
-    outer = conn.begin()
-    try:
-        yield conn
-    finally:
-        outer.rollback()
-        conn.close()
+    yield from _rolled_back(backend.owner_engine)
 
 
 @pytest.fixture
 def app_db(backend: Backend) -> Iterator[Connection]:
     """The app's own login (what every workstation holds), in an outer transaction."""
-    conn = backend.engine.connect()
+    yield from _rolled_back(backend.engine)
+
+
+def _rolled_back(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
     outer = conn.begin()
     try:
         yield conn
@@ -96,6 +94,21 @@ def signed_in(backend: Backend, bind: Engine | Connection, user_id: int, *,
     access = SessionAccess(store, bind, workstation)
     access.set_actor(outcome.actor)
     return access
+
+
+def set_clinic_env(monkeypatch: pytest.MonkeyPatch, settings: Any, servers: Any,
+                   backend: Backend, database: Engine, mongo_database: str) -> None:
+    """The admin CLI as a clinic configures it, on the test database ``database``: the app's
+    login and the owners' URLs for what it may not do, the test MongoDB, Redis and S3."""
+    app_url = backend.engine.url.set(database=database.url.database)
+    monkeypatch.setenv("DRA_POSTGRES_URL", app_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DRA_POSTGRES_ADMIN_URL",
+                       database.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DRA_MONGO_URL", servers.mongo_url)
+    monkeypatch.setenv("DRA_MONGO_ADMIN_URL", servers.mongo_owner_url)
+    monkeypatch.setenv("DRA_MONGO_DATABASE", mongo_database)
+    monkeypatch.setenv("DRA_REDIS_URL", servers.redis_url)
+    set_s3_env(monkeypatch, settings)
 
 
 def set_s3_env(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:

@@ -29,7 +29,7 @@ from backend_client.local_stack import StackEndpoints
 from backend_client.patients.service import PatientService
 from backend_client.stores.postgres import migrate
 from backend_client.stores.postgres.engine import normalise_url
-from tests.integration.conftest import TODAY, add_user, set_s3_env, signed_in
+from tests.integration.conftest import TODAY, add_user, set_clinic_env, signed_in
 
 DESKS, ROUNDS = 8, 6
 
@@ -350,16 +350,8 @@ def test_admin_migrate_on_shared_numbers_prints_the_sentence(
     from backend_client.admin.cli import main
 
     a, b = _patients_with(database_at_0006, [("NATIONAL_ID", "Q9", "FR")] * 2)
-    app_url = backend.engine.url.set(database=database_at_0006.url.database)
     mongo_db = f"uq_{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("DRA_POSTGRES_URL", app_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("DRA_POSTGRES_ADMIN_URL",
-                       database_at_0006.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("DRA_MONGO_URL", servers.mongo_url)
-    monkeypatch.setenv("DRA_MONGO_ADMIN_URL", servers.mongo_owner_url)
-    monkeypatch.setenv("DRA_MONGO_DATABASE", mongo_db)
-    monkeypatch.setenv("DRA_REDIS_URL", servers.redis_url)
-    set_s3_env(monkeypatch, settings)
+    set_clinic_env(monkeypatch, settings, servers, backend, database_at_0006, mongo_db)
     try:
         assert main(["migrate"]) == 2
     finally:

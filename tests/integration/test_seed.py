@@ -19,7 +19,7 @@ from backend_client.seed import seed, seed_demo_if_empty
 from backend_client.seed.generator import DEMO_PATIENTS
 from backend_client.stores.postgres import migrate
 from backend_client.stores.postgres.engine import normalise_url
-from tests.integration.conftest import set_s3_env
+from tests.integration.conftest import set_clinic_env
 
 TODAY = date(2026, 3, 2)   # a Monday
 PATIENTS, WEEKS = 1500, 2
@@ -272,16 +272,8 @@ def test_cli_seed_prints_counts_but_no_names(
 
     engine = new_db()
     mongo_db = f"seedcli_{uuid.uuid4().hex[:8]}"
-    # As a clinic configures it: the app's login, and the owner's URL for what it may not
-    # do (the loader moves sequences).
-    app_url = backend.engine.url.set(database=engine.url.database)
-    monkeypatch.setenv("DRA_POSTGRES_URL", app_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("DRA_POSTGRES_ADMIN_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("DRA_MONGO_URL", servers.mongo_url)
-    monkeypatch.setenv("DRA_MONGO_ADMIN_URL", servers.mongo_owner_url)
-    monkeypatch.setenv("DRA_MONGO_DATABASE", mongo_db)
-    monkeypatch.setenv("DRA_REDIS_URL", servers.redis_url)
-    set_s3_env(monkeypatch, settings)
+    # As a clinic configures it (the loader moves sequences: the owner's URL).
+    set_clinic_env(monkeypatch, settings, servers, backend, engine, mongo_db)
     try:
         assert main(["seed", "--patients", "200", "--providers", "2", "--weeks", "1"]) == 0
     finally:
