@@ -20,6 +20,17 @@ DB_DOWN = "The clinic database cannot be reached right now; try again in a momen
 
 
 _NAME_SESSION = text("SELECT set_config('dra.token', :token, true)")
+_NAMED = text("SELECT coalesce(current_setting('dra.token', true), '')")
+
+
+def name_session(conn: Connection, token: str) -> None:
+    """This transaction acts for the session ``token`` (until it ends)."""
+    conn.execute(_NAME_SESSION, {"token": token})
+
+
+def named_session(conn: Connection) -> str:
+    """The session this transaction names ('' for none)."""
+    return str(conn.execute(_NAMED).scalar_one())
 
 
 class UnitOfWork:
@@ -45,17 +56,16 @@ class UnitOfWork:
         if self._token is not None:
             if isinstance(self._bind, Connection):
                 # A test's shared connection: put back what was there afterwards.
-                self._restore = self._bind.execute(text(
-                    "SELECT coalesce(current_setting('dra.token', true), '')")).scalar_one()
+                self._restore = named_session(self._bind)
             token = self._token
 
             # Every transaction of this unit names the session, the ones after a commit
             # too (a service reads back what it saved): the setting is transaction-local.
-            def name_session(_session: Session, _transaction: object,
-                             connection: Connection) -> None:
-                connection.execute(_NAME_SESSION, {"token": token})
+            def on_begin(_session: Session, _transaction: object,
+                         connection: Connection) -> None:
+                name_session(connection, token)
 
-            event.listen(self.session, "after_begin", name_session)
+            event.listen(self.session, "after_begin", on_begin)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -65,7 +75,7 @@ class UnitOfWork:
         finally:
             self.session.close()
             if self._restore is not None and isinstance(self._bind, Connection):
-                self._bind.execute(_NAME_SESSION, {"token": self._restore})
+                name_session(self._bind, self._restore)
         if isinstance(exc, OperationalError) or (
             isinstance(exc, DBAPIError) and exc.connection_invalidated
         ):

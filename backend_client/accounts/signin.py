@@ -16,7 +16,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,6 +63,15 @@ class Refusal:
                 f"(at {self.until.astimezone().strftime('%H:%M:%S')}).")
 
 
+def _refuse_if_not_right(status: str, seconds_left: float) -> None:
+    """SignInFailed for a wrong password ("Wrong user name or password.", or when it started
+    a cooldown, until when) or a refusal while cooling down."""
+    if status == "refused" or (status == "wrong" and seconds_left > 0):
+        raise SignInFailed(Refusal.after(seconds_left).sentence())
+    if status == "wrong":
+        raise SignInFailed(WRONG)
+
+
 @dataclass(frozen=True)
 class Handover:
     """The outcome of signing in at a workstation where someone else was signed in."""
@@ -94,11 +103,7 @@ class SignInService:
         if the new credentials are wrong or the forms cannot be kept."""
         keys = self.sessions.keys_for(username, password)
         outcome = self.sessions.sign_in(username, keys, self.workstation)
-        if outcome.status == "refused":
-            raise SignInFailed(Refusal.after(outcome.seconds_left).sentence())
-        if outcome.status == "wrong":
-            raise SignInFailed(Refusal.after(outcome.seconds_left).sentence()
-                               if outcome.seconds_left > 0 else WRONG)
+        _refuse_if_not_right(outcome.status, outcome.seconds_left)
         if outcome.status == "norole":
             # Refused before anything changes: whoever is signed in here stays so.
             raise SignInFailed(NO_ROLE)
@@ -144,10 +149,7 @@ class SignInService:
             raise PermissionDenied("Nobody is signed in at this workstation.")
         keys = self.sessions.keys_for(actor.username, password)
         state, seconds = self.sessions.unlock(actor.token, keys)
-        if state == "refused":
-            raise SignInFailed(Refusal.after(seconds).sentence())
-        if state == "wrong":
-            raise SignInFailed(Refusal.after(seconds).sentence() if seconds > 0 else WRONG)
+        _refuse_if_not_right(state, seconds)
         if state != "active":
             raise SessionEnded(ENDED.get(state, ENDED["ended"]), state=state)
         return actor
@@ -206,7 +208,7 @@ class SessionAdmin:
             raise NotFound("There is no such session; it may have ended already.")
         if outcome == "denied":
             raise PermissionDenied("Your session may not end other people's sessions.")
-        return self.sessions.get(token, session_id) or info
+        return replace(info, state="revoked")
 
     def revoke_user(self, user_id: int) -> int:
         """End every open session of one person (their account was disabled, say);

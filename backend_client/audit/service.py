@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from backend_client.dto import BreakGlassEntry
 from backend_client.stores.postgres.models import AuditEvent, User
-from backend_client.uow import unit_of_work
+from backend_client.uow import name_session, named_session, unit_of_work
 
 GENESIS = bytes(32)
 TAG = "dra-audit-v1"
@@ -319,20 +319,18 @@ class _Borrowed:
         if isinstance(self._bind, Connection):
             conn = self._bind
             if self._token is not None:
-                self._restore = conn.execute(text(
-                    "SELECT coalesce(current_setting('dra.token', true), '')")).scalar_one()
+                self._restore = named_session(conn)
         else:
             conn = self._owned = self._bind.connect()
         if self._token is not None:
-            conn.execute(text("SELECT set_config('dra.token', :t, true)"), {"t": self._token})
+            name_session(conn, self._token)
         return conn
 
     def __exit__(self, *exc: object) -> None:
         if self._owned is not None:
             self._owned.close()
         elif self._restore is not None and isinstance(self._bind, Connection):
-            self._bind.execute(text("SELECT set_config('dra.token', :t, true)"),
-                               {"t": self._restore})
+            name_session(self._bind, self._restore)
 
 
 class AuditReports:

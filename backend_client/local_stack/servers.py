@@ -124,14 +124,18 @@ class PostgresServer:
         return (self.pgdata / "PG_VERSION").exists()
 
     def pid(self) -> int | None:
-        return read_pid(self.pgdata / "postmaster.pid")
+        """The postmaster that holds this data folder, if one runs (a stale pid file left by
+        a crash names nobody)."""
+        pid = read_pid(self.pgdata / "postmaster.pid")
+        return pid if process_alive(pid, "postgres") else None
 
     def running(self) -> bool:
-        return process_alive(self.pid(), "postgres")
+        return self.pid() is not None
 
-    def port(self) -> int | None:
-        """The port the running server listens on (line 4 of its postmaster.pid)."""
-        if not self.running():
+    def port(self, pid: int | None = None) -> int | None:
+        """The port the running server listens on (line 4 of its postmaster.pid); ``pid``:
+        the server's, when the caller looked it up already."""
+        if pid is None and not self.running():
             return None
         try:
             return int((self.pgdata / "postmaster.pid").read_text().splitlines()[3])
@@ -263,8 +267,10 @@ class MongoServer:
     def running(self) -> bool:
         return self.pid() is not None
 
-    def port(self) -> int | None:
-        return listening_port(self.pid())
+    def port(self, pid: int | None = None) -> int | None:
+        """The port it listens on; ``pid``: the server's, when the caller looked it up
+        already (finding it scans the processes)."""
+        return listening_port(pid if pid is not None else self.pid())
 
     def _ensure_keyfile(self) -> None:
         if self.keyfile.exists():
@@ -481,8 +487,10 @@ class RedisServer:
     def running(self) -> bool:
         return self.pid() is not None
 
-    def port(self) -> int | None:
-        return listening_port(self.pid())
+    def port(self, pid: int | None = None) -> int | None:
+        """The port it listens on; ``pid``: the server's, when the caller looked it up
+        already (finding it scans the processes)."""
+        return listening_port(pid if pid is not None else self.pid())
 
     owner_user = "dra_owner"
     app_user = "dr_assistant_app"

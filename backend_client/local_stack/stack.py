@@ -346,9 +346,9 @@ class LocalStack:
         that process listens on."""
         statuses = []
         for server in (self.postgres, self.mongo, self.redis):
-            pid = server.pid()
-            statuses.append(ServerStatus(server.name, pid is not None and server.running(),
-                                         pid, server.port() if pid else None))
+            pid = server.pid()  # one look each: finding MongoDB and Redis scans processes
+            statuses.append(ServerStatus(server.name, pid is not None, pid,
+                                         server.port(pid) if pid else None))
         return statuses
 
 

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
-from argon2 import PasswordHasher
 from bson.binary import Binary
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, WriteError
@@ -25,7 +24,6 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from backend_client.accounts.access import SystemAccess
-from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
 from backend_client.accounts.sessions import SessionStore
 from backend_client.backend import Backend
@@ -33,8 +31,8 @@ from backend_client.drafts.store import DraftStore
 from backend_client.dto import Actor, PatientDraft
 from backend_client.local_stack import StackEndpoints
 from backend_client.patients.service import PatientService
+from tests.integration.conftest import FAST
 
-FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "attack surface lantern 31"
 
 

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
 from backend_client.backend import Backend
 from backend_client.config import Settings
 from backend_client.dto import ClockReading
 from backend_client.health import HealthService
+from tests.integration.conftest import FAST
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "orange kite valley 63"
@@ -65,11 +65,8 @@ def _store_env(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture
 def clinician(backend: Backend) -> Iterator[str]:
-    from argon2 import PasswordHasher
-
     name = f"skew{uuid.uuid4().hex[:8]}"
-    fast = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    AccountService(backend.owner_engine, hashing=fast).add_user(name, "Dr Skew", PASSWORD,
+    AccountService(backend.owner_engine, hashing=FAST).add_user(name, "Dr Skew", PASSWORD,
                                                                 ["doctor"])
     yield name
     AccountService(backend.owner_engine).disable(name)

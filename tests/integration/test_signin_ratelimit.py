@@ -10,16 +10,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
 from backend_client.accounts.sessions import SessionStore, SignInOutcome
 from backend_client.backend import Backend
 from tests.clock import DatabaseTime
+from tests.integration.conftest import FAST
 
-FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "amber meadow lantern 19"
 WRONG = "not the right one at all"
 

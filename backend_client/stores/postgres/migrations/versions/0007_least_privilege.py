@@ -551,6 +551,17 @@ def _functions() -> list[str]:
         # ------------------------------------------------------------------ triggers
         # The trigger functions run as the writer (SECURITY INVOKER), so that they can tell
         # the app's own statements from those of the functions above.
+        # The live session's person, for a write the app makes; none: refused.
+        f"""
+        CREATE FUNCTION dra__signed_in_user() RETURNS bigint LANGUAGE plpgsql {INVOKER} AS $$
+        DECLARE
+            who bigint := dra_session_user();
+        BEGIN
+            IF who IS NULL THEN
+                RAISE EXCEPTION 'no signed-in session' USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN who;
+        END $$""",
         # The app's writes to a tracked row are the session's person's, whatever it sends.
         f"""
         CREATE FUNCTION dra__stamp_actor() RETURNS trigger LANGUAGE plpgsql {INVOKER} AS $$
@@ -560,10 +571,7 @@ def _functions() -> list[str]:
             IF NOT dra__is_app() THEN
                 RETURN NEW;
             END IF;
-            who := dra_session_user();
-            IF who IS NULL THEN
-                RAISE EXCEPTION 'no signed-in session' USING ERRCODE = 'insufficient_privilege';
-            END IF;
+            who := dra__signed_in_user();
             NEW.updated_by := who;
             IF TG_OP = 'INSERT' THEN
                 NEW.created_by := who;
@@ -645,10 +653,7 @@ def _functions() -> list[str]:
             IF NOT dra__is_app() THEN
                 RETURN NEW;
             END IF;
-            who := dra_session_user();
-            IF who IS NULL THEN
-                RAISE EXCEPTION 'no signed-in session' USING ERRCODE = 'insufficient_privilege';
-            END IF;
+            who := dra__signed_in_user();
             NEW.user_id := who;
             NEW.workstation := coalesce(dra_session_workstation(), '');
             RETURN NEW;
@@ -659,7 +664,8 @@ def _functions() -> list[str]:
 PUBLIC_FUNCTIONS = (
     "dra_auth_params(text)", "dra_sign_in(text, bytea, text, integer, integer)",
     "dra_session(text, text, text)", "dra_unlock(text, bytea)", "dra_sign_out(text, text)",
-    "dra_session_user()", "dra_session_workstation()", "dra_can(text)", "dra__is_app()", "dra_treats(bigint)", "dra_glass_broken(bigint)",
+    "dra_session_user()", "dra_session_workstation()", "dra_can(text)", "dra__is_app()",
+    "dra__signed_in_user()", "dra_treats(bigint)", "dra_glass_broken(bigint)",
     "dra_may_open(bigint)", "dra_break_glass(bigint, text)", "dra_list_sessions(text)",
     "dra_revoke_session(text, text)", "dra_audit_head()",
 )
