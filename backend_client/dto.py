@@ -192,6 +192,9 @@ class PatientSummary:
     phone: str
     deceased: bool
     matched_on: str = ""   # e.g. "previous name", "sounds like", "date of birth"
+    # The patient's next appointment today at this clinic (not cancelled), if any: the
+    # desk sees it in the row, and it ranks the patient first among equal matches.
+    appointment_today: datetime | None = None
 
     @property
     def display_name(self) -> str:
@@ -332,3 +335,190 @@ class DraftToKeep:
     title: str
     payload: dict[str, Any]
     key: str = ""
+
+
+# --------------------------------------------------------------------------- scheduling
+
+# The database's status names (appointments.status) and what the desk calls them.
+APPOINTMENT_STATUS_LABELS = {
+    "booked": "Booked",
+    "checked_in": "Arrived",
+    "in_progress": "In room",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "no_show": "No-show",
+}
+# Legal moves of the status flow (the database refuses the others too, migration 0009).
+APPOINTMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "booked": ("checked_in", "cancelled", "no_show"),
+    "checked_in": ("in_progress", "booked", "cancelled", "no_show"),  # booked: undo arrival
+    "in_progress": ("completed",),
+    "completed": (),
+    "cancelled": (),
+    "no_show": (),
+}
+LIVE_APPOINTMENT_STATUSES = ("booked", "checked_in", "in_progress", "completed")
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """A bookable clinician, as the schedule shows them."""
+
+    id: int
+    display_name: str          # "Dr Anna Demo"
+    specialty: str
+    user_id: int | None        # the provider's own account, if they have one
+
+
+@dataclass(frozen=True)
+class AppointmentTypeInfo:
+    id: int
+    name: str
+    default_minutes: int
+    colour: str                # "#1976d2"
+
+
+@dataclass(frozen=True)
+class WorkingPeriod:
+    """Time a provider can be booked on one day (their hours minus their breaks)."""
+
+    provider_id: int
+    starts_at: datetime        # aware
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class AppointmentInfo:
+    """One appointment as the schedule shows it. Times are aware (UTC from the database;
+    the UI shows them in the workstation's zone)."""
+
+    id: int
+    version: int
+    provider_id: int
+    patient_id: int
+    patient_name: str          # "Müller, Anna"
+    patient_mrn: str
+    patient_birth_date: date | None
+    type_id: int | None
+    type_name: str
+    colour: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str                # key of APPOINTMENT_STATUS_LABELS
+    reason: str
+    series_id: int | None = None
+    cancel_reason: str = ""
+    override_reason: str = ""  # why a warning was overridden when it was booked/moved
+    updated_at: datetime | None = None
+    updated_by: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return APPOINTMENT_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+@dataclass(frozen=True)
+class DaySheet:
+    """A day's schedule for some providers (the desk's main screen, a week view's day).
+
+    ``stamp`` identifies the data's version (the cache's key); two sheets with the same
+    stamp are the same."""
+
+    day: date
+    providers: tuple[ProviderInfo, ...]
+    working: tuple[WorkingPeriod, ...]
+    appointments: tuple[AppointmentInfo, ...]
+    stamp: str = ""
+
+
+RECURRENCE_FREQUENCIES = ("daily", "weekly", "monthly_date", "monthly_weekday")
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """How a series repeats: every ``interval`` days/weeks/months, ``count`` times or
+    until ``until`` (one of the two). monthly_date: the same day of the month;
+    monthly_weekday: the same weekday and week of the month ("2nd Tuesday")."""
+
+    frequency: str
+    interval: int = 1
+    count: int | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    provider_id: int
+    patient_id: int
+    starts_at: datetime
+    ends_at: datetime
+    type_id: int | None = None
+    reason: str = ""
+    recurrence: Recurrence | None = None
+    # Given when the user chose to book despite the warnings (BookingWarning): why.
+    override_reason: str = ""
+
+
+WARNING_CODES = ("patient_elsewhere", "outside_hours", "in_past")
+
+
+@dataclass(frozen=True)
+class BookingWarning:
+    """Something the desk may override with a reason, e.g. "Anna Müller is already booked
+    with Dr Demo 09:40–09:55 that day"."""
+
+    code: str                  # one of WARNING_CODES
+    sentence: str
+    starts_at: datetime | None = None   # which occurrence, for a series
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    appointments: tuple[AppointmentInfo, ...]
+    changes: Changes
+    skipped: tuple[str, ...] = ()   # occurrences of a series not booked, each a sentence
+
+
+@dataclass(frozen=True)
+class WaitlistEntry:
+    id: int
+    version: int
+    patient_id: int
+    patient_name: str
+    provider_id: int | None          # None: any provider
+    type_id: int | None
+    minutes: int
+    earliest: date
+    latest: date | None
+    part_of_day: str                 # "any" | "morning" | "afternoon"
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SlotOffer:
+    """A freed slot and the waitlist entries that fit it, best first."""
+
+    provider_id: int
+    starts_at: datetime
+    ends_at: datetime
+    entries: tuple[WaitlistEntry, ...]
+
+
+PRESENCE_STATES = ("available", "with_patient", "away", "signed_out")
+
+
+@dataclass(frozen=True)
+class PresenceInfo:
+    """Who is signed in where (from Redis heartbeats; gone when they stop)."""
+
+    user_id: int
+    display_name: str
+    workstation: str
+    state: str                       # one of PRESENCE_STATES
+    since: datetime | None = None    # Redis's clock
+    provider_id: int | None = None

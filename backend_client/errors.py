@@ -45,6 +45,31 @@ class ValidationError(DraError):
         return exc
 
 
+class Clash(DraError):
+    """The provider already has an appointment then: the sentence names it ("Dr Demo is
+    already booked 09:40–09:55 with Müller, Anna (Consultation)"). The database refuses
+    the overlap (ex_appointments_provider_overlap); nothing is written."""
+
+    def __init__(self, message: str, appointment_id: int | None = None) -> None:
+        super().__init__(message)
+        self.appointment_id = appointment_id
+
+
+class NeedsOverride(DraError):
+    """The booking or move is possible but has warnings (``BookingWarning``s): the same
+    patient booked elsewhere then, outside working hours, in the past. Nothing is
+    written; calling again with an ``override_reason`` books it, reason recorded."""
+
+    def __init__(self, message: str, warnings: tuple[object, ...]) -> None:
+        super().__init__(message)
+        self.warnings = warnings
+
+
+class IllegalTransition(DraError):
+    """The status change is not allowed from where the appointment is, e.g. "An
+    appointment that was cancelled cannot be marked arrived"."""
+
+
 class NotFound(DraError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 

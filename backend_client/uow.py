@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend_client.errors import Unavailable
+
+if TYPE_CHECKING:
+    from backend_client.sync.events import ChangeEvent, ChangePublisher
 
 DB_DOWN = "The clinic database cannot be reached right now; try again in a moment."
 
@@ -41,14 +45,19 @@ class UnitOfWork:
             first, and the database lets the app's login do only what that session's
             person may (row-level security, migration 0007). None: the schema owner's
             tools, or calls that need no session (signing in).
+        publisher: where the change events ``announce``d in this unit go, after each
+            successful ``commit()`` (the sync layer, backend_client/sync/events.py).
     """
 
-    def __init__(self, bind: Engine | Connection, token: str | None = None) -> None:
+    def __init__(self, bind: Engine | Connection, token: str | None = None,
+                 publisher: ChangePublisher | None = None) -> None:
         self._factory = sessionmaker(bind, expire_on_commit=False,
                                      join_transaction_mode="create_savepoint")
         self._bind = bind
         self._token = token
         self._restore: str | None = None
+        self._publisher = publisher
+        self._announced: list[ChangeEvent] = []
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
@@ -81,12 +90,20 @@ class UnitOfWork:
         ):
             raise Unavailable("postgres", DB_DOWN) from exc
 
+    def announce(self, *events: ChangeEvent) -> None:
+        """Change events to publish once this unit's writes are committed (dropped if it
+        rolls back): other workstations hear of a change only after it is there."""
+        self._announced.extend(events)
+
     def commit(self) -> None:
         self.session.commit()
+        events, self._announced = self._announced, []
+        if events and self._publisher is not None:
+            self._publisher.publish(events)
 
 
 @contextmanager
-def unit_of_work(bind: Engine | Connection, *, token: str | None = None
-                 ) -> Iterator[UnitOfWork]:
-    with UnitOfWork(bind, token) as uow:
+def unit_of_work(bind: Engine | Connection, *, token: str | None = None,
+                 publisher: ChangePublisher | None = None) -> Iterator[UnitOfWork]:
+    with UnitOfWork(bind, token, publisher) as uow:
         yield uow
