@@ -33,6 +33,10 @@ KINDS = ("patient", "appointment", "waitlist", "directory", "presence", "encount
 # This process, so that a view can tell its own writes from another workstation's.
 ORIGIN = uuid.uuid4().hex[:16]
 
+# A real event is a few hundred bytes; anything far larger on the channel is not one of
+# ours, and parsing it would only cost the subscriber's thread time.
+MAX_EVENT_BYTES = 64 * 1024
+
 
 @dataclass(frozen=True)
 class ChangeEvent:
@@ -69,17 +73,20 @@ class ChangeEvent:
     def from_json(cls, raw: str | bytes) -> ChangeEvent | None:
         """The event, or None for anything that is not one (a stray or forged message
         is ignored, never raised)."""
+        if len(raw) > MAX_EVENT_BYTES:
+            return None
         try:
             data = json.loads(raw)
-            return cls(kind=str(data["kind"]), id=int(data.get("id", 0)),
+            return cls(kind=str(data["kind"])[:40], id=int(data.get("id", 0)),
                        version=int(data.get("version", 0)),
-                       action=str(data.get("action", "updated")),
+                       action=str(data.get("action", "updated"))[:40],
                        user_id=_int_or_none(data.get("user_id")),
                        workstation=str(data.get("workstation", ""))[:100],
                        origin=str(data.get("origin", ""))[:40],
                        notify_user_id=_int_or_none(data.get("notify_user_id")),
-                       scopes=tuple(str(s) for s in data.get("scopes", ()))[:500])
-        except (ValueError, TypeError, KeyError, AttributeError):
+                       scopes=tuple(str(s) for s in _list(data.get("scopes")))[:500])
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError,
+                RecursionError):
             return None
 
     @property
@@ -90,6 +97,10 @@ class ChangeEvent:
 
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 class ChangePublisher(Protocol):
