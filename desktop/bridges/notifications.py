@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from backend_client.sync.events import ChangeEvent
 from backend_client.sync.subscriber import ChangeSubscriber
+from desktop.pyside_refcount import keep_true_alive
 
 
 class ChangeNotifications(QObject):
@@ -65,6 +66,9 @@ class RedisNotificationBridge(ChangeNotifications):
     def __init__(self, redis: Any, parent: QObject | None = None,
                  **subscriber_options: Any) -> None:
         super().__init__(parent)
+        # Every emission on PySide6 6.12 / CPython 3.11 costs True a reference; a bridge
+        # emits all day (desktop/pyside_refcount.py). Idempotent; bootstrap calls it too.
+        keep_true_alive()
         self._lock = threading.Lock()
         self._pending: list[ChangeEvent] = []
         self._live: bool | None = None
