@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 
 import pytest
 from redis import Redis
@@ -27,7 +28,7 @@ class Heard:
     def __init__(self) -> None:
         self.events: list[ChangeEvent] = []
 
-    def publish(self, events: list[ChangeEvent]) -> None:
+    def publish(self, events: Sequence[ChangeEvent]) -> None:
         self.events.extend(events)
 
 
@@ -181,8 +182,9 @@ def test_a_receptionist_sees_names_and_providers_through_the_apps_own_login(
         desk.beat("available")
         # The heartbeat's own copy of the name is not what the desk shows.
         key = f"{PREFIX}{doctor}:room-5"
-        redis.set(key, (redis.get(key) or b"").replace(b"Dr. Committed", b"Dr. Forged"),
-                  keepttl=True)
+        written = redis.get(key)
+        assert isinstance(written, bytes)
+        redis.set(key, written.replace(b"Dr. Committed", b"Dr. Forged"), keepttl=True)
         assert [(p.display_name, p.state, p.provider_id) for p in desk.present()] == [
             ("Dr. Committed", "with_patient", provider_id),
             ("Rita Committed", "available", None)]
