@@ -92,7 +92,6 @@ class ChangeSubscriber:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._live: bool | None = None
-        self._pool: ConnectionPool | None = None
         self.reconnects = 0  # (re)connections after the first, for tests and logs
 
     @property
@@ -109,7 +108,6 @@ class ChangeSubscriber:
         if self.running:
             return
         self._stop.clear()
-        self._pool = self._build_pool()
         self._thread = threading.Thread(target=self._run, name="dra-change-subscriber",
                                         daemon=True)
         self._thread.start()
@@ -132,6 +130,8 @@ class ChangeSubscriber:
     # ------------------------------------------------------------------ the thread
 
     def _build_pool(self) -> ConnectionPool:
+        """A pool of one connection per subscription: closing it after a failure leaves
+        nothing behind that a later attempt could trip over."""
         source = self._source.connection_pool
         kwargs: dict[str, Any] = dict(source.connection_kwargs)
         # No retries inside redis-py: a failure must reach this loop, which reconnects
@@ -140,7 +140,7 @@ class ChangeSubscriber:
                       socket_connect_timeout=self.answer_within,
                       retry=Retry(NoBackoff(), retries=0, supported_errors=()),
                       health_check_interval=0, client_name="dr-assistant-sync")
-        return ConnectionPool(connection_class=source.connection_class, max_connections=2,
+        return ConnectionPool(connection_class=source.connection_class, max_connections=1,
                               **kwargs)
 
     def _run(self) -> None:
@@ -179,14 +179,10 @@ class ChangeSubscriber:
             attempt += 1
             self._stop.wait(random.uniform(0, min(self.backoff_cap,
                                                   self.backoff_base * 2 ** attempt)))
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.disconnect()
 
     def _subscribe(self) -> PubSub | None:
         """A confirmed subscription, or None when asked to stop meanwhile."""
-        assert self._pool is not None
-        pubsub = Redis(connection_pool=self._pool).pubsub()
+        pubsub = Redis(connection_pool=self._build_pool()).pubsub()
         try:
             pubsub.subscribe(self.channel)
             deadline = time.monotonic() + self.answer_within
@@ -263,5 +259,6 @@ class ChangeSubscriber:
 def _close(pubsub: PubSub) -> None:
     try:
         pubsub.close()
+        pubsub.connection_pool.disconnect()
     except Exception:  # noqa: BLE001 - closing a broken connection may fail; it is gone
         pass
