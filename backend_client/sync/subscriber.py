@@ -104,12 +104,14 @@ class ChangeSubscriber:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        """Start the thread (no I/O on the caller's thread). Idempotent."""
-        if self.running:
+        """Start the thread (no I/O on the caller's thread). Idempotent while running; a
+        thread still ending after ``stop()`` keeps its own stop flag, so a new start
+        never revives it."""
+        if self.running and not self._stop.is_set():
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="dra-change-subscriber",
-                                        daemon=True)
+        self._stop = stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(stop,),
+                                        name="dra-change-subscriber", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 1.0) -> bool:
@@ -143,14 +145,14 @@ class ChangeSubscriber:
         return ConnectionPool(connection_class=source.connection_class, max_connections=1,
                               **kwargs)
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         attempt = 0
         outage_logged = False
         first = True
-        while not self._stop.is_set():
+        while not stop.is_set():
             pubsub: PubSub | None = None
             try:
-                pubsub = self._subscribe()
+                pubsub = self._subscribe(stop)
                 if pubsub is None:  # stopping
                     break
                 if not first:
@@ -162,7 +164,7 @@ class ChangeSubscriber:
                 outage_logged = False
                 self._set_live(True)
                 self._call(self._on_resynced)
-                self._listen(pubsub)
+                self._listen(pubsub, stop)
             except (RedisError, OSError, _Dead) as exc:
                 if not outage_logged:
                     # The type only: a Redis error's text may quote a command's values.
@@ -173,20 +175,20 @@ class ChangeSubscriber:
             finally:
                 if pubsub is not None:
                     _close(pubsub)
-            if self._stop.is_set():
+            if stop.is_set():
                 break
             self._set_live(False)
             attempt += 1
-            self._stop.wait(random.uniform(0, min(self.backoff_cap,
+            stop.wait(random.uniform(0, min(self.backoff_cap,
                                                   self.backoff_base * 2 ** attempt)))
 
-    def _subscribe(self) -> PubSub | None:
+    def _subscribe(self, stop: threading.Event) -> PubSub | None:
         """A confirmed subscription, or None when asked to stop meanwhile."""
         pubsub = Redis(connection_pool=self._build_pool()).pubsub()
         try:
             pubsub.subscribe(self.channel)
             deadline = time.monotonic() + self.answer_within
-            while not self._stop.is_set():
+            while not stop.is_set():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise _Dead("no subscribe confirmation")
@@ -199,12 +201,12 @@ class ChangeSubscriber:
             _close(pubsub)
             raise
 
-    def _listen(self, pubsub: PubSub) -> None:
+    def _listen(self, pubsub: PubSub, stop: threading.Event) -> None:
         """Deliver events until stopped; raises when the connection fails or goes quiet
         without answering a PING."""
         last_heard = time.monotonic()
         pinged_at: float | None = None
-        while not self._stop.is_set():
+        while not stop.is_set():
             message = pubsub.get_message(timeout=self.poll)
             now = time.monotonic()
             if message is None:

@@ -232,3 +232,17 @@ def test_publishing_to_a_redis_that_is_down_never_fails_the_write(
         uow.commit()
     assert db.execute(text("SELECT display_name FROM users WHERE id = :i"),
                       {"i": uid}).scalar_one() == "Dr. Kept"
+
+
+def test_a_stopped_subscriber_can_start_again(servers: StackEndpoints) -> None:
+    desk = Desk()
+    client = build_redis(servers.redis_url, timeout_seconds=2.0)
+    sub = desk.subscriber(client, **FAST)
+    sub.start()
+    assert wait_until(lambda: desk.resyncs == 1)
+    assert sub.stop(2.0) and not sub.running
+    sub.start()  # e.g. a workstation that paused live updates and resumes them
+    assert wait_until(lambda: desk.resyncs == 2)
+    RedisChangePublisher(client).publish([ChangeEvent(kind="encounter", id=5150)])
+    assert wait_until(lambda: [e.id for e in desk.events()] == [5150])
+    assert sub.stop(2.0)
