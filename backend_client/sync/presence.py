@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -51,7 +52,9 @@ class PresenceApi(Protocol):
         ...
 
     def leave(self) -> None:
-        """This workstation's person is gone (signed out, quit): their entry goes."""
+        """This workstation's person is gone (signed out, quit): the entry this service
+        last wrote goes (so it works after the session has been ended, and removes the
+        previous person's entry when someone else signs in here)."""
         ...
 
     def present(self) -> tuple[PresenceInfo, ...]:
@@ -85,6 +88,9 @@ class PresenceService:
         self.engine = engine
         self.publisher = publisher or RedisChangePublisher(redis)
         self.ttl_ms = max(1, int(ttl_seconds * 1000))
+        # The entry this service last wrote: what leave() removes.
+        self._lock = threading.Lock()
+        self._written: Actor | None = None
 
     def _actor(self) -> Actor:
         actor = self.access.actor
@@ -116,11 +122,16 @@ class PresenceService:
             pipe.zadd(INDEX, {member: now + self.ttl_ms / 1000})
             pipe.zremrangebyscore(INDEX, "-inf", now)
             pipe.execute()
+        with self._lock:
+            self._written = actor
         if changed:
             self._announce(actor, state)
 
     def leave(self) -> None:
-        actor = self.access.actor
+        with self._lock:
+            actor, self._written = self._written, None
+        if actor is None:
+            actor = self.access.actor
         if actor is None or actor.user_id is None:
             return
         member = f"{actor.user_id}:{actor.workstation}"

@@ -40,6 +40,7 @@ class PresencePresenter(QObject):
         self._presence = presence
         self._tasks = tasks
         self._signed_in = False
+        self._user_id: int | None = None
         self._with_patient = False
         self._away = False
         self._beating = False
@@ -62,10 +63,26 @@ class PresencePresenter(QObject):
     # ------------------------------------------------------------------ hooks
 
     def signed_in(self, actor: object = None) -> None:
-        """Someone signed in here: start beating, and load the list."""
+        """Someone signed in here (or signed in again after a lock): start beating, and
+        load the list. When another person was signed in here, their entry goes first
+        (in the same task as the new person's first heartbeat, so in that order)."""
+        user_id = getattr(actor, "user_id", None)
+        switching = self._signed_in and user_id != self._user_id
+        self._user_id = user_id
         self._signed_in = True
         self._with_patient = self._away = False
-        self.beat()
+        if switching and not self._beating:
+            self._beating = True
+            state = self._sent_state = self.state
+
+            def leave_then_beat() -> None:
+                self._presence.leave()
+                self._presence.beat(state)
+
+            self._tasks.run(leave_then_beat, self._on_beaten, self._on_beat_failed,
+                            pool="write")
+        else:
+            self.beat()
         self._timer.start()
         self.refresh()
 
@@ -75,6 +92,7 @@ class PresencePresenter(QObject):
         if not self._signed_in:
             return
         self._signed_in = False
+        self._user_id = None
         self._timer.stop()
         self._request += 1  # a list still being read is no longer wanted
         self._tasks.run(self._presence.leave, None, self._on_failed, pool="write")

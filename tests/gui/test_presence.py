@@ -21,6 +21,7 @@ SINCE = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 class FakePresence:
     def __init__(self) -> None:
+        self.calls: list[str] = []
         self.beats: list[str] = []
         self.left = 0
         self.reads = 0
@@ -32,9 +33,11 @@ class FakePresence:
         if self.down:
             raise Unavailable("redis", "down")
         self.beats.append(state)
+        self.calls.append(f"beat {state}")
 
     def leave(self) -> None:
         self.left += 1
+        self.calls.append("leave")
 
     def present(self) -> tuple[PresenceInfo, ...]:
         self.reads += 1
@@ -138,3 +141,23 @@ def test_heartbeats_run_off_the_gui_thread(qtbot: QtBot,
         presenter.signed_out()
     finally:
         runner.shutdown()
+
+
+class Person:
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+
+
+def test_another_person_signing_in_here_removes_the_previous_entry_first(
+    qtbot: QtBot, notifications: ChangeNotifications
+) -> None:
+    fake = FakePresence()
+    presenter = PresencePresenter(fake, InlineTaskRunner(), notifications)
+    presenter.signed_in(Person(1))
+    presenter.set_with_patient(True)
+    presenter.set_away(True)  # locked
+    presenter.signed_in(Person(1))  # the same person unlocks: their entry stays
+    assert fake.calls == ["beat available", "beat with_patient", "beat away",
+                          "beat available"]
+    presenter.signed_in(Person(2))  # someone else signs in at the locked workstation
+    assert fake.calls[-2:] == ["leave", "beat available"]
