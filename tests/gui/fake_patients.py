@@ -58,6 +58,7 @@ class FakePatientsApi:
         self.search_delays: dict[str, float] = {}
         self.fail: dict[str, BaseException] = {}
         self.duplicates: list[DuplicateCandidate] = []
+        self.glass_broken: set[int] = set()
         self._lock = threading.Lock()
         self._next_id = max(self.records, default=0) + 1
 
@@ -132,6 +133,20 @@ class FakePatientsApi:
             raise NotFound(f"There is no patient with id {patient_id}.")
         record = self.records[patient_id]
         if record.restricted and not break_glass_reason:
+            raise PermissionDenied("This patient's record is restricted. To open it anyway, "
+                                   "say why.", break_glass=True)
+        if break_glass_reason:
+            self.glass_broken.add(patient_id)  # for refetch (get asks again: simpler tests)
+        return record
+
+    def refetch(self, patient_id: int) -> PatientRecord:
+        """As ``get`` (a restricted record needs the glass broken), not counted as an open."""
+        call = self._enter("refetch", patient_id)
+        call.finished = True
+        if patient_id not in self.records:
+            raise NotFound(f"There is no patient with id {patient_id}.")
+        record = self.records[patient_id]
+        if record.restricted and patient_id not in self.glass_broken:
             raise PermissionDenied("This patient's record is restricted. To open it anyway, "
                                    "say why.", break_glass=True)
         return record
