@@ -25,6 +25,7 @@ from backend_client.errors import (
     ValidationError,
 )
 from backend_client.patients.api import PAGE_SIZE
+from backend_client.sync.events import ChangeEvent
 from ui.patients.formatting import DateFormatError, read_date
 
 
@@ -76,12 +77,14 @@ class FakePatientsApi:
         self.records[pid] = record
         return record
 
-    def change_behind_the_back(self, patient_id: int, by: str, **changes: object) -> None:
-        """Another user saves this patient (the version moves on)."""
+    def change_behind_the_back(self, patient_id: int, by: str,
+                               **changes: object) -> PatientRecord:
+        """Another user saves this patient (the version moves on); the saved record."""
         old = self.records[patient_id]
         self.records[patient_id] = replace(
             old, version=old.version + 1, draft=replace(old.draft, **changes),  # type: ignore[arg-type]
             updated_by=by, updated_at=datetime(2026, 11, 27, 10, 42, tzinfo=UTC))
+        return self.records[patient_id]
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -220,3 +223,10 @@ class FakePatientsApi:
         record = replace(current, deceased_at=deceased_at, version=current.version + 1)
         self.records[patient_id] = record
         return record
+
+
+def other_workstation(record: PatientRecord, action: str = "updated") -> ChangeEvent:
+    """The change event another workstation's save of ``record`` publishes (another
+    process: ``event.mine`` is false)."""
+    return ChangeEvent(kind="patient", id=record.id, version=record.version, action=action,
+                       user_id=7, workstation="desk-a", origin="another-process")

@@ -36,8 +36,9 @@ QLabel[role="field"] { font-weight: bold; }
 QLabel[role="value"] { color: #263238; }
 QLabel[role="was"] { color: #607d8b; }
 QLabel[role="empty"] { color: #90a4ae; font-style: italic; }
-QFrame[role="choice"] { background: #fff8e1; border: 1px solid #f9a825; border-radius: 4px; }
-QFrame[role="choice"][chosen="true"] { background: #f1f8e9; border: 1px solid #9ccc65; }
+QFrame[role="cell"] { border: 1px solid transparent; border-radius: 4px; }
+QFrame[role="cell"][state="open"] { background: #fff8e1; border: 1px solid #f9a825; }
+QFrame[role="cell"][state="chosen"] { background: #f1f8e9; border: 1px solid #9ccc65; }
 QLabel#conflict-status { color: #6d4c00; }
 QLabel#conflict-status[ready="true"] { color: #1b5e20; }
 """
@@ -54,42 +55,72 @@ def _label(text: str, parent: QWidget, role: str) -> QLabel:
     return label
 
 
-class _Choice(QFrame):
-    """One field both changed: two radio buttons, each with the value it keeps below it
-    (values wrap; a radio button's own text does not)."""
+class _Cell(QFrame):
+    """One side of a field's choice: a radio button over the value it keeps (values wrap;
+    a radio button's own text does not)."""
 
-    def __init__(self, change: FieldChange, who: str, parent: QWidget) -> None:
+    def __init__(self, text: str, value: str, accessible: str, parent: QWidget) -> None:
         super().__init__(parent)
-        self.setProperty("role", "choice")
+        self.setProperty("role", "cell")
+        self.button = QRadioButton(text, self)
+        self.button.setAccessibleName(accessible)
+        self.value = _label(value, self, "value")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(6, 4, 6, 4)
+        box.setSpacing(2)
+        box.addWidget(self.button)
+        box.addWidget(self.value)
+
+    def set_state(self, state: str) -> None:
+        """"chosen", "open" (nobody chose yet) or ""."""
+        if self.property("state") != state:
+            self.setProperty("state", state)
+            self.style().unpolish(self)
+            self.style().polish(self)
+
+
+class _Choice:
+    """A field that differs: theirs or yours. Where only one side changed it, that side is
+    chosen to start with (their change is never undone and yours never dropped unless the
+    user picks the other); where both changed it, nothing is chosen until the user does."""
+
+    def __init__(self, change: FieldChange, parent: QWidget) -> None:
         self.change = change
-        self.group = QButtonGroup(self)
-        self.theirs = QRadioButton(f"Use theirs ({who})", self)
-        self.yours = QRadioButton("Keep yours", self)
-        for button, value, side in ((self.theirs, change.theirs, THEIRS),
-                                    (self.yours, change.yours, YOURS)):
-            button.setObjectName(f"{change.key}-{side}")
-            button.setAccessibleName(
-                f"{change.label}: {'use theirs' if side == THEIRS else 'keep yours'}, "
-                f"{value or 'empty'}")
-            self.group.addButton(button)
+        self.group = QButtonGroup(parent)
         self.group.setExclusive(True)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(8, 6, 8, 6)
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(2)
-        grid.addWidget(self.theirs, 0, 0)
-        grid.addWidget(self.yours, 0, 1)
-        grid.addWidget(_label(change.theirs, self, "value"), 1, 0)
-        grid.addWidget(_label(change.yours, self, "value"), 1, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        label = change.label
+        self.theirs = _Cell("Theirs", change.theirs,
+                            f"{label}: use theirs, {change.theirs or 'empty'}", parent)
+        self.yours = _Cell("Yours", change.yours,
+                           f"{label}: keep yours, {change.yours or 'empty'}", parent)
+        for cell, side in ((self.theirs, THEIRS), (self.yours, YOURS)):
+            cell.button.setObjectName(f"{change.key}-{side}")
+            self.group.addButton(cell.button)
+        if change.kind == THEIRS:
+            self.theirs.button.setChecked(True)
+        elif change.kind == YOURS:
+            self.yours.button.setChecked(True)
+        self.paint()
 
     def side(self) -> str | None:
-        if self.theirs.isChecked():
+        if self.theirs.button.isChecked():
             return THEIRS
-        if self.yours.isChecked():
+        if self.yours.button.isChecked():
             return YOURS
         return None
+
+    def paint(self) -> None:
+        side = self.side()
+        for cell, mine in ((self.theirs, THEIRS), (self.yours, YOURS)):
+            cell.set_state("open" if side is None else "chosen" if side == mine else "")
+
+
+SECTIONS = (
+    (BOTH, "You both changed {n}: choose theirs or yours for each"),
+    (THEIRS, "Only they changed {n}: their value is taken unless you keep yours"),
+    (YOURS, "Only you changed {n}: yours is kept unless you take theirs"),
+    (SAME, "You both made the same change ({n})"),
+)
 
 
 class ConflictDialog(QDialog):
@@ -123,55 +154,52 @@ class ConflictDialog(QDialog):
         heading.setTextFormat(Qt.TextFormat.PlainText)
         heading.setWordWrap(True)
         to_choose = [c for c in self.changes if c.kind == BOTH]
-        intro = ("Nothing you typed is lost and nothing is saved yet. "
-                 + ("Where you both changed a field, choose which value to keep. "
-                    if to_choose else "")
-                 + "Their other changes are taken and yours are kept, as listed below.")
-        self.intro = QLabel(intro, self)
+        self.intro = QLabel(
+            "Nothing you typed is lost, and nothing is saved until you "
+            + ("save. " if saving else "save the form. ")
+            + ("Where you both changed a field, choose which value to keep. "
+               if to_choose else "")
+            + "Their changes are taken and yours are kept, unless you choose otherwise.",
+            self)
         self.intro.setTextFormat(Qt.TextFormat.PlainText)
         self.intro.setWordWrap(True)
 
         body = QWidget()
         grid = QGridLayout(body)
         grid.setContentsMargins(0, 0, 8, 0)
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(6)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(2, 2)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(4)
+        for column, stretch in ((0, 2), (1, 3), (2, 4), (3, 4)):
+            grid.setColumnStretch(column, stretch)
         self._grid, self._row = grid, 0
-        if self.three_way.base is None:
-            was = "When you started (not known)"
-        else:
-            was = "When you opened the form"
-        if to_choose:
-            self._section(f"You both changed {self._count(to_choose)}: choose for each",
-                          (was, f"Theirs ({who}, {at}) or yours"), body)
-            for change in to_choose:
-                self._field(change, body)
-                self._add(_label(change.base, body, "was"), 1)
-                choice = _Choice(change, who, body)
-                choice.group.buttonToggled.connect(self.on_choice_toggled)
-                self.choices.append(choice)
-                self._add(choice, 2)
-                self._row += 1
-        for kind, title, column in (
-                (THEIRS, "Their changes, taken", f"Theirs ({who}, {at})"),
-                (SAME, "Changed by both of you to the same value", "Now"),
-                (YOURS, "Your changes, kept", "Yours")):
+        was = ("When you opened it" if three_way.base is not None
+               else "When you started (not known)")
+        for column, text in enumerate(("Field", was, f"Theirs ({who}, {at})", "Yours")):
+            self._add(_label(text, body, "column"), column)
+        self._row += 1
+        for kind, title in SECTIONS:
             rows = [c for c in self.changes if c.kind == kind]
             if not rows:
                 continue
-            self._section(f"{title} ({self._count(rows)})", (was, column), body)
+            n = f"{len(rows)} field{'s' if len(rows) != 1 else ''}"
+            self._add(_label(title.format(n=n), body, "section"), 0, span=4)
+            self._row += 1
             for change in rows:
-                self._field(change, body)
+                self._add(_label(change.label, body, "field"), 0)
                 self._add(_label(change.base, body, "was"), 1)
-                self._add(_label(change.yours if kind == YOURS else change.theirs, body,
-                                 "value"), 2)
+                if kind == SAME:
+                    self._add(_label(change.theirs, body, "value"), 2, span=2)
+                else:
+                    choice = _Choice(change, body)
+                    choice.group.buttonToggled.connect(self.on_choice_toggled)
+                    self.choices.append(choice)
+                    self._add(choice.theirs, 2)
+                    self._add(choice.yours, 3)
                 self._row += 1
         if not self.changes:
             self._add(_label("Their save changed nothing in this form (for example, only "
                              "the record's restriction or date of death).", body, "value"),
-                      0, span=3)
+                      0, span=4)
             self._row += 1
         grid.setRowStretch(self._row, 1)
 
@@ -201,7 +229,7 @@ class ConflictDialog(QDialog):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.on_apply_button_clicked)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.status, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.apply_button)
 
@@ -210,33 +238,21 @@ class ConflictDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(self.intro)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.status)
         layout.addLayout(buttons)
-        self.resize(860, min(640, 260 + 48 * max(len(self.changes), 2)))
+        self.resize(900, min(700, 300 + 64 * max(len(self.changes), 2)))
         self._update_status()
-        if self.choices:
-            self.choices[0].theirs.setFocus()
+        first = next((c for c in self.choices if c.side() is None),
+                     self.choices[0] if self.choices else None)
+        if first is not None:
+            first.theirs.button.setFocus()
         else:
             self.apply_button.setFocus()
 
     # ------------------------------------------------------------------ building
 
-    @staticmethod
-    def _count(rows: list[FieldChange]) -> str:
-        return f"{len(rows)} field{'s' if len(rows) != 1 else ''}"
-
     def _add(self, widget: QWidget, column: int, *, span: int = 1) -> None:
         self._grid.addWidget(widget, self._row, column, 1, span)
-
-    def _section(self, title: str, columns: tuple[str, str], parent: QWidget) -> None:
-        self._add(_label(title, parent, "section"), 0, span=3)
-        self._row += 1
-        self._add(_label("Field", parent, "column"), 0)
-        self._add(_label(columns[0], parent, "column"), 1)
-        self._add(_label(columns[1], parent, "column"), 2)
-        self._row += 1
-
-    def _field(self, change: FieldChange, parent: QWidget) -> None:
-        self._add(_label(change.label, parent, "field"), 0)
 
     # ------------------------------------------------------------------ results
 
@@ -246,11 +262,15 @@ class ConflictDialog(QDialog):
     def missing(self) -> list[FieldChange]:
         return [c.change for c in self.choices if c.side() is None]
 
+    def choice_for(self, key: str) -> str | None:
+        """THEIRS, YOURS, or None while nothing is chosen (a field both changed)."""
+        return next((c.side() for c in self.choices if c.change.key == key), None)
+
     def choose(self, key: str, side: str) -> None:
         """Pick a side for one field (as clicking its radio button does)."""
         for choice in self.choices:
             if choice.change.key == key:
-                (choice.theirs if side == THEIRS else choice.yours).setChecked(True)
+                (choice.theirs if side == THEIRS else choice.yours).button.setChecked(True)
 
     # ------------------------------------------------------------------ slots
 
@@ -260,30 +280,30 @@ class ConflictDialog(QDialog):
 
     @Slot()
     def on_apply_button_clicked(self) -> None:
-        missing = self.missing()
-        if missing:
-            # Never decided for the user: say which field still needs a choice.
-            first = next(c for c in self.choices if c.side() is None)
-            first.theirs.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.body_scroll.ensureWidgetVisible(first)
+        first = next((c for c in self.choices if c.side() is None), None)
+        if first is not None:
+            # Never decided for the user: the keyboard goes to the field still open.
+            first.theirs.button.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.body_scroll.ensureWidgetVisible(first.theirs)
             return
         merged = self.three_way.merged(self.choices_made())
         self.accept()
         self.resolved.emit(merged)
 
     def _update_status(self) -> None:
-        missing = self.missing()
         for choice in self.choices:
-            chosen = choice.side() is not None
-            if bool(choice.property("chosen")) != chosen:
-                choice.setProperty("chosen", chosen)
-                choice.style().unpolish(choice)
-                choice.style().polish(choice)
+            choice.paint()
+        missing = self.missing()
         if missing:
             names = ", ".join(c.label.lower() for c in missing)
             self.status.setText(f"Choose theirs or yours for: {names}.")
         else:
-            self.status.setText("Every field is decided." if self.choices else "")
+            undone = [c.change.label.lower() for c in self.choices
+                      if c.change.kind == THEIRS and c.side() == YOURS]
+            self.status.setText(
+                f"You chose to put back your value over their change in: {', '.join(undone)}."
+                if undone else "")
+        self.status.setVisible(bool(self.status.text()))
         self.status.setProperty("ready", not missing)
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)

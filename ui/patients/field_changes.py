@@ -170,14 +170,15 @@ class ThreeWay:
         return [c for c in self.changes() if c.kind == BOTH]
 
     def merged(self, choices: dict[str, str]) -> PatientDraft:
-        """The form's draft with every field only they changed taken, and for each field
-        both changed, the side chosen in ``choices`` (key → THEIRS or YOURS). A field that
-        needs a choice and has none raises KeyError: nothing is decided silently."""
+        """The form's draft with the side chosen for each field in ``choices`` (key →
+        THEIRS or YOURS); a field not in it keeps its default: theirs where only they
+        changed it, yours where only you did. A field both changed differently has no
+        default: without a choice it raises KeyError, so nothing is decided silently."""
         values: dict[str, Any] = {}
         for change in self.changes():
-            side = change.kind
+            side = choices.get(change.key, change.kind)
             if side == BOTH:
-                side = choices[change.key]
+                raise KeyError(change.key)
             if side == THEIRS:
                 values[change.key] = getattr(self.theirs, change.key)
         return replace(self.yours, **values)

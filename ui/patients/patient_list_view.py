@@ -205,10 +205,12 @@ class PatientListView(QWidget):
                                       selection.SelectionFlag.NoUpdate)
         if selected is not None and (row := self.model.row_of(selected)) >= 0:
             table.selectRow(row)
-        if top_id is not None and (row := self.model.row_of(top_id)) >= 0:
-            table.scrollTo(self.model.index(row, 0), table.ScrollHint.PositionAtTop)
+        row = self.model.row_of(top_id) if top_id is not None else -1
+        if row < 0 or row == top_row:
+            table.verticalScrollBar().setValue(scrolled)  # the same rows where they were
         else:
-            table.verticalScrollBar().setValue(scrolled)
+            # Rows came or went above: keep the patient who was at the top there.
+            table.scrollTo(self.model.index(row, 0), table.ScrollHint.PositionAtTop)
         self._render_count()
 
     def shows_patient(self, patient_id: int) -> bool:
