@@ -53,6 +53,7 @@ class PatientChartPresenter(QObject):
         self._today = today
         self._token = 0
         self.current: PatientRecord | None = None
+        self._opening = False  # an open is on its way: it reads what is saved anyway
         self.break_glass_dialog: BreakGlassDialog | None = None
         view.restrict_requested.connect(self.on_view_restrict_requested)
         if notifications is not None:
@@ -81,8 +82,8 @@ class PatientChartPresenter(QObject):
         """Read the shown patient again, quietly: the header stays as it is until the new
         record replaces it; a newer open or refresh wins."""
         current = self.current
-        if current is None:
-            return
+        if current is None or self._opening:
+            return  # nothing shown, or what the user opens next comes fresh anyway
         self._token += 1
         token, patient_id = self._token, current.id
 
@@ -111,6 +112,7 @@ class PatientChartPresenter(QObject):
         # Newest request wins: opening B while A still loads must end showing B.
         self._token += 1
         token = self._token
+        self._opening = True
         if self.current is None or self.current.id != patient_id:
             self._view.show_loading()
         self._tasks.run(lambda: self._api.get(patient_id, break_glass_reason=reason),
@@ -171,6 +173,7 @@ class PatientChartPresenter(QObject):
         """Another person signed in: the patient on screen goes (answers on their way too)."""
         self._token += 1
         self.current = None
+        self._opening = False
         if self.break_glass_dialog is not None:
             self.break_glass_dialog.done(0)
         self._view.clear()
@@ -179,10 +182,12 @@ class PatientChartPresenter(QObject):
     def show_record(self, record: PatientRecord) -> None:
         """A record that is already in hand (just saved): show it without fetching."""
         self._token += 1
+        self._opening = False
         self._show(record)
 
     def _on_loaded(self, token: int, record: PatientRecord) -> None:
         if token == self._token:
+            self._opening = False
             self._show(record)
 
     def _show(self, record: PatientRecord, *, opened: bool = True) -> None:
@@ -193,6 +198,7 @@ class PatientChartPresenter(QObject):
     def _on_failed(self, token: int, exc: BaseException, patient_id: int) -> None:
         if token != self._token:
             return
+        self._opening = False
         if isinstance(exc, PermissionDenied) and exc.break_glass:
             self._ask_reason(patient_id, exc.message)
             return

@@ -8,17 +8,18 @@ once), so the 1 s the issue allows is the bridge's latency, measured in benchmar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from backend_client.dto import PatientRecord
+from backend_client.dto import PatientRecord, SavedDraft
 from backend_client.sync.events import ChangeEvent
 from desktop.bootstrap import PatientPresenters, build_patient_presenters
 from desktop.bridges.notifications import ChangeNotifications
@@ -348,3 +349,70 @@ def test_the_newcomers_two_workstations(qtbot: QtBot, clinic: FakePatientsApi) -
         assert again is not None and again.given_name.text() == "Tessie"
     finally:
         close_forms(presenters)
+
+
+class HeldTaskRunner:
+    """Holds every task until the test lets it run: answers that arrive late."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[Callable[[], Any], Any, Any]] = []
+
+    def run(self, fn: Callable[[], Any], on_success: Any = None, on_failure: Any = None, *,
+            pool: str = "read") -> None:
+        self.held.append((fn, on_success, on_failure))
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        for fn, ok, failed in held:
+            InlineTaskRunner().run(fn, ok, failed)
+
+
+def test_a_change_to_the_shown_patient_never_replaces_the_one_being_opened(
+        qtbot: QtBot, clinic: FakePatientsApi) -> None:
+    tasks = HeldTaskRunner()
+    window, presenters, api, bridge = open_desk(qtbot, clinic, tasks)  # type: ignore[arg-type]
+    try:
+        presenters.chart.open(2)
+        tasks.release()
+        assert window.patient_header.name.text() == "Smith, John"
+        presenters.chart.open(3)  # Ella Smithers, on her way
+        saved = api.change_behind_the_back(2, "Dr Amara Okafor", given_name="Jonathan")
+        bridge.changed.emit((other_workstation(saved),))
+        tasks.release()
+        assert window.patient_header.name.text() == "Smithers, Ella"
+        assert api.calls_to("refetch") == []
+    finally:
+        close_forms(presenters)
+
+
+def test_edit_of_a_record_gone_meanwhile_says_so(qtbot: QtBot, desk: Desk) -> None:
+    window, presenters, api, _ = desk
+    presenters.chart.open(2)
+    del api.records[2]  # merged away at another desk
+    with qtbot.waitSignal(presenters.editor.edit_failed, timeout=1000) as said:
+        qtbot.mouseClick(window.patient_header.edit_button, Qt.MouseButton.LeftButton)
+    assert said.args == ["There is no patient with id 2."]
+    assert presenters.editor.dialog is None
+
+
+def test_a_kept_form_reopened_later_still_tells_their_changes_from_yours(
+        qtbot: QtBot, desk: Desk) -> None:
+    window, presenters, api, _ = desk
+    dialog = _edit(qtbot, window, presenters, 2)
+    dialog.phone.setText("07700 900456")
+    [kept] = presenters.editor.unsaved_forms()  # the workstation changes hands
+    presenters.editor.close_all()
+    api.change_behind_the_back(2, "Dr Amara Okafor", email="john@example.org")
+
+    presenters.editor.restore(SavedDraft("d1", kept.kind, kept.title,
+                                         datetime(2026, 11, 27, 11, 0, tzinfo=UTC),
+                                         "kept", kept.payload, kept.key))
+    reopened = presenters.editor.dialog
+    assert reopened is not None and reopened.phone.text() == "07700 900456"
+    qtbot.mouseClick(reopened.save_button, Qt.MouseButton.LeftButton)
+    conflict = presenters.editor.conflict
+    assert isinstance(conflict, ConflictDialog)
+    assert {c.key: c.kind for c in conflict.changes} == {"email": THEIRS, "phone": YOURS}
+    qtbot.mouseClick(conflict.apply_button, Qt.MouseButton.LeftButton)
+    final = api.records[2].draft
+    assert (final.email, final.phone) == ("john@example.org", "07700 900456")
