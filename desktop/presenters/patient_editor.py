@@ -138,7 +138,11 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
         def failed(exc: BaseException) -> None:
             if generation != self._generation or self._raise_open_dialog():
                 return
-            if isinstance(exc, NotFound | PermissionDenied):
+            if isinstance(exc, NotFound):
+                self.edit_failed.emit("This patient's record no longer exists (it may have "
+                                      "been merged with another). Search again.")
+                return
+            if isinstance(exc, PermissionDenied):
                 self.edit_failed.emit(failure_sentence(exc, CANNOT_EDIT))
                 return
             # A store is down: the record in hand is the best there is, and a save will

@@ -391,7 +391,8 @@ def test_edit_of_a_record_gone_meanwhile_says_so(qtbot: QtBot, desk: Desk) -> No
     del api.records[2]  # merged away at another desk
     with qtbot.waitSignal(presenters.editor.edit_failed, timeout=1000) as said:
         qtbot.mouseClick(window.patient_header.edit_button, Qt.MouseButton.LeftButton)
-    assert said.args == ["There is no patient with id 2."]
+    assert said.args == ["This patient's record no longer exists (it may have been merged "
+                         "with another). Search again."]
     assert presenters.editor.dialog is None
 
 
