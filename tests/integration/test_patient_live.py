@@ -178,3 +178,84 @@ def test_refetching_a_record_restricted_meanwhile_is_refused_as_opening_it(
     denied = db.execute(text("SELECT count(*) FROM audit_events WHERE patient_id = :p AND "
                              "action = 'access.denied'"), {"p": rec.id}).scalar_one()
     assert denied == 1
+
+
+class Captured:
+    """A publisher that keeps what it was given (to hand it to another desk's bridge)."""
+
+    def __init__(self) -> None:
+        self.events: list[ChangeEvent] = []
+
+    def publish(self, events: Sequence[ChangeEvent]) -> None:
+        self.events.extend(events)
+
+
+def test_the_newcomers_two_workstations_on_real_postgresql(
+        qtbot: Any, db: Connection, backend: Backend) -> None:
+    """Desk A saves "Tessie" while desk B shows "Tess" and has her form open: B's list,
+    header and form follow, and B's save meets A's field by field, through the real
+    service (row security, versions, who saved it and when from PostgreSQL)."""
+    from desktop.bootstrap import build_patient_presenters
+    from desktop.bridges.notifications import ChangeNotifications
+    from desktop.tasks import InlineTaskRunner
+    from ui.main_window import MainWindow
+    from ui.patients.conflict_dialog import ConflictDialog
+    from ui.patients.field_changes import THEIRS, YOURS
+
+    captured = Captured()
+    a_user = add_user(db, ("receptionist",), display_name="Ada Desk")
+    desk_a = PatientService(db, signed_in(backend, db, a_user, workstation="desk-a"),
+                            today=lambda: TODAY, publisher=captured)
+    b_user = add_user(db, ("receptionist",), display_name="Bea Desk")
+    desk_b = PatientService(db, signed_in(backend, db, b_user, workstation="desk-b"),
+                            today=lambda: TODAY)
+    tess = desk_a.register(draft(given_name="Tess", family_name="Zzqtessler"))
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    presenters = build_patient_presenters(window, desk_b, InlineTaskRunner(),
+                                          today=lambda: TODAY)
+    bridge = ChangeNotifications()
+    for presenter in (presenters.list, presenters.chart, presenters.editor):
+        presenter.follow(bridge)
+    window.show()
+    try:
+        with qtbot.waitSignal(presenters.list.results_shown, timeout=3000):
+            qtbot.keyClicks(window.patient_list.search_box, "Zzqtessler")
+        model = window.patient_list.model
+        assert [model.patient_at(r).given_name for r in range(model.rowCount())] == ["Tess"]
+        presenters.chart.open(tess.id)
+        window.patient_header.edit_button.click()
+        form = presenters.editor.dialog
+        assert form is not None and form.given_name.text() == "Tess"
+        form.phone.setText("+49 30 2222222")
+
+        captured.events.clear()
+        saved = desk_a.update(tess.id, tess.version, replace(tess.draft, given_name="Tessie"))
+        # As desk B's subscriber delivers it: published by another process.
+        bridge.changed.emit(tuple(replace(e, origin="desk-a-process")
+                                  for e in captured.events))
+        assert [model.patient_at(r).given_name for r in range(model.rowCount())] == [
+            "Tessie"]
+        assert window.patient_header.name.text().startswith("Zzqtessler, Tessie")
+        at = saved.updated_at.astimezone().strftime("%H:%M")
+        assert form.changed_bar.text.text().startswith(
+            f"⚠ Changed by Ada Desk at {at} (given name and previous names).")
+
+        form.changed_bar.keep_button.click()
+        form.save_button.click()
+        conflict = presenters.editor.conflict
+        assert isinstance(conflict, ConflictDialog)
+        given = next(c for c in conflict.changes if c.key == "given_name")
+        assert (given.base, given.theirs, given.yours) == ("Tess", "Tessie", "Tess")
+        assert conflict.choice_for("given_name") == THEIRS
+        assert conflict.choice_for("phone") == YOURS
+        conflict.apply_button.click()
+        final = desk_b.refetch(tess.id)
+        assert (final.draft.given_name, final.draft.phone, final.version) == (
+            "Tessie", "+49 30 2222222", 3)
+        assert final.updated_by == "Bea Desk"
+    finally:
+        for dialog in (presenters.editor.conflict, presenters.editor.dialog):
+            if dialog is not None:
+                dialog.done(0)
