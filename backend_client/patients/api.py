@@ -29,6 +29,12 @@ class PatientsApi(Protocol):
         ``break_glass=True``; calling again with a reason opens it, flagged and audited."""
         ...
 
+    def refetch(self, patient_id: int) -> PatientRecord:
+        """The record again for a view that already shows it (after a change elsewhere, a
+        reconnect, or to start an edit from what is saved now): as ``get`` — permission,
+        restriction, row security — without auditing a second open."""
+        ...
+
     def find_duplicates(self, draft: PatientDraft, *,
                         exclude_id: int | None = None) -> list[DuplicateCandidate]:
         """Existing patients likely to be the same person: same or sound-alike name with the

@@ -54,6 +54,7 @@ from backend_client.stores.postgres.models import (
     PatientNameTerm,
     User,
 )
+from backend_client.sync.events import ChangeEvent, ChangePublisher, NullPublisher
 from backend_client.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -75,18 +76,30 @@ class PatientService:
         access: who is acting; every method checks a permission through it first
             (``SessionAccess`` in the app, ``SystemAccess`` for the operator's tools).
         today: the date, for ages and "not in the future" (tests pin it).
+        publisher: where every committed write is announced (a ``patient`` change event,
+            published after the commit), so other workstations' open views follow.
     """
 
     def __init__(self, engine: Engine | Connection, access: Access, *,
-                 today: Callable[[], date] | None = None) -> None:
+                 today: Callable[[], date] | None = None,
+                 publisher: ChangePublisher | None = None) -> None:
         self.engine = engine
         self.access = access
         self._today = today or (lambda: datetime.now().date())
+        self.publisher: ChangePublisher = publisher or NullPublisher()
 
     def _work(self, actor: Actor) -> Any:
         """A unit of work for this actor: the transaction names the actor's session, so
         the database lets it do only what the session's person may."""
-        return unit_of_work(self.engine, token=actor.token or None)
+        return unit_of_work(self.engine, token=actor.token or None, publisher=self.publisher)
+
+    @staticmethod
+    def _announce(uow: Any, actor: Actor, patient_id: int, version: int,
+                  action: str) -> None:
+        """Tell every workstation once this unit commits (ids and versions only)."""
+        uow.announce(ChangeEvent(kind="patient", id=patient_id, version=version,
+                                 action=action, user_id=actor.user_id,
+                                 workstation=actor.workstation))
 
     @staticmethod
     def _audit(s: Session, action: str, patient_id: int, actor: Actor,
@@ -141,6 +154,26 @@ class PatientService:
             self._audit(s, "chart.open" if clinical else "patient.read", patient_id, actor)
             uow.commit()
             return record
+
+    def refetch(self, patient_id: int) -> PatientRecord:
+        """The record again, for a view that already shows it (another workstation changed
+        it, live updates reconnected, an edit form opens or meets a conflict).
+
+        The same permission, restriction check and row security as :meth:`get`, but no
+        second "chart.open" audit event: opening was audited when the user opened the
+        chart, and a refresh is not a new open. Auditing each one would write an event on
+        every workstation showing the patient for every save anywhere, burying the opens
+        a reviewer looks for. (It adds no reach: the audit of opens is written by the app
+        itself, so a client that skips it could skip it in ``get`` too; what the stores
+        enforce — grants, row security, restriction — applies here as there.) A chart
+        restricted since it was opened is refused as in ``get`` (the refusal is audited),
+        unless this session has broken the glass for it.
+        """
+        actor = self.access.require("patient.demographics.read", patient_id=patient_id)
+        with self._refusals_audited(actor, patient_id), self._work(actor) as uow:
+            s = uow.session
+            self._check_restricted(s, actor, patient_id)
+            return self._record(s, patient_id, clinical=actor.can("chart.open"))
 
     def _check_restricted(self, s: Session, actor: Actor, patient_id: int,
                           reason: str = "") -> bool:
@@ -215,13 +248,15 @@ class PatientService:
                                 .values(restricted=restricted, updated_by=actor.user_id,
                                         updated_at=func.now(),
                                         version=Patient.version + 1)
-                                .returning(Patient.id)
+                                .returning(Patient.version)
                                 .execution_options(synchronize_session=False)
                                 ).scalar_one_or_none()
             if changed is None:
                 raise NotFound(f"There is no patient with id {patient_id}.")
             self._audit(s, "patient.restrict" if restricted else "patient.unrestrict",
                         patient_id, actor)
+            self._announce(uow, actor, patient_id, changed,
+                           "restricted" if restricted else "unrestricted")
             uow.commit()
             return self._record(s, patient_id, clinical=actor.can("chart.open"))
 
@@ -334,12 +369,12 @@ class PatientService:
             if taken:
                 raise ValidationError.of(taken)
             values = {f: getattr(d, f) for f in _DEMOGRAPHICS}
-            pid = s.execute(insert(Patient).values(
+            pid, version = s.execute(insert(Patient).values(
                 **values, birth_date=clean.birth_date,
                 phone_digits=names.phone_digits(d.phone),
                 sort_name=names.sort_name(d.family_name, d.given_name),
                 created_by=actor_id, updated_by=actor_id,
-            ).returning(Patient.id)).scalar_one()
+            ).returning(Patient.id, Patient.version)).one()
             idents = list(d.identifiers)
             if not any(i.kind == "MRN" for i in idents):
                 idents.insert(0, Identifier("MRN", self._next_mrn(s), names.MRN_ISSUER))
@@ -347,6 +382,7 @@ class PatientService:
                 self._write_children(s, pid, d, idents, d.previous_names)
                 s.flush()
                 self._audit(s, "patient.register", pid, actor)
+                self._announce(uow, actor, pid, version, "created")
                 uow.commit()
             except IntegrityError as exc:
                 # Only when an edit elsewhere (which does not take turns) gave the number
@@ -377,11 +413,12 @@ class PatientService:
                         sort_name=names.sort_name(d.family_name, d.given_name),
                         updated_by=actor_id, updated_at=func.now(),
                         version=Patient.version + 1)
-                .returning(Patient.id)
+                .returning(Patient.version)
                 .execution_options(synchronize_session=False)
             ).scalar_one_or_none()
             if changed is None:
                 raise self._conflict(s, patient_id)
+            new_version = changed
             previous = list(d.previous_names)
             # A changed name stays findable under the old one.
             if (old.given_name, old.family_name) != (d.given_name, d.family_name):
@@ -416,6 +453,7 @@ class PatientService:
                 self._write_children(s, patient_id, d, idents, new_previous,
                                      all_previous=tuple(previous))
                 self._audit(s, "patient.update", patient_id, actor)
+                self._announce(uow, actor, patient_id, new_version, "updated")
                 uow.commit()
             except IntegrityError as exc:
                 raise _identifier_error(exc, idents) from None
@@ -443,11 +481,12 @@ class PatientService:
                 .where(Patient.id == patient_id, Patient.version == expected_version)
                 .values(deceased_at=deceased_at, updated_by=actor_id,
                         updated_at=func.now(), version=Patient.version + 1)
-                .returning(Patient.id).execution_options(synchronize_session=False)
+                .returning(Patient.version).execution_options(synchronize_session=False)
             ).scalar_one_or_none()
             if changed is None:
                 raise self._conflict(s, patient_id)
             self._audit(s, "patient.deceased", patient_id, actor)
+            self._announce(uow, actor, patient_id, changed, "deceased")
             uow.commit()
             log.info("patient marked deceased id=%s", patient_id)
             return self._record(s, patient_id, clinical=actor.can("chart.open"))

@@ -1,6 +1,9 @@
 """Opens a patient: fetches the whole record off the GUI thread and shows the header.
 
 Later issues build the chart (notes, encounters, orders) around this presenter's record.
+The header follows other workstations: a change event for the shown patient, or a
+reconnect of live updates, reads the record again (``refetch``: no second audited open)
+and shows it in place.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from PySide6.QtWidgets import QMessageBox
 from backend_client.dto import PatientRecord
 from backend_client.errors import NotFound, PermissionDenied
 from backend_client.patients.api import PatientsApi
+from backend_client.sync.events import ChangeEvent
+from desktop.bridges.notifications import ChangeNotifications
 from desktop.presenters.messages import failure_sentence
 from desktop.tasks import InlineTaskRunner, TaskRunner
 from ui.auth.break_glass_dialog import BreakGlassDialog
@@ -25,14 +30,22 @@ CANNOT_RESTRICT = "The record's restriction cannot be changed right now"
 
 class PatientChartPresenter(QObject):
     """Signals:
-        patient_opened(object): the PatientRecord now shown.
+        patient_opened(object): the PatientRecord now shown (opened by the user).
+        patient_refreshed(object): the shown patient read again after a change elsewhere.
+
+    Args:
+        notifications: the change bridge to follow (:meth:`follow`); None: the header
+            changes only when its user acts.
     """
 
     patient_opened = Signal(object)
+    patient_refreshed = Signal(object)
 
     def __init__(self, view: PatientHeaderView, api: PatientsApi,
                  tasks: TaskRunner | InlineTaskRunner, *,
-                 today: Callable[[], date] = date.today, parent: QObject | None = None) -> None:
+                 today: Callable[[], date] = date.today,
+                 notifications: ChangeNotifications | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._view = view
         self._api = api
@@ -40,14 +53,66 @@ class PatientChartPresenter(QObject):
         self._today = today
         self._token = 0
         self.current: PatientRecord | None = None
+        self._opening = False  # an open is on its way: it reads what is saved anyway
         self.break_glass_dialog: BreakGlassDialog | None = None
         view.restrict_requested.connect(self.on_view_restrict_requested)
+        if notifications is not None:
+            self.follow(notifications)
+
+    def follow(self, notifications: ChangeNotifications) -> None:
+        """Show other workstations' changes to the open patient as they happen."""
+        notifications.changed.connect(self.on_notifications_changed)
+        notifications.resynced.connect(self.on_notifications_resynced)
+
+    @Slot(tuple)
+    def on_notifications_changed(self, events: tuple[ChangeEvent, ...]) -> None:
+        current = self.current
+        if current is None:
+            return
+        if any(e.kind == "patient" and e.id == current.id and not e.mine
+               and (e.version == 0 or e.version > current.version) for e in events):
+            self._refresh()
+
+    @Slot()
+    def on_notifications_resynced(self) -> None:
+        if self.current is not None:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        """Read the shown patient again, quietly: the header stays as it is until the new
+        record replaces it; a newer open or refresh wins."""
+        current = self.current
+        if current is None or self._opening:
+            return  # nothing shown, or what the user opens next comes fresh anyway
+        self._token += 1
+        token, patient_id = self._token, current.id
+
+        def loaded(record: PatientRecord) -> None:
+            if token == self._token:
+                self._show(record, opened=False)
+
+        def failed(exc: BaseException) -> None:
+            if token != self._token:
+                return
+            if isinstance(exc, NotFound):
+                self.current = None
+                self._view.clear("This patient's record no longer exists (it may have been "
+                                 "merged with another). Search again to open the right one.")
+            elif isinstance(exc, PermissionDenied):
+                # Restricted since it was opened: it no longer stays on this screen.
+                self.current = None
+                self._view.clear("This record was restricted by someone else meanwhile. Open "
+                                 "it again from the list; you may be asked for a reason.")
+            # A store that is down costs freshness only: the header stays as it was.
+
+        self._tasks.run(lambda: self._api.refetch(patient_id), loaded, failed, pool="read")
 
     @Slot(int)
     def open(self, patient_id: int, reason: str | None = None) -> None:
         # Newest request wins: opening B while A still loads must end showing B.
         self._token += 1
         token = self._token
+        self._opening = True
         if self.current is None or self.current.id != patient_id:
             self._view.show_loading()
         self._tasks.run(lambda: self._api.get(patient_id, break_glass_reason=reason),
@@ -108,6 +173,7 @@ class PatientChartPresenter(QObject):
         """Another person signed in: the patient on screen goes (answers on their way too)."""
         self._token += 1
         self.current = None
+        self._opening = False
         if self.break_glass_dialog is not None:
             self.break_glass_dialog.done(0)
         self._view.clear()
@@ -116,20 +182,23 @@ class PatientChartPresenter(QObject):
     def show_record(self, record: PatientRecord) -> None:
         """A record that is already in hand (just saved): show it without fetching."""
         self._token += 1
+        self._opening = False
         self._show(record)
 
     def _on_loaded(self, token: int, record: PatientRecord) -> None:
         if token == self._token:
+            self._opening = False
             self._show(record)
 
-    def _show(self, record: PatientRecord) -> None:
+    def _show(self, record: PatientRecord, *, opened: bool = True) -> None:
         self.current = record
         self._view.show_patient(record, self._today())
-        self.patient_opened.emit(record)
+        (self.patient_opened if opened else self.patient_refreshed).emit(record)
 
     def _on_failed(self, token: int, exc: BaseException, patient_id: int) -> None:
         if token != self._token:
             return
+        self._opening = False
         if isinstance(exc, PermissionDenied) and exc.break_glass:
             self._ask_reason(patient_id, exc.message)
             return

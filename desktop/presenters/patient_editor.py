@@ -2,8 +2,15 @@
 
 The form is never closed by a failure. A ValidationError puts each field's sentence next
 to the field; PossibleDuplicate asks, before anything is saved, whether this is one of the
-existing patients; Conflict says who saved in between and lets the user reload their
-version or keep theirs (saved over the current version).
+existing patients.
+
+Another workstation's save never takes the user by surprise and is never undone silently:
+the edit form opens over what is saved now (fetched fresh); while it is open, a change
+event for its patient makes it refetch, and a newer version shows "Changed by X at HH:MM
+(fields)" with their changes on offer; a save that meets their version anyway (a
+Conflict) shows both field by field (ConflictDialog): their changes are taken, the user's
+are kept, and each field both changed waits for the user's choice before anything is saved
+over their version.
 """
 
 from __future__ import annotations
@@ -24,21 +31,31 @@ from backend_client.dto import (
     PatientRecord,
     SavedDraft,
 )
-from backend_client.errors import Conflict, PossibleDuplicate, ValidationError
+from backend_client.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    PossibleDuplicate,
+    ValidationError,
+)
 from backend_client.patients.api import PatientsApi
+from desktop.bridges.notifications import ChangeNotifications
 from desktop.presenters.messages import failure_sentence
+from desktop.presenters.patient_editor_live import FollowsSavesElsewhere
 from desktop.tasks import InlineTaskRunner, TaskRunner
+from ui.patients.conflict_dialog import ConflictDialog
 from ui.patients.deceased_dialog import MarkDeceasedDialog
 from ui.patients.formatting import format_date
 from ui.patients.patient_dialog import DuplicateWarningDialog, PatientDialog
 
 CANNOT_SAVE = "The patient cannot be saved right now"
 CANNOT_RELOAD = "The other version cannot be loaded right now"
+CANNOT_EDIT = "The patient's details cannot be opened for editing right now"
 CANNOT_RESTORE = "The kept form cannot be reopened right now"
 REGISTER, EDIT = "patient.register", "patient.edit"
 
 
-class PatientEditorPresenter(QObject):
+class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
     """Signals:
         patient_saved(object): a PatientRecord just registered or changed.
         open_patient_requested(int): the user chose an existing patient over registering.
@@ -46,16 +63,25 @@ class PatientEditorPresenter(QObject):
         form_closed(str): the form kept under this key was saved or discarded: its kept
             copy (autosaved, or reopened from a hand-over) may go. Until then it stays,
             in case of a crash.
+        edit_failed(str): the edit form could not be opened (the record is gone, or no
+            longer open to this user); the sentence says why.
+
+    Args:
+        notifications: the change bridge; an open edit form follows saves made elsewhere
+            (:meth:`follow`). None: it does not (tools, older tests).
     """
 
     patient_saved = Signal(object)
     open_patient_requested = Signal(int)
     restore_failed = Signal(str)
     form_closed = Signal(str)
+    edit_failed = Signal(str)
 
     def __init__(self, window: QWidget, api: PatientsApi,
                  tasks: TaskRunner | InlineTaskRunner, *,
-                 today: Callable[[], date] = date.today, parent: QObject | None = None) -> None:
+                 today: Callable[[], date] = date.today,
+                 notifications: ChangeNotifications | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._window = window
         self._api = api
@@ -64,16 +90,28 @@ class PatientEditorPresenter(QObject):
         self.dialog: PatientDialog | None = None
         self.duplicates: DuplicateWarningDialog | None = None
         self.deceased: MarkDeceasedDialog | None = None
+        self.conflict: ConflictDialog | None = None
         self._patient_id: int | None = None
+        # The version the form saves against, and what the form showed of it (its fields
+        # as saved then): a save meeting a newer version compares the three field by
+        # field. Both move on only when the user takes their changes or chooses.
         self._version: int | None = None
-        # The version a Conflict reported: only "Keep mine and save again" saves over it;
-        # a plain Save keeps using the version the form was opened with, and so conflicts.
-        self._conflict_version: int | None = None
+        self._base: PatientDraft | None = None
+        # The newest saved record newer than the form's version, seen since it opened.
+        self._theirs: PatientRecord | None = None
         self._deceased_version: dict[int, int] = {}
         # The key the open form is kept under (a reopened kept form keeps its own).
         self._form_key: str | None = None
         self._closing_all = False
         self._generation = 0
+        self._check_token = 0
+        if notifications is not None:
+            self.follow(notifications)
+
+    def follow(self, notifications: ChangeNotifications) -> None:
+        """Follow other workstations' saves of the patient in the open edit form."""
+        notifications.changed.connect(self.on_notifications_changed)
+        notifications.resynced.connect(self.on_notifications_resynced)
 
     # ------------------------------------------------------------- entry points
 
@@ -86,11 +124,41 @@ class PatientEditorPresenter(QObject):
         self._form_key = f"{REGISTER}:{uuid.uuid4().hex}"
 
     def edit(self, record: PatientRecord) -> None:
+        """Open the edit form over what is saved now: ``record`` (the one on screen) may be
+        minutes old, so it is fetched again first (no second audited open)."""
         if self._raise_open_dialog():
             return
-        self._patient_id, self._version = record.id, record.version
-        self._open_dialog(PatientDialog(self._window, record=record))
+        self._generation += 1
+        generation = self._generation
+
+        def loaded(fresh: PatientRecord) -> None:
+            if generation == self._generation and not self._raise_open_dialog():
+                self._open_edit(fresh)
+
+        def failed(exc: BaseException) -> None:
+            if generation != self._generation or self._raise_open_dialog():
+                return
+            if isinstance(exc, NotFound):
+                self.edit_failed.emit("This patient's record no longer exists (it may have "
+                                      "been merged with another). Search again.")
+                return
+            if isinstance(exc, PermissionDenied):
+                self.edit_failed.emit(failure_sentence(exc, CANNOT_EDIT))
+                return
+            # A store is down: the record in hand is the best there is, and a save will
+            # still meet any newer version (and show it field by field).
+            dialog = self._open_edit(record)
+            dialog.show_notice("The latest saved version could not be checked; this form "
+                               "shows the patient as they were when you opened the chart.")
+
+        self._tasks.run(lambda: self._api.refetch(record.id), loaded, failed, pool="read")
+
+    def _open_edit(self, record: PatientRecord) -> PatientDialog:
+        dialog = PatientDialog(self._window, record=record)
+        self._open_dialog(dialog)
+        self._patient_id, self._version, self._base = record.id, record.version, record.draft
         self._form_key = f"{EDIT}:{record.id}:{uuid.uuid4().hex}"
+        return dialog
 
     def mark_deceased(self, record: PatientRecord) -> None:
         dialog = MarkDeceasedDialog(record, self._today(), self._window)
@@ -116,8 +184,11 @@ class PatientEditorPresenter(QObject):
         if self._patient_id is None:
             return [DraftToKeep(kind=REGISTER, title=f"New patient ({who})", payload=payload,
                                 key=key)]
-        payload.update(patient_id=self._patient_id,
-                       version=self._conflict_version or self._version)
+        payload.update(patient_id=self._patient_id, version=self._version)
+        if self._base is not None:
+            # What the form started from: a reopened form then still tells their changes
+            # from the user's, field by field.
+            payload["base"] = patient_draft_to_payload(self._base)
         mrn = dialog.record.mrn if dialog.record is not None else ""
         title = f"Changes to {who}" + (f" (MRN {mrn})" if mrn else "")
         return [DraftToKeep(kind=EDIT, title=title, payload=payload, key=key)]
@@ -129,7 +200,7 @@ class PatientEditorPresenter(QObject):
         self._closing_all = True
         self._generation += 1  # a kept form still loading is not opened any more
         try:
-            for dialog in (self.duplicates, self.deceased, self.dialog):
+            for dialog in (self.conflict, self.duplicates, self.deceased, self.dialog):
                 if dialog is not None:
                     dialog.done(QDialog.DialogCode.Rejected)
         finally:
@@ -144,7 +215,7 @@ class PatientEditorPresenter(QObject):
         raw_form = saved.payload.get("form")
         form = patient_draft_from_payload(raw_form if isinstance(raw_form, dict) else {})
         if saved.kind != EDIT:
-            self._patient_id = self._version = None
+            self._patient_id = self._version = self._base = None
             dialog = PatientDialog(self._window)
             dialog.fill(form)
             self._open_dialog(dialog)
@@ -153,6 +224,10 @@ class PatientEditorPresenter(QObject):
             return
         patient_id = int(str(saved.payload["patient_id"]))
         version = int(str(saved.payload["version"]))
+        raw_base = saved.payload.get("base")
+        # A form kept before forms kept their starting point: every difference from what
+        # is saved now is then the user's to choose.
+        base = patient_draft_from_payload(raw_base) if isinstance(raw_base, dict) else None
         generation = self._generation
 
         def loaded(record: PatientRecord) -> None:
@@ -160,16 +235,18 @@ class PatientEditorPresenter(QObject):
                 return  # the workstation changed hands meanwhile: it is kept, not shown
             if self._raise_open_dialog():
                 return
-            self._patient_id, self._version = record.id, version
             dialog = PatientDialog(self._window, record=record)
             dialog.fill(form)
             self._open_dialog(dialog)
+            self._patient_id, self._version = record.id, version
+            self._base = base if version != record.version else record.draft
             self._form_key = saved.key or f"{EDIT}:{record.id}:{uuid.uuid4().hex}"
             dialog.show_notice("These changes were kept for you; they are not saved yet.")
 
         def failed(exc: BaseException) -> None:
             self.restore_failed.emit(failure_sentence(exc, CANNOT_RESTORE))
 
+        # Reopening a kept form opens the patient in this session: audited, as any open.
         self._tasks.run(lambda: self._api.get(patient_id), loaded, failed, pool="read")
 
     # ------------------------------------------------------------- the form
@@ -183,11 +260,11 @@ class PatientEditorPresenter(QObject):
 
     def _open_dialog(self, dialog: PatientDialog) -> None:
         dialog.save_requested.connect(self.on_dialog_save_requested)
-        dialog.save_again_requested.connect(self.on_dialog_save_again_requested)
-        dialog.reload_requested.connect(self.on_dialog_reload_requested)
+        dialog.their_changes_requested.connect(self.on_dialog_their_changes_requested)
+        dialog.take_theirs_requested.connect(self.on_dialog_take_theirs_requested)
         dialog.finished.connect(self.on_dialog_finished)
         self.dialog = dialog
-        self._conflict_version = None
+        self._theirs = None
         dialog.open()
 
     @Slot(object)
@@ -197,44 +274,15 @@ class PatientEditorPresenter(QObject):
         else:
             self._update(draft, self._version)
 
-    @Slot(object)
-    def on_dialog_save_again_requested(self, draft: PatientDraft) -> None:
-        # "Keep mine": save over the version the Conflict reported.
-        version = self._version if self._conflict_version is None else self._conflict_version
-        self._update(draft, version)
-
-    @Slot()
-    def on_dialog_reload_requested(self) -> None:
-        dialog, patient_id = self.dialog, self._patient_id
-        if dialog is None or patient_id is None:
-            return
-        dialog.set_busy(True)
-
-        def loaded(record: PatientRecord) -> None:
-            if dialog is not self.dialog:
-                return
-            dialog.set_busy(False)
-            self._version = record.version
-            self._conflict_version = None
-            dialog.load(record)
-            who = record.updated_by or "another user"
-            dialog.show_notice(f"This is the version {who} saved. Make your changes again "
-                               "if they are still needed, then save.")
-
-        def failed(exc: BaseException) -> None:
-            if dialog is self.dialog:
-                dialog.set_busy(False)
-                dialog.show_failure(failure_sentence(exc, CANNOT_RELOAD))
-
-        self._tasks.run(lambda: self._api.get(patient_id), loaded, failed, pool="read")
-
     @Slot(int)
     def on_dialog_finished(self, _result: int) -> None:
         if self.dialog is not None:
             self.dialog.deleteLater()  # its duplicate warning, a child, goes with it
+        if self.conflict is not None:
+            self.conflict.done(QDialog.DialogCode.Rejected)
         self.dialog = None
         self.duplicates = None
-        self._patient_id = self._version = None
+        self._patient_id = self._version = self._base = self._theirs = None
         key, self._form_key = self._form_key, None
         if key is not None and not self._closing_all:
             self.form_closed.emit(key)
@@ -259,7 +307,7 @@ class PatientEditorPresenter(QObject):
 
         def save() -> PatientRecord:
             # A Conflict without a version (an older server) is answered by reading it.
-            expected = version if version is not None else self._api.get(patient_id).version
+            expected = version if version is not None else self._api.refetch(patient_id).version
             return self._api.update(patient_id, expected, draft)
 
         self._tasks.run(save, lambda record: self._on_saved(dialog, record),
@@ -281,8 +329,7 @@ class PatientEditorPresenter(QObject):
         elif isinstance(exc, PossibleDuplicate):
             self._warn_duplicates(dialog, draft, exc.candidates)
         elif isinstance(exc, Conflict):
-            self._conflict_version = exc.current_version
-            dialog.show_conflict(exc.message)
+            self._on_conflict(dialog, draft, exc)
         else:
             dialog.show_failure(failure_sentence(exc, CANNOT_SAVE))
 

@@ -25,6 +25,7 @@ from backend_client.errors import (
     ValidationError,
 )
 from backend_client.patients.api import PAGE_SIZE
+from backend_client.sync.events import ChangeEvent
 from ui.patients.formatting import DateFormatError, read_date
 
 
@@ -58,6 +59,7 @@ class FakePatientsApi:
         self.search_delays: dict[str, float] = {}
         self.fail: dict[str, BaseException] = {}
         self.duplicates: list[DuplicateCandidate] = []
+        self.glass_broken: set[int] = set()
         self._lock = threading.Lock()
         self._next_id = max(self.records, default=0) + 1
 
@@ -75,12 +77,14 @@ class FakePatientsApi:
         self.records[pid] = record
         return record
 
-    def change_behind_the_back(self, patient_id: int, by: str, **changes: object) -> None:
-        """Another user saves this patient (the version moves on)."""
+    def change_behind_the_back(self, patient_id: int, by: str,
+                               **changes: object) -> PatientRecord:
+        """Another user saves this patient (the version moves on); the saved record."""
         old = self.records[patient_id]
         self.records[patient_id] = replace(
             old, version=old.version + 1, draft=replace(old.draft, **changes),  # type: ignore[arg-type]
             updated_by=by, updated_at=datetime(2026, 11, 27, 10, 42, tzinfo=UTC))
+        return self.records[patient_id]
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -132,6 +136,20 @@ class FakePatientsApi:
             raise NotFound(f"There is no patient with id {patient_id}.")
         record = self.records[patient_id]
         if record.restricted and not break_glass_reason:
+            raise PermissionDenied("This patient's record is restricted. To open it anyway, "
+                                   "say why.", break_glass=True)
+        if break_glass_reason:
+            self.glass_broken.add(patient_id)  # for refetch (get asks again: simpler tests)
+        return record
+
+    def refetch(self, patient_id: int) -> PatientRecord:
+        """As ``get`` (a restricted record needs the glass broken), not counted as an open."""
+        call = self._enter("refetch", patient_id)
+        call.finished = True
+        if patient_id not in self.records:
+            raise NotFound(f"There is no patient with id {patient_id}.")
+        record = self.records[patient_id]
+        if record.restricted and patient_id not in self.glass_broken:
             raise PermissionDenied("This patient's record is restricted. To open it anyway, "
                                    "say why.", break_glass=True)
         return record
@@ -205,3 +223,10 @@ class FakePatientsApi:
         record = replace(current, deceased_at=deceased_at, version=current.version + 1)
         self.records[patient_id] = record
         return record
+
+
+def other_workstation(record: PatientRecord, action: str = "updated") -> ChangeEvent:
+    """The change event another workstation's save of ``record`` publishes (another
+    process: ``event.mine`` is false)."""
+    return ChangeEvent(kind="patient", id=record.id, version=record.version, action=action,
+                       user_id=7, workstation="desk-a", origin="another-process")

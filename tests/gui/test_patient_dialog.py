@@ -1,5 +1,6 @@
-"""Register and edit: field errors, the duplicate warning, conflicts that keep what was
-typed. The whole wiring (MainWindow + build_patient_presenters) over FakePatientsApi."""
+"""Register and edit: field errors, the duplicate warning. The whole wiring (MainWindow +
+build_patient_presenters) over FakePatientsApi. Someone else's save meeting an open form:
+test_patient_conflict.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from backend_client.dto import DuplicateCandidate, PatientRecord
+from backend_client.dto import DuplicateCandidate
 from backend_client.errors import ValidationError
 from desktop.bootstrap import PatientPresenters, build_patient_presenters
 from desktop.tasks import InlineTaskRunner
@@ -188,60 +189,6 @@ def test_a_likely_duplicate_can_be_opened_instead(
     assert window.patient_header.record.id == existing.id
 
 
-def _edit_dialog(qtbot: QtBot, window: MainWindow, presenters: PatientPresenters,
-                 record: PatientRecord) -> PatientDialog:
-    presenters.chart.open(record.id)
-    qtbot.mouseClick(window.patient_header.edit_button, Qt.MouseButton.LeftButton)
-    dialog = presenters.editor.dialog
-    assert dialog is not None and dialog.isVisible()
-    return dialog
-
-
-def test_a_conflict_says_who_changed_it_and_keeps_what_was_typed(
-        qtbot: QtBot, app: tuple[MainWindow, PatientPresenters, FakePatientsApi]) -> None:
-    window, presenters, api = app
-    record = api.records[2]  # John Smith, version 1
-    dialog = _edit_dialog(qtbot, window, presenters, record)
-    assert dialog.windowTitle() == "Edit patient details — Smith, John (MRN M0000002)"
-    assert dialog.given_name.text() == "John" and dialog.birth_date.text() == "3 Jan 1975"
-    # Meanwhile, at reception:
-    api.change_behind_the_back(record.id, "Dr Amara Okafor", email="john@example.org")
-    dialog.phone.setText("07700 900456")
-    qtbot.keyClicks(dialog.language, "Welsh")
-    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-
-    assert dialog.isVisible()
-    assert dialog.conflict_banner.isVisible()
-    assert "Dr Amara Okafor saved changes to this patient" in dialog.conflict_text.text()
-    assert (dialog.phone.text(), dialog.language.text()) == ("07700 900456", "Welsh")
-    save_screenshot(dialog, "patients-dialog-conflict.png")
-
-    qtbot.mouseClick(dialog.keep_mine_button, Qt.MouseButton.LeftButton)
-    updates = api.calls_to("update")
-    assert [c.args[1] for c in updates] == [1, 2]  # the second save is over their version
-    assert not dialog.isVisible()
-    saved = api.records[record.id]
-    assert (saved.version, saved.draft.phone, saved.draft.language) == (3, "07700 900456",
-                                                                         "Welsh")
-
-
-def test_after_a_conflict_their_version_can_be_reloaded(
-        qtbot: QtBot, app: tuple[MainWindow, PatientPresenters, FakePatientsApi]) -> None:
-    window, presenters, api = app
-    record = api.records[2]
-    dialog = _edit_dialog(qtbot, window, presenters, record)
-    api.change_behind_the_back(record.id, "Dr Amara Okafor", phone="555-0199")
-    dialog.phone.setText("07700 900456")
-    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(dialog.reload_button, Qt.MouseButton.LeftButton)
-    assert dialog.phone.text() == "555-0199"
-    assert not dialog.conflict_banner.isVisible()
-    assert "This is the version Dr Amara Okafor saved" in dialog.notice.text()
-    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert [c.args[1] for c in api.calls_to("update")] == [1, 2]
-    assert not dialog.isVisible()
-
-
 def test_closing_a_form_with_typing_in_it_asks_first(
         qtbot: QtBot, app: tuple[MainWindow, PatientPresenters, FakePatientsApi]) -> None:
     window, presenters, api = app
@@ -308,19 +255,3 @@ def test_quitting_with_typing_in_a_form_asks_first(
     qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert window.close() is True
-
-
-def test_plain_save_after_a_conflict_does_not_overwrite_their_changes(
-        qtbot: QtBot, app: tuple[MainWindow, PatientPresenters, FakePatientsApi]) -> None:
-    window, presenters, api = app
-    record = api.records[2]
-    dialog = _edit_dialog(qtbot, window, presenters, record)
-    api.change_behind_the_back(record.id, "Dr Amara Okafor", email="john@example.org")
-    dialog.phone.setText("07700 900456")
-    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert dialog.conflict_banner.isVisible()
-    # Save (not "Keep mine") again: still a conflict, their e-mail is still theirs.
-    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert [c.args[1] for c in api.calls_to("update")] == [1, 1]
-    assert dialog.isVisible() and dialog.conflict_banner.isVisible()
-    assert api.records[record.id].draft.email == "john@example.org"

@@ -51,6 +51,7 @@ from backend_client.dto import (
     PatientRecord,
     PreviousName,
 )
+from ui.patients.conflict_dialog import ChangedElsewhereBar
 from ui.patients.date_field import DateField
 from ui.patients.formatting import DateFormatError, format_date, read_date, sex_label
 from ui.patients.patient_table_model import ReadOnlyTableModel, row_table
@@ -61,8 +62,6 @@ QLineEdit[error="true"], QComboBox[error="true"] { border: 2px solid #c62828;
     border-radius: 3px; padding: 1px 3px; }
 QFrame#error-summary { background: #fdecea; border: 1px solid #e57373; border-radius: 4px; }
 QFrame#error-summary QLabel { color: #7f1d1d; }
-QFrame#conflict-banner { background: #fff8e1; border: 1px solid #f9a825; border-radius: 4px; }
-QFrame#conflict-banner QLabel { color: #4e3400; }
 QLabel#dialog-notice { background: #e8f5e9; color: #1b5e20; border: 1px solid #a5d6a7;
     border-radius: 4px; padding: 6px 10px; }
 QLabel#required-legend { color: #546e7a; }
@@ -227,14 +226,14 @@ class PatientDialog(QDialog):
 
     Signals:
         save_requested(object): a PatientDraft the user asked to save.
-        save_again_requested(object): after a conflict, "keep mine": save this draft over
-            the other person's version.
-        reload_requested(): after a conflict, show the other person's version instead.
+        their_changes_requested(): someone else saved this patient meanwhile; the user
+            wants to see their changes field by field (the changed-elsewhere bar).
+        take_theirs_requested(): ... and to put their values in the fields they changed.
     """
 
     save_requested = Signal(object)
-    save_again_requested = Signal(object)
-    reload_requested = Signal()
+    their_changes_requested = Signal()
+    take_theirs_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None, *,
                  record: PatientRecord | None = None) -> None:
@@ -256,7 +255,10 @@ class PatientDialog(QDialog):
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.hide()
-        self._build_conflict_banner()
+        self.changed_bar = ChangedElsewhereBar(self)
+        self.changed_bar.show_requested.connect(self.their_changes_requested)
+        self.changed_bar.take_requested.connect(self.take_theirs_requested)
+        self.changed_bar.dismissed.connect(self.on_changed_bar_dismissed)
         self._build_summary()
 
         body = QWidget()
@@ -286,7 +288,7 @@ class PatientDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
-        layout.addWidget(self.conflict_banner)
+        layout.addWidget(self.changed_bar)
         layout.addWidget(self.summary)
         layout.addWidget(self.notice)
         layout.addWidget(scroll, 1)
@@ -305,30 +307,6 @@ class PatientDialog(QDialog):
         self._dirty = False
 
     # ------------------------------------------------------------------ building
-
-    def _build_conflict_banner(self) -> None:
-        self.conflict_banner = QFrame(self)
-        self.conflict_banner.setObjectName("conflict-banner")
-        self.conflict_text = QLabel(self.conflict_banner)
-        self.conflict_text.setTextFormat(Qt.TextFormat.PlainText)
-        self.conflict_text.setWordWrap(True)
-        self.reload_button = QPushButton("Reload their version", self.conflict_banner)
-        self.reload_button.setAutoDefault(False)
-        self.reload_button.setToolTip("Discard what you typed and show the saved version")
-        self.reload_button.clicked.connect(self.on_reload_button_clicked)
-        self.keep_mine_button = QPushButton("Keep mine and save again", self.conflict_banner)
-        self.keep_mine_button.setAutoDefault(False)
-        self.keep_mine_button.setToolTip("Save what is in this form over their version")
-        self.keep_mine_button.clicked.connect(self.on_keep_mine_button_clicked)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.reload_button)
-        buttons.addWidget(self.keep_mine_button)
-        layout = QVBoxLayout(self.conflict_banner)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.addWidget(self.conflict_text)
-        layout.addLayout(buttons)
-        self.conflict_banner.hide()
 
     def _build_summary(self) -> None:
         self.summary = QFrame(self)
@@ -547,7 +525,7 @@ class PatientDialog(QDialog):
         self.save_button.setText("Save changes")
         self._identifier_hint.setText(f"The clinic's MRN for this patient is {record.mrn}.")
         self.fill(d)
-        self.conflict_banner.hide()
+        self.changed_bar.hide()
         self._dirty = False
 
     def fill(self, d: PatientDraft) -> None:
@@ -618,8 +596,7 @@ class PatientDialog(QDialog):
         """While a save runs: no second save, no conflict choices."""
         self._busy = busy
         self.save_button.setEnabled(not busy)
-        self.reload_button.setEnabled(not busy)
-        self.keep_mine_button.setEnabled(not busy)
+        self.changed_bar.set_busy(busy)
         if busy:
             self.save_button.setText("Saving…")
         else:
@@ -671,16 +648,25 @@ class PatientDialog(QDialog):
                                   "What you typed is still here; try again in a moment.")
         self.summary.show()
 
+    def show_changed_elsewhere(self, who: str, at: str, fields: str, *,
+                               not_saved: bool = False) -> None:
+        """Another workstation saved this patient since the form was opened: who, when,
+        which fields; the bar offers their changes. ``not_saved``: a save just met it."""
+        if not_saved:
+            self.clear_errors()
+        self.notice.hide()
+        self.changed_bar.show_change(who, at, fields, not_saved=not_saved)
+
+    def hide_changed_elsewhere(self) -> None:
+        self.changed_bar.hide()
+
     def show_conflict(self, sentence: str) -> None:
-        """Someone else saved this patient since the form was opened."""
+        """A save met someone else's version and their changes cannot be shown (it could
+        not be read): say so; nothing typed is lost."""
         self.clear_errors()
         self.notice.hide()
-        self.conflict_text.setText(
-            f"{ERROR_MARK}{sentence}\nNothing you typed has been saved yet. “Reload their "
-            "version” shows what they saved and discards your changes; “Keep mine and save "
-            "again” saves your form over theirs.")
-        self.conflict_banner.show()
-        self.keep_mine_button.setFocus()
+        self.summary_text.setText(f"<b>{ERROR_MARK}Not saved.</b> {html.escape(sentence)}")
+        self.summary.show()
 
     def show_notice(self, sentence: str) -> None:
         self.notice.setText(sentence)
@@ -727,14 +713,8 @@ class PatientDialog(QDialog):
             self.save_requested.emit(self.draft())
 
     @Slot()
-    def on_keep_mine_button_clicked(self) -> None:
-        if not self._busy:
-            self.conflict_banner.hide()
-            self.save_again_requested.emit(self.draft())
-
-    @Slot()
-    def on_reload_button_clicked(self) -> None:
-        self.reload_requested.emit()
+    def on_changed_bar_dismissed(self) -> None:
+        self.changed_bar.hide()  # focus moves on to the next field, as Qt does
 
     @Slot(str)
     def on_summary_text_link_activated(self, key: str) -> None:

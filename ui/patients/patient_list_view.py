@@ -180,6 +180,43 @@ class PatientListView(QWidget):
         self.table.scrollToTop()
         self._render_count()
 
+    def refresh_rows(self, query: str, items: Sequence[PatientSummary],
+                     has_more: bool) -> None:
+        """The same query's rows read again (changed elsewhere): replaced in place, keeping
+        the selected patient, the row with the keyboard focus and the scroll position, so
+        nothing jumps under the user's eyes. All of it happens before the next paint."""
+        if not items or self.stack.currentWidget() is not self.table:
+            self.show_page(query, items, has_more)
+            return
+        table = self.table
+        selected = self._selected_id()
+        current = table.currentIndex()
+        current_id = int(current.data(PATIENT_ID_ROLE)) if current.isValid() else None
+        column = current.column() if current.isValid() else 0
+        top_row = table.rowAt(0)
+        top_id = self.model.patient_at(top_row).id if top_row >= 0 else None
+        scrolled = table.verticalScrollBar().value()
+        self._query = query
+        self.model.set_rows(items, has_more)
+        table.doItemsLayout()  # the scroll range of the new rows, now, not after a paint
+        selection = table.selectionModel()
+        if current_id is not None and (row := self.model.row_of(current_id)) >= 0:
+            selection.setCurrentIndex(self.model.index(row, column),
+                                      selection.SelectionFlag.NoUpdate)
+        if selected is not None and (row := self.model.row_of(selected)) >= 0:
+            table.selectRow(row)
+        row = self.model.row_of(top_id) if top_id is not None else -1
+        if row < 0 or row == top_row:
+            table.verticalScrollBar().setValue(scrolled)  # the same rows where they were
+        else:
+            # Rows came or went above: keep the patient who was at the top there.
+            table.scrollTo(self.model.index(row, 0), table.ScrollHint.PositionAtTop)
+        self._render_count()
+
+    def shows_patient(self, patient_id: int) -> bool:
+        """Is this patient among the rows on screen?"""
+        return self.model.row_of(patient_id) >= 0
+
     def append_page(self, items: Sequence[PatientSummary], has_more: bool) -> None:
         self.model.append_page(items, has_more)
         self._render_count()
@@ -194,6 +231,10 @@ class PatientListView(QWidget):
         if self.model.rowCount() == 0:
             self._show_empty(sentence, error=True)
         self._set_status(ERROR_MARK + sentence, error=True)
+
+    def _selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.patient_at(rows[0].row()).id if rows else None
 
     def select_patient(self, patient_id: int) -> bool:
         row = self.model.row_of(patient_id)
