@@ -133,11 +133,7 @@ def _navigate(grid: ScheduleGridView, key: Qt.Key) -> None:
         col = col + (1 if key == Qt.Key.Key_Right else -1)
         if not 0 <= col < len(data.columns):
             return
-        hit = data.covering(col, start)
-        if hit is not None:
-            grid.select_appointment(hit.appointment.id)
-        else:
-            grid.select_slot(col, start)
+        grid.select_at(col, start)
         return
     kind, value = data.step_down(col, end) if key == Qt.Key.Key_Down else data.step_up(col, start)
     if kind == "appt":

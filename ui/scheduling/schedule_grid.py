@@ -298,6 +298,16 @@ class ScheduleGridView(QAbstractScrollArea):
         self.ensure_visible(block.column, block.start, block.end)
         self._announce_selection()
 
+    def select_at(self, column: int, minute: int) -> None:
+        """The appointment at that time in that column, or else the free slot there."""
+        if not 0 <= column < len(self._columns):
+            return
+        hit = self._data.covering(column, minute)
+        if hit is not None:
+            self.select_appointment(hit.appointment.id)
+        else:
+            self.select_slot(column, minute)
+
     def select_slot(self, column: int, minute: int) -> None:
         if not 0 <= column < len(self._columns):
             return
@@ -395,9 +405,9 @@ class ScheduleGridView(QAbstractScrollArea):
         super().focusInEvent(event)
         if self.sel_appt is None and self.sel_slot is None and self._columns:
             minute = self.now_minute()
-            self.select_slot(max(0, self.today_column()),
-                             minute if minute is not None else self._geo.first
-                             + int(self.verticalScrollBar().value() / self._geo.ppm) + 15)
+            self.select_at(max(0, self.today_column()),
+                           minute if minute is not None else self._geo.first
+                           + int(self.verticalScrollBar().value() / self._geo.ppm) + 15)
         self.viewport().update()
 
     def focusOutEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802

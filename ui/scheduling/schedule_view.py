@@ -74,11 +74,12 @@ def week_columns(sheets: Sequence[DaySheet], provider: ProviderInfo, today: date
                    if w.provider_id == provider.id]
         appts = tuple(a for a in sheet.appointments if a.provider_id == provider.id)
         booked = sum(1 for a in appts if a.status != "cancelled")
-        summary = f"{booked} appointment{'s' if booked != 1 else ''}" if booked else "Free"
+        summary = f"{booked} booked" if booked else "Nothing booked"
         if not periods:
-            summary = f"Not working · {summary}" if booked else "Not working"
-        columns.append(GridColumn(provider.id, sheet.day, short_date(sheet.day)
-                                  + (" · today" if sheet.day == today else ""), summary,
+            summary = f"Not working · {booked} booked" if booked else "Not working"
+        if sheet.day == today:
+            summary = f"Today · {summary}"
+        columns.append(GridColumn(provider.id, sheet.day, short_date(sheet.day), summary,
                                   working_minutes(periods, sheet.day, zone), appts,
                                   sheet.day == today, "", provider.display_name))
     return columns
