@@ -139,7 +139,7 @@ def test_the_week_view_shows_one_providers_seven_days(qtbot: QtBot) -> None:
     assert s.view.provider_filter() == 2
     assert s.view.date_label.full_text() == "Week of Mon 30 Nov 2026 · today · Dr Amara Okafor"
     assert (grid.data.columns[2].title, grid.data.columns[2].subtitle) == (
-        "Wed 2 Dec", "Today · 10 booked")
+        "Wed 2 Dec", "Today · 3 booked")
     assert grid.data.columns[5].subtitle == "Not working"
     # The weekly series is there on Tuesday.
     tuesday = [b.appointment for b in grid.data.blocks[1]]
