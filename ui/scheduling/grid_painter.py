@@ -150,8 +150,12 @@ class GridPainter:
             p.setFont(self.font)
             p.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter,
                        f"{hhmm(start)} free")
+        top = geo.minute_at(geo.header_h) - 1
+        bottom = geo.minute_at(height) + 1
         for c in cols:
             for block in data.blocks[c]:
+                if block.end < top or block.start > bottom:
+                    continue    # off screen: a column has 30, a frame shows a dozen
                 dragged = ghost is not None and ghost[0].appointment.id == block.appointment.id
                 self._block(p, block, geo, selected=block.appointment.id == selected_appt,
                             faded=dragged)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
-from PySide6.QtCore import QDate, QModelIndex, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -29,6 +29,7 @@ from ui.patients.formatting import MONTHS, MONTHS_LONG
 from ui.patients.patient_table_model import row_table
 from ui.scheduling.agenda_model import APPOINTMENT_ROLE, AgendaModel
 from ui.scheduling.grid_model import GridColumn, working_minutes
+from ui.scheduling.none_guard import guarded
 from ui.scheduling.schedule_grid import ScheduleGridView
 
 MODES = ("day", "week", "agenda")
@@ -54,10 +55,15 @@ def day_columns(sheet: DaySheet, today: date, badges: dict[int, str] | None,
                 zone: tzinfo | None) -> list[GridColumn]:
     """One column per provider of the sheet, in the sheet's order."""
     columns = []
+    periods_of: dict[int, list[tuple[datetime, datetime]]] = {}
+    for w in sheet.working:
+        periods_of.setdefault(w.provider_id, []).append((w.starts_at, w.ends_at))
+    appts_of: dict[int, list[AppointmentInfo]] = {}
+    for a in sheet.appointments:
+        appts_of.setdefault(a.provider_id, []).append(a)
     for provider in sheet.providers:
-        periods = [(w.starts_at, w.ends_at) for w in sheet.working
-                   if w.provider_id == provider.id]
-        appts = tuple(a for a in sheet.appointments if a.provider_id == provider.id)
+        periods = periods_of.get(provider.id, [])
+        appts = tuple(appts_of.get(provider.id, ()))
         badge = "" if badges is None else badges.get(provider.id, "signed_out")
         columns.append(GridColumn(provider.id, sheet.day, provider.display_name,
                                   provider.specialty, working_minutes(periods, sheet.day, zone),
@@ -267,6 +273,7 @@ class ScheduleView(QWidget):
         self._today = today
         self.today_label.setText(f"Today: {short_date(today)} {today.year}")
 
+    @guarded
     def show_date(self, day: date, mode: str) -> None:
         """Which day and view are shown (no signal back)."""
         self._day, self._mode = day, mode
@@ -291,6 +298,7 @@ class ScheduleView(QWidget):
             text += f" · {self._week_name}"
         self.date_label.set_full_text(text)
 
+    @guarded
     def set_providers(self, providers: Sequence[ProviderInfo]) -> None:
         self._providers = tuple(providers)
         current = self.provider_filter()
@@ -310,6 +318,7 @@ class ScheduleView(QWidget):
         index = self.provider_combo.findData(provider_id)
         self.provider_combo.setCurrentIndex(max(0, index))
 
+    @guarded
     def show_day_sheet(self, sheet: DaySheet, *, keep_pending: bool = False) -> None:
         first = self._sheet is None or self._sheet.day != sheet.day \
             or [p.id for p in self._sheet.providers] != [p.id for p in sheet.providers]
@@ -319,6 +328,7 @@ class ScheduleView(QWidget):
         if first:
             self.day_grid.scroll_to_start()
 
+    @guarded
     def show_week(self, sheets: Sequence[DaySheet], provider: ProviderInfo,
                   *, scroll: bool = True) -> None:
         self._week_name = provider.display_name
@@ -327,6 +337,7 @@ class ScheduleView(QWidget):
         if scroll:
             self.week_grid.scroll_to_start()
 
+    @guarded
     def show_agenda(self, appointments: Sequence[AppointmentInfo]) -> None:
         shown = [a for a in appointments
                  if self.cancelled_check.isChecked() or a.status != "cancelled"]
@@ -334,11 +345,13 @@ class ScheduleView(QWidget):
         self.agenda.resizeColumnsToContents()
         self._agenda_all = tuple(appointments)
 
+    @guarded
     def set_presence(self, badges: dict[int, str]) -> None:
         """Provider id → presence state; providers not in it are shown not signed in."""
         self._badges = dict(badges)
         self.day_grid.set_badges(self._badges)
 
+    @guarded
     def set_now(self, now: datetime) -> None:
         self.day_grid.set_now(now)
         self.week_grid.set_now(now)
@@ -347,6 +360,7 @@ class ScheduleView(QWidget):
         self.day_grid.clear_pending()
         self.week_grid.clear_pending()
 
+    @guarded
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setProperty("error", error)
         self.message.style().unpolish(self.message)
@@ -356,6 +370,10 @@ class ScheduleView(QWidget):
 
     def focus_schedule(self) -> None:
         (self.agenda if self._mode == "agenda" else self.grid()).setFocus()
+
+    @guarded
+    def event(self, event: QEvent) -> bool:
+        return super().event(event)
 
     # ------------------------------------------------------------------ internals
 
