@@ -34,6 +34,9 @@ NOW = QColor("#d32f2f")
 SELECTION = QColor("#0d47a1")
 TEXT = QColor("#1f2933")
 MUTED = QColor("#52606d")
+NO_SHOW_HATCH = QBrush(QColor(198, 40, 40, 70), Qt.BrushStyle.BDiagPattern)
+SELECTED_PEN = QPen(SELECTION, 2)
+PENDING_PEN = QPen(QColor("#37474f"), 1.5, Qt.PenStyle.DashLine)
 
 
 @dataclass
@@ -121,6 +124,9 @@ class GridPainter:
         self.strike.setStrikeOut(True)
         self.fm = QFontMetrics(self.font)
         self.fm_bold = QFontMetrics(self.bold)
+        self.line_h = self.fm.height()
+        self._colour_cache: dict[tuple[str, str], tuple[QColor, QColor, QPen]] = {}
+        self._elided: dict[tuple[str, int, bool], str] = {}
 
     def header_height(self) -> int:
         return self.fm.height() * 3 + 14
@@ -198,65 +204,85 @@ class GridPainter:
             p.setPen(QPen(HOUR_LINE if minute % 60 == 0 else HALF_LINE))
             p.drawLine(QPointF(geo.axis_w, y), QPointF(width, y))
 
+    def _colours(self, colour: str, status: str) -> tuple[QColor, QColor, QPen]:
+        """(stripe, fill, border) for a type colour and status, made once."""
+        key = (colour, status)
+        found = self._colour_cache.get(key)
+        if found is None:
+            base = QColor(colour) if QColor.isValidColorName(colour) else QColor("#607d8b")
+            if status == "completed":
+                fill = blend(base, QColor("#eceff1"), 0.88)
+            else:
+                fill = blend(base, QColor("#ffffff"), 0.78)
+            chip = STATUS_CHIPS.get(status)
+            if status == "in_progress" and chip:
+                pen = QPen(QColor(chip[0]), 2)
+            else:
+                pen = QPen(base.darker(125), 1)
+            found = self._colour_cache[key] = (base, fill, pen)
+        return found
+
+    def _elide(self, text: str, width: int, bold: bool) -> str:
+        key = (text, width, bold)
+        found = self._elided.get(key)
+        if found is None:
+            if len(self._elided) > 20_000:
+                self._elided.clear()
+            fm = self.fm_bold if bold else self.fm
+            found = self._elided[key] = fm.elidedText(text, Qt.TextElideMode.ElideRight, width)
+        return found
+
     def _block(self, p: QPainter, block: Block, geo: GridGeometry, *, selected: bool,
                faded: bool) -> None:
         appt = block.appointment
         rect = geo.block_rect(block)
-        base = QColor(appt.colour) if QColor.isValidColorName(appt.colour) else QColor("#607d8b")
-        p.save()
-        if appt.status == "cancelled" or faded:
+        base, fill, pen = self._colours(appt.colour, appt.status)
+        dim = appt.status == "cancelled" or faded
+        if dim:
             p.setOpacity(0.45)
-        if appt.status == "completed":
-            fill = blend(base, QColor("#eceff1"), 0.88)
-        else:
-            fill = blend(base, QColor("#ffffff"), 0.78)
         p.fillRect(rect, fill)
         if appt.status == "no_show":
-            p.fillRect(rect, QBrush(QColor(198, 40, 40, 70), Qt.BrushStyle.BDiagPattern))
+            p.fillRect(rect, NO_SHOW_HATCH)
         p.fillRect(QRectF(rect.x(), rect.y(), 4, rect.height()), base)
         chip = STATUS_CHIPS.get(appt.status)
         if chip is not None:  # a status stripe on the right as well as the words
-            p.fillRect(QRectF(rect.right() - 3, rect.y(), 3, rect.height()), QColor(chip[0]))
+            p.fillRect(QRectF(rect.right() - 3, rect.y(), 3, rect.height()),
+                       self._colours(chip[0], "")[0])
         if selected:
-            pen = QPen(SELECTION, 2)
+            pen = SELECTED_PEN
         elif block.pending:
-            pen = QPen(QColor("#37474f"), 1.5, Qt.PenStyle.DashLine)
-        elif appt.status == "in_progress":
-            pen = QPen(QColor(chip[0] if chip else "#1565c0"), 2)
-        else:
-            pen = QPen(base.darker(125), 1)
+            pen = PENDING_PEN
         p.setPen(pen)
         p.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
         self._block_text(p, block, rect, chip)
-        p.restore()
+        if dim:
+            p.setOpacity(1.0)
 
     def _block_text(self, p: QPainter, block: Block, rect: QRectF,
                     chip: tuple[str, str] | None) -> None:
-        first, second = block_lines(block)
         text_rect = rect.adjusted(7, 1, -6, -1)
         width = int(text_rect.width())
         if width < 12 or text_rect.height() < 8:
             return
-        line_h = self.fm.height()
-        if text_rect.height() < 2 * line_h and chip is not None:
+        first, second = block_lines(block)
+        line_h = self.line_h
+        x, y, height = text_rect.x(), text_rect.y(), text_rect.height()
+        if height < 2 * line_h and chip is not None:
             first = f"{chip[1].split()[0]} {first}"   # one line: the status glyph leads
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         p.setFont(self.strike if block.appointment.status == "cancelled" else self.bold)
-        p.setPen(QPen(TEXT))
-        p.drawText(QRectF(text_rect.x(), text_rect.y(), width, line_h),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   self.fm_bold.elidedText(first, Qt.TextElideMode.ElideRight, width))
-        if text_rect.height() >= 2 * line_h:
+        p.setPen(TEXT)
+        p.drawText(QRectF(x, y, width, line_h), left, self._elide(first, width, True))
+        if height >= 2 * line_h:
             p.setFont(self.font)
-            p.setPen(QPen(QColor(chip[0]) if chip else MUTED))
-            p.drawText(QRectF(text_rect.x(), text_rect.y() + line_h, width, line_h),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       self.fm.elidedText(second, Qt.TextElideMode.ElideRight, width))
+            p.setPen(self._colours(chip[0], "")[0] if chip else MUTED)
+            p.drawText(QRectF(x, y + line_h, width, line_h), left,
+                       self._elide(second, width, False))
         reason = block.appointment.reason
-        if reason and text_rect.height() >= 3 * line_h:
-            p.setPen(QPen(MUTED))
-            p.drawText(QRectF(text_rect.x(), text_rect.y() + 2 * line_h, width, line_h),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       self.fm.elidedText(reason, Qt.TextElideMode.ElideRight, width))
+        if reason and height >= 3 * line_h:
+            p.setPen(MUTED)
+            p.drawText(QRectF(x, y + 2 * line_h, width, line_h), left,
+                       self._elide(reason, width, False))
 
     def _now_line(self, p: QPainter, data: GridData, geo: GridGeometry, cols: range,
                   now_minute: int) -> None:

@@ -44,7 +44,7 @@ from ui.scheduling.grid_painter import (
     GridPainter,
     block_tooltip,
 )
-from ui.scheduling.none_guard import guarded
+from ui.scheduling.none_guard import make_singletons_immortal
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MIN_COLUMN_WIDTH = 150
@@ -84,6 +84,7 @@ class ScheduleGridView(QAbstractScrollArea):
 
     def __init__(self, parent: QWidget | None = None, *, zone: tzinfo | None = None,
                  min_column_width: int = MIN_COLUMN_WIDTH) -> None:
+        make_singletons_immortal()
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)
@@ -128,7 +129,6 @@ class ScheduleGridView(QAbstractScrollArea):
         self._show_cancelled = show
         self._rebuild()
 
-    @guarded
     def set_now(self, now: datetime | None) -> None:
         self._now = now
         self.viewport().update()
@@ -153,7 +153,6 @@ class ScheduleGridView(QAbstractScrollArea):
     def pending(self) -> dict[int, Placement]:
         return dict(self._pending)
 
-    @guarded
     def _rebuild(self) -> None:
         self._data = build_grid(self._columns, zone=self._zone,
                                 show_cancelled=self._show_cancelled, pending=self._pending)
@@ -511,11 +510,6 @@ class ScheduleGridView(QAbstractScrollArea):
         if not grid_keys.handle_key(self, event):
             super().keyPressEvent(event)
 
-    @guarded
-    def event(self, event: QEvent) -> bool:
-        return super().event(event)
-
-    @guarded
     def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             text = self._tooltip_at(event.pos())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
-from PySide6.QtCore import QDate, QEvent, QModelIndex, Qt, Signal
+from PySide6.QtCore import QDate, QModelIndex, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -29,7 +29,6 @@ from ui.patients.formatting import MONTHS, MONTHS_LONG
 from ui.patients.patient_table_model import row_table
 from ui.scheduling.agenda_model import APPOINTMENT_ROLE, AgendaModel
 from ui.scheduling.grid_model import GridColumn, working_minutes
-from ui.scheduling.none_guard import guarded
 from ui.scheduling.schedule_grid import ScheduleGridView
 
 MODES = ("day", "week", "agenda")
@@ -273,7 +272,6 @@ class ScheduleView(QWidget):
         self._today = today
         self.today_label.setText(f"Today: {short_date(today)} {today.year}")
 
-    @guarded
     def show_date(self, day: date, mode: str) -> None:
         """Which day and view are shown (no signal back)."""
         self._day, self._mode = day, mode
@@ -298,7 +296,6 @@ class ScheduleView(QWidget):
             text += f" · {self._week_name}"
         self.date_label.set_full_text(text)
 
-    @guarded
     def set_providers(self, providers: Sequence[ProviderInfo]) -> None:
         self._providers = tuple(providers)
         current = self.provider_filter()
@@ -318,7 +315,6 @@ class ScheduleView(QWidget):
         index = self.provider_combo.findData(provider_id)
         self.provider_combo.setCurrentIndex(max(0, index))
 
-    @guarded
     def show_day_sheet(self, sheet: DaySheet, *, keep_pending: bool = False) -> None:
         first = self._sheet is None or self._sheet.day != sheet.day \
             or [p.id for p in self._sheet.providers] != [p.id for p in sheet.providers]
@@ -328,7 +324,6 @@ class ScheduleView(QWidget):
         if first:
             self.day_grid.scroll_to_start()
 
-    @guarded
     def show_week(self, sheets: Sequence[DaySheet], provider: ProviderInfo,
                   *, scroll: bool = True) -> None:
         self._week_name = provider.display_name
@@ -337,7 +332,6 @@ class ScheduleView(QWidget):
         if scroll:
             self.week_grid.scroll_to_start()
 
-    @guarded
     def show_agenda(self, appointments: Sequence[AppointmentInfo]) -> None:
         shown = [a for a in appointments
                  if self.cancelled_check.isChecked() or a.status != "cancelled"]
@@ -345,13 +339,11 @@ class ScheduleView(QWidget):
         self.agenda.resizeColumnsToContents()
         self._agenda_all = tuple(appointments)
 
-    @guarded
     def set_presence(self, badges: dict[int, str]) -> None:
         """Provider id → presence state; providers not in it are shown not signed in."""
         self._badges = dict(badges)
         self.day_grid.set_badges(self._badges)
 
-    @guarded
     def set_now(self, now: datetime) -> None:
         self.day_grid.set_now(now)
         self.week_grid.set_now(now)
@@ -360,7 +352,6 @@ class ScheduleView(QWidget):
         self.day_grid.clear_pending()
         self.week_grid.clear_pending()
 
-    @guarded
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setProperty("error", error)
         self.message.style().unpolish(self.message)
@@ -370,10 +361,6 @@ class ScheduleView(QWidget):
 
     def focus_schedule(self) -> None:
         (self.agenda if self._mode == "agenda" else self.grid()).setFocus()
-
-    @guarded
-    def event(self, event: QEvent) -> bool:
-        return super().event(event)
 
     # ------------------------------------------------------------------ internals
 
