@@ -376,7 +376,8 @@ def big_clinic(day: date, *, providers: int = 50, per_provider: int = 30,
     """``providers`` columns of ``per_provider`` back-to-back appointments, 08:00–18:00."""
     people = tuple(ProviderInfo(i, f"Dr Provider {i:02d}", "General practice", 100 + i)
                    for i in range(1, providers + 1))
-    hours = {p.id: (("08:00", "12:30"), ("13:00", "18:30")) for p in people}
+    hours: dict[int, tuple[tuple[str, str], ...]] = {
+        p.id: (("08:00", "12:30"), ("13:00", "18:30")) for p in people}
     api = FakeSchedulingApi(zone=zone, latency=latency, providers=people, hours=hours)
     statuses = ("completed", "completed", "checked_in", "in_progress", "booked", "booked",
                 "booked", "no_show", "cancelled", "booked")

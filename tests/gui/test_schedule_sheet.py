@@ -4,8 +4,9 @@ scheduling service at our own seam; the booking presenter is a recorder."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QWidget
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.gui.schedule_support import DAY, ZONE, local, make_sheet
@@ -233,3 +234,46 @@ def test_days_change_with_page_keys_and_t_goes_back_to_today(qtbot: QtBot) -> No
     assert s.presenter.day == DAY
     assert grid.now_minute() == 9 * 60 + 47
 
+
+
+# A popup menu on the offscreen platform: it cannot raise or grab the keyboard there.
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing the keyboard)")
+def test_the_context_menu_offers_the_statuses_the_flow_allows(qtbot: QtBot) -> None:
+    s = make_sheet(qtbot, apply=True)
+    grid = s.view.day_grid
+    grid.setFocus()
+    arrived = s.appt("Nguyen, Bao", 1)
+    grid.select_appointment(arrived.id)
+    seen: dict[str, bool] = {}
+
+    def choose_in_room() -> None:
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        for action in menu.actions():
+            if action.text():
+                seen[action.text()] = action.isEnabled()
+        target = next(a for a in menu.actions() if a.text() == "In room")
+        target.trigger()
+        menu.close()
+
+    QTimer.singleShot(0, choose_in_room)
+    qtbot.keyClick(grid, Qt.Key.Key_Menu)      # the keyboard's way to the menu
+    assert seen == {"Open…": True, "Arrived": False, "In room": True, "Completed": False,
+                    "No-show": True, "Undo arrival": True, "Cancel appointment…": True}
+    assert s.booking.calls == [("set_status", (arrived.id, "in_progress"))]
+    assert s.api.get(arrived.id).status == "in_progress"
+    # A free slot's menu: book there, or the waitlist.
+    grid.select_slot(1, 15 * 60)
+    seen.clear()
+
+    def choose_waitlist() -> None:
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        seen.update({a.text(): a.isEnabled() for a in menu.actions() if a.text()})
+        next(a for a in menu.actions() if a.text() == "Waitlist…").trigger()
+        menu.close()
+
+    QTimer.singleShot(0, choose_waitlist)
+    qtbot.keyClick(grid, Qt.Key.Key_Menu)
+    assert seen == {"Book here…": True, "Waitlist…": True}
+    assert s.booking.calls[-1] == ("show_waitlist", ())

@@ -10,6 +10,7 @@ PageDown to the previous and next day; Ctrl+Shift+A/I/D/N/U set the status.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt
@@ -79,7 +80,7 @@ def handle_key(grid: ScheduleGridView, event: QKeyEvent) -> bool:
     mods &= ~Qt.KeyboardModifier.KeypadModifier
     ctrl_or_alt = mods in (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier)
     if mods == _CTRL_SHIFT and key in _STATUS_KEYS:
-        set_status(grid, _STATUS_KEYS[key])
+        set_status(grid, _STATUS_KEYS[Qt.Key(key)])
         return True
     arrows = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right)
     if key in arrows and ctrl_or_alt:
@@ -151,7 +152,7 @@ def context_menu(grid: ScheduleGridView, global_pos: QPoint | None) -> None:
         _add(menu, "Open…", "Return", lambda: grid.open_requested.emit(appt))
         menu.addSeparator()
         for text, status, keys in STATUS_ACTIONS:
-            action = _add(menu, text, keys, lambda s=status: set_status(grid, s))
+            action = _add(menu, text, keys, partial(set_status, grid, status))
             action.setEnabled(allowed(appt.status, status))
         menu.addSeparator()
         action = _add(menu, "Cancel appointment…", "Delete", lambda: cancel(grid))
