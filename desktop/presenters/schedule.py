@@ -68,7 +68,7 @@ class SchedulePresenter(QObject):
         self._booking = booking
         self._today, self._now = today, now
         self._mode = "day"
-        self._day = today()
+        self._day = self._shown_today = today()
         self._filter = 0                    # day sheet and agenda: one provider, 0 all
         self._week_provider: int | None = None
         self._providers: tuple[ProviderInfo, ...] = ()
@@ -98,7 +98,7 @@ class SchedulePresenter(QObject):
     # ------------------------------------------------------------------ public
 
     def start(self) -> None:
-        self._day = self._today()
+        self._day = self._shown_today = self._today()
         self._view.set_today(self._day)
         self._view.set_now(self._now())
         self._view.show_date(self._day, self._mode)
@@ -186,8 +186,13 @@ class SchedulePresenter(QObject):
     @Slot()
     def on_timer_timeout(self) -> None:
         today = self._today()
-        self._view.set_today(today)
         self._view.set_now(self._now())
+        if today != self._shown_today:   # past midnight: today's column and label move on
+            self._shown_today = today
+            self._view.set_today(today)
+            self._view.show_date(self._day, self._mode)
+            self._shown = None
+            self.refresh()
 
     # ------------------------------------------------------------------ loading
 

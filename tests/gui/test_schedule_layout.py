@@ -20,6 +20,7 @@ from tests.gui.conftest import save_screenshot
 from tests.gui.fake_scheduling import demo_clinic
 from tests.gui.schedule_support import DAY, FakeBooking
 from ui.main_window import MainWindow
+from ui.scheduling.grid_mouse import tooltip_at
 from ui.scheduling.grid_painter import block_lines
 from ui.scheduling.schedule_grid import MIN_COLUMN_WIDTH, ScheduleGridView
 from ui.scheduling.schedule_view import ScheduleView
@@ -73,7 +74,7 @@ def _headers_fit(grid: ScheduleGridView) -> list[str]:
         for shown, full in grid.header_lines(col):
             if shown != full and not shown.endswith("…"):
                 out.append(full)
-        tip = grid._tooltip_at(QPoint(grid.geometry_.x_of(col) + 5, 5))
+        tip = tooltip_at(grid, QPoint(grid.geometry_.x_of(col) + 5, 5))
         if any(shown != full for shown, full in grid.header_lines(col)):
             assert grid.data.columns[col].title in tip, "an elided header has its tooltip"
     return out

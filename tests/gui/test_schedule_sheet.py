@@ -110,6 +110,7 @@ def test_dragging_the_bottom_edge_asks_for_a_new_end(qtbot: QtBot) -> None:
     s = make_sheet(qtbot)
     grid = s.view.day_grid
     lars = s.appt("Andersson, Lars", 1)       # 16:30–16:45
+    grid.scroll_to_minute(15 * 60 + 30, third=False)   # both ends well inside the view
     rect = grid.block_rect(lars.id)
     edge = QPoint(rect.center().x(), rect.bottom() - 1)
     _press_drag_release(qtbot, grid, edge, QPoint(edge.x(), _y(grid, 17 * 60 + 12)))
@@ -277,3 +278,21 @@ def test_the_context_menu_offers_the_statuses_the_flow_allows(qtbot: QtBot) -> N
     qtbot.keyClick(grid, Qt.Key.Key_Menu)
     assert seen == {"Book here…": True, "Waitlist…": True}
     assert s.booking.calls[-1] == ("show_waitlist", ())
+
+
+def test_dragging_to_the_bottom_edge_scrolls_the_sheet(qtbot: QtBot) -> None:
+    s = make_sheet(qtbot)
+    grid = s.view.day_grid
+    grid.scroll_to_minute(9 * 60, third=False)
+    before = grid.verticalScrollBar().value()
+    wojcik = s.appt("Wójcik, Zofia", 3)
+    grab = grid.block_rect(wojcik.id).center()
+    vp: QWidget = grid.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=grab)
+    bottom = QPoint(grab.x(), vp.height() - 4)
+    for _ in range(5):
+        qtbot.mouseMove(vp, bottom)
+    assert grid.verticalScrollBar().value() > before
+    qtbot.keyClick(grid, Qt.Key.Key_Escape)           # Escape drops the drag
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=bottom)
+    assert s.booking.calls == []

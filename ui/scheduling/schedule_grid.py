@@ -1,10 +1,7 @@
 """The schedule grid: columns of one day's time, appointments as blocks; the day sheet's
 and the week view's widget. Renders what it is given and emits intents; it writes
-nothing itself.
-
-Mouse: click selects, double-click opens an appointment or books a free slot, dragging a
-block moves it (to another time or column), dragging its bottom edge changes its length;
-both snap to 5 minutes. The keyboard does everything the mouse does (``grid_keys.py``).
+nothing itself. The mouse is ``grid_mouse.py``, the keyboard (everything the mouse does)
+``grid_keys.py``, the pictures ``grid_painter.py``, the minutes ``grid_model.py``.
 """
 
 from __future__ import annotations
@@ -22,11 +19,11 @@ from PySide6.QtGui import (
     QPaintEvent,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
 from backend_client.dto import AppointmentInfo
 from ui.patients.formatting import MONTHS
-from ui.scheduling import grid_keys
+from ui.scheduling import grid_keys, grid_mouse
 from ui.scheduling.grid_model import (
     SNAP_MINUTES,
     Block,
@@ -39,21 +36,14 @@ from ui.scheduling.grid_model import (
     minute_of,
 )
 from ui.scheduling.grid_painter import (
-    PRESENCE_LABELS,
     GridGeometry,
     GridPainter,
-    block_tooltip,
 )
 from ui.scheduling.none_guard import make_singletons_immortal
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MIN_COLUMN_WIDTH = 150
-EDGE_PX = 6               # the bottom edge's grip for changing the length
 KEYBOARD_MOVE_MS = 700    # keyboard moves gather for this long, then one move is asked
-
-
-def snap(minute: float) -> int:
-    return int(round(minute / SNAP_MINUTES)) * SNAP_MINUTES
 
 
 class ScheduleGridView(QAbstractScrollArea):
@@ -101,8 +91,7 @@ class ScheduleGridView(QAbstractScrollArea):
         self._now: datetime | None = None
         self.sel_appt: int | None = None
         self.sel_slot: tuple[int, int] | None = None      # (column, start minute)
-        self._press: tuple[QPoint, Block, str, float] | None = None
-        self._ghost: tuple[Block, int, int, int] | None = None
+        self._drag = grid_mouse.DragTracker(self)
         self._key_move = QTimer(self)
         self._key_move.setSingleShot(True)
         self._key_move.setInterval(KEYBOARD_MOVE_MS)
@@ -292,12 +281,13 @@ class ScheduleGridView(QAbstractScrollArea):
 
     # ------------------------------------------------------------------ selection
 
-    def select_appointment(self, appointment_id: int) -> None:
+    def select_appointment(self, appointment_id: int, *, scroll: bool = True) -> None:
         block = self._data.block_of(appointment_id)
         if block is None:
             return
         self.sel_appt, self.sel_slot = appointment_id, None
-        self.ensure_visible(block.column, block.start, block.end)
+        if scroll:   # not under a mouse press: the block must stay under the pointer
+            self.ensure_visible(block.column, block.start, block.end)
         self._announce_selection()
 
     def select_at(self, column: int, minute: int) -> None:
@@ -399,7 +389,7 @@ class ScheduleGridView(QAbstractScrollArea):
             slot = (col, start, self._data.slot_end(col, start))
         self._painter.paint(p, self._data, self._geo, vp.width(), vp.height(),
                             selected_appt=self.sel_appt, selected_slot=slot,
-                            now_minute=self.now_minute(), ghost=self._ghost,
+                            now_minute=self.now_minute(), ghost=self._drag.ghost,
                             focused=self.hasFocus())
         p.end()
 
@@ -422,69 +412,16 @@ class ScheduleGridView(QAbstractScrollArea):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
         self.setFocus(Qt.FocusReason.MouseFocusReason)
-        pos = event.position().toPoint()
-        block = self.block_at(pos)
-        if block is not None:
-            self.sel_appt, self.sel_slot = block.appointment.id, None
-            self._announce_selection()
-            if event.button() == Qt.MouseButton.LeftButton \
-                    and block.appointment.status != "cancelled":
-                rect = self._geo.block_rect(block)
-                mode = "resize" if rect.bottom() - pos.y() <= EDGE_PX else "move"
-                grab = self._geo.minute_at(pos.y()) - block.start
-                self._press = (pos, block, mode, grab)
-            return
-        cell = self.cell_at(pos)
-        if cell is not None:
-            self.select_slot(cell[0], int(cell[1]))
+        self._drag.press(event.position().toPoint(), event.button())
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
-        pos = event.position().toPoint()
-        if self._press is None:
-            block = self.block_at(pos)
-            if block is not None and block.appointment.status != "cancelled":
-                near_edge = self._geo.block_rect(block).bottom() - pos.y() <= EDGE_PX
-                self.viewport().setCursor(Qt.CursorShape.SizeVerCursor if near_edge
-                                          else Qt.CursorShape.OpenHandCursor)
-            else:
-                self.viewport().unsetCursor()
-            return
-        origin, block, mode, grab = self._press
-        if self._ghost is None and (pos - origin).manhattanLength() \
-                < QApplication.startDragDistance():
-            return
-        length = block.end - block.start
-        if mode == "move":
-            col = min(max(0, self._geo.column_at(pos.x())), len(self._columns) - 1)
-            start = min(max(0, snap(self._geo.minute_at(pos.y()) - grab)), 24 * 60 - length)
-            self._ghost = (block, col, start, start + length)
-        else:
-            end = max(block.start + SNAP_MINUTES, min(24 * 60, snap(self._geo.minute_at(pos.y()))))
-            self._ghost = (block, block.column, block.start, end)
-        self.viewport().update()
+        self._drag.move(event.position().toPoint())
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
-        ghost, self._ghost, self._press = self._ghost, None, None
-        if ghost is None:
-            return
-        block, col, start, end = ghost
-        unchanged = (col == block.column and start == block.start and end == block.end)
-        if unchanged:
-            self.viewport().update()
-            return
-        self.request_move(block, col, start, end)
+        self._drag.release()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
-        pos = event.position().toPoint()
-        self._press = self._ghost = None
-        block = self.block_at(pos)
-        if block is not None:
-            self.open_requested.emit(block.appointment)
-            return
-        cell = self.cell_at(pos)
-        if cell is not None:
-            self.select_slot(cell[0], int(cell[1]))
-            grid_keys.activate(self)
+        self._drag.double_click(event.position().toPoint())
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt API)
         if event.reason() == QContextMenuEvent.Reason.Mouse:
@@ -503,16 +440,15 @@ class ScheduleGridView(QAbstractScrollArea):
     # ------------------------------------------------------------------ keys, tips
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
-        if event.key() == Qt.Key.Key_Escape and self._ghost is not None:
-            self._ghost = self._press = None
-            self.viewport().update()
+        if event.key() == Qt.Key.Key_Escape and self._drag.ghost is not None:
+            self._drag.cancel()
             return
         if not grid_keys.handle_key(self, event):
             super().keyPressEvent(event)
 
     def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            text = self._tooltip_at(event.pos())
+            text = grid_mouse.tooltip_at(self, event.pos())
             if text:
                 QToolTip.showText(event.globalPos(), text, self.viewport())
             else:
@@ -520,23 +456,3 @@ class ScheduleGridView(QAbstractScrollArea):
                 event.ignore()
             return True
         return super().viewportEvent(event)
-
-    def _tooltip_at(self, pos: QPoint) -> str:
-        geo = self._geo
-        col = geo.column_at(pos.x())
-        if pos.y() < geo.header_h and pos.x() >= geo.axis_w and 0 <= col < len(self._columns):
-            column = self._columns[col]
-            lines = [column.title, column.subtitle]
-            if column.badge:
-                lines.append(PRESENCE_LABELS.get(column.badge, column.badge))
-            return "\n".join(line for line in lines if line)
-        block = self.block_at(pos)
-        if block is not None:
-            return block_tooltip(block, self.column_name(block.column))
-        cell = self.cell_at(pos)
-        if cell is not None:
-            start = self._data.slot_start_at(cell[0], int(cell[1]))
-            return (f"{hhmm(start)} free with {self.column_name(cell[0])}\n"
-                    "Double-click or Enter to book")
-        return ""
-
