@@ -198,3 +198,28 @@ def test_agenda_model_passes_the_model_tester(qtmodeltester: ModelTester) -> Non
     model.set_rows(api.agenda(DAY, DAY + timedelta(days=6)), {1: "Dr Anna Demo"})
     qtmodeltester.check(model)
     assert model.index(0, PROVIDER).data() == "Provider 3"   # a name not given: its id
+
+
+def test_the_agenda_has_the_day_sheets_keys_for_status_and_cancel(qtbot: QtBot) -> None:
+    s = make_sheet(qtbot, apply=True)
+    s.view.mode_buttons["agenda"].click()
+    model, table = s.view.agenda_model, s.view.agenda
+    rows = [model.appointment_at(r) for r in range(model.rowCount())]
+    booked = next(r for r, a in enumerate(rows) if a.status == "booked")
+    done = next(r for r, a in enumerate(rows) if a.status == "completed")
+    table.setFocus()
+    table.setCurrentIndex(model.index(booked, 1))
+    appt = model.appointment_at(booked)
+    cs = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(table, Qt.Key.Key_A, cs)
+    assert s.booking.calls == [("set_status", (appt.id, "checked_in"))]
+    assert s.api.get(appt.id).status == "checked_in"
+    table.setCurrentIndex(model.index(done, 1))
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    assert len(s.booking.calls) == 1
+    assert s.view.message.text() == "An appointment that is Completed cannot be cancelled."
+    row = next(r for r in range(model.rowCount())
+               if model.appointment_at(r).status == "booked")
+    table.setCurrentIndex(model.index(row, 1))
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    assert s.booking.calls[-1] == ("cancel", (model.appointment_at(row).id,))

@@ -17,7 +17,11 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from backend_client.dto import APPOINTMENT_STATUS_LABELS, APPOINTMENT_TRANSITIONS
+from backend_client.dto import (
+    APPOINTMENT_STATUS_LABELS,
+    APPOINTMENT_TRANSITIONS,
+    AppointmentInfo,
+)
 from ui.scheduling.grid_model import SNAP_MINUTES
 
 if TYPE_CHECKING:
@@ -51,16 +55,31 @@ def activate(grid: ScheduleGridView) -> None:
         grid.book_requested.emit(*slot)
 
 
+def status_for_key(event: QKeyEvent) -> str | None:
+    """The status Ctrl+Shift+A/I/D/N/U asks for, or None for any other key."""
+    mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    if mods == _CTRL_SHIFT and event.key() in _STATUS_KEYS:
+        return _STATUS_KEYS[Qt.Key(event.key())]
+    return None
+
+
+def refusal(appt: AppointmentInfo, status: str) -> str:
+    """Why the flow does not allow it, or "" when it does."""
+    if allowed(appt.status, status):
+        return ""
+    wanted = ("back to booked" if status == "booked"
+              else APPOINTMENT_STATUS_LABELS.get(status, status))
+    return f"An appointment that is {appt.status_label} cannot be marked {wanted}."
+
+
 def set_status(grid: ScheduleGridView, status: str) -> None:
     appt = grid.selected_appointment()
     if appt is None:
         grid.notice.emit("Select an appointment first.")
         return
-    if not allowed(appt.status, status):
-        wanted = ("back to booked" if status == "booked"
-                  else APPOINTMENT_STATUS_LABELS.get(status, status))
-        grid.notice.emit(f"An appointment that is {appt.status_label} cannot be marked "
-                         f"{wanted}.")
+    sentence = refusal(appt, status)
+    if sentence:
+        grid.notice.emit(sentence)
         return
     grid.status_requested.emit(appt, status)
 
@@ -79,8 +98,9 @@ def handle_key(grid: ScheduleGridView, event: QKeyEvent) -> bool:
     key, mods = event.key(), event.modifiers()
     mods &= ~Qt.KeyboardModifier.KeypadModifier
     ctrl_or_alt = mods in (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier)
-    if mods == _CTRL_SHIFT and key in _STATUS_KEYS:
-        set_status(grid, _STATUS_KEYS[Qt.Key(key)])
+    status = status_for_key(event)
+    if status is not None:
+        set_status(grid, status)
         return True
     arrows = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right)
     if key in arrows and ctrl_or_alt:

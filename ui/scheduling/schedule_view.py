@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
-from PySide6.QtCore import QDate, QModelIndex, Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QDate, QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from backend_client.dto import AppointmentInfo, DaySheet, ProviderInfo
 from ui.patients.formatting import MONTHS, MONTHS_LONG
 from ui.patients.patient_table_model import row_table
+from ui.scheduling import grid_keys
 from ui.scheduling.agenda_model import APPOINTMENT_ROLE, AgendaModel
 from ui.scheduling.grid_model import GridColumn, working_minutes
 from ui.scheduling.schedule_grid import ScheduleGridView
@@ -176,6 +177,7 @@ class ScheduleView(QWidget):
         self.agenda = row_table(self.stack, self.agenda_model, "agenda", "Agenda", wrap=False)
         self.agenda.horizontalHeader().setStretchLastSection(True)
         self.agenda.activated.connect(self._on_agenda_activated)
+        self.agenda.installEventFilter(self)
         for widget in (self.day_grid, self.week_grid, self.agenda):
             self.stack.addWidget(widget)
         for grid in (self.day_grid, self.week_grid):
@@ -378,6 +380,31 @@ class ScheduleView(QWidget):
         self.day_grid.set_show_cancelled(checked)
         self.week_grid.set_show_cancelled(checked)
         self.show_agenda(self._agenda_all)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        """The agenda's keys: Delete cancels, Ctrl+Shift+A/I/D/N/U set the status (as in
+        the day sheet)."""
+        if watched is self.agenda and event.type() == QEvent.Type.KeyPress \
+                and isinstance(event, QKeyEvent):
+            index = self.agenda.currentIndex()
+            appt = index.siblingAtColumn(0).data(APPOINTMENT_ROLE) if index.isValid() else None
+            if appt is not None and event.key() == Qt.Key.Key_Delete \
+                    and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+                if grid_keys.allowed(appt.status, "cancelled"):
+                    self.cancel_requested.emit(appt)
+                else:
+                    self.show_message(f"An appointment that is {appt.status_label} cannot "
+                                      "be cancelled.")
+                return True
+            status = grid_keys.status_for_key(event)
+            if appt is not None and status is not None:
+                sentence = grid_keys.refusal(appt, status)
+                if sentence:
+                    self.show_message(sentence)
+                else:
+                    self.status_requested.emit(appt, status)
+                return True
+        return super().eventFilter(watched, event)
 
     def _on_agenda_activated(self, index: QModelIndex) -> None:
         appt = index.siblingAtColumn(0).data(APPOINTMENT_ROLE)
