@@ -205,6 +205,8 @@ class SchedulePresenter(QObject):
         return slot[0] if slot is not None else None
 
     def _load_providers(self) -> None:
+        # A failure here is not shown on its own: the day sheet's load, which needs the
+        # same database, says what is wrong; the provider filter fills on the next try.
         self._tasks.run(self._api.providers, self._on_providers,
                         lambda exc: None, pool="read")
 
@@ -262,7 +264,9 @@ class SchedulePresenter(QObject):
             sheet: DaySheet = result
             key: tuple[object, ...] = ("day", sheet.day, self._filter, sheet.stamp)
             if not sheet.stamp or key != self._shown:
-                self._view.show_day_sheet(sheet)
+                # Another workstation's change leaves a move in flight where the user put
+                # it; the answer after the write (replace_moves) shows the record.
+                self._view.show_day_sheet(sheet, keep_pending=not replace_moves)
             elif replace_moves:
                 self._view.clear_pending()
         elif mode == "week":
@@ -272,7 +276,8 @@ class SchedulePresenter(QObject):
                              if p.id == self._week_provider), None)
             if provider is not None and (key != self._shown or not all(s.stamp for s in sheets)):
                 self._view.show_week(sheets, provider, scroll=self._shown is None
-                                     or self._shown[:2] != key[:2])
+                                     or self._shown[:2] != key[:2],
+                                     keep_pending=not replace_moves)
             elif replace_moves:
                 self._view.clear_pending()
         else:

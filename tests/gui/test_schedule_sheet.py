@@ -296,3 +296,29 @@ def test_dragging_to_the_bottom_edge_scrolls_the_sheet(qtbot: QtBot) -> None:
     qtbot.keyClick(grid, Qt.Key.Key_Escape)           # Escape drops the drag
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=bottom)
     assert s.booking.calls == []
+
+
+def test_a_move_in_flight_stays_put_through_another_workstations_change(
+        qtbot: QtBot) -> None:
+    from backend_client.sync.events import ChangeEvent
+
+    s = make_sheet(qtbot)
+    s.booking.auto_finish = False
+    grid = s.view.day_grid
+    grid.setFocus()
+    kowalski = s.appt("Kowalski, Piotr", 1)           # 10:00–10:10
+    grid.select_appointment(kowalski.id)
+    qtbot.keyClick(grid, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert s.booking.calls == [("move", (kowalski.id, 2, local(s.api, "10:00"),
+                                         local(s.api, "10:10")))]
+    # Meanwhile someone books Dr Rossi: the sheet changes, the move in flight stays.
+    s.api.add(5, DAY, "16:00", 15, "Fischer, Lena")
+    s.notifications.changed.emit((ChangeEvent("appointment", 999),))
+    block = grid.data.block_of(kowalski.id)
+    assert block is not None and block.pending and block.column == 1
+    assert any(b.appointment.patient_name == "Fischer, Lena" for b in grid.data.blocks[4])
+    # The write is over (refused here): the record's place again.
+    s.booking.finished.emit()
+    block = grid.data.block_of(kowalski.id)
+    assert block is not None and not block.pending and block.column == 0

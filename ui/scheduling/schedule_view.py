@@ -327,10 +327,11 @@ class ScheduleView(QWidget):
             self.day_grid.scroll_to_start()
 
     def show_week(self, sheets: Sequence[DaySheet], provider: ProviderInfo,
-                  *, scroll: bool = True) -> None:
+                  *, scroll: bool = True, keep_pending: bool = False) -> None:
         self._week_name = provider.display_name
         self.show_date(self._day, self._mode)
-        self.week_grid.set_columns(week_columns(sheets, provider, self._today, self._zone))
+        self.week_grid.set_columns(week_columns(sheets, provider, self._today, self._zone),
+                                   clear_pending=not keep_pending)
         if scroll:
             self.week_grid.scroll_to_start()
 
