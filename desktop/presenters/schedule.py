@@ -225,7 +225,10 @@ class SchedulePresenter(QObject):
         if self._presence is None:
             return
         by_user = {p.user_id: p.id for p in self._providers if p.user_id is not None}
-        badges: dict[int, str] = {}
+        # Someone with an account and no heartbeat is not signed in; a provider without
+        # an account of their own gets no badge (there is nothing to know).
+        badges: dict[int, str] = {p.id: "signed_out" for p in self._providers
+                                  if p.user_id is not None}
         for info in self._presence:
             pid = info.provider_id if info.provider_id is not None else by_user.get(info.user_id)
             if pid is None:

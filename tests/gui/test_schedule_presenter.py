@@ -119,6 +119,7 @@ def test_presence_badges_show_the_most_present_state(qtbot: QtBot) -> None:
     assert badges["Dr Anna Demo"] == "with_patient"
     assert badges["Dr Amara Okafor"] == "available"
     assert badges["Nurse Li Wei"] == "signed_out"
+    assert badges["Dr Sofia Rossi"] == ""          # no account of her own: no badge
     assert [line[1] for line in grid.header_lines(0)] == ["Dr Anna Demo", "General practice",
                                                            "With a patient"]
     assert grid.header_lines(3)[2][1] == "Not signed in"

@@ -110,7 +110,7 @@ class ScheduleGridView(QAbstractScrollArea):
         self._rebuild()
 
     def set_badges(self, badges: dict[int, str]) -> None:
-        self._columns = [replace(c, badge=badges.get(c.provider_id, "signed_out"))
+        self._columns = [replace(c, badge=badges.get(c.provider_id, ""))
                          for c in self._columns]
         self._rebuild()
 

@@ -64,7 +64,7 @@ def day_columns(sheet: DaySheet, today: date, badges: dict[int, str] | None,
     for provider in sheet.providers:
         periods = periods_of.get(provider.id, [])
         appts = tuple(appts_of.get(provider.id, ()))
-        badge = "" if badges is None else badges.get(provider.id, "signed_out")
+        badge = "" if badges is None else badges.get(provider.id, "")
         columns.append(GridColumn(provider.id, sheet.day, provider.display_name,
                                   provider.specialty, working_minutes(periods, sheet.day, zone),
                                   appts, sheet.day == today, badge, provider.display_name))
@@ -343,7 +343,8 @@ class ScheduleView(QWidget):
         self._agenda_all = tuple(appointments)
 
     def set_presence(self, badges: dict[int, str]) -> None:
-        """Provider id → presence state; providers not in it are shown not signed in."""
+        """Provider id → presence state ("signed_out" shows "Not signed in"); providers
+        not in it show no badge."""
         self._badges = dict(badges)
         self.day_grid.set_badges(self._badges)
 
