@@ -322,3 +322,18 @@ def test_a_move_in_flight_stays_put_through_another_workstations_change(
     s.booking.finished.emit()
     block = grid.data.block_of(kowalski.id)
     assert block is not None and not block.pending and block.column == 0
+
+
+def test_what_has_happened_cannot_be_dragged_or_moved_by_keys(qtbot: QtBot) -> None:
+    s = make_sheet(qtbot)
+    grid = s.view.day_grid
+    grid.setFocus()
+    done = s.appt("Müller, Anna", 1)                  # completed at 08:00
+    grab = grid.block_rect(done.id).center()
+    _press_drag_release(qtbot, grid, grab, QPoint(grab.x() + 200, grab.y() + 80))
+    assert s.booking.calls == []
+    assert grid.sel_appt == done.id                   # the click still selects it
+    qtbot.keyClick(grid, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert s.view.message.text() == "An appointment that is Completed cannot be moved."
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert s.booking.calls == [("edit", (done.id,))]  # opening it is still fine

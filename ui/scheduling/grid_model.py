@@ -22,6 +22,8 @@ DAY_MINUTES = 24 * 60
 
 # Shown faded or hidden (the "Show cancelled" toggle); never an obstacle to booking.
 INACTIVE_STATUSES = ("cancelled",)
+# What can still be moved by dragging or by keys: what has happened stays where it was.
+MOVABLE_STATUSES = ("booked", "checked_in")
 
 
 def local_midnight(day: date, zone: tzinfo | None) -> datetime:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from ui.scheduling import grid_keys
-from ui.scheduling.grid_model import DAY_MINUTES, SNAP_MINUTES, Block, hhmm
+from ui.scheduling.grid_model import DAY_MINUTES, MOVABLE_STATUSES, SNAP_MINUTES, Block, hhmm
 from ui.scheduling.grid_painter import PRESENCE_LABELS, block_tooltip
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ class DragTracker:
         block = grid.block_at(pos)
         if block is not None:
             grid.select_appointment(block.appointment.id, scroll=False)
-            if button == Qt.MouseButton.LeftButton and block.appointment.status != "cancelled":
+            if button == Qt.MouseButton.LeftButton \
+                    and block.appointment.status in MOVABLE_STATUSES:
                 rect = grid.geometry_.block_rect(block)
                 mode = "resize" if rect.bottom() - pos.y() <= EDGE_PX else "move"
                 grab = grid.geometry_.minute_at(pos.y()) - block.start
@@ -51,7 +52,7 @@ class DragTracker:
         grid, geo = self.grid, self.grid.geometry_
         if self.pressed is None:
             block = grid.block_at(pos)
-            if block is not None and block.appointment.status != "cancelled":
+            if block is not None and block.appointment.status in MOVABLE_STATUSES:
                 near_edge = geo.block_rect(block).bottom() - pos.y() <= EDGE_PX
                 grid.viewport().setCursor(Qt.CursorShape.SizeVerCursor if near_edge
                                           else Qt.CursorShape.OpenHandCursor)

@@ -25,6 +25,7 @@ from backend_client.dto import AppointmentInfo
 from ui.patients.formatting import MONTHS
 from ui.scheduling import grid_keys, grid_mouse
 from ui.scheduling.grid_model import (
+    MOVABLE_STATUSES,
     SNAP_MINUTES,
     Block,
     GridColumn,
@@ -349,7 +350,12 @@ class ScheduleGridView(QAbstractScrollArea):
         """A keyboard move: shift the selected block; the move is asked once the keys
         rest (one request for several presses, not one per press)."""
         block = self.selected_block()
-        if block is None or block.appointment.status == "cancelled":
+        if block is None:
+            self.notice.emit("Select an appointment first.")
+            return
+        if block.appointment.status not in MOVABLE_STATUSES:
+            self.notice.emit(f"An appointment that is {block.appointment.status_label} "
+                             "cannot be moved.")
             return
         col = block.column + columns
         start, end = block.start + minutes, block.end + minutes + length
