@@ -1,6 +1,7 @@
 """The main window: menu, a banner for outages, the sign-in page or the work area (the
-patient list and the open patient), the lock screen over everything, the status bar with
-who is signed in and the stores' health."""
+schedule, and the patient list with the open patient, as two tabs: Ctrl+1 and Ctrl+2),
+the lock screen over everything, the status bar with who is signed in and the stores'
+health."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +27,7 @@ from ui.auth.lock_screen import LockScreenView
 from ui.auth.sign_in_view import SignInView
 from ui.patients.patient_header import PatientHeaderView
 from ui.patients.patient_list_view import PatientListView
+from ui.scheduling.schedule_view import ScheduleView
 from ui.store_status import ClockWarningView, StoreStatusView
 
 # Room kept on the status bar's left for its passing messages ("Connected").
@@ -111,7 +114,20 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([640, 420])
-        work_layout.addWidget(self.splitter, 1)
+        # The schedule (the front desk's main screen) and the patients, one tab each; the
+        # schedule's tab shows once scheduling is wired up (set_schedule_available).
+        self.work_tabs = QTabWidget(work)
+        self.work_tabs.setObjectName("work-tabs")
+        self.work_tabs.setDocumentMode(True)
+        self.schedule_view = ScheduleView(self.work_tabs)
+        self.work_tabs.addTab(self.schedule_view, "&Schedule")
+        self.work_tabs.addTab(self.splitter, "&Patients")
+        self.work_tabs.setTabToolTip(0, "The day sheet, a provider's week, the agenda (Ctrl+1)")
+        self.work_tabs.setTabToolTip(1, "Find and open patients (Ctrl+2)")
+        self.work_tabs.setTabVisible(0, False)
+        self.work_tabs.setCurrentIndex(1)
+        self._schedule_available = False
+        work_layout.addWidget(self.work_tabs, 1)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -173,10 +189,19 @@ class MainWindow(QMainWindow):
         patient_menu.addAction(self.register_action)
         self.find_action = QAction("&Find patient", self)
         self.find_action.setShortcut(QKeySequence("Ctrl+F"))
-        self.find_action.triggered.connect(self.patient_list.focus_search)
+        self.find_action.triggered.connect(self._find_patient)
         patient_menu.addAction(self.find_action)
 
         view_menu = self.menuBar().addMenu("&View")
+        self.schedule_action = QAction("&Schedule", self)
+        self.schedule_action.setShortcut(QKeySequence("Ctrl+1"))
+        self.schedule_action.triggered.connect(self.show_schedule)
+        view_menu.addAction(self.schedule_action)
+        self.patients_action = QAction("&Patients", self)
+        self.patients_action.setShortcut(QKeySequence("Ctrl+2"))
+        self.patients_action.triggered.connect(self.show_patients)
+        view_menu.addAction(self.patients_action)
+        view_menu.addSeparator()
         refresh = QAction("Check &connections now", self)
         refresh.setShortcut(QKeySequence("F5"))
         refresh.triggered.connect(self.refresh_requested)
@@ -272,7 +297,32 @@ class MainWindow(QMainWindow):
 
     def show_work(self) -> None:
         self.pages.setCurrentWidget(self.work_area)
+        if self._schedule_available and self.work_tabs.currentIndex() == 0:
+            self.schedule_view.focus_schedule()
+        else:
+            self.work_tabs.setCurrentIndex(1)
+            self.patient_list.search_box.setFocus()
+
+    def set_schedule_available(self, available: bool) -> None:
+        """Show the Schedule tab (and make it the current one) once scheduling is wired."""
+        self._schedule_available = available
+        self.work_tabs.setTabVisible(0, available)
+        self.schedule_action.setEnabled(available and self._who is not None)
+        if available:
+            self.work_tabs.setCurrentIndex(0)
+
+    def show_schedule(self) -> None:
+        if self._schedule_available:
+            self.work_tabs.setCurrentIndex(0)
+            self.schedule_view.focus_schedule()
+
+    def show_patients(self) -> None:
+        self.work_tabs.setCurrentIndex(1)
         self.patient_list.search_box.setFocus()
+
+    def _find_patient(self) -> None:
+        self.work_tabs.setCurrentIndex(1)
+        self.patient_list.focus_search()
 
     def set_signed_in(self, who: str | None, *, can_manage_sessions: bool = False,
                       can_find_patients: bool = True, can_register: bool = True,
@@ -286,6 +336,8 @@ class MainWindow(QMainWindow):
         self._fit_status_bar()
         self.lock_action.setEnabled(signed_in)
         self.sign_out_action.setEnabled(signed_in)
+        self.schedule_action.setEnabled(signed_in and self._schedule_available)
+        self.patients_action.setEnabled(signed_in)
         self.patient_menu.menuAction().setVisible(signed_in and can_find_patients)
         self.find_action.setEnabled(signed_in and can_find_patients)
         self.register_action.setEnabled(signed_in and can_register and self._patients_available)
@@ -317,7 +369,8 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(not locked)
         if locked:
             for action in (self.lock_action, self.sign_out_action, self.register_action,
-                           self.find_action, self.sessions_action, self.break_glass_action):
+                           self.find_action, self.sessions_action, self.break_glass_action,
+                           self.schedule_action, self.patients_action):
                 action.setEnabled(False)
         else:
             self.set_signed_in(self._who, can_manage_sessions=self._can_manage_sessions,
