@@ -347,7 +347,7 @@ class BookingPresenter(QObject):
             return
         for appt in appointments:
             if appt.id == dialog.appointment.id:
-                dialog.load(appt)
+                dialog.load(appt, self.provider_name(appt.provider_id))
 
     # ================================================================= cancelling
 

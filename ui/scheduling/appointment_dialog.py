@@ -92,6 +92,7 @@ class AppointmentDialog(QDialog):
 
         self.steps = QGroupBox("Mark as", self)
         self._steps_layout = QHBoxLayout(self.steps)
+        self._steps_layout.addStretch(1)  # buttons go before it, at their own width
         self.status_buttons: dict[str, QPushButton] = {}
         self.error = error_label(self)
 
@@ -148,7 +149,7 @@ class AppointmentDialog(QDialog):
             button.setAutoDefault(False)
             button.setAccessibleName(f"Mark as {TRANSITION_LABELS.get(step, step)}")
             button.clicked.connect(lambda _=False, s=step: self.status_requested.emit(s))
-            self._steps_layout.addWidget(button)
+            self._steps_layout.insertWidget(self._steps_layout.count() - 1, button)
             self.status_buttons[step] = button
         self.steps.setVisible(bool(steps))
         legal = APPOINTMENT_TRANSITIONS.get(appt.status, ())

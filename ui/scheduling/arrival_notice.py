@@ -42,10 +42,18 @@ class ArrivalNotice(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.patient_id = patient_id
-        self.text = QLabel(text, self)
-        self.text.setObjectName("arrival-text")
-        self.text.setTextFormat(Qt.TextFormat.PlainText)
-        self.text.setWordWrap(True)
+        self.sentence = text
+        # "Anna Müller has arrived" in bold, "09:40 with Dr Demo" under it: read at a glance.
+        headline, _sep, detail = text.partition(" — ")
+        self.headline = QLabel(headline, self)
+        self.headline.setObjectName("arrival-headline")
+        self.headline.setStyleSheet("font-weight: bold; font-size: 15px;")
+        self.detail = QLabel(detail, self)
+        self.detail.setObjectName("arrival-detail")
+        for label in (self.headline, self.detail):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)
+        self.detail.setVisible(bool(detail))
         self.setAccessibleName(text)
         self.setAccessibleDescription("Arrival notice")
         self.open_button = QPushButton("Open patient", self)
@@ -63,7 +71,8 @@ class ArrivalNotice(QFrame):
         buttons.addWidget(self.dismiss_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
-        layout.addWidget(self.text)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.detail)
         layout.addLayout(buttons)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

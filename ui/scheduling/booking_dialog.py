@@ -160,7 +160,7 @@ class BookingDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.warnings)
         layout.addLayout(buttons)
-        self.resize(640, 700)
+        self.resize(640, 640)
 
         # Prefill from the slot.
         index = self.provider.findData(provider_id)

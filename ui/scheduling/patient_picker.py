@@ -38,6 +38,8 @@ def patient_line(p: PatientSummary, zone: tzinfo | None = None) -> str:
     parts = [p.display_name, f"born {format_date(p.birth_date)}", f"MRN {p.mrn}"]
     if p.deceased:
         parts.append("deceased")
+    if p.matched_on:
+        parts.append(f"matched on {p.matched_on}")
     if p.appointment_today is not None:
         parts.append(f"today {hhmm(p.appointment_today, zone)}")
     return " · ".join(parts)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -50,7 +51,7 @@ def offer_sentence(offer: SlotOffer, provider_name: str, zone: tzinfo | None) ->
 def entry_text(entry: WaitlistEntry) -> str:
     part = dict(PARTS_OF_DAY).get(entry.part_of_day, entry.part_of_day).lower()
     text = f"{entry.patient_name} ({entry.minutes} min, {part})"
-    return text + (f" — {entry.note}" if entry.note else "")
+    return text + (f"\nNote: {entry.note}" if entry.note else "")
 
 
 class WaitlistOfferDialog(QDialog):
@@ -95,6 +96,7 @@ class WaitlistOfferDialog(QDialog):
         end.addWidget(later)
         layout.addStretch(1)
         layout.addLayout(end)
+        self.resize(540, max(self.sizeHint().height(), self.heightForWidth(540)))
         if self.book_buttons:
             self.book_buttons[0].setFocus()
 
@@ -246,6 +248,9 @@ class WaitlistPanel(QDialog):
         dates.addStretch(1)
         form = QFormLayout(self.add_box)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        # Line edits and the patient search grow; lengths and dates keep their size.
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.patient.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         form.addRow("Patient", self.patient)
         form.addRow("Provider", self.provider)
         form.addRow("Length", self.minutes)
@@ -253,7 +258,10 @@ class WaitlistPanel(QDialog):
         form.addRow("When", self.part)
         form.addRow("Note", self.note)
         form.addRow(self.add_error)
-        form.addRow(go)
+        end = QHBoxLayout()
+        end.addStretch(1)
+        end.addWidget(go)
+        form.addRow(end)
         self.add_box.hide()
 
     # ------------------------------------------------------------------ answers
