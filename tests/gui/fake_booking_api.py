@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
+from PySide6.QtWidgets import QLineEdit, QMainWindow
+from pytestqt.qtbot import QtBot
 
 from backend_client.dto import (
     APPOINTMENT_STATUS_LABELS,
@@ -364,6 +369,41 @@ class FakeSchedulingApi:
 # --------------------------------------------------------------------------- the desk
 
 SHOTS = "/tmp/shots-book"
+
+
+def shot(widget: object, name: str) -> str:
+    """Save what the widget shows now under /tmp/shots-book/ (looked at by hand)."""
+    import os
+
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    assert isinstance(widget, QWidget)
+    QApplication.processEvents()  # test code only: let deferred layout run first
+    os.makedirs(SHOTS, exist_ok=True)
+    path = os.path.join(SHOTS, name)
+    assert widget.grab().save(path), path
+    return path
+
+
+# Imported by the test modules (the gui conftest is shared with other work): registered
+# under their fixture names, so a test's parameter never shadows an import.
+@pytest.fixture(name="api")
+def api_fixture(clinic: FakePatientsApi) -> FakeSchedulingApi:
+    return FakeSchedulingApi(clinic)
+
+
+@pytest.fixture(name="window")
+def window_fixture(qtbot: QtBot) -> Iterator[QMainWindow]:
+    """A main window whose work area is a text field the doctor is typing in."""
+    win = QMainWindow()
+    win.setWindowTitle("Dr. Assistant")
+    editor = QLineEdit(win)
+    editor.setObjectName("note-editor")
+    win.setCentralWidget(editor)
+    win.resize(1280, 800)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
 
 
 def clipped_text(root: object) -> list[str]:

@@ -3,55 +3,28 @@ override reason, clashes, repeating appointments. Against fakes at our own seams
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow
 from pytestqt.qtbot import QtBot
 
 from backend_client.dto import BookingResult, Recurrence
 from desktop.bridges.notifications import ChangeNotifications
 from desktop.presenters.booking import BookingPresenter
 from desktop.tasks import InlineTaskRunner, TaskRunner
-from tests.gui.fake_booking_api import (
+from tests.gui.fake_booking_api import (  # noqa: F401 - fixtures
     NOW,
-    SHOTS,
     ZONE,
     FakeSchedulingApi,
+    api_fixture,
     at,
     clipped_text,
+    shot,
+    window_fixture,
 )
 from tests.gui.fake_patients import FakePatientsApi
-
-
-def shot(widget: QWidget, name: str) -> Path:
-    QApplication.processEvents()  # test code only: let deferred layout run first
-    os.makedirs(SHOTS, exist_ok=True)
-    path = Path(SHOTS) / name
-    assert widget.grab().save(str(path))
-    return path
-
-
-@pytest.fixture
-def api(clinic: FakePatientsApi) -> FakeSchedulingApi:
-    return FakeSchedulingApi(clinic)
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[QMainWindow]:
-    win = QMainWindow()
-    win.setWindowTitle("Dr. Assistant")
-    editor = QLineEdit(win)
-    editor.setObjectName("note-editor")
-    win.setCentralWidget(editor)
-    win.resize(1280, 800)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
 
 
 def make_presenter(window: QMainWindow, api: FakeSchedulingApi, clinic: FakePatientsApi,

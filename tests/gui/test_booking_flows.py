@@ -6,20 +6,26 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
-from backend_client.dto import SlotOffer, WaitlistEntry
+from backend_client.dto import SlotOffer
 from backend_client.errors import IllegalTransition
 from backend_client.sync.events import ChangeEvent
 from desktop.bridges.notifications import ChangeNotifications
 from desktop.presenters.booking import BookingPresenter
 from desktop.tasks import InlineTaskRunner
-from tests.gui.fake_booking_api import NOW, ZONE, FakeSchedulingApi, at, clipped_text
+from tests.gui.fake_booking_api import (  # noqa: F401 - fixtures
+    NOW,
+    ZONE,
+    FakeSchedulingApi,
+    api_fixture,
+    at,
+    clipped_text,
+    shot,
+    window_fixture,
+)
 from tests.gui.fake_patients import FakePatientsApi
-from tests.gui.test_booking_dialog import api, shot, window  # noqa: F401 - fixtures
-
-__all__ = ["api", "window"]
 
 
 @pytest.fixture
@@ -33,7 +39,7 @@ def me() -> list[int | None]:
 
 
 @pytest.fixture
-def desk(window: QMainWindow, api: FakeSchedulingApi, clinic: FakePatientsApi,  # noqa: F811
+def desk(window: QMainWindow, api: FakeSchedulingApi, clinic: FakePatientsApi,
          notifications: ChangeNotifications, me: list[int | None]) -> BookingPresenter:
     return BookingPresenter(window, api, clinic, InlineTaskRunner(), notifications,
                             current_user_id=lambda: me[0], now=lambda: NOW, zone=ZONE,
@@ -41,7 +47,7 @@ def desk(window: QMainWindow, api: FakeSchedulingApi, clinic: FakePatientsApi,  
 
 
 def test_moving_a_series_occurrence_asks_which_ones_by_keyboard(
-        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi) -> None:  # noqa: F811
+        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi) -> None:
     first = api.add(1, 1, at(9, 0), series_id=50)
     second = api.add(1, 1, at(9, 0, date(2026, 12, 8)), series_id=50)
     finished: list[None] = []
@@ -67,7 +73,7 @@ def test_moving_a_series_occurrence_asks_which_ones_by_keyboard(
 
 
 def test_a_move_someone_else_beat_says_who_and_when(
-        desk: BookingPresenter, api: FakeSchedulingApi) -> None:  # noqa: F811
+        desk: BookingPresenter, api: FakeSchedulingApi) -> None:
     appt = api.add(1, 1, at(9, 0))
     api.change_behind_the_back(appt.id, "Maria Rossi", 9, 12)
     finished: list[None] = []
@@ -80,7 +86,7 @@ def test_a_move_someone_else_beat_says_who_and_when(
 
 
 def test_a_move_into_a_clash_or_past_warnings(
-        desk: BookingPresenter, api: FakeSchedulingApi) -> None:  # noqa: F811
+        desk: BookingPresenter, api: FakeSchedulingApi) -> None:
     appt = api.add(1, 1, at(9, 0))
     api.add(2, 1, at(10, 0))
     desk.move(appt, 1, at(10, 5), at(10, 20))
@@ -99,8 +105,8 @@ def test_a_move_into_a_clash_or_past_warnings(
 
 
 def test_cancelling_needs_a_reason_and_offers_the_slot_to_the_waitlist(
-        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi,  # noqa: F811
-        window: QMainWindow) -> None:  # noqa: F811
+        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi,
+        window: QMainWindow) -> None:
     appt = api.add(1, 1, at(10, 40), 20)
     khan = api.add_to_waitlist(5, provider_id=1, type_id=3, minutes=20,
                                earliest=date(2026, 11, 20), latest=None)
@@ -146,7 +152,7 @@ def test_cancelling_needs_a_reason_and_offers_the_slot_to_the_waitlist(
 
 
 def test_cancelling_one_of_a_series_asks_the_scope(
-        desk: BookingPresenter, api: FakeSchedulingApi) -> None:  # noqa: F811
+        desk: BookingPresenter, api: FakeSchedulingApi) -> None:
     appt = api.add(1, 1, at(9, 0), series_id=50)
     later = api.add(1, 1, at(9, 0, date(2026, 12, 8)), series_id=50)
     desk.cancel(appt)
@@ -160,7 +166,7 @@ def test_cancelling_one_of_a_series_asks_the_scope(
 
 
 def test_the_appointment_shows_only_legal_status_steps(
-        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi) -> None:  # noqa: F811
+        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi) -> None:
     appt = api.add(1, 1, at(9, 40))
     opened: list[int] = []
     desk.open_patient_requested.connect(opened.append)
@@ -195,7 +201,7 @@ def test_the_appointment_shows_only_legal_status_steps(
 
 
 def test_change_time_from_the_appointment_moves_it(
-        desk: BookingPresenter, api: FakeSchedulingApi) -> None:  # noqa: F811
+        desk: BookingPresenter, api: FakeSchedulingApi) -> None:
     appt = api.add(1, 1, at(9, 40))
     desk.edit(appt)
     dialog = desk.appointment
@@ -217,8 +223,8 @@ def checked_in(appt_id: int, notify: int | None, *, mine: bool = False) -> Chang
 
 
 def test_an_arrival_notice_is_for_me_and_never_takes_the_focus(
-        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi,  # noqa: F811
-        window: QMainWindow, notifications: ChangeNotifications) -> None:  # noqa: F811
+        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi,
+        window: QMainWindow, notifications: ChangeNotifications) -> None:
     editor = window.centralWidget()
     editor.setFocus()
     qtbot.waitUntil(editor.hasFocus, timeout=2000)
@@ -267,7 +273,7 @@ def test_an_arrival_notice_is_for_me_and_never_takes_the_focus(
 
 
 def test_no_arrival_notice_when_nobody_is_signed_in(
-        desk: BookingPresenter, api: FakeSchedulingApi,  # noqa: F811
+        desk: BookingPresenter, api: FakeSchedulingApi,
         notifications: ChangeNotifications, me: list[int | None]) -> None:
     ella = api.set_status(api.add(3, 1, at(9, 40)).id, 1, "checked_in")
     me[0] = None
@@ -276,7 +282,7 @@ def test_no_arrival_notice_when_nobody_is_signed_in(
 
 
 def test_the_waitlist_lists_adds_removes_and_books_todays_offers(
-        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi) -> None:  # noqa: F811
+        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi) -> None:
     khan = api.add_to_waitlist(5, provider_id=1, type_id=None, minutes=20,
                                earliest=date(2026, 11, 20), latest=date(2026, 12, 20))
     api.offer_list = [SlotOffer(1, at(14, 0), at(14, 20), (khan,))]
@@ -318,7 +324,7 @@ def test_the_waitlist_lists_adds_removes_and_books_todays_offers(
 
 @pytest.mark.parametrize("which", ["cancel", "appointment", "override", "scope", "offer"])
 def test_every_dialog_fits_700_px_without_clipped_text(
-        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi,  # noqa: F811
+        qtbot: QtBot, desk: BookingPresenter, api: FakeSchedulingApi,
         which: str) -> None:
     appt = api.add(1, 1, at(9, 40), series_id=50)
     if which == "cancel":
