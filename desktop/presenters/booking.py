@@ -37,6 +37,7 @@ from backend_client.patients.api import PatientsApi
 from backend_client.scheduling.api import SchedulingApi
 from desktop.bridges.notifications import ChangeNotifications
 from desktop.presenters.booking_arrivals import ArrivalPresenter
+from desktop.presenters.booking_waitlist import WaitlistFlow
 from desktop.presenters.messages import failure_sentence
 from desktop.tasks import InlineTaskRunner, TaskRunner
 from ui.patients.formatting import format_date
@@ -97,12 +98,31 @@ class BookingPresenter(QObject):
         self.appointment: AppointmentDialog | None = None
         self.change_time: ChangeTimeDialog | None = None
         self.offer: WaitlistOfferDialog | None = None
-        self.waitlist: WaitlistPanel | None = None
         self.message: QMessageBox | None = None
         self.arrivals = ArrivalPresenter(parent_window, api, tasks, notifications,
                                          current_user_id=current_user_id, zone=zone,
                                          seconds=notice_seconds, parent=self)
         self.arrivals.open_patient_requested.connect(self.open_patient_requested)
+        notifications.changed.connect(self.on_notifications_changed)
+        notifications.resynced.connect(self.on_notifications_resynced)
+        self.waitlist_flow = WaitlistFlow(parent_window, api, tasks, zone=zone,
+                                          today=self._today, search=self._search,
+                                          book=self._book_offer, parent=self)
+
+    @property
+    def waitlist(self) -> WaitlistPanel | None:
+        return self.waitlist_flow.panel
+
+    def show_waitlist(self) -> None:
+        """The waitlist: entries, adding and removing them, today's slots they fit."""
+        if self.waitlist is not None:
+            self.waitlist.raise_()
+            self.waitlist.activateWindow()
+            return
+        self._directory(lambda _types: self.waitlist_flow.show(self._providers))
+
+    def _today(self) -> date:
+        return local(self._now(), self._zone).date()
 
     # ================================================================= helpers
 
@@ -256,7 +276,7 @@ class BookingPresenter(QObject):
         if entry is not None:
             # The service has no "book from the waitlist": the entry goes once booked.
             self._tasks.run(lambda: self._api.remove_from_waitlist(
-                entry.id, entry.version, "Booked"), lambda _: self._reload_waitlist(),
+                entry.id, entry.version, "Booked"), lambda _: self.waitlist_flow.reload(),
                 lambda exc: self._tell("Waitlist", failure_sentence(exc, CANNOT_WAITLIST)),
                 pool="write")
         if result.skipped:
@@ -471,6 +491,38 @@ class BookingPresenter(QObject):
         self.appointment = dialog
         dialog.open()
 
+    @Slot(tuple)
+    def on_notifications_changed(self, events: tuple[Any, ...]) -> None:
+        """An open appointment someone else changed is shown as it is now."""
+        dialog = self.appointment
+        if dialog is None:
+            return
+        shown = dialog.appointment
+        if any(e.kind == "appointment" and e.id == shown.id
+               and (e.version == 0 or e.version > shown.version) for e in events):
+            self._refetch_open()
+
+    @Slot()
+    def on_notifications_resynced(self) -> None:
+        if self.appointment is not None:
+            self._refetch_open()
+
+    def _refetch_open(self) -> None:
+        dialog = self.appointment
+        if dialog is None:
+            return
+        appointment_id = dialog.appointment.id
+
+        def got(current: AppointmentInfo) -> None:
+            if dialog is not self.appointment or current.version == dialog.appointment.version:
+                return
+            dialog.load(current, self.provider_name(current.provider_id))
+            who = current.updated_by or "someone else"
+            when = f" at {hhmm(current.updated_at, self._zone)}" if current.updated_at else ""
+            dialog.show_notice(f"Changed by {who}{when}; this shows it as it is now.")
+
+        self._tasks.run(lambda: self._api.get(appointment_id), got, lambda _exc: None)
+
     @Slot(int)
     def _open_patient_from_dialog(self, patient_id: int) -> None:
         if self.appointment is not None:
@@ -484,69 +536,3 @@ class BookingPresenter(QObject):
         dialog.finished.connect(lambda _: self._forget("change_time", dialog))
         self.change_time = dialog
         dialog.open()
-
-    # ================================================================= waitlist
-
-    def show_waitlist(self) -> None:
-        if self.waitlist is not None:
-            self.waitlist.raise_()
-            self.waitlist.activateWindow()
-            return
-        self._directory(lambda _types: self._show_waitlist())
-
-    def _today(self) -> date:
-        return local(self._now(), self._zone).date()
-
-    def _show_waitlist(self) -> None:
-        panel = WaitlistPanel(self._window, self._providers, today=self._today(),
-                              zone=self._zone)
-        panel.patient_search_requested.connect(lambda text: self._search(panel.patient, text))
-        panel.add_requested.connect(lambda kwargs: self._add_to_waitlist(panel, kwargs))
-        panel.remove_requested.connect(
-            lambda entry, reason: self._remove_from_waitlist(panel, entry, reason))
-        panel.book_requested.connect(self._book_offer)
-        panel.finished.connect(lambda _: self._forget("waitlist", panel))
-        self.waitlist = panel
-        panel.open()
-        self._reload_waitlist()
-
-    def _reload_waitlist(self) -> None:
-        panel = self.waitlist
-        if panel is None:
-            return
-        today = self._today()
-
-        def got(result: tuple[tuple[WaitlistEntry, ...], tuple[SlotOffer, ...]]) -> None:
-            if panel is self.waitlist:
-                panel.show_entries(result[0])
-                panel.show_offers(result[1])
-
-        self._tasks.run(lambda: (self._api.waitlist(), self._api.offers(today)), got,
-                        lambda exc: panel.show_failure(failure_sentence(exc, CANNOT_OPEN)))
-
-    def _add_to_waitlist(self, panel: WaitlistPanel, kwargs: dict[str, Any]) -> None:
-        def added(_entry: WaitlistEntry) -> None:
-            if panel is self.waitlist:
-                panel.added()
-                self._reload_waitlist()
-
-        def failed(exc: BaseException) -> None:
-            if panel is self.waitlist:
-                text = (" ".join(exc.errors.values()) if isinstance(exc, ValidationError)
-                        else failure_sentence(exc, CANNOT_WAITLIST))
-                panel.show_add_failure(text)
-
-        patient_id = kwargs.pop("patient_id")
-        self._tasks.run(lambda: self._api.add_to_waitlist(patient_id, **kwargs), added,
-                        failed, pool="write")
-
-    def _remove_from_waitlist(self, panel: WaitlistPanel, entry: WaitlistEntry,
-                              reason: str) -> None:
-        def failed(exc: BaseException) -> None:
-            if panel is self.waitlist:
-                panel.show_failure(failure_sentence(exc, CANNOT_WAITLIST))
-                self._reload_waitlist()
-
-        self._tasks.run(lambda: self._api.remove_from_waitlist(entry.id, entry.version,
-                                                               reason),
-                        lambda _: self._reload_waitlist(), failed, pool="write")

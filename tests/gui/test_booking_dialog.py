@@ -135,6 +135,10 @@ def test_warnings_show_inline_and_booking_asks_for_a_reason(
     text = dialog.warnings_text.text()
     assert "Smith, John is already booked with Dr Ben Okafor 07:30–07:45 that day." in text
     assert "07:30 is outside Dr Anna Demo's working hours." in text
+    dialog.type.setCurrentIndex(2)
+    dialog.reason.setText("Blood pressure review")
+    qtbot.waitUntil(dialog.warnings.isVisible, timeout=2000)
+    shot(dialog, "booking-dialog-warnings.png")
 
     dialog.book_button.click()
     override = desk.override
@@ -169,6 +173,7 @@ def test_a_clash_is_named_at_the_time_and_nothing_typed_is_lost(
     sentence = "Dr Anna Demo is already booked 10:40–10:55 with Smith, John (Consultation)."
     qtbot.waitUntil(lambda: dialog.errors["time"].isVisible(), timeout=2000)
     assert dialog.errors["time"].text() == "⚠ " + sentence
+    shot(dialog, "booking-dialog-clash.png")
     dialog.book_button.click()
     assert dialog.isVisible()
     assert dialog.errors["time"].text() == "⚠ " + sentence

@@ -200,6 +200,27 @@ def test_the_appointment_shows_only_legal_status_steps(
     assert opened == [1] and not dialog.isVisible()
 
 
+def test_an_open_appointment_follows_another_workstations_change(
+        desk: BookingPresenter, api: FakeSchedulingApi,
+        notifications: ChangeNotifications) -> None:
+    appt = api.add(1, 1, at(9, 40))
+    desk.edit(appt)
+    dialog = desk.appointment
+    assert dialog is not None
+    notifications.changed.emit((ChangeEvent("appointment", appt.id + 1, 2, "updated",
+                                            origin="elsewhere"),))   # another one
+    assert not api.calls_to("get")
+    api.change_behind_the_back(appt.id, "Maria Rossi", 9, 12)
+    notifications.changed.emit((ChangeEvent("appointment", appt.id, 2, "updated",
+                                            origin="elsewhere"),))
+    assert dialog.when.text() == "Tue 1 Dec 2026, 10:10–10:25 with Dr Anna Demo"
+    assert dialog.notice.isVisible()
+    assert dialog.notice.text() == ("Changed by Maria Rossi at 09:12; this shows it as it "
+                                    "is now.")
+    dialog.status_buttons["checked_in"].click()      # with the current version: accepted
+    assert api.appointments[appt.id].status == "checked_in"
+
+
 def test_change_time_from_the_appointment_moves_it(
         desk: BookingPresenter, api: FakeSchedulingApi) -> None:
     appt = api.add(1, 1, at(9, 40))

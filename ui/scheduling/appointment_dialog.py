@@ -95,6 +95,13 @@ class AppointmentDialog(QDialog):
         self._steps_layout.addStretch(1)  # buttons go before it, at their own width
         self.status_buttons: dict[str, QPushButton] = {}
         self.error = error_label(self)
+        self.notice = QLabel(self)
+        self.notice.setObjectName("appointment-notice")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("background: #e3f2fd; color: #0d47a1; padding: 4px 8px; "
+                                  "border: 1px solid #90caf9; border-radius: 3px;")
+        self.notice.hide()
 
         self.change_time_button = QPushButton("Change &time…", self)
         self.change_time_button.clicked.connect(self.change_time_requested)
@@ -116,6 +123,7 @@ class AppointmentDialog(QDialog):
         actions.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.notice)
         layout.addWidget(self.patient)
         layout.addLayout(form)
         layout.addWidget(self.steps)
@@ -163,6 +171,11 @@ class AppointmentDialog(QDialog):
 
     def show_failure(self, text: str) -> None:
         show_error(self.error, text)
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setAccessibleName(text)
+        self.notice.setVisible(bool(text))
 
 
 class ChangeTimeDialog(QDialog):
