@@ -160,7 +160,7 @@ class BookingDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.warnings)
         layout.addLayout(buttons)
-        self.resize(640, 640)
+        self.resize(640, 580)  # room for the search results without scrolling
 
         # Prefill from the slot.
         index = self.provider.findData(provider_id)
