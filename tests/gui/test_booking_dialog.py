@@ -181,6 +181,7 @@ def test_a_clash_is_named_at_the_time_and_nothing_typed_is_lost(
         "Follow-up of the rash", 30, 3)
     assert dialog.time.hasFocus() or not QApplication.activeWindow()
     dialog.time.setTime(dialog.time.time().addSecs(15 * 60))    # 11:00 is free
+    qtbot.waitUntil(lambda: not dialog.errors["time"].isVisible(), timeout=2000)
     dialog.book_button.click()
     assert not dialog.isVisible()
     assert api.calls_to("book")[-1].args[0].reason == "Follow-up of the rash"

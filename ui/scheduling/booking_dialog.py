@@ -375,7 +375,11 @@ class BookingDialog(QDialog):
         self.patient.show_message(sentence_)
 
     def show_warnings(self, warnings: Sequence[BookingWarning]) -> None:
-        show_error(self.errors["time"], "")
+        """The latest check's answer: its warnings, and no field errors any more (the
+        service found nothing wrong with the fields as they are now)."""
+        for key, label in self.errors.items():
+            if key != "patient":
+                show_error(label, "")
         if not warnings:
             self.warnings.hide()
             return
@@ -464,6 +468,9 @@ class BookingDialog(QDialog):
         self._update_repeat()
         if self.request() is not None:
             self._check_timer.start()
+        else:  # no patient: the last check's warnings were about someone else
+            self._check_timer.stop()
+            self.show_warnings(())
 
     @Slot()
     def on_check_timer_timeout(self) -> None:
