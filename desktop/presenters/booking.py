@@ -90,6 +90,7 @@ class BookingPresenter(QObject):
         self._debounce_ms = debounce_ms
         self._providers: tuple[ProviderInfo, ...] = ()
         self._search_tokens: dict[int, int] = {}
+        self._opening_booking = False
         self._check_token = 0
         self.booking: BookingDialog | None = None
         self.override: OverrideDialog | None = None
@@ -129,7 +130,8 @@ class BookingPresenter(QObject):
     def provider_name(self, provider_id: int | None) -> str:
         return next((p.display_name for p in self._providers if p.id == provider_id), "")
 
-    def _directory(self, then: Callable[[tuple[AppointmentTypeInfo, ...]], None]) -> None:
+    def _directory(self, then: Callable[[tuple[AppointmentTypeInfo, ...]], None], *,
+                   on_failure: Callable[[], None] | None = None) -> None:
         """Providers and appointment types (cached by the service), then ``then``."""
         def load() -> tuple[tuple[ProviderInfo, ...], tuple[AppointmentTypeInfo, ...]]:
             return self._api.providers(), self._api.appointment_types()
@@ -139,8 +141,12 @@ class BookingPresenter(QObject):
             self._providers = result[0]
             then(result[1])
 
-        self._tasks.run(load, loaded,
-                        lambda exc: self._tell("Schedule", failure_sentence(exc, CANNOT_OPEN)))
+        def failed(exc: BaseException) -> None:
+            if on_failure is not None:
+                on_failure()
+            self._tell("Schedule", failure_sentence(exc, CANNOT_OPEN))
+
+        self._tasks.run(load, loaded, failed)
 
     def _tell(self, title: str, text: str, *,
               icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> None:
@@ -198,6 +204,9 @@ class BookingPresenter(QObject):
             self.booking.raise_()
             self.booking.activateWindow()
             return
+        if self._opening_booking:
+            return  # a double click: the dialog is on its way
+        self._opening_booking = True
 
         def with_patient(types: tuple[AppointmentTypeInfo, ...]) -> None:
             if patient_id is not None and not patient_text:
@@ -208,18 +217,25 @@ class BookingPresenter(QObject):
                     self._show_booking(types, provider_id, starts_at, patient_id, text,
                                        minutes, type_id, waitlist_entry)
 
-                self._tasks.run(lambda: self._patients.get(patient_id), got, lambda exc: (
-                    self._tell("Book appointment", failure_sentence(exc, CANNOT_OPEN))))
+                def failed(exc: BaseException) -> None:
+                    self._opening_booking = False
+                    self._tell("Book appointment", failure_sentence(exc, CANNOT_OPEN))
+
+                self._tasks.run(lambda: self._patients.get(patient_id), got, failed)
             else:
                 self._show_booking(types, provider_id, starts_at, patient_id, patient_text,
                                    minutes, type_id, waitlist_entry)
 
-        self._directory(with_patient)
+        self._directory(with_patient, on_failure=self._booking_not_opened)
+
+    def _booking_not_opened(self) -> None:
+        self._opening_booking = False
 
     def _show_booking(self, types: tuple[AppointmentTypeInfo, ...], provider_id: int,
                       starts_at: datetime, patient_id: int | None, patient_text: str,
                       minutes: int | None, type_id: int | None,
                       entry: WaitlistEntry | None) -> None:
+        self._opening_booking = False
         dialog = BookingDialog(self._window, providers=self._providers, types=types,
                                provider_id=provider_id, starts_at=starts_at, zone=self._zone,
                                minutes=minutes, type_id=type_id,

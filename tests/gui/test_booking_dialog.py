@@ -276,3 +276,36 @@ def test_the_booking_dialog_fits_at_700_px_with_results_and_a_repeat_rule(
     assert dialog.minimumSizeHint().width() <= 700
     qtbot.waitUntil(lambda: clipped_text(dialog) == [], timeout=2000)
     shot(dialog, "booking-dialog-results-700.png")
+
+
+def test_booking_through_the_thread_pools(
+        qtbot: QtBot, window: QMainWindow, api: FakeSchedulingApi,
+        clinic: FakePatientsApi, runner: TaskRunner) -> None:
+    desk = make_presenter(window, api, clinic, runner)
+    desk.book(1, at(11, 0), patient_id=2)
+    qtbot.waitUntil(lambda: desk.booking is not None and desk.booking.isVisible(),
+                    timeout=3000)
+    dialog = desk.booking
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.patient.patient_id == 2, timeout=3000)
+    api.delays["book"] = 0.2
+    with qtbot.waitSignal(desk.finished, timeout=3000):
+        dialog.book_button.click()
+        assert dialog.book_button.text() == "Booking…"      # the window stays responsive
+        assert not dialog.book_button.isEnabled()
+    assert not dialog.isVisible()
+    assert [a.patient_id for a in api.appointments.values()] == [2]
+
+
+def test_the_schedule_unreachable_says_so_and_booking_can_be_tried_again(
+        desk: BookingPresenter, api: FakeSchedulingApi) -> None:
+    from backend_client.errors import Unavailable
+
+    api.fail["providers"] = Unavailable("postgres", "The clinic's database does not answer.")
+    desk.book(1, at(10, 40))
+    assert desk.booking is None
+    assert desk.message is not None and desk.message.isVisible()
+    assert desk.message.text() == ("The schedule cannot be read right now: the clinic's "
+                                   "database does not answer.")
+    desk.book(1, at(10, 40))
+    assert desk.booking is not None and desk.booking.isVisible()
