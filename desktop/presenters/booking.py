@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
@@ -180,12 +181,16 @@ class BookingPresenter(QObject):
         if len(text) < 2:
             return
 
+        def current() -> bool:
+            # The picker's dialog may have been closed (and deleted) meanwhile.
+            return self._search_tokens.get(key) == token and shiboken6.isValid(target)
+
         def found(page: Any) -> None:
-            if self._search_tokens.get(key) == token:
+            if current():
                 target.show_results(text, page.items)
 
         def failed(exc: BaseException) -> None:
-            if self._search_tokens.get(key) == token:
+            if current():
                 target.show_message(failure_sentence(exc, CANNOT_SEARCH))
 
         self._tasks.run(lambda: self._patients.search(text, limit=SEARCH_LIMIT), found, failed)

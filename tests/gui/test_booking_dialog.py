@@ -309,3 +309,24 @@ def test_the_schedule_unreachable_says_so_and_booking_can_be_tried_again(
                                    "database does not answer.")
     desk.book(1, at(10, 40))
     assert desk.booking is not None and desk.booking.isVisible()
+
+
+def test_closing_the_dialog_while_a_search_runs_drops_its_answer(
+        qtbot: QtBot, window: QMainWindow, api: FakeSchedulingApi,
+        clinic: FakePatientsApi, runner: TaskRunner) -> None:
+    desk = make_presenter(window, api, clinic, runner)
+    desk.book(1, at(10, 40))
+    qtbot.waitUntil(lambda: desk.booking is not None, timeout=3000)
+    dialog = desk.booking
+    assert dialog is not None
+    clinic.search_delays["sm"] = 0.3
+    qtbot.keyClicks(dialog.patient.search, "sm")
+    qtbot.waitUntil(lambda: len(clinic.calls_to("search")) == 1, timeout=3000)
+    dialog.reject()
+    assert desk.booking is None
+    slow = clinic.calls_to("search")[0]
+    qtbot.waitUntil(lambda: slow.finished, timeout=3000)
+    qtbot.wait(150)   # the answer arrives for a dialog that is gone: nothing happens
+    desk.book(1, at(10, 40))
+    qtbot.waitUntil(lambda: desk.booking is not None, timeout=3000)
+    assert desk.booking.patient.results.count() == 0
