@@ -3,6 +3,7 @@ override reason, clashes, repeating appointments. Against fakes at our own seams
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 import pytest
@@ -313,7 +314,7 @@ def test_the_schedule_unreachable_says_so_and_booking_can_be_tried_again(
 
 def test_closing_the_dialog_while_a_search_runs_drops_its_answer(
         qtbot: QtBot, window: QMainWindow, api: FakeSchedulingApi,
-        clinic: FakePatientsApi, runner: TaskRunner) -> None:
+        clinic: FakePatientsApi, runner: TaskRunner, caplog: pytest.LogCaptureFixture) -> None:
     desk = make_presenter(window, api, clinic, runner)
     desk.book(1, at(10, 40))
     qtbot.waitUntil(lambda: desk.booking is not None, timeout=3000)
@@ -322,11 +323,15 @@ def test_closing_the_dialog_while_a_search_runs_drops_its_answer(
     clinic.search_delays["sm"] = 0.3
     qtbot.keyClicks(dialog.patient.search, "sm")
     qtbot.waitUntil(lambda: len(clinic.calls_to("search")) == 1, timeout=3000)
+    gone: list[object] = []
+    dialog.destroyed.connect(lambda *_: gone.append(None))
     dialog.reject()
+    qtbot.waitUntil(lambda: bool(gone), timeout=2000)   # the dialog is deleted
     assert desk.booking is None
     slow = clinic.calls_to("search")[0]
     qtbot.waitUntil(lambda: slow.finished, timeout=3000)
     qtbot.wait(150)   # the answer arrives for a dialog that is gone: nothing happens
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     desk.book(1, at(10, 40))
     qtbot.waitUntil(lambda: desk.booking is not None, timeout=3000)
     assert desk.booking.patient.results.count() == 0
