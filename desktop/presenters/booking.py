@@ -4,7 +4,9 @@ Every service call runs through the TaskRunner (reads on the read pool, writes o
 write pool); dialogs only ask and show. A dialog keeps what was typed on every failure.
 After every write attempt (saved, refused or failed) ``finished`` is emitted so that the
 schedule refetches: the database is the record, never what this workstation assumed.
-Check-ins meant for the signed-in person show as arrival notices (booking_arrivals.py).
+Split by what changes together: the open appointment's dialog (booking_appointment.py),
+the waitlist panel (booking_waitlist.py), and check-ins meant for the signed-in person as
+arrival notices (booking_arrivals.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from backend_client.dto import (
@@ -37,6 +39,7 @@ from backend_client.errors import (
 from backend_client.patients.api import PatientsApi
 from backend_client.scheduling.api import SchedulingApi
 from desktop.bridges.notifications import ChangeNotifications
+from desktop.presenters.booking_appointment import AppointmentFlow
 from desktop.presenters.booking_arrivals import ArrivalPresenter
 from desktop.presenters.booking_waitlist import WaitlistFlow
 from desktop.presenters.messages import failure_sentence
@@ -97,19 +100,34 @@ class BookingPresenter(QObject):
         self.override: OverrideDialog | None = None
         self.scope: ScopeDialog | None = None
         self.cancelling: CancelDialog | None = None
-        self.appointment: AppointmentDialog | None = None
-        self.change_time: ChangeTimeDialog | None = None
         self.offer: WaitlistOfferDialog | None = None
         self.message: QMessageBox | None = None
         self.arrivals = ArrivalPresenter(parent_window, api, tasks, notifications,
                                          current_user_id=current_user_id, zone=zone,
                                          seconds=notice_seconds, parent=self)
         self.arrivals.open_patient_requested.connect(self.open_patient_requested)
-        notifications.changed.connect(self.on_notifications_changed)
-        notifications.resynced.connect(self.on_notifications_resynced)
+        self.appointment_flow = AppointmentFlow(
+            parent_window, api, tasks, notifications, zone=zone,
+            provider_name=self.provider_name, set_status=self.set_status, move=self.move,
+            cancel=self._show_cancel, parent=self)
+        self.appointment_flow.open_patient_requested.connect(self.open_patient_requested)
         self.waitlist_flow = WaitlistFlow(parent_window, api, tasks, zone=zone,
                                           today=self._today, search=self._search,
                                           book=self._book_offer, parent=self)
+
+    @property
+    def appointment(self) -> AppointmentDialog | None:
+        return self.appointment_flow.dialog
+
+    @property
+    def change_time(self) -> ChangeTimeDialog | None:
+        return self.appointment_flow.change_time
+
+    def edit(self, appointment: AppointmentInfo) -> None:
+        """Open an appointment: its facts, status steps, change time, cancel, patient."""
+        self.appointment_flow.close()
+        self._directory(lambda _types: self.appointment_flow.show(appointment,
+                                                                  self._providers))
 
     @property
     def waitlist(self) -> WaitlistPanel | None:
@@ -346,7 +364,7 @@ class BookingPresenter(QObject):
     def _move(self, appt: AppointmentInfo, provider_id: int, starts_at: datetime,
               ends_at: datetime, scope: str, reason: str) -> None:
         def moved(result: BookingResult) -> None:
-            self._refresh_open(result.appointments)
+            self.appointment_flow.refresh(result.appointments)
             self.saved.emit(result)
             self.finished.emit()
 
@@ -376,19 +394,11 @@ class BookingPresenter(QObject):
             when = f" at {hhmm(current.updated_at, self._zone)}" if current.updated_at else ""
             self._tell("Changed meanwhile", f"Changed by {who}{when}; the schedule shows the "
                        "current times. Nothing was moved.", icon=QMessageBox.Icon.Information)
-            self._refresh_open((current,))
+            self.appointment_flow.refresh((current,))
 
         self._tasks.run(lambda: self._api.get(appt.id), got, lambda _exc: self._tell(
             "Changed meanwhile", "Someone else changed this appointment; the schedule shows "
             "the current times. Nothing was moved.", icon=QMessageBox.Icon.Information))
-
-    def _refresh_open(self, appointments: tuple[AppointmentInfo, ...]) -> None:
-        dialog = self.appointment
-        if dialog is None:
-            return
-        for appt in appointments:
-            if appt.id == dialog.appointment.id:
-                dialog.load(appt, self.provider_name(appt.provider_id))
 
     # ================================================================= cancelling
 
@@ -413,7 +423,7 @@ class BookingPresenter(QObject):
             if dialog is self.cancelling:
                 dialog.set_busy(False)
                 dialog.accept()
-            self._refresh_open(result.appointments)
+            self.appointment_flow.refresh(result.appointments)
             self.saved.emit(result)
             self.finished.emit()
             self._offer_slot(appt)
@@ -471,7 +481,7 @@ class BookingPresenter(QObject):
         def done(info: AppointmentInfo) -> None:
             if dialog is not None and dialog is self.appointment:
                 dialog.set_busy(False)
-            self._refresh_open((info,))
+            self.appointment_flow.refresh((info,))
             self.saved.emit(info)
             self.finished.emit()
 
@@ -491,69 +501,3 @@ class BookingPresenter(QObject):
 
         self._tasks.run(lambda: self._api.set_status(appointment.id, appointment.version,
                                                      status), done, failed, pool="write")
-
-    # ================================================================= the appointment
-
-    def edit(self, appointment: AppointmentInfo) -> None:
-        """Open an appointment: its facts, status steps, change time, cancel, patient."""
-        if self.appointment is not None:
-            self.appointment.done(QDialog.DialogCode.Rejected)
-        self._directory(lambda _types: self._show_appointment(appointment))
-
-    def _show_appointment(self, appt: AppointmentInfo) -> None:
-        dialog = AppointmentDialog(self._window, appt,
-                                   provider_name=self.provider_name(appt.provider_id),
-                                   zone=self._zone)
-        dialog.status_requested.connect(lambda s: self.set_status(dialog.appointment, s))
-        dialog.cancel_requested.connect(lambda: self._show_cancel(dialog.appointment))
-        dialog.change_time_requested.connect(lambda: self._show_change_time(dialog))
-        dialog.open_patient_requested.connect(self._open_patient_from_dialog)
-        dialog.finished.connect(lambda _: self._forget("appointment", dialog))
-        self.appointment = dialog
-        dialog.open()
-
-    @Slot(tuple)
-    def on_notifications_changed(self, events: tuple[Any, ...]) -> None:
-        """An open appointment someone else changed is shown as it is now."""
-        dialog = self.appointment
-        if dialog is None:
-            return
-        shown = dialog.appointment
-        if any(e.kind == "appointment" and e.id == shown.id
-               and (e.version == 0 or e.version > shown.version) for e in events):
-            self._refetch_open()
-
-    @Slot()
-    def on_notifications_resynced(self) -> None:
-        if self.appointment is not None:
-            self._refetch_open()
-
-    def _refetch_open(self) -> None:
-        dialog = self.appointment
-        if dialog is None:
-            return
-        appointment_id = dialog.appointment.id
-
-        def got(current: AppointmentInfo) -> None:
-            if dialog is not self.appointment or current.version == dialog.appointment.version:
-                return
-            dialog.load(current, self.provider_name(current.provider_id))
-            who = current.updated_by or "someone else"
-            when = f" at {hhmm(current.updated_at, self._zone)}" if current.updated_at else ""
-            dialog.show_notice(f"Changed by {who}{when}; this shows it as it is now.")
-
-        self._tasks.run(lambda: self._api.get(appointment_id), got, lambda _exc: None)
-
-    @Slot(int)
-    def _open_patient_from_dialog(self, patient_id: int) -> None:
-        if self.appointment is not None:
-            self.appointment.accept()
-        self.open_patient_requested.emit(patient_id)
-
-    def _show_change_time(self, owner: AppointmentDialog) -> None:
-        dialog = ChangeTimeDialog(owner, owner.appointment, self._providers, zone=self._zone)
-        dialog.move_requested.connect(lambda pid, start, end: self.move(
-            owner.appointment, pid, start, end))
-        dialog.finished.connect(lambda _: self._forget("change_time", dialog))
-        self.change_time = dialog
-        dialog.open()
