@@ -290,6 +290,19 @@ def test_an_arrival_notice_is_for_me_and_never_takes_the_focus(
     assert opened == [3]
     assert editor.hasFocus()
     assert desk.arrivals.area.notices == [second]
+
+    # The keyboard path: Ctrl+Shift+A to the newest notice, Tab, Enter dismisses, and
+    # the focus is back where the doctor was typing.
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier |
+                   Qt.KeyboardModifier.ShiftModifier)
+    assert second.open_button.hasFocus()
+    qtbot.keyClick(second.open_button, Qt.Key.Key_Tab)
+    assert second.dismiss_button.hasFocus()
+    qtbot.keyClick(second.dismiss_button, Qt.Key.Key_Space)
+    assert desk.arrivals.area.notices == [] and opened == [3]
+    assert editor.hasFocus()
+    notifications.changed.emit((checked_in(api.set_status(
+        api.add(2, 1, at(10, 20)).id, 1, "checked_in").id, 7),))
     qtbot.waitUntil(lambda: desk.arrivals.area.notices == [], timeout=4000)  # times out
 
 

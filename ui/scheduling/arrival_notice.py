@@ -8,9 +8,18 @@ it as an alert.
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAccessible, QAccessibleEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 STYLE = """
 QFrame#arrival-notice { background: #1b5e20; border: 1px solid #0d3311; border-radius: 6px; }
@@ -23,6 +32,12 @@ MARGIN = 12
 WIDTH = 380
 MAX_SHOWN = 5
 DEFAULT_SECONDS = 120
+FOCUS_KEYS = "Ctrl+Shift+A"   # "arrivals"
+
+
+def _holds_focus(widget: QWidget) -> bool:
+    focused = QApplication.focusWidget()
+    return focused is not None and widget.isAncestorOf(focused)
 
 
 class ArrivalNotice(QFrame):
@@ -42,6 +57,7 @@ class ArrivalNotice(QFrame):
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.patient_id = patient_id
+        self.had_focus = False
         self.sentence = text
         # "Anna Müller has arrived" in bold, "09:40 with Dr Demo" under it: read at a glance.
         headline, _sep, detail = text.partition(" — ")
@@ -55,7 +71,8 @@ class ArrivalNotice(QFrame):
             label.setWordWrap(True)
         self.detail.setVisible(bool(detail))
         self.setAccessibleName(text)
-        self.setAccessibleDescription("Arrival notice")
+        self.setAccessibleDescription(f"Arrival notice; {FOCUS_KEYS} moves to it")
+        self.setToolTip(f"{FOCUS_KEYS} moves here; Tab to Dismiss")
         self.open_button = QPushButton("Open patient", self)
         self.open_button.setAccessibleName(f"Open patient: {text}")
         self.dismiss_button = QPushButton("Dismiss", self)
@@ -88,6 +105,8 @@ class ArrivalNotice(QFrame):
     @Slot()
     def dismiss(self) -> None:
         self._timer.stop()
+        # Before hiding: hiding a focused widget hands the focus on by itself.
+        self.had_focus = _holds_focus(self)
         self.hide()
         self.dismissed.emit()
         self.deleteLater()
@@ -95,6 +114,9 @@ class ArrivalNotice(QFrame):
 
 class ArrivalNoticeArea(QObject):
     """Keeps the notices of one window stacked at its top right, also when it resizes.
+
+    Keyboard: ``FOCUS_KEYS`` moves to the newest notice's "Open patient" (Tab to Dismiss);
+    when that notice goes, the focus goes back to where the user was typing.
 
     Signals:
         open_patient_requested(int): from any of its notices.
@@ -107,13 +129,27 @@ class ArrivalNoticeArea(QObject):
         self._window = window
         self._seconds = seconds
         self.notices: list[ArrivalNotice] = []
+        self._return_focus: QWidget | None = None
+        self.shortcut = QShortcut(QKeySequence(FOCUS_KEYS), window)
+        self.shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.shortcut.activated.connect(self.on_shortcut_activated)
+        self.shortcut.setEnabled(False)
         window.installEventFilter(self)
+
+    @Slot()
+    def on_shortcut_activated(self) -> None:
+        if not self.notices:
+            return
+        if not any(_holds_focus(n) for n in self.notices):
+            self._return_focus = QApplication.focusWidget()
+        self.notices[-1].open_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def show_notice(self, text: str, patient_id: int) -> ArrivalNotice:
         notice = ArrivalNotice(self._window, text, patient_id, seconds=self._seconds)
         notice.open_patient_requested.connect(self.open_patient_requested)
         notice.dismissed.connect(lambda n=notice: self._forget(n))
         self.notices.append(notice)
+        self.shortcut.setEnabled(True)
         while len(self.notices) > MAX_SHOWN:
             self.notices[0].dismiss()
         self._place()
@@ -123,9 +159,18 @@ class ArrivalNoticeArea(QObject):
         return notice
 
     def _forget(self, notice: ArrivalNotice) -> None:
+        had_focus = notice.had_focus
         if notice in self.notices:
             self.notices.remove(notice)
+        self.shortcut.setEnabled(bool(self.notices))
         self._place()
+        if had_focus:
+            if self.notices:
+                self.notices[-1].open_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            elif self._return_focus is not None and shiboken6.isValid(self._return_focus):
+                self._return_focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not self.notices:
+            self._return_focus = None
 
     def _place(self) -> None:
         width = min(WIDTH, max(self._window.width() - 2 * MARGIN, 200))
