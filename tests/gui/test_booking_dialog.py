@@ -335,3 +335,24 @@ def test_closing_the_dialog_while_a_search_runs_drops_its_answer(
     desk.book(1, at(10, 40))
     qtbot.waitUntil(lambda: desk.booking is not None, timeout=3000)
     assert desk.booking.patient.results.count() == 0
+
+
+def test_a_booking_that_cannot_reach_the_database_keeps_the_form(
+        desk: BookingPresenter, api: FakeSchedulingApi) -> None:
+    from backend_client.errors import Unavailable
+
+    finished: list[None] = []
+    desk.finished.connect(lambda: finished.append(None))
+    desk.book(1, at(10, 40), patient_id=2)
+    dialog = desk.booking
+    assert dialog is not None
+    dialog.reason.setText("Annual review")
+    api.fail["book"] = Unavailable("postgres", "The clinic's database does not answer.")
+    dialog.book_button.click()
+    assert dialog.isVisible() and dialog.failure.isVisible()
+    assert dialog.failure.text() == ("The appointment cannot be booked right now: the "
+                                     "clinic's database does not answer.")
+    assert (dialog.reason.text(), dialog.patient.patient_id) == ("Annual review", 2)
+    assert dialog.book_button.isEnabled() and finished == [None]
+    dialog.book_button.click()                    # the database is back: booked
+    assert not dialog.isVisible() and len(finished) == 2
