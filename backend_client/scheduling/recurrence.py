@@ -223,6 +223,9 @@ def expand(rule: Recurrence, starts_at: datetime, ends_at: datetime,
         for the desk: months the rule skips ("No 31 February 2027: that month is
         skipped.") and occurrences moved because their time does not exist that day
         ("8 March 2026: 02:30 does not exist (the clocks go forward), so it is at 03:30.").
+        Beware: Python subtracts and compares two datetimes of the same zone on the wall
+        clock (fold and offset ignored), so convert to UTC before measuring or comparing
+        across a clock change.
     """
     if starts_at.tzinfo is None or starts_at.utcoffset() is None:
         raise ValidationError("starts_at", "The start needs a time zone.")
