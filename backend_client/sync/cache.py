@@ -168,6 +168,8 @@ class SealedCache:
             return load(), stamp
         key = f"{PREFIX}{name.split(':', 1)[0]}:{stamp}"
         raw = self._get(key)
+        if raw is None and self._down():  # Redis just failed: PostgreSQL answers
+            return load(), stamp
         if raw is not None:
             value = self._open(aead, key, raw, codec)
             if value is not None:
