@@ -8,6 +8,7 @@ import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -167,9 +168,8 @@ def warnings_for(s: Session, tz: tzinfo, now: datetime, provider_id: int, patien
     return tuple(out)
 
 
-def _hours_sentence(hours: list, breaks: list,  # type: ignore[type-arg]
-                    provider_id: int, who: str, start: datetime, end: datetime,
-                    tz: tzinfo) -> str:
+def _hours_sentence(hours: list[Any], breaks: list[Any], provider_id: int, who: str,
+                    start: datetime, end: datetime, tz: tzinfo) -> str:
     """'' when [start, end) lies in one working period of the provider; else why not."""
     day = start.astimezone(tz).date()
     periods = q.working_periods(hours, breaks, [provider_id], day, tz)

@@ -5,9 +5,10 @@ transaction names the signed-in session, so row security applies) and returns fr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from backend_client.dto import (
@@ -133,7 +134,7 @@ def breaks_on(breaks: list[tuple[int, int, time, time, date | None, date | None]
                   if p == provider_id and w == weekday and _valid(f, t, day))
 
 
-def _appointment_query() -> Select[tuple[object, ...]]:
+def _appointment_query() -> Any:  # a Select of the row and its labelled columns
     mrn = aliased(PatientIdentifier)
     updater = aliased(User)
     return (
@@ -150,20 +151,17 @@ def _appointment_query() -> Select[tuple[object, ...]]:
     )
 
 
-def _info(row: object) -> AppointmentInfo:
-    a: Appointment = row[0]  # type: ignore[index]
-    r = row
+def _info(r: Any) -> AppointmentInfo:
+    a: Appointment = r[0]
     return AppointmentInfo(
         id=a.id, version=a.version, provider_id=a.provider_id, patient_id=a.patient_id,
-        patient_name=f"{r.family_name}, {r.given_name}",  # type: ignore[attr-defined]
-        patient_mrn=r.mrn or "",  # type: ignore[attr-defined]
-        patient_birth_date=r.birth_date,  # type: ignore[attr-defined]
-        type_id=a.appointment_type_id, type_name=r.type_name or "",  # type: ignore
-        colour=r.colour or "#607d8b",  # type: ignore[attr-defined]
+        patient_name=f"{r.family_name}, {r.given_name}", patient_mrn=r.mrn or "",
+        patient_birth_date=r.birth_date, type_id=a.appointment_type_id,
+        type_name=r.type_name or "", colour=r.colour or "#607d8b",
         starts_at=a.starts_at, ends_at=a.ends_at, status=a.status, reason=a.reason,
         series_id=a.series_id, cancel_reason=a.cancel_reason,
         override_reason=a.override_reason, updated_at=a.updated_at,
-        updated_by=r.updater or "",  # type: ignore[attr-defined]
+        updated_by=r.updater or "",
     )
 
 

@@ -440,9 +440,9 @@ class SchedulingService:
                     raise Clash(f"{_when(start, tz)}: {clash.message} Nothing was moved.",
                                 clash.appointment_id) from None
             infos = q.appointments_by_id(s, ids)
-            for old, a in zip(before, sorted(infos, key=lambda i: ids.index(i.id)),
-                              strict=True):
-                uow.announce(self._event(actor, a, "moved", extra_scopes=old.scopes))
+            for old, info in zip(before, sorted(infos, key=lambda i: ids.index(i.id)),
+                                 strict=True):
+                uow.announce(self._event(actor, info, "moved", extra_scopes=old.scopes))
             if warnings:
                 AuditService.record_in(
                     s, "appointment.override", user_id=actor.user_id,
@@ -500,8 +500,8 @@ class SchedulingService:
                     self._db_refusal(exc)
                     raise
             infos = q.appointments_by_id(s, ids)
-            for a in infos:
-                uow.announce(self._event(actor, a, "cancelled"))
+            for info in infos:
+                uow.announce(self._event(actor, info, "cancelled"))
             uow.commit()
         return BookingResult(infos, Changes(appointments=frozenset(ids)))
 

@@ -53,7 +53,7 @@ _VERSIONS = text("SELECT scope, version FROM cache_versions WHERE scope IN :scop
 _KEY = text("SELECT dra_cache_key()")
 
 
-class Codec(Protocol[T]):  # type: ignore[misc]
+class Codec(Protocol[T]):
     def encode(self, value: T) -> bytes: ...
 
     def decode(self, raw: bytes) -> T: ...
