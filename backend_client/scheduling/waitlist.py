@@ -67,18 +67,14 @@ def check(*, minutes: int, earliest: date, latest: date | None, part_of_day: str
     if not isinstance(earliest, date) or isinstance(earliest, datetime):
         errors["earliest"] = "Give the earliest date the patient can come."
     elif latest is not None and latest < earliest:
-        errors["latest"] = (f"The latest date ({_day(latest)}) cannot be before the "
-                            f"earliest ({_day(earliest)}).")
+        errors["latest"] = (f"The latest date ({short_date(latest)}) cannot be before the "
+                            f"earliest ({short_date(earliest)}).")
     if part_of_day not in PARTS_OF_DAY:
         errors["part_of_day"] = "Choose any time, morning or afternoon."
     if len(note) > MAX_TEXT:
         errors["note"] = f"The note can have at most {MAX_TEXT} characters; it has {len(note)}."
     if errors:
         raise ValidationError.of(errors)
-
-
-def _day(d: date) -> str:
-    return short_date(d)
 
 
 # ------------------------------------------------------------------ data access
