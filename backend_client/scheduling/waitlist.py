@@ -26,6 +26,7 @@ unused), then by id.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -258,28 +259,39 @@ def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, date
     return out
 
 
-def _usable(start: datetime, end: datetime, part_of_day: str,
-            tz: tzinfo) -> tuple[datetime, datetime]:
-    """The part of a slot in a part of the day (possibly empty: end <= start)."""
-    local = start.astimezone(tz)
-    noon = _utc(datetime.combine(local.date(), NOON, tzinfo=tz))
-    if part_of_day == "morning":
-        return start, min(end, noon)
-    if part_of_day == "afternoon":
-        return max(start, noon), end
-    return start, end
+@dataclass(frozen=True)
+class _Room:
+    """A free slot as the matching sees it: its day in the clinic's zone and how many
+    minutes of it lie in each part of the day."""
+
+    day: date
+    minutes: dict[str, float]
+
+
+def _room(start: datetime, end: datetime, tz: tzinfo) -> _Room:
+    start, end = _utc(start), _utc(end)
+    day = start.astimezone(tz).date()
+    noon = _utc(datetime.combine(day, NOON, tzinfo=tz))
+
+    def span(a: datetime, b: datetime) -> float:
+        return max(0.0, (b - a).total_seconds() / 60)
+
+    return _Room(day, {"any": span(start, end), "morning": span(start, min(end, noon)),
+                       "afternoon": span(max(start, noon), end)})
+
+
+def _fits(entry: WaitlistEntry, provider_id: int, room: _Room) -> bool:
+    return ((entry.provider_id is None or entry.provider_id == provider_id)
+            and entry.minutes <= room.minutes.get(entry.part_of_day, 0.0)
+            and entry.earliest <= room.day
+            and (entry.latest is None or room.day <= entry.latest))
 
 
 def fits(entry: WaitlistEntry, provider_id: int, start: datetime, end: datetime,
          tz: tzinfo) -> bool:
-    """Whether ``entry`` fits the free slot (see the module's docstring)."""
-    if entry.provider_id is not None and entry.provider_id != provider_id:
-        return False
-    use_start, use_end = _usable(_utc(start), _utc(end), entry.part_of_day, tz)
-    if use_end - use_start < timedelta(minutes=entry.minutes):
-        return False
-    day = use_start.astimezone(tz).date()
-    return entry.earliest <= day and (entry.latest is None or day <= entry.latest)
+    """Whether ``entry`` fits the free slot (see the module's docstring; the slot's day
+    is the day it starts on, in ``tz``)."""
+    return _fits(entry, provider_id, _room(start, end, tz))
 
 
 def offers(sheet: DaySheet, entries: Sequence[WaitlistEntry], now: datetime,
@@ -290,11 +302,14 @@ def offers(sheet: DaySheet, entries: Sequence[WaitlistEntry], now: datetime,
     if not entries:
         return ()
     shortest = min(e.minutes for e in entries)
+    # Each entry's place in the queue once, not once per slot.
+    queue = [(_utc(e.created_at), e.id, e) for e in entries]
     out: list[SlotOffer] = []
     for provider, start, end in free_slots(sheet, now, max(MIN_MINUTES, shortest)):
-        length = (end - start).total_seconds() / 60
-        fitting = sorted((e for e in entries if fits(e, provider, start, end, tz)),
-                         key=lambda e: (_utc(e.created_at), length - e.minutes, e.id))
+        room = _room(start, end, tz)
+        length = room.minutes["any"]
+        fitting = sorted((waited, length - e.minutes, eid, e) for waited, eid, e in queue
+                         if _fits(e, provider, room))
         if fitting:
-            out.append(SlotOffer(provider, start, end, tuple(fitting)))
+            out.append(SlotOffer(provider, start, end, tuple(f[3] for f in fitting)))
     return tuple(out)
