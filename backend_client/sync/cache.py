@@ -1,0 +1,273 @@
+"""A cache of read-mostly views in Redis that is never stale (docs/sync-and-scheduling.md).
+
+How a read goes (``SealedCache.read``):
+
+1. The versions of the scopes the value covers are read from PostgreSQL's
+   ``cache_versions`` in one indexed query, in the caller's transaction. Triggers bump them
+   in the same transaction as any change (migration 0009), so a change committed before
+   this read is always seen: its new version makes another key.
+2. The key is a hash of the value's name (what and for which parameters) and those
+   versions: ``dra:cache:<name>:<sha256>``.
+3. Redis has it: the value is opened (AES-GCM with the database's cache key, the Redis
+   key as associated data) and decoded. Anything that does not open (tampered, planted,
+   copied from another key, sealed with another database's key) is a miss, never served.
+4. A miss loads from PostgreSQL (after the versions were read, so the value is at least
+   as new as its key says), seals and stores it with a TTL.
+
+Any Redis error falls back to PostgreSQL and Redis is left alone for ``retry_after``
+seconds (a down Redis then costs nothing per read). Without a signed-in session (the
+operator's tools) nothing is cached: the sealing key is only given to sessions.
+
+Values are frozen dataclasses (the DTOs), encoded by ``DataclassCodec`` as JSON with type
+tags, never pickled: what Redis hands back is data, not code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import bindparam, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+PREFIX = "dra:cache:"
+DEFAULT_TTL = 900
+NONCE = 12
+
+_VERSIONS = text("SELECT scope, version FROM cache_versions WHERE scope IN :scopes"
+                 ).bindparams(bindparam("scopes", expanding=True))
+_KEY = text("SELECT dra_cache_key()")
+
+
+class Codec(Protocol[T]):  # type: ignore[misc]
+    def encode(self, value: T) -> bytes: ...
+
+    def decode(self, raw: bytes) -> T: ...
+
+
+class DataclassCodec(Generic[T]):
+    """JSON for frozen dataclasses of the listed classes (and tuples, dates, datetimes,
+    frozensets of them). A type tag it does not know is an error, never an import."""
+
+    def __init__(self, *classes: type[Any]) -> None:
+        self._classes = {c.__name__: c for c in classes}
+
+    def encode(self, value: T) -> bytes:
+        return json.dumps(self._out(value), separators=(",", ":")).encode()
+
+    def decode(self, raw: bytes) -> T:
+        value: T = self._in(json.loads(raw))
+        return value
+
+    def _out(self, v: Any) -> Any:
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            name = type(v).__name__
+            if name not in self._classes:
+                raise TypeError(f"{name} is not registered with this codec")
+            return {"@": name, "f": {f.name: self._out(getattr(v, f.name))
+                                     for f in dataclasses.fields(v)}}
+        if isinstance(v, datetime):
+            return {"@dt": v.isoformat()}
+        if isinstance(v, date):
+            return {"@d": v.isoformat()}
+        if isinstance(v, tuple):
+            return {"@t": [self._out(x) for x in v]}
+        if isinstance(v, frozenset):
+            return {"@fs": [self._out(x) for x in sorted(v)]}
+        if isinstance(v, list):
+            return [self._out(x) for x in v]
+        if isinstance(v, dict):
+            return {"@m": {k: self._out(x) for k, x in v.items()}}
+        if v is None or isinstance(v, str | int | float | bool):
+            return v
+        raise TypeError(f"cannot cache a {type(v).__name__}")
+
+    def _in(self, v: Any) -> Any:
+        if isinstance(v, list):
+            return [self._in(x) for x in v]
+        if not isinstance(v, dict):
+            return v
+        if "@" in v:
+            cls = self._classes[v["@"]]
+            return cls(**{k: self._in(x) for k, x in v["f"].items()})
+        if "@dt" in v:
+            return datetime.fromisoformat(v["@dt"])
+        if "@d" in v:
+            return date.fromisoformat(v["@d"])
+        if "@t" in v:
+            return tuple(self._in(x) for x in v["@t"])
+        if "@fs" in v:
+            return frozenset(self._in(x) for x in v["@fs"])
+        if "@m" in v:
+            return {k: self._in(x) for k, x in v["@m"].items()}
+        raise ValueError("unknown tag in a cached value")
+
+
+@dataclasses.dataclass(frozen=True)
+class CacheStats:
+    hits: int
+    misses: int
+    rejected: int      # entries that did not open (tampered or foreign): reloaded
+    redis_errors: int
+
+
+class SealedCache:
+    """One per process, shared by the services (thread-safe).
+
+    Args:
+        redis: the one Redis client (``dra:`` keys only); None: no cache, every read
+            goes to PostgreSQL.
+        ttl_seconds: how long an entry lives (old versions' entries simply expire).
+        retry_after: after a Redis error, read PostgreSQL only for this long.
+    """
+
+    def __init__(self, redis: Any | None, *, ttl_seconds: int = DEFAULT_TTL,
+                 retry_after: float = 5.0, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
+        self.redis = redis
+        self.ttl = ttl_seconds
+        self.retry_after = retry_after
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: dict[str, AESGCM] = {}   # sha256(session token) -> its sealing key
+        self._down_until = 0.0
+        self._counts = {"hits": 0, "misses": 0, "rejected": 0, "redis_errors": 0}
+
+    # ------------------------------------------------------------------ reads
+
+    def read(self, s: Session, token: str | None, name: str, scopes: Iterable[str],
+             load: Callable[[], T], codec: Codec[T]) -> tuple[T, str]:
+        """The value named ``name`` covering ``scopes``, and its stamp (the hash of the
+        versions it was made at; equal stamps, equal values).
+
+        Args:
+            s: the caller's session (its transaction names the signed-in session).
+            token: that session's token ('' or None: no cache).
+            name: what the value is, with its parameters ("daysheet:2026-12-03:Europe/
+                Berlin:1,2,3"); no PHI (it is part of the Redis key).
+            scopes: the ``cache_versions`` scopes whose change changes the value.
+            load: reads the value from PostgreSQL (in ``s``).
+        """
+        stamp = self.stamp(s, name, scopes)
+        aead = self._aead(s, token) if token else None
+        if aead is None or self.redis is None or self._down():
+            return load(), stamp
+        key = f"{PREFIX}{name.split(':', 1)[0]}:{stamp}"
+        raw = self._get(key)
+        if raw is not None:
+            value = self._open(aead, key, raw, codec)
+            if value is not None:
+                self._count("hits")
+                return value, stamp
+        self._count("misses")
+        value = load()
+        nonce = os.urandom(NONCE)
+        self._set(key, nonce + aead.encrypt(nonce, codec.encode(value), key.encode()))
+        return value, stamp
+
+    @staticmethod
+    def stamp(s: Session, name: str, scopes: Iterable[str]) -> str:
+        """The hash of ``name`` and the scopes' current versions (one query)."""
+        wanted = sorted(set(scopes))
+        versions: dict[str, int] = {}
+        if wanted:
+            versions = {str(r[0]): int(r[1]) for r in s.execute(_VERSIONS,
+                                                                 {"scopes": wanted})}
+        h = hashlib.sha256(name.encode())
+        for scope in wanted:
+            h.update(f"\n{scope}={versions.get(scope, 0)}".encode())
+        return h.hexdigest()
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(**self._counts)
+
+    def forget_keys(self) -> None:
+        """Drop the sealing keys held in memory (sign-out)."""
+        with self._lock:
+            self._keys.clear()
+
+    # ------------------------------------------------------------------ internals
+
+    def _aead(self, s: Session, token: str) -> AESGCM | None:
+        ident = hashlib.sha256(token.encode()).hexdigest()
+        with self._lock:
+            known = self._keys.get(ident)
+        if known is not None:
+            return known
+        try:
+            with s.begin_nested():
+                raw = s.execute(_KEY).scalar_one()
+        except DBAPIError:
+            # Not a session that may have it (locked, ended, no schedule rights): no
+            # cache, and the database's own refusal follows on the real read.
+            return None
+        if raw is None:
+            return None
+        aead = AESGCM(bytes(raw)[:32])
+        with self._lock:
+            self._keys[ident] = aead
+        return aead
+
+    def _open(self, aead: AESGCM, key: str, raw: bytes, codec: Codec[T]) -> T | None:
+        try:
+            plain = aead.decrypt(raw[:NONCE], raw[NONCE:], key.encode())
+            return codec.decode(plain)
+        except (InvalidTag, ValueError, KeyError, TypeError):
+            # Not sealed by a session of this database for this key: reload, and say
+            # so once per entry (no PHI: the key is a hash).
+            self._count("rejected")
+            log.warning("a cached value did not open and was reloaded (%s)", key[-12:])
+            return None
+
+    def _down(self) -> bool:
+        with self._lock:
+            return self._clock() < self._down_until
+
+    def _failed(self, exc: Exception) -> None:
+        with self._lock:
+            first = self._clock() >= self._down_until
+            self._down_until = self._clock() + self.retry_after
+            self._counts["redis_errors"] += 1
+        if first:
+            log.warning("the cache (Redis) cannot be used (%s); reading PostgreSQL",
+                        type(exc).__name__)
+
+    def _get(self, key: str) -> bytes | None:
+        assert self.redis is not None
+        try:
+            raw = self.redis.get(key)
+        except Exception as exc:  # noqa: BLE001 - any Redis failure: PostgreSQL answers
+            self._failed(exc)
+            return None
+        return bytes(raw) if raw is not None else None
+
+    def _set(self, key: str, blob: bytes) -> None:
+        assert self.redis is not None
+        try:
+            self.redis.set(key, blob, ex=self.ttl)
+        except Exception as exc:  # noqa: BLE001
+            self._failed(exc)
+
+    def _count(self, what: str) -> None:
+        with self._lock:
+            self._counts[what] += 1
+
+
+def scopes_of(prefix: str, ids: Sequence[int], days: Sequence[date]) -> list[str]:
+    """``<prefix>:<id>:<YYYY-MM-DD>`` for every id and day."""
+    return [f"{prefix}:{i}:{d.isoformat()}" for i in ids for d in days]
