@@ -9,20 +9,24 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from backend_client.accounts.access import SystemAccess
 from backend_client.backend import Backend
+from backend_client.dto import BookingRequest
 from backend_client.errors import Conflict, NotFound, ValidationError
 from backend_client.patients.service import PatientService
 from backend_client.scheduling import waitlist
+from backend_client.scheduling.service import SchedulingService
+from backend_client.sync.cache import SealedCache
 from backend_client.uow import unit_of_work
 from tests.integration.conftest import add_user, signed_in
 from tests.integration.test_patient_registry import draft
+from tests.integration.test_scheduling import TZ, add_provider, database_day
 
 EARLIEST = date(2027, 3, 1)
 
@@ -272,3 +276,30 @@ def test_without_appointment_manage_the_database_shows_and_changes_nothing(
     with pytest.raises(NotFound):
         desk.add(desk.other_patient, token=desk.admin_token)
     assert [(e.id, e.version) for e in desk.entries()] == [(entry_id, 1)]
+
+
+def test_a_cancelled_morning_is_offered_to_the_patient_waiting_for_one(
+        db: Connection, backend: Backend) -> None:
+    """The whole loop through SchedulingService: a full morning, a patient waiting for a
+    morning with that doctor, no offer; the morning is cancelled, and it is offered to
+    her (the service's day sheet, the waitlist's entries and the matching together)."""
+    tag = uuid.uuid4().hex[:6]
+    reception = signed_in(backend, db, add_user(db, ("receptionist",)), workstation="DESK-9")
+    service = SchedulingService(db, reception, cache=SealedCache(backend.redis), tz=TZ)
+    provider = add_provider(db, f"Offer{tag}")         # 08:00-18:00, lunch 12:00-13:00
+    setup = PatientService(db, SystemAccess("ws-setup"))
+    waiting = setup.register(draft(family_name=f"Wait{tag}", given_name="Wanda")).id
+    booked = setup.register(draft(family_name=f"Full{tag}", given_name="Fritz")).id
+    day = database_day(db, 5)
+    eight = datetime.combine(day, time(8), tzinfo=TZ)
+    morning = service.book(BookingRequest(provider, booked, eight,
+                                          eight + timedelta(hours=4))).appointments[0]
+    entry = service.add_to_waitlist(waiting, provider_id=provider, type_id=None, minutes=30,
+                                    earliest=day, latest=day, part_of_day="morning")
+    assert entry.patient_name == f"Wait{tag}, Wanda"
+    assert [o for o in service.offers(day) if o.provider_id == provider] == []
+
+    service.cancel(morning.id, morning.version, "Patient called in sick")
+    (offer,) = [o for o in service.offers(day) if o.provider_id == provider]
+    assert (offer.starts_at, offer.ends_at) == (eight, eight + timedelta(hours=4))
+    assert [e.id for e in offer.entries] == [entry.id]
