@@ -100,6 +100,9 @@ def validate(rule: Recurrence, first_day: date | None = None) -> None:
             not _is_int(rule.count) or not 1 <= rule.count <= MAX_OCCURRENCES):
         errors["count"] = (f"A series has 1 to {MAX_OCCURRENCES} appointments, "
                            f"not {rule.count}.")
+    elif rule.until is not None and (
+            not isinstance(rule.until, date) or isinstance(rule.until, datetime)):
+        errors["until"] = "Give the end date as a day, without a time."
     elif rule.until is not None and first_day is not None and rule.until < first_day:
         errors["until"] = (f"The end date {short_date(rule.until)} is before the first "
                            f"appointment ({short_date(first_day)}).")
@@ -113,8 +116,8 @@ def validate(rule: Recurrence, first_day: date | None = None) -> None:
                 f"has at most {MAX_OCCURRENCES}. Choose an earlier end date or a number "
                 "of times.")
         elif rule.count is not None and n < rule.count:
-            # Only a rule that skips nearly every month (29 February every 52 months)
-            # runs out of calendar.
+            # Only a rule that skips most months and starts near the calendar's end
+            # (29 February yearly from 9600 on) runs out of dates.
             errors["count"] = (f"Only {n} of those dates come before the year "
                                f"{date.max.year + 1}; choose fewer times.")
     if errors:

@@ -290,6 +290,8 @@ def test_two_hundred_is_allowed_and_two_hundred_and_one_is_not() -> None:
     (Recurrence("daily", count=3, until=date(2027, 2, 1)), "count",
      "Give either a number of times or an end date, not both."),
     (Recurrence("daily"), "count", "Say how many times it repeats, or until when."),
+    (Recurrence("daily", until=datetime(2027, 2, 1, 17)), "until",
+     "Give the end date as a day, without a time."),
 ])
 def test_bad_rules_say_which_field_and_why(rule: Recurrence, field: str,
                                            sentence: str) -> None:
