@@ -5,16 +5,16 @@ transaction names the signed-in session, so row security applies) and returns fr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from backend_client.dto import (
+    LIVE_APPOINTMENT_STATUSES,
     AppointmentInfo,
     AppointmentTypeInfo,
-    LIVE_APPOINTMENT_STATUSES,
     ProviderInfo,
     WorkingPeriod,
 )
