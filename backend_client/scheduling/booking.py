@@ -94,18 +94,23 @@ def check_request(s: Session, *, provider_id: int, patient_id: int, type_id: int
         errors["reason"] = f"The reason is longer than {MAX_REASON} characters."
     if len(override_reason or "") > MAX_REASON:
         errors["override_reason"] = f"The reason is longer than {MAX_REASON} characters."
-    provider = s.execute(select(Provider.is_active).where(Provider.id == provider_id)
-                         ).scalar_one_or_none()
-    if provider is None:
+    # One round trip for the three look-ups.
+    found = s.execute(select(
+        select(Provider.is_active).where(Provider.id == provider_id).scalar_subquery(),
+        select(Patient.id).where(Patient.id == patient_id).scalar_subquery(),
+        select(Patient.deceased_at).where(Patient.id == patient_id).scalar_subquery(),
+        select(AppointmentType.id).where(AppointmentType.id == type_id).scalar_subquery(),
+    )).one()
+    active, patient, deceased, kind = found
+    if active is None:
         errors["provider_id"] = "There is no such provider."
-    elif not provider:
+    elif not active:
         errors["provider_id"] = "This provider is no longer bookable."
-    patient = s.execute(select(Patient.deceased_at).where(Patient.id == patient_id)).first()
     if patient is None:
         errors["patient_id"] = "There is no such patient."
-    elif patient.deceased_at is not None:
+    elif deceased is not None:
         errors["patient_id"] = "The patient is recorded as deceased."
-    if type_id is not None and s.get(AppointmentType, type_id) is None:
+    if type_id is not None and kind is None:
         errors["type_id"] = "There is no such appointment type."
     if errors:
         raise ValidationError.of(errors)

@@ -277,6 +277,7 @@ class SchedulingService:
                 s.flush()
                 series_id = series.id
             booked: list[int] = []
+            rows: list[Appointment] = []
             first_clash: Clash | None = None
             for start, end in occurrences:
                 try:
@@ -290,6 +291,7 @@ class SchedulingService:
                         s.add(row)
                         s.flush()
                         booked.append(row.id)
+                        rows.append(row)
                 except DBAPIError as exc:
                     if sqlstate(exc) != "23P01":
                         raise
@@ -301,9 +303,8 @@ class SchedulingService:
             if not booked:
                 assert first_clash is not None
                 raise first_clash
-            infos = q.appointments_by_id(s, booked)
-            for a in infos:
-                uow.announce(self._event(actor, a, "created"))
+            for row in rows:
+                uow.announce(self._event(actor, row, "created"))
             if warnings:
                 AuditService.record_in(
                     s, "appointment.override", user_id=actor.user_id,
@@ -311,7 +312,10 @@ class SchedulingService:
                     object_type="appointments", object_id=str(booked[0]),
                     details={"warnings": sorted({w.code for w in warnings}),
                              "appointments": booked})
+            # Committed before reading back: the audit chain's lock, taken by the first
+            # write, is held for as short a time as the writes themselves.
             uow.commit()
+            infos = q.appointments_by_id(s, booked)
         return BookingResult(infos, Changes(appointments=frozenset(booked)), tuple(skipped))
 
     def _clash_for(self, s: Session, provider_id: int, start: datetime, end: datetime
