@@ -41,7 +41,6 @@ from backend_client.dto import (
     ProviderInfo,
     SlotOffer,
     WaitlistEntry,
-    WorkingPeriod,
 )
 from backend_client.errors import (
     Clash,
@@ -70,12 +69,14 @@ from backend_client.stores.postgres.models import (
     Provider,
     User,
 )
-from backend_client.sync.cache import DataclassCodec, SealedCache
+from backend_client.sync.cache import SealedCache, TypedCodec
 from backend_client.sync.events import ChangeEvent, ChangePublisher, NullPublisher
 from backend_client.uow import unit_of_work
 
-_CODEC: DataclassCodec[Any] = DataclassCodec(DaySheet, ProviderInfo, WorkingPeriod,
-                                             AppointmentInfo, AppointmentTypeInfo)
+_SHEET: TypedCodec[DaySheet] = TypedCodec(DaySheet)
+_PROVIDERS: TypedCodec[tuple[ProviderInfo, ...]] = TypedCodec(tuple[ProviderInfo, ...])
+_TYPES: TypedCodec[tuple[AppointmentTypeInfo, ...]] = TypedCodec(
+    tuple[AppointmentTypeInfo, ...])
 READ = ("appointment.manage", "chart.open")
 
 
@@ -140,14 +141,14 @@ class SchedulingService:
         actor = self._reader()
         with self._work(actor) as uow:
             value, _ = self.cache.read(uow.session, actor.token, "providers", ["directory"],
-                                       lambda: q.providers(uow.session), _CODEC)
+                                       lambda: q.providers(uow.session), _PROVIDERS)
             return tuple(value)
 
     def appointment_types(self) -> tuple[AppointmentTypeInfo, ...]:
         actor = self._reader()
         with self._work(actor) as uow:
             value, _ = self.cache.read(uow.session, actor.token, "types", ["directory"],
-                                       lambda: q.appointment_types(uow.session), _CODEC)
+                                       lambda: q.appointment_types(uow.session), _TYPES)
             return tuple(value)
 
     def day_sheet(self, day: date, provider_ids: tuple[int, ...] | None = None) -> DaySheet:
@@ -158,7 +159,7 @@ class SchedulingService:
     def _sheet(self, s: Session, actor: Actor, day: date,
                provider_ids: tuple[int, ...] | None) -> DaySheet:
         everyone, _ = self.cache.read(s, actor.token, "providers", ["directory"],
-                                      lambda: q.providers(s), _CODEC)
+                                      lambda: q.providers(s), _PROVIDERS)
         if provider_ids is None:
             shown = tuple(everyone)
         else:
@@ -179,7 +180,7 @@ class SchedulingService:
                             working=q.working_periods(hours, breaks, ids, day, self.tz),
                             appointments=q.appointments_between(s, start, end, ids))
 
-        sheet, stamp = self.cache.read(s, actor.token, name, scopes, load, _CODEC)
+        sheet, stamp = self.cache.read(s, actor.token, name, scopes, load, _SHEET)
         return DaySheet(sheet.day, sheet.providers, sheet.working, sheet.appointments,
                         stamp=stamp)
 

@@ -18,8 +18,8 @@ Any Redis error falls back to PostgreSQL and Redis is left alone for ``retry_aft
 seconds (a down Redis then costs nothing per read). Without a signed-in session (the
 operator's tools) nothing is cached: the sealing key is only given to sessions.
 
-Values are frozen dataclasses (the DTOs), encoded by ``DataclassCodec`` as JSON with type
-tags, never pickled: what Redis hands back is data, not code.
+Values are frozen dataclasses (the DTOs), encoded by ``TypedCodec`` as JSON and decoded by
+their declared type, never pickled: what Redis hands back is data, not code.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import logging
 import os
 import threading
 import time
+import types
+import typing
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -59,62 +61,80 @@ class Codec(Protocol[T]):
     def decode(self, raw: bytes) -> T: ...
 
 
-class DataclassCodec(Generic[T]):
-    """JSON for frozen dataclasses of the listed classes (and tuples, dates, datetimes,
-    frozensets of them). A type tag it does not know is an error, never an import."""
+class TypedCodec(Generic[T]):
+    """JSON for a value of one declared type made of frozen dataclasses, tuples, dates,
+    datetimes and plain values: a dataclass is the list of its fields in order, and
+    decoding is directed by the type (no tags in the data, nothing looked up by a name
+    that came from Redis). ``TypedCodec(DaySheet)``, ``TypedCodec(tuple[ProviderInfo, ...])``.
+    """
 
-    def __init__(self, *classes: type[Any]) -> None:
-        self._classes = {c.__name__: c for c in classes}
+    def __init__(self, root: Any) -> None:
+        self._decode = _decoder(root)
 
     def encode(self, value: T) -> bytes:
-        return json.dumps(self._out(value), separators=(",", ":")).encode()
+        return json.dumps(_plain(value), separators=(",", ":")).encode()
 
     def decode(self, raw: bytes) -> T:
-        value: T = self._in(json.loads(raw))
+        value: T = self._decode(json.loads(raw))
         return value
 
-    def _out(self, v: Any) -> Any:
-        if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            name = type(v).__name__
-            if name not in self._classes:
-                raise TypeError(f"{name} is not registered with this codec")
-            return {"@": name, "f": {f.name: self._out(getattr(v, f.name))
-                                     for f in dataclasses.fields(v)}}
-        if isinstance(v, datetime):
-            return {"@dt": v.isoformat()}
-        if isinstance(v, date):
-            return {"@d": v.isoformat()}
-        if isinstance(v, tuple):
-            return {"@t": [self._out(x) for x in v]}
-        if isinstance(v, frozenset):
-            return {"@fs": [self._out(x) for x in sorted(v)]}
-        if isinstance(v, list):
-            return [self._out(x) for x in v]
-        if isinstance(v, dict):
-            return {"@m": {k: self._out(x) for k, x in v.items()}}
-        if v is None or isinstance(v, str | int | float | bool):
-            return v
-        raise TypeError(f"cannot cache a {type(v).__name__}")
 
-    def _in(self, v: Any) -> Any:
-        if isinstance(v, list):
-            return [self._in(x) for x in v]
-        if not isinstance(v, dict):
-            return v
-        if "@" in v:
-            cls = self._classes[v["@"]]
-            return cls(**{k: self._in(x) for k, x in v["f"].items()})
-        if "@dt" in v:
-            return datetime.fromisoformat(v["@dt"])
-        if "@d" in v:
-            return date.fromisoformat(v["@d"])
-        if "@t" in v:
-            return tuple(self._in(x) for x in v["@t"])
-        if "@fs" in v:
-            return frozenset(self._in(x) for x in v["@fs"])
-        if "@m" in v:
-            return {k: self._in(x) for k, x in v["@m"].items()}
-        raise ValueError("unknown tag in a cached value")
+def _plain(v: Any) -> Any:
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return [_plain(getattr(v, f.name)) for f in dataclasses.fields(v)]
+    if isinstance(v, date):  # datetime too
+        return v.isoformat()
+    if isinstance(v, tuple | list | frozenset):
+        return [_plain(x) for x in v]
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    raise TypeError(f"cannot cache a {type(v).__name__}")
+
+
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """A function turning the JSON of ``tp`` back into a ``tp`` (raises on a mismatch)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"cannot cache {tp}")
+        one = _decoder(inner[0])
+        return lambda v: None if v is None else one(v)
+    if origin in (tuple, frozenset):
+        item = _decoder(args[0])
+        kind = tuple if origin is tuple else frozenset
+        return lambda v: kind(item(x) for x in _list(v))
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        fields = [_decoder(hints[f.name]) for f in dataclasses.fields(tp)]
+        n = len(fields)
+
+        def build(v: Any) -> Any:
+            if not isinstance(v, list) or len(v) != n:
+                raise ValueError(f"not a {tp.__name__}")
+            return tp(*(f(x) for f, x in zip(fields, v, strict=True)))
+        return build
+    if tp is datetime:
+        return lambda v: datetime.fromisoformat(_typed(v, str))
+    if tp is date:
+        return lambda v: date.fromisoformat(_typed(v, str))
+    if tp in (str, int, bool):
+        return lambda v: _typed(v, tp)
+    if tp is float:
+        return lambda v: float(_typed(v, int | float))
+    raise TypeError(f"cannot cache {tp}")
+
+
+def _list(v: Any) -> list[Any]:
+    if not isinstance(v, list):
+        raise ValueError("not a list")
+    return v
+
+
+def _typed(v: Any, tp: Any) -> Any:
+    if not isinstance(v, tp):
+        raise ValueError("a value of the wrong type")
+    return v
 
 
 @dataclasses.dataclass(frozen=True)
