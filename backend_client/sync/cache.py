@@ -8,7 +8,9 @@ How a read goes (``SealedCache.read``):
    this read is always seen: its new version makes another key.
 2. The key is a hash of the value's name (what and for which parameters) and those
    versions: ``dra:cache:<name>:<sha256>``.
-3. Redis has it: the value is opened (AES-GCM with the database's cache key, the Redis
+3. This process opened that key before: the value is taken from memory (a key names the
+   versions, so the memo is as fresh as Redis's copy). Otherwise, Redis has it: the value
+   is opened (AES-GCM with the database's cache key, the Redis
    key as associated data) and decoded. Anything that does not open (tampered, planted,
    copied from another key, sealed with another database's key) is a miss, never served.
 4. A miss loads from PostgreSQL (after the versions were read, so the value is at least
@@ -33,6 +35,7 @@ import threading
 import time
 import types
 import typing
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -156,9 +159,14 @@ class SealedCache:
     """
 
     def __init__(self, redis: Any | None, *, ttl_seconds: int = DEFAULT_TTL,
-                 retry_after: float = 5.0, clock: Callable[[], float] = time.monotonic
-                 ) -> None:
+                 retry_after: float = 5.0, memo_entries: int = 16,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.redis = redis
+        # Values this process already opened, by Redis key: a key names the versions the
+        # value was made at, so a memo under it is exactly as fresh as Redis's copy. It
+        # saves the round trip, the decryption and the decoding of a sheet re-read.
+        self._memo: OrderedDict[str, Any] = OrderedDict()
+        self._memo_entries = memo_entries
         self.ttl = ttl_seconds
         self.retry_after = retry_after
         self._clock = clock
@@ -183,23 +191,42 @@ class SealedCache:
             load: reads the value from PostgreSQL (in ``s``).
         """
         stamp = self.stamp(s, name, scopes)
-        aead = self._aead(s, token) if token else None
-        if aead is None or self.redis is None or self._down():
+        aead = self._aead(s, token) if token and self.redis is not None else None
+        if aead is None:
             return load(), stamp
         key = f"{PREFIX}{name.split(':', 1)[0]}:{stamp}"
-        raw = self._get(key)
-        if raw is None and self._down():  # Redis just failed: PostgreSQL answers
-            return load(), stamp
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                self._counts["hits"] += 1
+                memo: T = self._memo[key]
+                return memo, stamp
+        raw = None if self._down() else self._get(key)
+        if raw is None and self._down():
+            fresh = load()  # Redis is down (or just failed): PostgreSQL answers
+            self._remember(key, fresh)
+            return fresh, stamp
         if raw is not None:
-            value = self._open(aead, key, raw, codec)
-            if value is not None:
+            opened = self._open(aead, key, raw, codec)
+            if opened is not None:
                 self._count("hits")
-                return value, stamp
+                self._remember(key, opened)
+                return opened, stamp
         self._count("misses")
         value = load()
         nonce = os.urandom(NONCE)
         self._set(key, nonce + aead.encrypt(nonce, codec.encode(value), key.encode()))
+        self._remember(key, value)
         return value, stamp
+
+    def _remember(self, key: str, value: Any) -> None:
+        if self._memo_entries <= 0:
+            return
+        with self._lock:
+            self._memo[key] = value
+            self._memo.move_to_end(key)
+            while len(self._memo) > self._memo_entries:
+                self._memo.popitem(last=False)
 
     @staticmethod
     def stamp(s: Session, name: str, scopes: Iterable[str]) -> str:
@@ -219,9 +246,10 @@ class SealedCache:
             return CacheStats(**self._counts)
 
     def forget_keys(self) -> None:
-        """Drop the sealing keys held in memory (sign-out)."""
+        """Drop the sealing keys and the opened values held in memory (sign-out)."""
         with self._lock:
             self._keys.clear()
+            self._memo.clear()
 
     # ------------------------------------------------------------------ internals
 
