@@ -10,7 +10,8 @@ on the app's login (row security, triggers and the audit chain all in the path).
    against cached (versions read, sealed entry opened from Redis); target >= 5x, cold
    <= 30 ms.
 
-    python -m benchmarks scheduling     (BENCH_SCHED_N, BENCH_SCHED_SHEETS to shrink)
+    python -m benchmarks scheduling     (BENCH_SCHED_N, BENCH_SCHED_SHEETS to shrink;
+                                          BENCH_SCHED_THREADS, default 8)
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from backend_client.sync.cache import SealedCache
 
 PASSWORD = "benchmark harbour lantern 12"
 TZ = ZoneInfo("Europe/Berlin")
-THREADS = 8
+THREADS = int(os.environ.get("BENCH_SCHED_THREADS", "8"))
 
 
 def _ms(fn: Callable[[], object]) -> float:
