@@ -140,6 +140,9 @@ def breaks_on(breaks: list[tuple[int, int, time, time, date | None, date | None]
                   if p == provider_id and w == weekday and _valid(f, t, day))
 
 
+# The longest an appointment may last (ck_appointments_at_most_a_day): what began more
+# than this before a range cannot reach into it, which bounds every index range scan.
+AT_MOST = timedelta(days=1)
 _COLUMNS = ("id", "version", "provider_id", "patient_id", "appointment_type_id", "starts_at",
             "ends_at", "status", "reason", "series_id", "cancel_reason", "override_reason",
             "updated_at")
@@ -180,7 +183,8 @@ def appointments_between(s: Session, start: datetime, end: datetime,
                          provider_ids: Sequence[int] | None) -> tuple[AppointmentInfo, ...]:
     """Every appointment overlapping [start, end), cancelled ones included, in time
     order (then provider, then id)."""
-    q = _appointment_query().where(Appointment.starts_at < end, Appointment.ends_at > start)
+    q = _appointment_query().where(Appointment.starts_at < end, Appointment.ends_at > start,
+                                   Appointment.starts_at > start - AT_MOST)
     if provider_ids is not None:
         q = q.where(Appointment.provider_id.in_(list(provider_ids)))
     q = q.order_by(Appointment.starts_at, Appointment.provider_id, Appointment.id)
@@ -223,7 +227,8 @@ def overlapping(s: Session, *, start: datetime, end: datetime,
             func.tstzrange(Appointment.starts_at, Appointment.ends_at, "[)").op("&&")(
                 func.tstzrange(start, end, "[)")))
     else:
-        q = q.where(Appointment.starts_at < end, Appointment.ends_at > start)
+        q = q.where(Appointment.starts_at < end, Appointment.ends_at > start,
+                    Appointment.starts_at > start - AT_MOST)
     if patient_id is not None:
         q = q.where(Appointment.patient_id == patient_id)
     if exclude:

@@ -529,3 +529,12 @@ def test_occurrences_that_clash_are_skipped_and_named(desk: Desk) -> None:
     assert len(result.appointments) == 3
     assert len(result.skipped) == 1 and "not booked" in result.skipped[0]
     assert "Zweit" in result.skipped[0]
+
+
+def test_an_appointment_lasts_at_most_a_day_in_the_database_too(desk: Desk) -> None:
+    with pytest.raises(DBAPIError) as exc, desk.db.begin_nested():
+        desk.db.execute(text(
+            "INSERT INTO appointments (provider_id, patient_id, starts_at, ends_at) "
+            "VALUES (:pr, :pa, now(), now() + interval '25 hours')"),
+            {"pr": desk.provider, "pa": desk.patient})
+    assert "ck_appointments_at_most_a_day" in str(exc.value.orig)

@@ -436,6 +436,7 @@ class Appointment(Tracked, Base):
 
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("ends_at <= starts_at + interval '1 day'", name="at_most_a_day"),
         CheckConstraint(_in("status", APPOINTMENT_STATUSES), name="status_known"),
         Index("ix_appointments_provider_starts", "provider_id", "starts_at"),
         Index("ix_appointments_patient_starts", "patient_id", "starts_at"),

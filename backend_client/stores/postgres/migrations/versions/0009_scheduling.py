@@ -5,7 +5,8 @@ the versions that keep the schedule cache from ever being stale.
   ``appointments.series_id``), ``provider_breaks`` (a provider's weekly breaks: the day
   sheet shows hours minus breaks) and ``waitlist_entries``.
 - ``appointments`` gains ``series_id``, ``cancel_reason``, ``override_reason`` (why a
-  booking warning was overridden) and ``checked_in_at`` (the database's time of arrival).
+  booking warning was overridden) and ``checked_in_at`` (the database's time of arrival),
+  and lasts at most a day (so that a day's query is an index range of two days).
 - **The status flow is the database's**: a trigger refuses a move that
   ``dto.APPOINTMENT_TRANSITIONS`` does not allow (SQLSTATE ``DRA01``), a change of time or
   provider of a finished appointment or of the patient of any (``DRA02``), and an
@@ -148,6 +149,11 @@ def _tables() -> None:
                                             server_default="", nullable=False))
     op.add_column("appointments", sa.Column("checked_in_at", sa.DateTime(timezone=True),
                                             nullable=True))
+    # An appointment lasts at most a day (the service books 5 to 480 minutes): a query for
+    # one day then reads an index range of one day and one before, not a provider's whole
+    # history.
+    op.create_check_constraint("ck_appointments_at_most_a_day", "appointments",
+                               "ends_at <= starts_at + interval '1 day'")
     op.create_foreign_key("fk_appointments_series_id_appointment_series", "appointments",
                           "appointment_series", ["series_id"], ["id"])
     op.create_index("ix_appointments_series_id", "appointments", ["series_id"])
@@ -517,6 +523,7 @@ def downgrade() -> None:
     op.drop_index("ix_appointments_series_id", table_name="appointments")
     op.drop_constraint("fk_appointments_series_id_appointment_series", "appointments",
                        type_="foreignkey")
+    op.drop_constraint("ck_appointments_at_most_a_day", "appointments", type_="check")
     for column in ("checked_in_at", "override_reason", "cancel_reason", "series_id"):
         op.drop_column("appointments", column)
     op.drop_index("ix_appointment_series_patient_id", table_name="appointment_series")
