@@ -4,21 +4,28 @@ break, in the past), what a clash says, and what an illegal status change says."
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from backend_client.dto import APPOINTMENT_STATUS_LABELS, AppointmentInfo, BookingWarning
 from backend_client.errors import ValidationError
 from backend_client.scheduling import queries as q
-from backend_client.stores.postgres.models import AppointmentType, Patient, Provider
+from backend_client.stores.postgres.models import (
+    AppointmentType,
+    Patient,
+    PatientIdentifier,
+    Provider,
+)
 
 MAX_REASON = 500
 MIN_MINUTES, MAX_MINUTES = 5, 480
@@ -72,9 +79,23 @@ def day_text(t: datetime, tz: tzinfo) -> str:
     return f"{local.strftime('%a')} {local.day} {local.strftime('%b %Y')}"
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What a booking's checks looked up (one round trip), for its sentences and for the
+    appointments it returns without reading them back."""
+
+    provider_name: str
+    patient_name: str
+    patient_mrn: str
+    patient_birth_date: date | None
+    type_name: str
+    colour: str
+    now: datetime   # PostgreSQL's now(): this transaction's time, the rows' updated_at
+
+
 def check_request(s: Session, *, provider_id: int, patient_id: int, type_id: int | None,
                   starts_at: datetime, ends_at: datetime, reason: str,
-                  override_reason: str) -> None:
+                  override_reason: str) -> Facts:
     """Every problem of a booking or move at once (``ValidationError.of``)."""
     errors: dict[str, str] = {}
     aware = True
@@ -94,26 +115,48 @@ def check_request(s: Session, *, provider_id: int, patient_id: int, type_id: int
         errors["reason"] = f"The reason is longer than {MAX_REASON} characters."
     if len(override_reason or "") > MAX_REASON:
         errors["override_reason"] = f"The reason is longer than {MAX_REASON} characters."
-    # One round trip for the three look-ups.
-    found = s.execute(select(
-        select(Provider.is_active).where(Provider.id == provider_id).scalar_subquery(),
-        select(Patient.id).where(Patient.id == patient_id).scalar_subquery(),
-        select(Patient.deceased_at).where(Patient.id == patient_id).scalar_subquery(),
-        select(AppointmentType.id).where(AppointmentType.id == type_id).scalar_subquery(),
-    )).one()
-    active, patient, deceased, kind = found
-    if active is None:
+    f = s.execute(_facts_query(), {"provider": provider_id, "patient": patient_id,
+                                   "type": type_id}).one()
+    if f.active is None:
         errors["provider_id"] = "There is no such provider."
-    elif not active:
+    elif not f.active:
         errors["provider_id"] = "This provider is no longer bookable."
-    if patient is None:
+    if f.family is None:
         errors["patient_id"] = "There is no such patient."
-    elif deceased is not None:
+    elif f.deceased is not None:
         errors["patient_id"] = "The patient is recorded as deceased."
-    if type_id is not None and kind is None:
+    if type_id is not None and f.type_name is None:
         errors["type_id"] = "There is no such appointment type."
     if errors:
         raise ValidationError.of(errors)
+    return Facts(q.provider_name(f.title, f.given_p, f.family_p), f"{f.family}, {f.given}",
+                 f.mrn or "", f.birth_date, f.type_name or "", f.colour or "#607d8b", f.now)
+
+
+@functools.cache
+def _facts_query() -> Any:
+    """Everything a booking looks up, in one statement (built once)."""
+    def one(column: Any, *where: Any) -> Any:
+        return select(column).where(*where).limit(1).scalar_subquery()
+
+    pv: Any = bindparam("provider")
+    pa: Any = bindparam("patient")
+    ty: Any = bindparam("type")
+    return select(
+        one(Provider.is_active, Provider.id == pv).label("active"),
+        one(Provider.title, Provider.id == pv).label("title"),
+        one(Provider.given_name, Provider.id == pv).label("given_p"),
+        one(Provider.family_name, Provider.id == pv).label("family_p"),
+        one(Patient.given_name, Patient.id == pa).label("given"),
+        one(Patient.family_name, Patient.id == pa).label("family"),
+        one(Patient.birth_date, Patient.id == pa).label("birth_date"),
+        one(Patient.deceased_at, Patient.id == pa).label("deceased"),
+        one(PatientIdentifier.value, PatientIdentifier.patient_id == pa,
+            PatientIdentifier.kind == "MRN").label("mrn"),
+        one(AppointmentType.name, AppointmentType.id == ty).label("type_name"),
+        one(AppointmentType.colour, AppointmentType.id == ty).label("colour"),
+        func.now().label("now"),
+    )
 
 
 def provider_label(s: Session, provider_id: int) -> str:
@@ -141,15 +184,15 @@ def transition_sentence(old: str, new: str) -> str:
 
 def warnings_for(s: Session, tz: tzinfo, now: datetime, provider_id: int, patient_id: int,
                  occurrences: Sequence[tuple[datetime, datetime]], *,
-                 exclude: Sequence[int] = (), series: bool = False
-                 ) -> tuple[BookingWarning, ...]:
+                 exclude: Sequence[int] = (), series: bool = False,
+                 provider_name: str = "") -> tuple[BookingWarning, ...]:
     """What a person should see before booking these times (each may be overridden)."""
     if not occurrences:
         return ()
     out: list[BookingWarning] = []
     first = min(a for a, _ in occurrences)
     last = max(b for _, b in occurrences)
-    who = provider_label(s, provider_id)
+    who = provider_name or provider_label(s, provider_id)
     theirs = q.overlapping(s, start=first, end=last, patient_id=patient_id, exclude=exclude)
     hours, breaks = q.hours_and_breaks(s, [provider_id], first.astimezone(tz).date(),
                                        last.astimezone(tz).date())

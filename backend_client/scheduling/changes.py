@@ -159,9 +159,9 @@ class AppointmentChanges:
         with self._work(actor) as uow:
             s = uow.session
             row = self._current(s, appointment_id, expected_version)
-            check_request(s, provider_id=provider_id, patient_id=row.patient_id,
-                          type_id=None, starts_at=starts_at, ends_at=ends_at, reason="",
-                          override_reason=override)
+            facts = check_request(s, provider_id=provider_id, patient_id=row.patient_id,
+                                  type_id=None, starts_at=starts_at, ends_at=ends_at,
+                                  reason="", override_reason=override)
             if row.status in ("completed", "cancelled", "no_show"):
                 raise IllegalTransition(
                     f"An appointment that is {APPOINTMENT_STATUS_LABELS[row.status].lower()} "
@@ -185,9 +185,10 @@ class AppointmentChanges:
             ids = [a.id for a in targets]
             for _, start, end in plan:
                 self._raise_clash(s, provider_id, start, end, exclude=ids)
-            warnings = warnings_for(s, self.tz, self._clock(s), provider_id, row.patient_id,
+            warnings = warnings_for(s, self.tz, self._now() if self._now else facts.now,
+                                    provider_id, row.patient_id,
                                     [(a, b) for _, a, b in plan], exclude=ids,
-                                    series=len(plan) > 1)
+                                    series=len(plan) > 1, provider_name=facts.provider_name)
             if warnings and not override:
                 raise NeedsOverride(override_sentence(warnings), warnings)
             before = [self._event(actor, a, "moved") for a in targets]

@@ -47,6 +47,7 @@ from backend_client.errors import (
 )
 from backend_client.scheduling import queries as q
 from backend_client.scheduling.booking import (
+    Facts,
     check_request,
     local_zone,
     sqlstate,
@@ -199,39 +200,44 @@ class SchedulingService(AppointmentChanges):
         actor = self.access.require("appointment.manage")
         with self._work(actor) as uow:
             s = uow.session
-            occurrences, _ = self._occurrences(s, request)
+            facts, occurrences, _ = self._occurrences(s, request)
             for start, end in occurrences[:1] if request.recurrence is None else ():
                 self._raise_clash(s, request.provider_id, start, end)
-            return warnings_for(s, self.tz, self._clock(s), request.provider_id,
-                                request.patient_id, occurrences,
-                                series=request.recurrence is not None)
+            return warnings_for(s, self.tz, self._now() if self._now else facts.now,
+                                request.provider_id, request.patient_id, occurrences,
+                                series=request.recurrence is not None,
+                                provider_name=facts.provider_name)
 
     def _occurrences(self, s: Session, request: BookingRequest
-                     ) -> tuple[list[tuple[datetime, datetime]], list[str]]:
-        check_request(s, provider_id=request.provider_id, patient_id=request.patient_id,
-                      type_id=request.type_id, starts_at=request.starts_at,
-                      ends_at=request.ends_at, reason=request.reason,
-                      override_reason=request.override_reason)
+                     ) -> tuple[Facts, list[tuple[datetime, datetime]], list[str]]:
+        facts = check_request(s, provider_id=request.provider_id,
+                              patient_id=request.patient_id, type_id=request.type_id,
+                              starts_at=request.starts_at, ends_at=request.ends_at,
+                              reason=request.reason, override_reason=request.override_reason)
         if request.recurrence is None:
-            return [(request.starts_at, request.ends_at)], []
+            return facts, [(request.starts_at, request.ends_at)], []
         from backend_client.scheduling import recurrence
 
         recurrence.validate(request.recurrence, request.starts_at.astimezone(self.tz).date())
         occurrences, skipped = recurrence.expand(request.recurrence, request.starts_at,
                                                  request.ends_at, self.tz)
-        return list(occurrences), list(skipped)
+        return facts, list(occurrences), list(skipped)
 
     def book(self, request: BookingRequest) -> BookingResult:
+        """Round trips are few on purpose: one look-up (``check_request``), the clash and
+        warning questions, the inserts, the commit; the booked appointments are made from
+        what was looked up, not read back."""
         actor = self.access.require("appointment.manage")
         override = request.override_reason.strip()
         with self._work(actor) as uow:
             s = uow.session
-            occurrences, skipped = self._occurrences(s, request)
+            facts, occurrences, skipped = self._occurrences(s, request)
             if request.recurrence is None:
                 self._raise_clash(s, request.provider_id, *occurrences[0])
-            warnings = warnings_for(s, self.tz, self._clock(s), request.provider_id,
-                                    request.patient_id, occurrences,
-                                    series=request.recurrence is not None)
+            warnings = warnings_for(s, self.tz, self._now() if self._now else facts.now,
+                                    request.provider_id, request.patient_id, occurrences,
+                                    series=request.recurrence is not None,
+                                    provider_name=facts.provider_name)
             if warnings and not override:
                 raise NeedsOverride(override_sentence(warnings), warnings)
             series_id = None
@@ -248,8 +254,7 @@ class SchedulingService(AppointmentChanges):
                 s.add(series)
                 s.flush()
                 series_id = series.id
-            booked: list[int] = []
-            rows: list[Appointment] = []
+            infos: list[AppointmentInfo] = []
             first_clash: Clash | None = None
             for start, end in occurrences:
                 try:
@@ -262,8 +267,16 @@ class SchedulingService(AppointmentChanges):
                             created_by=actor.user_id, updated_by=actor.user_id)
                         s.add(row)
                         s.flush()
-                        booked.append(row.id)
-                        rows.append(row)
+                        infos.append(AppointmentInfo(
+                            id=row.id, version=row.version, provider_id=row.provider_id,
+                            patient_id=row.patient_id, patient_name=facts.patient_name,
+                            patient_mrn=facts.patient_mrn,
+                            patient_birth_date=facts.patient_birth_date,
+                            type_id=row.appointment_type_id, type_name=facts.type_name,
+                            colour=facts.colour, starts_at=start, ends_at=end,
+                            status="booked", reason=row.reason, series_id=series_id,
+                            override_reason=row.override_reason, updated_at=facts.now,
+                            updated_by=actor.display_name))
                 except DBAPIError as exc:
                     if sqlstate(exc) != "23P01":
                         raise
@@ -272,11 +285,12 @@ class SchedulingService(AppointmentChanges):
                         raise clash from None
                     first_clash = first_clash or clash
                     skipped.append(f"{when_text(start, self.tz)} not booked: {clash.message}")
-            if not booked:
+            if not infos:
                 assert first_clash is not None
                 raise first_clash
-            for row in rows:
-                uow.announce(self._event(actor, row, "created"))
+            booked = [a.id for a in infos]
+            for info in infos:
+                uow.announce(self._event(actor, info, "created"))
             if warnings:
                 AuditService.record_in(
                     s, "appointment.override", user_id=actor.user_id,
@@ -284,11 +298,9 @@ class SchedulingService(AppointmentChanges):
                     object_type="appointments", object_id=str(booked[0]),
                     details={"warnings": sorted({w.code for w in warnings}),
                              "appointments": booked})
-            # Committed before reading back: the audit chain's lock, taken by the first
-            # write, is held for as short a time as the writes themselves.
             uow.commit()
-            infos = q.appointments_by_id(s, booked)
-        return BookingResult(infos, Changes(appointments=frozenset(booked)), tuple(skipped))
+        return BookingResult(tuple(infos), Changes(appointments=frozenset(booked)),
+                             tuple(skipped))
 
     # ------------------------------------------------------------------ waitlist
 

@@ -155,6 +155,7 @@ def _count(desk: Desk) -> int:
 def test_a_booking_is_on_the_day_sheet_and_an_overlap_is_refused_naming_it(desk: Desk
                                                                             ) -> None:
     booked = desk.service.book(desk.request(10, 0)).appointments[0]
+    assert desk.service.get(booked.id) == booked  # what booking returned is what is kept
     sheet = desk.service.day_sheet(desk.day, (desk.provider,))
     assert [a.id for a in sheet.appointments] == [booked.id]
     assert sheet.appointments[0].patient_name == desk.patient_name
