@@ -153,6 +153,11 @@ def bench_bookings(service: SchedulingService, owner: Engine, n: int) -> None:
     print(f"booking latency: uncontended p50 {solo_p50:.1f} ms (1 thread, {len(solo)}); "
           f"contended p50 {p50:.1f} ms, p99 {p99:.1f} ms = {p99 / solo_p50:.1f}x the "
           "uncontended p50 (target <= 3x)")
+    rate = attempts / wall
+    print(f"  {THREADS} threads on {os.cpu_count()} cores: {THREADS} in flight at {rate:.0f}/s "
+          f"is {THREADS / rate * 1000:.0f} ms each on average (Little's law); the rest of "
+          "the tail is waiting for locks (the audit chain, a provider-day's cache version, "
+          "the overlap check of a concurrent booking)")
 
 
 def bench_day_sheet(service: SchedulingService, redis_only: SchedulingService,
