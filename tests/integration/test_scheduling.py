@@ -539,3 +539,36 @@ def test_an_appointment_lasts_at_most_a_day_in_the_database_too(desk: Desk) -> N
             "VALUES (:pr, :pa, now(), now() + interval '25 hours')"),
             {"pr": desk.provider, "pa": desk.patient})
     assert "ck_appointments_at_most_a_day" in str(exc.value.orig)
+
+
+def test_week_agenda_and_a_patients_appointments(desk: Desk) -> None:
+    first = desk.service.book(desk.request(9, 0)).appointments[0]
+    later = desk.service.book(desk.request(11, 0, days=2)).appointments[0]
+    past = desk.service.book(BookingRequest(**{**_past_request(desk).__dict__,
+                                               "override_reason": "entered late"}))
+    monday = desk.day - timedelta(days=desk.day.weekday())
+    week = desk.service.week(desk.provider, monday)
+    assert [d.day for d in week] == [monday + timedelta(days=i) for i in range(7)]
+    assert {a.id for d in week for a in d.appointments} >= {first.id}
+    agenda = desk.service.agenda(desk.day, desk.day + timedelta(days=2), (desk.provider,))
+    assert [a.id for a in agenda] == [first.id, later.id]
+    mine = desk.service.patient_appointments(desk.patient)
+    # Upcoming first (soonest first), then the past (newest first).
+    assert [a.id for a in mine] == [first.id, later.id, past.appointments[0].id]
+    with pytest.raises(ValidationError):
+        desk.service.agenda(desk.day, desk.day - timedelta(days=1))
+
+
+def test_reading_the_schedule_needs_a_schedule_or_chart_role(desk: Desk,
+                                                             backend: Backend) -> None:
+    admin = add_user(desk.db, ("admin",), display_name="Ada Admin")
+    service = SchedulingService(desk.db, signed_in(backend, desk.db, admin), tz=TZ,
+                                cache=SealedCache(backend.redis))
+    for read in (lambda: service.day_sheet(desk.day), service.providers,
+                 lambda: service.book(desk.request(10, 0))):
+        with pytest.raises(PermissionDenied, match="Your role does not allow you"):
+            read()
+    # The doctor reads the desk's sheet, and the cached sheet is the same for both.
+    desk.service.book(desk.request(10, 0))
+    assert desk.doctor_service.day_sheet(desk.day, (desk.provider,)) == \
+        desk.service.day_sheet(desk.day, (desk.provider,))
