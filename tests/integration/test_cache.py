@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -236,4 +237,42 @@ def test_a_dead_redis_port_costs_nothing_but_the_cache(clinic: Clinic, settings:
         assert w.service.day_sheet(clinic.day, (clinic.provider,)).providers
         assert w.cache.stats().redis_errors == 1
     finally:
+        w.engine.dispose()
+
+
+def test_desks_racing_for_one_slot_get_one_booking_and_named_clashes(clinic: Clinic,
+                                                                     settings: Settings
+                                                                     ) -> None:
+    desks = [clinic.a, clinic.b, *(_workstation(settings, clinic.access[n % 2])
+                                   for n in range(4))]
+    start = datetime.combine(clinic.day, time(15), tzinfo=TZ)
+    barrier = threading.Barrier(len(desks))
+    outcomes: list[object] = []
+    lock = threading.Lock()
+
+    def race(w: Workstation, patient: int) -> None:
+        barrier.wait()
+        try:
+            result: object = w.service.book(BookingRequest(
+                clinic.provider, patient, start, start + timedelta(minutes=20)))
+        except Clash as exc:
+            result = exc
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=race, args=(w, clinic.patients[n % 3]))
+               for n, w in enumerate(desks)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    won = [o for o in outcomes if not isinstance(o, Clash)]
+    lost = [o for o in outcomes if isinstance(o, Clash)]
+    assert len(won) == 1 and len(lost) == len(desks) - 1
+    winner = won[0].appointments[0]  # type: ignore[attr-defined]
+    assert all(c.appointment_id == winner.id and winner.patient_name in c.message
+               for c in lost)
+    assert [a.id for a in clinic.b.service.day_sheet(clinic.day, (clinic.provider,))
+            .appointments] == [winner.id]
+    for w in desks[2:]:
         w.engine.dispose()

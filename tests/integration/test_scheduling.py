@@ -572,3 +572,15 @@ def test_reading_the_schedule_needs_a_schedule_or_chart_role(desk: Desk,
     desk.service.book(desk.request(10, 0))
     assert desk.doctor_service.day_sheet(desk.day, (desk.provider,)) == \
         desk.service.day_sheet(desk.day, (desk.provider,))
+
+
+def test_when_the_database_refuses_the_overlap_the_clash_is_named_too(desk: Desk) -> None:
+    """The service's own question comes first; here it is skipped (as when another desk
+    books between the question and the insert), so the EXCLUDE constraint refuses."""
+    booked = desk.service.book(desk.request(10, 0)).appointments[0]
+    desk.service._raise_clash = lambda *a, **k: None  # type: ignore[method-assign]
+    with pytest.raises(Clash) as clash:
+        desk.service.book(desk.request(10, 5, patient=desk.other_patient))
+    assert desk.patient_name in clash.value.message
+    assert clash.value.appointment_id == booked.id
+    assert _count(desk) == 1
