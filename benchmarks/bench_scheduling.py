@@ -92,7 +92,9 @@ def _random_request(rng: random.Random, providers: list[int], patients: list[int
                           override_reason="benchmark")
 
 
-def bench_bookings(service: SchedulingService, owner: Engine, n: int) -> None:
+def bench_bookings(desks: list[SchedulingService], owner: Engine, n: int) -> None:
+    """Each thread is a desk of its own (its own signed-in session), as at a clinic."""
+    service = desks[0]
     providers = _providers(owner, 20, "Race")
     patients = _patients(owner, 400)
     # Uncontended: one thread, on days of its own.
@@ -118,7 +120,7 @@ def bench_bookings(service: SchedulingService, owner: Engine, n: int) -> None:
             request = _random_request(rng, providers, patients, race_day)
             t0 = time.perf_counter()
             try:
-                service.book(request)
+                desks[k].book(request)
                 what = "booked"
             except Clash:
                 what = "clash"
@@ -207,15 +209,19 @@ def main() -> None:
             AccountService(backend.owner_engine).add_user("benchdesk", "Bench Desk",
                                                           PASSWORD, ["receptionist"])
             engine = create_engine(backend.engine.url, pool_size=THREADS + 2)
-            desk = build_session_services(engine, backend.mongo_db, workstation="bench-1")
-            desk.signin.sign_in("benchdesk", PASSWORD)
             cache = SealedCache(backend.redis)
-            service = SchedulingService(engine, desk.access, cache=cache, tz=TZ)
-            cold = SchedulingService(engine, desk.access, cache=SealedCache(None), tz=TZ)
-            redis_only = SchedulingService(engine, desk.access, tz=TZ,
+            desks = []
+            for k in range(max(1, THREADS)):
+                desk = build_session_services(engine, backend.mongo_db,
+                                              workstation=f"bench-{k + 1}")
+                desk.signin.sign_in("benchdesk", PASSWORD)
+                desks.append(SchedulingService(engine, desk.access, cache=cache, tz=TZ))
+            service = desks[0]
+            cold = SchedulingService(engine, service.access, cache=SealedCache(None), tz=TZ)
+            redis_only = SchedulingService(engine, service.access, tz=TZ,
                                            cache=SealedCache(backend.redis, memo_entries=0))
             bench_day_sheet(service, redis_only, cold, backend.owner_engine, rounds)
-            bench_bookings(service, backend.owner_engine, n)
+            bench_bookings(desks, backend.owner_engine, n)
             engine.dispose()
         finally:
             backend.close(stop_stack=True)
