@@ -289,7 +289,7 @@ class SealedCache:
         try:
             plain = aead.decrypt(raw[:NONCE], raw[NONCE:], key.encode())
             return codec.decode(plain)
-        except (InvalidTag, ValueError, KeyError, TypeError):
+        except (InvalidTag, ValueError, KeyError, TypeError, IndexError, AttributeError):
             # Not sealed by a session of this database for this key: reload, and say
             # so once per entry (no PHI: the key is a hash).
             self._count("rejected")
