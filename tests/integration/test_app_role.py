@@ -107,12 +107,16 @@ EXPECTED = {
     "app_secrets": set(),
     "users": set(),  # columns only, never the credential: see the next test
     **{t: {S} for t in ("clinic_settings", "roles", "role_permissions", "user_roles",
-                        "providers", "provider_working_hours", "appointment_types")},
+                        "providers", "provider_working_hours", "appointment_types",
+                        "provider_breaks")},
+    # Versions are moved only by the owner's triggers (migration 0009).
+    "cache_versions": {S},
     "patients": {S, I, U},
     **{t: {S, I, U, D} for t in ("patient_identifiers", "patient_names", "patient_contacts",
                                  "patient_name_terms", "patient_name_pairs", "name_variants")},
     **{t: {S, I, U} for t in ("alerts", "encounters", "orders", "prescriptions", "documents",
-                              "recordings", "appointments", "tasks")},
+                              "recordings", "appointments", "tasks", "appointment_series",
+                              "waitlist_entries")},
 }
 
 

@@ -28,7 +28,7 @@ from backend_client.accounts.service import AccountService
 from backend_client.accounts.sessions import SessionStore
 from backend_client.backend import Backend
 from backend_client.drafts.store import DraftStore
-from backend_client.dto import Actor, PatientDraft
+from backend_client.dto import APPOINTMENT_TRANSITIONS, Actor, PatientDraft
 from backend_client.local_stack import StackEndpoints
 from backend_client.patients.service import PatientService
 from tests.integration.conftest import FAST
@@ -331,3 +331,139 @@ def test_redis_without_credentials_and_the_apps_redis_login_cannot_administer(
                     lambda: app.execute_command("DEBUG", "SLEEP", "0")):
         with pytest.raises(redis.exceptions.NoPermissionError):
             attempt()
+
+
+# ------------------------------------------------------------------ scheduling (issue 10)
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO cache_versions VALUES ('directory', 1)",
+    "UPDATE cache_versions SET version = 1",
+    "DELETE FROM cache_versions",
+    "TRUNCATE cache_versions",
+    "SELECT dra__bump(ARRAY['directory'])",
+    "SELECT nextval('cache_version_seq') FROM cache_versions, dra__bump(ARRAY['x'])",
+    "INSERT INTO provider_breaks (provider_id, weekday, starts_at, ends_at) "
+    "SELECT id, 1, '12:00', '13:00' FROM providers",
+    "DELETE FROM provider_breaks",
+    "DELETE FROM appointments",
+    "DELETE FROM appointment_series",
+    "DELETE FROM waitlist_entries",
+])
+def test_the_schedules_cache_versions_and_directory_cannot_be_written(
+        attacker: Connection, sql: str) -> None:
+    assert "permission denied" in _refused(attacker, sql)
+
+
+def _provider_for(clinic: Clinic, user_id: int | None) -> int:
+    return int(clinic.owner(
+        "INSERT INTO providers (user_id, given_name, family_name, specialty) "
+        "VALUES (:u, 'Doc', :f, 'Family medicine') RETURNING id",
+        u=user_id, f=f"Att{clinic.tag}")[0][0])
+
+
+def _book_as(conn: Connection, provider: int, patient: int, hours: int = 24) -> int:
+    appointment = int(conn.execute(text(
+        "INSERT INTO appointments (provider_id, patient_id, starts_at, ends_at) "
+        "VALUES (:pr, :pa, now() + make_interval(hours => :h), "
+        "now() + make_interval(hours => :h, mins => 15)) RETURNING id"),
+        {"pr": provider, "pa": patient, "h": hours}).scalar_one())
+    conn.commit()
+    return appointment
+
+
+def test_reception_cannot_open_an_encounter_herself(attacker: Connection,
+                                                    clinic: Clinic) -> None:
+    provider = _provider_for(clinic, clinic.doctor.user_id)
+    reason = _refused(attacker, "INSERT INTO encounters (patient_id, provider_id, started_at) "
+                                "VALUES (:p, :pr, now())", p=clinic.restricted, pr=provider)
+    assert "row-level security" in reason
+
+
+FLOW = {"booked": ("checked_in", "cancelled", "no_show"),
+        "checked_in": ("in_progress", "booked", "cancelled", "no_show"),
+        "in_progress": ("completed",), "completed": (), "cancelled": (), "no_show": ()}
+REACH = {"booked": (), "checked_in": ("checked_in",), "in_progress": ("checked_in",
+         "in_progress"), "completed": ("checked_in", "in_progress", "completed"),
+         "cancelled": ("cancelled",), "no_show": ("no_show",)}
+
+
+@pytest.mark.parametrize("source", list(FLOW))
+def test_every_status_change_through_the_app_login(attacker: Connection, clinic: Clinic,
+                                                   source: str) -> None:
+    """The receptionist's session on the app's login, straight in SQL: the database
+    allows exactly the flow the app knows."""
+    assert FLOW == APPOINTMENT_TRANSITIONS
+    provider = _provider_for(clinic, None)
+    appointment = _book_as(attacker, provider, clinic.patient)
+    for step in REACH[source]:
+        attacker.execute(text("UPDATE appointments SET status = :s WHERE id = :a"),
+                         {"s": step, "a": appointment})
+    attacker.commit()
+    for target in FLOW:
+        if target == source:
+            continue
+        try:
+            attacker.execute(text("UPDATE appointments SET status = :s WHERE id = :a"),
+                             {"s": target, "a": appointment})
+            allowed = True
+        except DBAPIError as exc:
+            allowed = False
+            assert getattr(exc.orig, "sqlstate", None) == "DRA01"
+            assert f"cannot become {target}" in str(exc.orig)
+        attacker.rollback()
+        assert allowed == (target in FLOW[source]), (source, target)
+
+
+def test_the_status_flow_cannot_be_skipped_through_the_app_login(attacker: Connection,
+                                                                 clinic: Clinic) -> None:
+    provider = _provider_for(clinic, None)
+    appointment = _book_as(attacker, provider, clinic.patient)
+    reason = _refused(attacker, "INSERT INTO appointments (provider_id, patient_id, starts_at, "
+                                "ends_at, status) VALUES (:pr, :pa, now() + interval '3 days', "
+                                "now() + interval '3 days 15 minutes', 'completed')",
+                      pr=provider, pa=clinic.patient)
+    assert "starts as booked" in reason
+    # An arrival time is the database's, whatever the desk sends.
+    attacker.execute(text("UPDATE appointments SET checked_in_at = now() - interval '1 day' "
+                          "WHERE id = :a"), {"a": appointment})
+    attacker.commit()
+    assert clinic.owner("SELECT status, checked_in_at FROM appointments WHERE id = :a",
+                        a=appointment) == [("booked", None)]
+
+
+def test_a_booking_gives_a_doctor_nothing_and_an_arrival_makes_them_the_clinician(
+        attacker: Connection, clinic: Clinic) -> None:
+    provider = _provider_for(clinic, clinic.doctor.user_id)
+    appointment = _book_as(attacker, provider, clinic.restricted, hours=0)
+    with clinic.backend.engine.connect() as doctor:
+        doctor.execute(text("SELECT set_config('dra.token', :t, false)"),
+                       {"t": clinic.doctor.token})
+        doctor.commit()  # the setting outlives this transaction
+        assert doctor.execute(text("SELECT dra_treats(:p)"),
+                              {"p": clinic.restricted}).scalar_one() is False
+        assert doctor.execute(text("UPDATE patients SET restricted = false WHERE id = :p"),
+                              {"p": clinic.restricted}).rowcount == 0
+        doctor.rollback()
+        attacker.execute(text("UPDATE appointments SET status = 'checked_in' WHERE id = :a"),
+                         {"a": appointment})
+        attacker.commit()
+        # The encounter is the doctor's, opened on the desk's behalf and in its name.
+        enc = clinic.owner("SELECT provider_id, status, created_by FROM encounters "
+                           "WHERE appointment_id = :a", a=appointment)
+        assert [tuple(r) for r in enc] == [(provider, "open", clinic.reception.user_id)]
+        assert doctor.execute(text("UPDATE patients SET restricted = false WHERE id = :p"),
+                              {"p": clinic.restricted}).rowcount == 1
+        doctor.commit()
+    assert clinic.owner("SELECT restricted FROM patients WHERE id = :p",
+                        p=clinic.restricted) == [(False,)]
+
+
+def test_the_cache_key_is_only_for_a_signed_in_session(clinic: Clinic,
+                                                       attacker: Connection) -> None:
+    for token in ("", uuid.uuid4().hex * 2):
+        with clinic.backend.engine.connect() as conn:
+            conn.execute(text("SELECT set_config('dra.token', :t, false)"), {"t": token})
+            assert "signed-in session" in _refused(conn, "SELECT dra_cache_key()")
+    assert len(attacker.execute(text("SELECT dra_cache_key()")).scalar_one()) == 32
+    assert "permission denied" in _refused(
+        attacker, "SELECT value FROM app_secrets WHERE name = 'cache_key'")

@@ -47,17 +47,24 @@ def patient(system: PatientService, db: Connection) -> PatientRecord:
 
 
 def _book(db: Connection, user_id: int, patient_id: int, *, days: int, status: str) -> None:
-    """Make ``user_id`` a provider with an appointment with the patient ``days`` from now:
-    one of the patient's clinicians."""
+    """Make ``user_id`` a provider who has seen the patient (or is seeing them now): an
+    appointment ``days`` from now that reached ``status``, through arrival, which opened
+    the encounter that makes them one of the patient's clinicians (a booking alone does
+    not: migration 0009)."""
     provider = db.execute(text(
         "INSERT INTO providers (user_id, given_name, family_name, specialty) "
         "VALUES (:u, 'Tara', 'Treating', 'General practice') RETURNING id"),
         {"u": user_id}).scalar_one()
-    db.execute(text(
+    appointment = db.execute(text(
         "INSERT INTO appointments (provider_id, patient_id, appointment_type_id, starts_at, "
-        "ends_at, status) SELECT :pr, :pa, min(id), now() + make_interval(days => :d), "
-        "now() + make_interval(days => :d, mins => 15), :s FROM appointment_types"),
-        {"pr": provider, "pa": patient_id, "d": days, "s": status})
+        "ends_at) SELECT :pr, :pa, min(id), now() + make_interval(days => :d), "
+        "now() + make_interval(days => :d, mins => 15) FROM appointment_types RETURNING id"),
+        {"pr": provider, "pa": patient_id, "d": days}).scalar_one()
+    path = {"checked_in": ["checked_in"],
+            "completed": ["checked_in", "in_progress", "completed"]}[status]
+    for step in path:
+        db.execute(text("UPDATE appointments SET status = :s WHERE id = :a"),
+                   {"s": step, "a": appointment})
 
 
 ACTIONS: dict[str, Callable[[PatientService, PatientRecord], Any]] = {
@@ -142,9 +149,9 @@ def test_a_restricted_chart_needs_a_reason_unless_you_treat_the_patient(
     report = [(e.action, e.user_id) for e in AuditService(db).report_for_patient(patient.id)]
     assert report[-2:] == [("chart.break_glass", doctor_id), ("chart.open", doctor_id)]
 
-    # The patient's own clinician (an appointment with them) opens it without a reason.
+    # The patient's own clinician (the patient arrived for them) opens it without a reason.
     treating, treating_id = as_role("doctor")
-    _book(db, treating_id, patient.id, days=1, status="booked")
+    _book(db, treating_id, patient.id, days=0, status="checked_in")
     assert treating.get(patient.id).restricted
 
     # A nurse may break the glass too; reception sees demographics with no reason asked.
@@ -200,7 +207,7 @@ def test_only_the_patients_clinicians_lift_a_restriction(
                                   "restriction on their record.")
     assert not info.value.break_glass  # no reason makes it possible
     assert system.get(patient.id).restricted
-    # The patient's own doctor (an appointment with them) may.
+    # The patient's own doctor (an encounter with them) may.
     treating, treating_id = as_role("doctor")
     _book(db, treating_id, patient.id, days=-7, status="completed")
     assert not treating.set_restricted(patient.id, False).restricted

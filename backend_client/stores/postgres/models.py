@@ -351,6 +351,69 @@ class AppointmentType(Base):
     __table_args__ = (CheckConstraint("default_minutes BETWEEN 5 AND 480", name="minutes_range"),)
 
 
+class ProviderBreak(Base):
+    """A provider's weekly break (lunch, a meeting): the day sheet shows their working
+    hours minus these (migration 0009). A separate table rather than more rows of
+    ``provider_working_hours``, so that a break can change without touching the hours and a
+    booking in a break gets its own warning sentence."""
+
+    __tablename__ = "provider_breaks"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # ISO: 1 = Monday … 7 = Sunday
+    starts_at: Mapped[time] = mapped_column(Time)
+    ends_at: Mapped[time] = mapped_column(Time)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(100), server_default="")
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday_iso"),
+        CheckConstraint("ends_at > starts_at", name="break_order"),
+        CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from",
+                        name="validity_order"),
+    )
+
+
+RECURRENCE_FREQUENCIES = ("daily", "weekly", "monthly_date", "monthly_weekday")
+
+
+class AppointmentSeries(Tracked, Base):
+    """A recurring booking: the rule and the first occurrence. Its appointments point at it
+    (``appointments.series_id``); editing "this and following" ends the series' rule where
+    the edit starts and keeps the earlier occurrences and the history as they were."""
+
+    __tablename__ = "appointment_series"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    provider_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("providers.id"),
+                                             index=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    appointment_type_id: Mapped[int | None] = mapped_column(
+        SmallInteger, ForeignKey("appointment_types.id"))
+    frequency: Mapped[str] = mapped_column(String(20))
+    interval: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    count: Mapped[int | None] = mapped_column(SmallInteger)
+    until: Mapped[date | None] = mapped_column(Date)
+    first_starts_at: Mapped[datetime] = mapped_column(TS)
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    # The IANA zone of the workstation that booked it: occurrences keep their local time
+    # across daylight-saving changes.
+    time_zone: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(500), server_default="")
+
+    __table_args__ = (
+        CheckConstraint(_in("frequency", RECURRENCE_FREQUENCIES), name="frequency_known"),
+        CheckConstraint('"interval" BETWEEN 1 AND 52', name="interval_range"),
+        CheckConstraint("(count IS NULL) <> (until IS NULL)", name="count_or_until"),
+        CheckConstraint("count IS NULL OR count BETWEEN 1 AND 500", name="count_range"),
+        CheckConstraint("minutes BETWEEN 5 AND 480", name="minutes_range"),
+        CheckConstraint("length(time_zone) BETWEEN 1 AND 64", name="time_zone_present"),
+    )
+
+
 class Appointment(Tracked, Base):
     __tablename__ = "appointments"
 
@@ -363,14 +426,68 @@ class Appointment(Tracked, Base):
     ends_at: Mapped[datetime] = mapped_column(TS)
     status: Mapped[str] = mapped_column(String(20), server_default="booked")
     reason: Mapped[str] = mapped_column(String(500), server_default="")
+    # Migration 0009: the series it belongs to, why it was cancelled, why a booking
+    # warning was overridden, and when the patient arrived (stamped by the database).
+    series_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("appointment_series.id"), index=True)
+    cancel_reason: Mapped[str] = mapped_column(String(500), server_default="")
+    override_reason: Mapped[str] = mapped_column(String(500), server_default="")
+    checked_in_at: Mapped[datetime | None] = mapped_column(TS)
 
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("ends_at <= starts_at + interval '1 day'", name="at_most_a_day"),
         CheckConstraint(_in("status", APPOINTMENT_STATUSES), name="status_known"),
         Index("ix_appointments_provider_starts", "provider_id", "starts_at"),
         Index("ix_appointments_patient_starts", "patient_id", "starts_at"),
-        # The no-overlap rule lives in the migration as an EXCLUDE constraint (see 0002).
+        # The no-overlap rule lives in the migration as an EXCLUDE constraint (see 0002);
+        # the status flow is a trigger (0009).
     )
+
+
+PARTS_OF_DAY = ("any", "morning", "afternoon")
+WAITLIST_STATUSES = ("waiting", "booked", "removed")
+
+
+class WaitlistItem(Tracked, Base):
+    """Someone who wants an earlier or any slot: offered freed slots that fit."""
+
+    __tablename__ = "waitlist_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("providers.id"))
+    appointment_type_id: Mapped[int | None] = mapped_column(
+        SmallInteger, ForeignKey("appointment_types.id"))
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    earliest: Mapped[date] = mapped_column(Date)
+    latest: Mapped[date | None] = mapped_column(Date)
+    part_of_day: Mapped[str] = mapped_column(String(10), server_default="any")
+    note: Mapped[str] = mapped_column(String(500), server_default="")
+    status: Mapped[str] = mapped_column(String(10), server_default="waiting")
+    removed_reason: Mapped[str] = mapped_column(String(500), server_default="")
+    booked_appointment_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("appointments.id"))
+
+    __table_args__ = (
+        CheckConstraint("minutes BETWEEN 5 AND 480", name="minutes_range"),
+        CheckConstraint("latest IS NULL OR latest >= earliest", name="latest_after_earliest"),
+        CheckConstraint(_in("part_of_day", PARTS_OF_DAY), name="part_of_day_known"),
+        CheckConstraint(_in("status", WAITLIST_STATUSES), name="status_known"),
+        Index("ix_waitlist_entries_waiting", "earliest",
+              postgresql_where=text("status = 'waiting'")),
+    )
+
+
+class CacheVersion(Base):
+    """The version of one cache scope (``appt:<provider>:<UTC date>``, ``directory``),
+    bumped by triggers in the transaction that changes what it covers (migration 0009).
+    Versions come from one sequence, so a scope never gets a version it had before."""
+
+    __tablename__ = "cache_versions"
+
+    scope: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class Encounter(Tracked, Base):
