@@ -13,13 +13,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from backend_client.config import Settings
 from backend_client.dto import PatientRecord
 from backend_client.logsafe import log_exception
+from desktop.bridges.notifications import ChangeNotifications
 from desktop.presenters.patient_chart import PatientChartPresenter
 from desktop.presenters.patient_editor import PatientEditorPresenter
 from desktop.presenters.patient_list import PatientListPresenter
@@ -38,6 +39,12 @@ if TYPE_CHECKING:
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.api import PatientsApi
+    from backend_client.scheduling.api import SchedulingApi
+    from backend_client.sync.cache import SealedCache
+    from backend_client.sync.presence import PresenceApi
+    from desktop.presenters.booking import BookingPresenter
+    from desktop.presenters.presence import PresencePresenter
+    from desktop.presenters.schedule import SchedulePresenter
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,9 @@ class Prepared:
     patients: PatientsApi
     sessions: SessionServices
     drafts: DraftStore
+    scheduling: SchedulingApi
+    presence: PresenceApi
+    cache: SealedCache
 
 
 def prepare_backend(settings: Settings) -> Prepared:
@@ -66,6 +76,10 @@ def prepare_backend(settings: Settings) -> Prepared:
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.service import PatientService
+    from backend_client.scheduling.service import build_scheduling
+    from backend_client.sync.cache import SealedCache
+    from backend_client.sync.events import RedisChangePublisher
+    from backend_client.sync.presence import PresenceService
 
     backend = open_backend(settings, user="app")
     # Only a database the local stack itself created is migrated and given the demo clinic
@@ -84,9 +98,17 @@ def prepare_backend(settings: Settings) -> Prepared:
         workstation=settings.workstation_name or socket.gethostname(),
         idle_lock=timedelta(minutes=settings.idle_lock_minutes),
         max_age=timedelta(hours=settings.session_max_hours))
+    # One publisher and one cache for every service: each committed write tells the
+    # other workstations (backend_client/sync), and cached views are never stale.
+    publisher = RedisChangePublisher(backend.redis)
+    cache = SealedCache(backend.redis)
     return Prepared(backend, HealthService(backend, restart_local=True),
-                    PatientService(backend.engine, sessions.access), sessions,
-                    DraftStore(backend.mongo_db))
+                    PatientService(backend.engine, sessions.access, publisher=publisher),
+                    sessions, DraftStore(backend.mongo_db),
+                    build_scheduling(backend, sessions.access, publisher, cache=cache),
+                    PresenceService(backend.redis, sessions.access, engine=backend.engine,
+                                    publisher=publisher),
+                    cache)
 
 
 def _seed_demo_if_empty(backend: Backend) -> None:
@@ -116,13 +138,18 @@ class PatientPresenters:
 
 def build_patient_presenters(window: MainWindow, api: PatientsApi,
                              tasks: TaskRunner | InlineTaskRunner, *,
-                             today: Callable[[], date] = date.today) -> PatientPresenters:
-    """The patient list, the open patient and the write flows, wired to the window."""
+                             today: Callable[[], date] = date.today,
+                             notifications: ChangeNotifications | None = None
+                             ) -> PatientPresenters:
+    """The patient list, the open patient and the write flows, wired to the window; with
+    ``notifications``, each follows other workstations' saves."""
     presenters = PatientPresenters(
-        list=PatientListPresenter(window.patient_list, api, tasks, parent=window),
+        list=PatientListPresenter(window.patient_list, api, tasks, parent=window,
+                                  notifications=notifications),
         chart=PatientChartPresenter(window.patient_header, api, tasks, today=today,
-                                    parent=window),
-        editor=PatientEditorPresenter(window, api, tasks, today=today, parent=window),
+                                    parent=window, notifications=notifications),
+        editor=PatientEditorPresenter(window, api, tasks, today=today, parent=window,
+                                      notifications=notifications),
     )
     chart, editor, patient_list = presenters.chart, presenters.editor, presenters.list
 
@@ -144,6 +171,8 @@ def build_patient_presenters(window: MainWindow, api: PatientsApi,
     editor.open_patient_requested.connect(chart.open)
     editor.restore_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
                                                                                  15000))
+    editor.edit_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
+                                                                              15000))
     window.set_patients_available(True)
     return presenters
 
@@ -179,6 +208,10 @@ class App:
         self.session: SessionPresenter | None = None
         self.sessions_admin: SessionsPresenter | None = None
         self.break_glass_report: BreakGlassReportPresenter | None = None
+        self.notifications: ChangeNotifications | None = None
+        self.presence: PresencePresenter | None = None
+        self.booking: BookingPresenter | None = None
+        self.schedule: SchedulePresenter | None = None
         self.startup_error: str | None = None
         self._built: Prepared | None = None
         # Set by shutdown(): a start still running then closes what it built itself.
@@ -204,8 +237,13 @@ class App:
         return built
 
     def _on_backend_ready(self, built: Prepared) -> None:
+        from desktop.bridges.notifications import RedisNotificationBridge
+
         self.backend = built.backend
-        patients = build_patient_presenters(self.window, built.patients, self.tasks)
+        self.notifications = RedisNotificationBridge(built.backend.redis, parent=self.window)
+        self.notifications.live_changed.connect(self.window.sync_status.show_live)
+        patients = build_patient_presenters(self.window, built.patients, self.tasks,
+                                            notifications=self.notifications)
         self.patients = patients
         self.session = SessionPresenter(
             self.window, built.sessions.signin, built.drafts, patients.editor, self.tasks,
@@ -222,6 +260,8 @@ class App:
             self.window, AuditReports(built.backend.engine, built.sessions.access), self.tasks,
             parent=self.window)
         self.window.break_glass_report_requested.connect(self.break_glass_report.show)
+        self._build_front_desk(built, patients)
+        self.notifications.start()
         self.session.start()
         self.health = StoreHealthPresenter(
             self.window, built.health, self.tasks,
@@ -233,6 +273,53 @@ class App:
         self.health.all_checked.connect(self.signals.ready)
         self.health.start()
         self._start_anchoring(built.backend)
+
+    def _build_front_desk(self, built: Prepared, patients: PatientPresenters) -> None:
+        """The schedule, the booking flows and presence, following the signed-in person."""
+        from desktop.presenters.booking import BookingPresenter
+        from desktop.presenters.presence import PresencePresenter
+        from desktop.presenters.schedule import SchedulePresenter
+
+        assert self.session is not None and self.notifications is not None
+        session, window, notifications = self.session, self.window, self.notifications
+        booking = BookingPresenter(
+            window, built.scheduling, built.patients, self.tasks, notifications,
+            current_user_id=lambda: session.actor.user_id if session.actor else None,
+            parent=window)
+        schedule = SchedulePresenter(window.schedule_view, built.scheduling, self.tasks,
+                                     notifications, booking, parent=window)
+        presence = PresencePresenter(built.presence, self.tasks, notifications, parent=window)
+        self.booking, self.schedule, self.presence = booking, schedule, presence
+
+        def open_patient(patient_id: int) -> None:
+            window.show_patients()
+            patients.chart.open(patient_id)
+
+        booking.open_patient_requested.connect(open_patient)
+        presence.presence_changed.connect(schedule.presence_changed)
+        patients.chart.patient_opened.connect(lambda _r: presence.set_with_patient(True))
+
+        def signed_in(actor: Any) -> None:
+            can_schedule = actor.can("appointment.manage") or actor.can("chart.open")
+            window.set_schedule_available(can_schedule)
+            if can_schedule:
+                schedule.start()
+            presence.signed_in(actor)
+            presence.set_with_patient(patients.chart.current is not None)
+
+        def user_changed(actor: Any) -> None:
+            schedule.stop()
+            booking.close_all()
+            built.cache.forget_keys()
+            presence.set_with_patient(False)
+            if actor is None:
+                presence.signed_out()
+                window.set_schedule_available(False)
+
+        session.signed_in.connect(signed_in)
+        session.user_changed.connect(user_changed)
+        session.locked.connect(lambda: presence.set_away(True))
+        session.unlocked.connect(lambda: presence.set_away(False))
 
     def _start_anchoring(self, backend: Backend) -> None:
         """Once a minute, when the audit trail has grown, its head is written outside the
@@ -261,6 +348,12 @@ class App:
     def shutdown(self) -> None:
         if self.health is not None:
             self.health.stop()
+        if self.schedule is not None:
+            self.schedule.stop()
+        if self.presence is not None:
+            self.presence.signed_out()
+        if self.notifications is not None:
+            self.notifications.stop()
         if self.session is not None:
             self.session.stop()
             if self.session.actor is not None and self._built is not None:
@@ -308,6 +401,9 @@ def _close_quietly(backend: Backend) -> None:
 
 
 def build_app(settings: Settings) -> App:
+    from desktop.pyside_refcount import keep_true_alive
+
+    keep_true_alive()  # before anything emits (desktop/pyside_refcount.py)
     tasks = TaskRunner()
     window = MainWindow()
     return App(settings=settings, tasks=tasks, window=window)

@@ -40,19 +40,33 @@ def emit_leaks_true() -> bool:
     return sys.getrefcount(True) < before
 
 
+def calls_leak_none() -> bool:
+    """Whether a call returning nothing takes a reference from ``None`` here (the same
+    build bug: ``Py_RETURN_NONE`` of 3.12 headers; a painting widget makes thousands of
+    such calls a frame and ends the process with "none_dealloc")."""
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(8):
+        probe.setObjectName("probe")
+    return sys.getrefcount(None) < before
+
+
 def keep_true_alive() -> bool:
-    """Makes ``True`` as good as immortal if ``emit()`` leaks its references here.
-    Returns True if it did (now or on an earlier call)."""
+    """Makes ``True``, ``False`` and ``None`` as good as immortal if ``emit()`` or plain
+    calls leak their references here. Returns True if it did (now or on an earlier call).
+    pyproject keeps such builds away on 3.11 (PySide6-Essentials < 6.12); this is the
+    guard for an environment that installed one anyway."""
     global _done
     with _lock:
         if _done:
             return True
         if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
             return False
-        if not emit_leaks_true():
+        if not (emit_leaks_true() or calls_leak_none()):
             return False
-        # ob_refcnt is a PyObject's first field (Py_ssize_t) on CPython 3.11 builds.
-        refcount = ctypes.c_ssize_t.from_address(id(True))
-        refcount.value += _SPARE_REFERENCES
+        for singleton in (True, False, None):
+            # ob_refcnt is a PyObject's first field (Py_ssize_t) on CPython 3.11 builds.
+            refcount = ctypes.c_ssize_t.from_address(id(singleton))
+            refcount.value += _SPARE_REFERENCES
         _done = True
         return True

@@ -29,6 +29,7 @@ from ui.patients.patient_header import PatientHeaderView
 from ui.patients.patient_list_view import PatientListView
 from ui.scheduling.schedule_view import ScheduleView
 from ui.store_status import ClockWarningView, StoreStatusView
+from ui.sync_status import SyncStatusView
 
 # Room kept on the status bar's left for its passing messages ("Connected").
 STATUS_MESSAGE_ROOM = 120
@@ -136,6 +137,9 @@ class MainWindow(QMainWindow):
         self.store_status = StoreStatusView(self)
         self.clock_warning = ClockWarningView(self)
         self.clock_warning.changed.connect(self._fit_status_bar)
+        self.sync_status = SyncStatusView(self)
+        self.sync_status.changed.connect(self._fit_status_bar)
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.clock_warning)
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.store_status)
@@ -246,10 +250,13 @@ class MainWindow(QMainWindow):
         who = f"Signed in as {self._who}" if self._who else "Not signed in"
         needed = (self.store_status.full_width() + fm.horizontalAdvance(who) + 24
                   + (self.clock_warning.sizeHint().width() + 12
-                     if not self.clock_warning.isHidden() else 0))
+                     if not self.clock_warning.isHidden() else 0)
+                  + (self.sync_status.full_width() + 12
+                     if not self.sync_status.isHidden() else 0))
         compact = needed > self.width() - STATUS_MESSAGE_ROOM
         if compact != self.store_status.compact:
             self.store_status.set_compact(compact)
+        self.sync_status.set_compact(compact)
         self._render_user()
 
     def show_health(self, health: StoreHealth) -> None:

@@ -44,10 +44,14 @@ class SyncStatusView(QLabel):
         self.setVisible(not live)
         self.changed.emit()
 
+    def full_width(self) -> int:
+        """Room the long wording needs (the status bar decides on it, whichever wording
+        is shown, so that choosing the short one never changes the decision)."""
+        return self.fontMetrics().horizontalAdvance(PAUSED) + 12
+
     def set_compact(self, compact: bool) -> None:
         """The short wording for a narrow window (the tooltip keeps the whole story)."""
         if compact == self.compact:
             return
         self.compact = compact
         self.setText(PAUSED_SHORT if compact else PAUSED)
-        self.changed.emit()

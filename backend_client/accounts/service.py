@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend_client.accounts.passwords import PasswordHashing, PasswordPolicy
 from backend_client.errors import NotFound, ValidationError
-from backend_client.stores.postgres.models import Role, User, UserRole
+from backend_client.stores.postgres.models import Provider, Role, User, UserRole
 from backend_client.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -201,9 +201,24 @@ def ensure_demo_accounts(engine: Engine | Connection) -> list[tuple[str, str, st
     created: list[tuple[str, str, str]] = []
     for username, role, display, password in DEMO_ACCOUNTS:
         if username not in existing:
-            service.add_user(username, display, password, [role])
+            user = service.add_user(username, display, password, [role])
             created.append((username, role, password))
+            if role == "doctor":
+                _be_a_provider(engine, user.id)
     return created
+
+
+def _be_a_provider(engine: Engine | Connection, user_id: int) -> None:
+    """The demo doctor sees their own day: they are the demo clinic's first provider
+    without an account (their appointments, check-ins and presence are theirs)."""
+    with unit_of_work(engine) as uow:
+        first = uow.session.execute(
+            select(Provider.id).where(Provider.user_id.is_(None), Provider.is_active)
+            .order_by(Provider.id).limit(1)).scalar_one_or_none()
+        if first is not None:
+            uow.session.execute(update(Provider).where(Provider.id == first)
+                                .values(user_id=user_id))
+            uow.commit()
 
 
 # Everything but the credential.

@@ -115,6 +115,22 @@ class BookingPresenter(QObject):
                                           today=self._today, search=self._search,
                                           book=self._book_offer, parent=self)
 
+    def close_all(self) -> None:
+        """Another person is at the workstation (or nobody): every scheduling dialog and
+        arrival notice of the previous one goes, as the patient forms do."""
+        for holder, name in ((self, "booking"), (self, "override"), (self, "scope"),
+                             (self, "cancelling"), (self, "offer"), (self, "message"),
+                             (self.appointment_flow, "dialog"),
+                             (self.appointment_flow, "change_time"),
+                             (self.waitlist_flow, "panel")):
+            widget = getattr(holder, name, None)
+            if widget is not None:
+                setattr(holder, name, None)
+                widget.close()
+                widget.deleteLater()
+        for notice in list(self.arrivals.area.notices):
+            notice.dismiss()
+
     @property
     def appointment(self) -> AppointmentDialog | None:
         return self.appointment_flow.dialog

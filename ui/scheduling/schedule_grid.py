@@ -40,7 +40,6 @@ from ui.scheduling.grid_painter import (
     GridGeometry,
     GridPainter,
 )
-from ui.scheduling.none_guard import make_singletons_immortal
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MIN_COLUMN_WIDTH = 150
@@ -75,7 +74,6 @@ class ScheduleGridView(QAbstractScrollArea):
 
     def __init__(self, parent: QWidget | None = None, *, zone: tzinfo | None = None,
                  min_column_width: int = MIN_COLUMN_WIDTH) -> None:
-        make_singletons_immortal()
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)
