@@ -12,6 +12,11 @@ A patient must match every token (in any order, any name part, current or previo
 names). One token is answered by ordered index range scans that stop at the page size;
 several tokens are joined to the most selective one (a date of birth or an identifier if
 given, else the longest token), so the work is bounded by that token's matches.
+
+Equally good matches (the same score) are ordered by who is at the desk: an appointment
+today first, then seen recently, then by name and patient id (``desk.py`` says exactly how).
+Each strategy below therefore also fetches the patients with an appointment today that
+match, wherever their name falls, and returns candidates; ``Desk.rank`` cuts the page.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, text
@@ -28,6 +33,7 @@ from sqlalchemy.orm import Session
 from backend_client.dto import PatientSummary, SearchPage
 from backend_client.patients import names
 from backend_client.patients.dates import find_dates
+from backend_client.patients.desk import Desk, DeskDay, Hit
 
 # Scores of one token's match; a part of a hyphenated name, a middle, preferred or previous
 # name scores one less than a whole given or family name.
@@ -56,6 +62,9 @@ class ParsedQuery:
     dates: tuple[date, ...]
     identifiers: tuple[str, ...]
     phones: tuple[str, ...]
+    # The workstation's date the query was read on: relative dates are resolved on it, and
+    # it is the day whose appointments rank patients first (None: the local date at run).
+    today: date | None = None
 
     @property
     def empty(self) -> bool:
@@ -117,7 +126,7 @@ def parse_query(query: str, today: date) -> ParsedQuery:
     tokens = sorted(tokens, key=len, reverse=True)[:MAX_TOKENS] if len(tokens) > MAX_TOKENS \
         else tokens
     return ParsedQuery(query, tuple(tokens), tuple(dict.fromkeys(dates)),
-                       tuple(dict.fromkeys(identifiers)), tuple(dict.fromkeys(phones)))
+                       tuple(dict.fromkeys(identifiers)), tuple(dict.fromkeys(phones)), today)
 
 
 SUMMARY_COLUMNS = """
@@ -128,12 +137,14 @@ SUMMARY_COLUMNS = """
 """
 
 
-def _summary(row: Row[Any], matched_on: str = "") -> PatientSummary:
+def _summary(row: Row[Any], matched_on: str = "",
+             appointment_today: datetime | None = None) -> PatientSummary:
     m = row._mapping
     return PatientSummary(
         id=m["id"], given_name=m["given_name"], family_name=m["family_name"],
         middle_name=m["middle_name"], birth_date=m["birth_date"], sex=m["sex"],
         mrn=m["mrn"] or "", phone=m["phone"], deceased=m["deceased"], matched_on=matched_on,
+        appointment_today=appointment_today,
     )
 
 
@@ -210,29 +221,37 @@ class PatientSearch:
     def run(self, q: ParsedQuery, offset: int, limit: int) -> SearchPage:
         if q.empty:
             return SearchPage(q.text, offset, (), False)
+        desk = Desk(self.s, DeskDay.of(q.today or datetime.now().date()))
         tokens = self._expand(q.tokens)
         ident_ids = self._identifier_hits(q) if (q.identifiers or q.phones) else []
         if ident_ids:
-            rows = self._driven(tokens, "ids", ident_ids, offset, limit)
-            if rows or not tokens:
-                return self._page(q, offset, limit, rows)
+            hits = self._driven(tokens, "ids", ident_ids)
+            if hits or not tokens:
+                return self._page(q, offset, limit, desk, hits)
         if not tokens:
             if q.dates:
-                return self._page(q, offset, limit, self._driven([], "dates", list(q.dates),
-                                                                 offset, limit))
+                return self._page(q, offset, limit, desk,
+                                  self._driven([], "dates", list(q.dates)))
             return SearchPage(q.text, offset, (), False)
         if q.dates:
-            rows = self._driven(tokens, "dates", list(q.dates), offset, limit)
+            hits = self._driven(tokens, "dates", list(q.dates))
         elif len(tokens) == 1:
-            rows = self._single(tokens[0], offset, limit)
+            hits = self._single(tokens[0], offset, limit, desk)
         else:
-            rows = self._bands(tokens, offset, limit)
-        return self._page(q, offset, limit, rows)
+            hits = self._bands(tokens, offset, limit, desk)
+        return self._page(q, offset, limit, desk, hits)
 
-    def _page(self, q: ParsedQuery, offset: int, limit: int,
-              rows: list[tuple[Row[Any], str]]) -> SearchPage:
-        items = tuple(_summary(r, m) for r, m in rows[:limit])
-        return SearchPage(q.text, offset, items, len(rows) > limit)
+    def _page(self, q: ParsedQuery, offset: int, limit: int, desk: Desk,
+              hits: list[Hit]) -> SearchPage:
+        ranked = desk.rank(hits, offset, limit)
+        page = ranked[:limit]
+        rows = {int(r.id): r for r in self.s.execute(text(
+            f"SELECT {SUMMARY_COLUMNS} FROM patients p WHERE p.id = ANY(:ids)"),
+            {"ids": [h.patient_id for h in page]})}
+        today = desk.today()
+        items = tuple(_summary(rows[h.patient_id], h.label, today.get(h.patient_id))
+                      for h in page if h.patient_id in rows)
+        return SearchPage(q.text, offset, items, len(ranked) > limit)
 
     # ------------------------------------------------------------------ identifiers
 
@@ -247,13 +266,14 @@ class PatientSearch:
 
     # ------------------------------------------------------------------ one token
 
-    def _single(self, tok: NameToken, offset: int, limit: int) -> list[tuple[Row[Any], str]]:
-        """One token: ordered index range scans per tier, each stopping at the page end."""
+    def _single(self, tok: NameToken, offset: int, limit: int, desk: Desk) -> list[Hit]:
+        """One token: ordered index range scans per tier, each stopping at the page end,
+        and the patients booked today wherever their names fall."""
         # A patient can match in several rows (two words with the prefix, several tiers);
         # twice the page end leaves room for that before distinct patients are counted.
         n = 2 * (offset + limit + 1) + 10
         params: dict[str, Any] = {"e": tok.text, "hi": tok.upper, "fz": tok.fuzzy,
-                                  "ph": tok.phonetic, "n": n, "off": offset, "lim": limit + 1}
+                                  "ph": tok.phonetic, "n": n}
         primary = tuple(names.PRIMARY_SOURCES)
         parts = [f"""(SELECT patient_id, {EXACT} AS score, source, ''::text COLLATE "C" AS k0,
                         sort_name FROM patient_name_terms
@@ -277,22 +297,45 @@ class PatientSearch:
                                 '{rank:02d}'::text COLLATE "C", sort_name
                          FROM patient_name_terms WHERE term = :{kind}{rank} AND {where}
                          ORDER BY sort_name, patient_id LIMIT :n)""")
+        if desk.today():
+            parts.append(self._single_today(tok, params, desk))
+        # Every patient's best match; the page is cut after the desk's tie-break.
         sql = f"""
-            WITH hits AS ({" UNION ALL ".join(parts)}),
-            best AS (
-                SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
-                FROM hits ORDER BY patient_id, score DESC, k0, sort_name, source
-            ),
-            page AS (
-                SELECT * FROM best ORDER BY score DESC, k0, sort_name, patient_id
-                OFFSET :off LIMIT :lim
-            )
-            SELECT {SUMMARY_COLUMNS}, page.score, page.source
-            FROM page JOIN patients p ON p.id = page.patient_id
-            ORDER BY page.score DESC, page.k0, page.sort_name, page.patient_id
+            WITH hits AS ({" UNION ALL ".join(parts)})
+            SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
+            FROM hits ORDER BY patient_id, score DESC, k0, sort_name, source
         """
-        rows = self.s.execute(text(sql), params).all()
-        return [(r, _matched_on(r.score, r.source in names.PREVIOUS_SOURCES)) for r in rows]
+        return [Hit(r.patient_id, r.score, r.sort_name,
+                    _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0)
+                for r in self.s.execute(text(sql), params)]
+
+    @staticmethod
+    def _single_today(tok: NameToken, params: dict[str, Any], desk: Desk) -> str:
+        """The patients booked today whose names match ``tok`` in any tier, scored as the
+        tier scans above score them, found on the (patient_id, term) index."""
+        params.update(today=list(desk.today()), fza=tok.fuzzy, pha=tok.phonetic)
+        penalty = PENALTY_SQL.format(a="t")
+        prefix = len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()
+        is_prefix = "t.term > :e AND t.term < :hi" if prefix else "false"
+        return f"""(SELECT t.patient_id,
+                    CASE WHEN t.term = :e THEN {EXACT} - {penalty}
+                         WHEN {is_prefix} THEN {PREFIX}
+                         WHEN t.term = ANY(CAST(:fza AS text[])) THEN {FUZZY} - {penalty}
+                         ELSE {PHONETIC} - {penalty} END,
+                    t.source,
+                    CASE WHEN t.term = :e THEN ''
+                         WHEN {is_prefix} THEN t.term
+                         WHEN t.term = ANY(CAST(:fza AS text[])) THEN lpad(
+                             (array_position(CAST(:fza AS text[]), t.term::text) - 1)::text,
+                             2, '0')
+                         ELSE lpad(
+                             (array_position(CAST(:pha AS text[]), t.term::text) - 1)::text,
+                             2, '0') END COLLATE "C",
+                    t.sort_name
+                FROM patient_name_terms t
+                WHERE t.patient_id = ANY(CAST(:today AS bigint[]))
+                  AND (t.term = :e OR ({is_prefix}) OR t.term = ANY(CAST(:fza AS text[]))
+                       OR t.term = ANY(CAST(:pha AS text[]))))"""
 
     # ------------------------------------------------------------------ several tokens
 
@@ -347,18 +390,19 @@ class PatientSearch:
                 FUZZY: f"x.{column} = ANY(:fz{i})",
                 PHONETIC: f"x.{column} = ANY(:ph{i})"}[tier]
 
-    def _bands(self, tokens: list[NameToken], offset: int,
-               limit: int) -> list[tuple[Row[Any], str]]:
+    def _bands(self, tokens: list[NameToken], offset: int, limit: int,
+               desk: Desk) -> list[Hit]:
         """Several tokens, best matches first, without scanning what cannot reach the page.
 
         Every token matches in one of four tiers; a *band* gives each of the two longest
         tokens a tier (both whole words; one a prefix; ...). A band is one range scan of
         the word-pair index; further tokens are checked per patient on the term index.
         Bands run in descending order of their best possible score, and the search stops
-        as soon as the page is full of rows that no later band could outscore.
+        as soon as the page is full of rows that no later band could outscore. Each band
+        also brings the patients booked today that it matches, wherever their names fall.
         """
         want = offset + limit + 1
-        params: dict[str, Any] = {"want": want}
+        params: dict[str, Any] = {"want": want, "today": list(desk.today())}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"ph{i}": tok.phonetic, f"fp{i}": tok.fuzzy + tok.phonetic})
@@ -370,18 +414,19 @@ class PatientSearch:
         if any(not tiers[k] for k in rest):
             return []
         rest_max = EXACT * len(rest)
-        best: dict[int, tuple[int, Row[Any], str]] = {}
+        best: dict[int, Hit] = {}
         for n, (ti, tj) in enumerate(bands):
             for row in self._pair_band(i, ti, j, tj, rest, params):
                 label = _matched_on(min(ti, tj, row.worst_rest), row.prev)
-                if row.id not in best or best[row.id][0] < row.score:
-                    best[row.id] = (row.score, row, label)
+                if row.patient_id not in best or best[row.patient_id].score < row.score:
+                    best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label)
             if len(best) >= want and n + 1 < len(bands):
-                ranked = sorted(best.values(), key=lambda b: (-b[0], b[1].sort_name, b[1].id))
-                if ranked[want - 1][0] > sum(bands[n + 1]) + rest_max:
+                # Only ties are reordered for the desk: the score alone says when no later
+                # band can reach the page.
+                scores = sorted((h.score for h in best.values()), reverse=True)
+                if scores[want - 1] > sum(bands[n + 1]) + rest_max:
                     break
-        ranked = sorted(best.values(), key=lambda b: (-b[0], b[1].sort_name, b[1].id))
-        return [(row, label) for _, row, label in ranked[offset:want]]
+        return list(best.values())
 
     def _pair_band(self, i: int, ti: int, j: int, tj: int, rest: list[int],
                    params: dict[str, Any]) -> list[Row[Any]]:
@@ -396,27 +441,26 @@ class PatientSearch:
         prev = " OR ".join(["x.previous", *(f"m{k}.prev" for k in rest)])
         worst_rest = f"LEAST({', '.join(f'm{k}.best' for k in rest)})" if rest else str(EXACT)
         # A patient with several matching word pairs (García Gálvez for "ga") is one row.
-        sql = f"""
-            WITH page AS (
+        select = f"""
                 SELECT x.patient_id, max({score}) AS score, bool_or({prev}) AS prev,
                        min({worst_rest}) AS worst_rest, x.sort_name
                 FROM patient_name_pairs x {lateral}
-                WHERE {" AND ".join(where)}
+                WHERE {" AND ".join(where)}"""
+        sql = f"""({select}
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
-                LIMIT :want
-            )
-            SELECT {SUMMARY_COLUMNS}, page.score, page.prev, page.worst_rest, page.sort_name
-            FROM page JOIN patients p ON p.id = page.patient_id
-        """
+                LIMIT :want)"""
+        if params["today"]:
+            sql += f""" UNION ALL ({select} AND x.patient_id = ANY(CAST(:today AS bigint[]))
+                GROUP BY x.patient_id, x.sort_name)"""
         return list(self.s.execute(text(sql), params).all())
 
-    def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
-                offset: int, limit: int) -> list[tuple[Row[Any], str]]:
+    def _driven(self, tokens: list[NameToken], driver: str, values: list[Any]) -> list[Hit]:
         """Patients from a small starting set — same date of birth ("dates") or identifier
         hits ("ids") — that match every token, each token checked per patient on the
-        covering (patient_id, term) index; ranked by the sum of their best matches."""
-        params: dict[str, Any] = {"off": offset, "lim": limit + 1, "v": values}
+        covering (patient_id, term) index; scored by the sum of their best matches. The
+        set is small, so all of it is returned and ranked."""
+        params: dict[str, Any] = {"v": values}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"fp{i}": tok.fuzzy + tok.phonetic})
@@ -430,19 +474,12 @@ class PatientSearch:
         if tokens:
             source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
         sql = f"""
-            WITH page AS (
-                SELECT p.id AS patient_id, {score} AS score, {worst} AS worst,
-                       ({prev}) AS prev, p.sort_name
-                FROM {source}
-                ORDER BY score DESC, p.sort_name, p.id
-                OFFSET :off LIMIT :lim
-            )
-            SELECT {SUMMARY_COLUMNS}, page.worst, page.prev
-            FROM page JOIN patients p ON p.id = page.patient_id
-            ORDER BY page.score DESC, page.sort_name, page.patient_id
+            SELECT p.id AS patient_id, {score} AS score, {worst} AS worst,
+                   ({prev}) AS prev, p.sort_name
+            FROM {source}
         """
-        rows = self.s.execute(text(sql), params).all()
-        return [(r, _matched_on(r.worst, r.prev)) for r in rows]
+        return [Hit(r.patient_id, r.score, r.sort_name, _matched_on(r.worst, r.prev))
+                for r in self.s.execute(text(sql), params)]
 
     # ------------------------------------------------------------------ by id
 
