@@ -36,39 +36,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from typing import Any
 
 # Three months: a patient seen this quarter is likely the one calling back about results or
 # coming for a follow-up; older visits say little about who is at the desk today.
 SEEN_DAYS = 90
 
-# No index leads with starts_at; the day sheet's (provider_id, starts_at) index answers one
-# day per provider with a short range scan, so the few providers drive it (a plain range
-# condition would scan the whole appointment history).
-_TODAY = text("""
-    SELECT a.patient_id,
-           coalesce(min(a.starts_at) FILTER (WHERE a.starts_at >= now()),
-                    max(a.starts_at)) AS shown_at
-    FROM providers pr CROSS JOIN LATERAL (
-        SELECT a.patient_id, a.starts_at FROM appointments a
-        WHERE a.provider_id = pr.id AND a.starts_at >= :starts AND a.starts_at < :ends
-          AND a.status NOT IN ('cancelled', 'no_show')) a
-    GROUP BY a.patient_id
-""")
+LIVE = "status NOT IN ('cancelled', 'no_show')"
 
-# Per candidate, two probes of the (patient_id, starts_at/started_at) indexes.
-_SEEN = text("""
-    SELECT c.id, GREATEST(
+# Who is booked today, as a subquery search joins its matches to. No index leads with
+# starts_at; the day sheet's (provider_id, starts_at) index answers a day per provider with
+# a short range scan, so the few providers drive it (OFFSET 0 keeps the planner from
+# flattening that into a scan of the whole appointment history).
+TODAY_IDS = f"""(SELECT a.patient_id FROM providers pr CROSS JOIN LATERAL (
+        SELECT a.patient_id FROM appointments a
+        WHERE a.provider_id = pr.id AND a.starts_at >= :desk_starts
+          AND a.starts_at < :desk_ends AND a.{LIVE} OFFSET 0) a)"""
+
+# Per candidate patient ``p``: the appointment time the row shows, and when they were last
+# seen; each a probe of a (patient_id, starts_at/started_at) index.
+COLUMNS = f"""
+    (SELECT coalesce(min(a.starts_at) FILTER (WHERE a.starts_at >= now()), max(a.starts_at))
+       FROM appointments a WHERE a.patient_id = p.id AND a.{LIVE}
+        AND a.starts_at >= :desk_starts AND a.starts_at < :desk_ends) AS desk_booked_at,
+    GREATEST(
         (SELECT max(a.starts_at) FROM appointments a
-          WHERE a.patient_id = c.id AND a.status = 'completed'
-            AND a.starts_at >= :since AND a.starts_at < :ends),
+          WHERE a.patient_id = p.id AND a.status = 'completed'
+            AND a.starts_at >= :desk_since AND a.starts_at < :desk_ends),
         (SELECT max(e.started_at) FROM encounters e
-          WHERE e.patient_id = c.id AND e.status <> 'cancelled'
-            AND e.started_at >= :since AND e.started_at < :ends)) AS seen
-    FROM unnest(CAST(:ids AS bigint[])) AS c(id)
-""")
+          WHERE e.patient_id = p.id AND e.status <> 'cancelled'
+            AND e.started_at >= :desk_since AND e.started_at < :desk_ends)) AS desk_seen_at
+"""
 
 
 def local_midnight(day: date) -> datetime:
@@ -90,6 +88,12 @@ class DeskDay:
         return cls(local_midnight(day), local_midnight(day + timedelta(days=1)),
                    local_midnight(day - timedelta(days=SEEN_DAYS)))
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """The bind parameters ``TODAY_IDS`` and ``COLUMNS`` use."""
+        return {"desk_starts": self.starts, "desk_ends": self.ends,
+                "desk_since": self.seen_since}
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -103,46 +107,22 @@ class Hit:
     k0: str = ""
 
 
-class Desk:
-    """Today's appointments and recent visits for one search, in the caller's session."""
+def contenders(hits: Iterable[Hit], offset: int, limit: int) -> list[Hit]:
+    """The hits that can reach the page ``[offset, offset + limit]`` (one more says there
+    is more): the desk only reorders ties, so whoever scores below the score at the
+    page's end cannot, and is not looked up."""
+    ranked = sorted(hits, key=lambda h: -h.score)
+    if not ranked:
+        return []
+    floor = ranked[min(offset + limit + 1, len(ranked)) - 1].score
+    return [h for h in ranked if h.score >= floor]
 
-    def __init__(self, session: Session, day: DeskDay) -> None:
-        self.s = session
-        self.day = day
-        self._today: dict[int, datetime] | None = None
 
-    def today(self) -> dict[int, datetime]:
-        """Patient id → the appointment time the row shows (read once per search)."""
-        if self._today is None:
-            rows = self.s.execute(_TODAY, {"starts": self.day.starts, "ends": self.day.ends})
-            self._today = {int(pid): at for pid, at in rows}
-        return self._today
-
-    def seen(self, ids: list[int]) -> dict[int, datetime]:
-        """Patient id → when they were last seen within ``SEEN_DAYS`` (absent if not)."""
-        if not ids:
-            return {}
-        rows = self.s.execute(_SEEN, {"ids": ids, "since": self.day.seen_since,
-                                      "ends": self.day.ends})
-        return {int(pid): at for pid, at in rows if at is not None}
-
-    def rank(self, hits: Iterable[Hit], offset: int, limit: int) -> list[Hit]:
-        """The page ``[offset, offset + limit]`` (one extra row says there is more).
-
-        Only ties are reordered, so the page's lowest score is known before recency is:
-        patients scoring below it cannot reach the page, and only the rest are looked up.
-        """
-        today = self.today()
-        want = offset + limit + 1
-        base = sorted(hits, key=lambda h: (-h.score, h.patient_id not in today, h.k0,
-                                           h.sort_name, h.patient_id))
-        if not base:
-            return []
-        floor = base[min(want, len(base)) - 1].score
-        contenders = [h for h in base if h.score >= floor]
-        seen = {pid: at.timestamp() for pid, at in
-                self.seen([h.patient_id for h in contenders]).items()}
-        contenders.sort(key=lambda h: (-h.score, h.patient_id not in today,
-                                       h.patient_id not in seen, -seen.get(h.patient_id, 0.0),
-                                       h.k0, h.sort_name, h.patient_id))
-        return contenders[offset:want]
+def rank(hits: Iterable[tuple[Hit, datetime | None, datetime | None]]
+         ) -> list[tuple[Hit, datetime | None, datetime | None]]:
+    """(hit, booked today at, last seen at), in the order the module docstring gives."""
+    def key(item: tuple[Hit, datetime | None, datetime | None]) -> tuple[Any, ...]:
+        hit, booked, seen = item
+        return (-hit.score, booked is None, seen is None, -seen.timestamp() if seen else 0.0,
+                hit.k0, hit.sort_name, hit.patient_id)
+    return sorted(hits, key=key)

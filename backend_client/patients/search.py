@@ -16,7 +16,8 @@ given, else the longest token), so the work is bounded by that token's matches.
 Equally good matches (the same score) are ordered by who is at the desk: an appointment
 today first, then seen recently, then by name and patient id (``desk.py`` says exactly how).
 Each strategy below therefore also fetches the patients with an appointment today that
-match, wherever their name falls, and returns candidates; ``Desk.rank`` cuts the page.
+match, wherever their name falls, and returns candidates; ``_page`` ranks them and cuts
+the page.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from backend_client.dto import PatientSummary, SearchPage
-from backend_client.patients import names
+from backend_client.patients import desk, names
 from backend_client.patients.dates import find_dates
-from backend_client.patients.desk import Desk, DeskDay, Hit
+from backend_client.patients.desk import DeskDay, Hit
 
 # Scores of one token's match; a part of a hyphenated name, a middle, preferred or previous
 # name scores one less than a whole given or family name.
@@ -221,36 +222,37 @@ class PatientSearch:
     def run(self, q: ParsedQuery, offset: int, limit: int) -> SearchPage:
         if q.empty:
             return SearchPage(q.text, offset, (), False)
-        desk = Desk(self.s, DeskDay.of(q.today or datetime.now().date()))
+        day = DeskDay.of(q.today or datetime.now().date())
         tokens = self._expand(q.tokens)
         ident_ids = self._identifier_hits(q) if (q.identifiers or q.phones) else []
         if ident_ids:
             hits = self._driven(tokens, "ids", ident_ids)
             if hits or not tokens:
-                return self._page(q, offset, limit, desk, hits)
+                return self._page(q, offset, limit, day, hits)
         if not tokens:
             if q.dates:
-                return self._page(q, offset, limit, desk,
+                return self._page(q, offset, limit, day,
                                   self._driven([], "dates", list(q.dates)))
             return SearchPage(q.text, offset, (), False)
         if q.dates:
             hits = self._driven(tokens, "dates", list(q.dates))
         elif len(tokens) == 1:
-            hits = self._single(tokens[0], offset, limit, desk)
+            hits = self._single(tokens[0], offset, limit, day)
         else:
-            hits = self._bands(tokens, offset, limit, desk)
-        return self._page(q, offset, limit, desk, hits)
+            hits = self._bands(tokens, offset, limit, day)
+        return self._page(q, offset, limit, day, hits)
 
-    def _page(self, q: ParsedQuery, offset: int, limit: int, desk: Desk,
+    def _page(self, q: ParsedQuery, offset: int, limit: int, day: DeskDay,
               hits: list[Hit]) -> SearchPage:
-        ranked = desk.rank(hits, offset, limit)
-        page = ranked[:limit]
+        """Rank the hits that can reach the page (desk.py) and make its rows."""
+        near = {h.patient_id: h for h in desk.contenders(hits, offset, limit)}
         rows = {int(r.id): r for r in self.s.execute(text(
-            f"SELECT {SUMMARY_COLUMNS} FROM patients p WHERE p.id = ANY(:ids)"),
-            {"ids": [h.patient_id for h in page]})}
-        today = desk.today()
-        items = tuple(_summary(rows[h.patient_id], h.label, today.get(h.patient_id))
-                      for h in page if h.patient_id in rows)
+            f"SELECT {SUMMARY_COLUMNS}, {desk.COLUMNS} FROM patients p WHERE p.id = ANY(:ids)"),
+            {"ids": list(near), **day.params})}
+        ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
+                           for pid, r in rows.items())[offset:offset + limit + 1]
+        items = tuple(_summary(rows[h.patient_id], h.label, booked)
+                      for h, booked, _ in ranked[:limit])
         return SearchPage(q.text, offset, items, len(ranked) > limit)
 
     # ------------------------------------------------------------------ identifiers
@@ -266,7 +268,7 @@ class PatientSearch:
 
     # ------------------------------------------------------------------ one token
 
-    def _single(self, tok: NameToken, offset: int, limit: int, desk: Desk) -> list[Hit]:
+    def _single(self, tok: NameToken, offset: int, limit: int, day: DeskDay) -> list[Hit]:
         """One token: ordered index range scans per tier, each stopping at the page end,
         and the patients booked today wherever their names fall."""
         # A patient can match in several rows (two words with the prefix, several tiers);
@@ -297,26 +299,29 @@ class PatientSearch:
                                 '{rank:02d}'::text COLLATE "C", sort_name
                          FROM patient_name_terms WHERE term = :{kind}{rank} AND {where}
                          ORDER BY sort_name, patient_id LIMIT :n)""")
-        if desk.today():
-            parts.append(self._single_today(tok, params, desk))
-        # Every patient's best match; the page is cut after the desk's tie-break.
+        # Every patient's best match; the page is cut after the desk's tie-break. When no
+        # scan stopped at its limit (fewer hits than one limit), every match is a hit
+        # already, booked today or not, and the desk's lookup is skipped (a one-time filter).
         sql = f"""
-            WITH hits AS ({" UNION ALL ".join(parts)})
+            WITH hits AS MATERIALIZED ({" UNION ALL ".join(parts)}),
+            every AS (SELECT * FROM hits UNION ALL {self._single_today(tok, params, day)})
             SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
-            FROM hits ORDER BY patient_id, score DESC, k0, sort_name, source
+            FROM every ORDER BY patient_id, score DESC, k0, sort_name, source
         """
         return [Hit(r.patient_id, r.score, r.sort_name,
                     _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0)
                 for r in self.s.execute(text(sql), params)]
 
     @staticmethod
-    def _single_today(tok: NameToken, params: dict[str, Any], desk: Desk) -> str:
+    def _single_today(tok: NameToken, params: dict[str, Any], day: DeskDay) -> str:
         """The patients booked today whose names match ``tok`` in any tier, scored as the
         tier scans above score them, found on the (patient_id, term) index."""
-        params.update(today=list(desk.today()), fza=tok.fuzzy, pha=tok.phonetic)
+        params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic)
         penalty = PENALTY_SQL.format(a="t")
         prefix = len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()
         is_prefix = "t.term > :e AND t.term < :hi" if prefix else "false"
+        # The (patient_id, term, source) index answers for each patient booked today
+        # without visiting the table; the name is read only for the few that match.
         return f"""(SELECT t.patient_id,
                     CASE WHEN t.term = :e THEN {EXACT} - {penalty}
                          WHEN {is_prefix} THEN {PREFIX}
@@ -331,9 +336,9 @@ class PatientSearch:
                          ELSE lpad(
                              (array_position(CAST(:pha AS text[]), t.term::text) - 1)::text,
                              2, '0') END COLLATE "C",
-                    t.sort_name
-                FROM patient_name_terms t
-                WHERE t.patient_id = ANY(CAST(:today AS bigint[]))
+                    p.sort_name
+                FROM patient_name_terms t JOIN patients p ON p.id = t.patient_id
+                WHERE (SELECT count(*) FROM hits) >= :n AND t.patient_id IN {desk.TODAY_IDS}
                   AND (t.term = :e OR ({is_prefix}) OR t.term = ANY(CAST(:fza AS text[]))
                        OR t.term = ANY(CAST(:pha AS text[]))))"""
 
@@ -391,7 +396,7 @@ class PatientSearch:
                 PHONETIC: f"x.{column} = ANY(:ph{i})"}[tier]
 
     def _bands(self, tokens: list[NameToken], offset: int, limit: int,
-               desk: Desk) -> list[Hit]:
+               day: DeskDay) -> list[Hit]:
         """Several tokens, best matches first, without scanning what cannot reach the page.
 
         Every token matches in one of four tiers; a *band* gives each of the two longest
@@ -402,7 +407,7 @@ class PatientSearch:
         also brings the patients booked today that it matches, wherever their names fall.
         """
         want = offset + limit + 1
-        params: dict[str, Any] = {"want": want, "today": list(desk.today())}
+        params: dict[str, Any] = {"want": want, **day.params}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"ph{i}": tok.phonetic, f"fp{i}": tok.fuzzy + tok.phonetic})
@@ -446,12 +451,15 @@ class PatientSearch:
                        min({worst_rest}) AS worst_rest, x.sort_name
                 FROM patient_name_pairs x {lateral}
                 WHERE {" AND ".join(where)}"""
-        sql = f"""({select}
+        # As in _single: the patients booked today beyond the limit are looked for only
+        # when the scan stopped at it.
+        sql = f"""WITH page AS MATERIALIZED ({select}
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
-                LIMIT :want)"""
-        if params["today"]:
-            sql += f""" UNION ALL ({select} AND x.patient_id = ANY(CAST(:today AS bigint[]))
+                LIMIT :want)
+            SELECT * FROM page
+            UNION ALL ({select} AND (SELECT count(*) FROM page) >= :want
+                AND x.patient_id IN {desk.TODAY_IDS}
                 GROUP BY x.patient_id, x.sort_name)"""
         return list(self.s.execute(text(sql), params).all())
 
