@@ -147,16 +147,16 @@ BENCH_PASSWORD = "benchmark reception lantern 12"
 def desk_check(engine: Engine, service: PatientService, count: int = 100) -> None:
     """Who is at the desk: patients booked today, searched by their family name alone (a
     tie among all their namesakes). Where does the one booked today come, and how fast?"""
-    from backend_client.patients.desk import LIVE, DeskDay
-
-    day = DeskDay.of(datetime.now().date())
+    # The workstation's local day, as the service takes it (the same code runs before the
+    # desk ranking existed, for a before/after comparison).
+    midnight = datetime.combine(datetime.now().date(), datetime.min.time()).astimezone()
     with engine.connect() as c:
-        rows = c.execute(text(f"""
+        rows = c.execute(text("""
             SELECT DISTINCT ON (a.patient_id) a.patient_id, p.family_name
             FROM appointments a JOIN patients p ON p.id = a.patient_id
-            WHERE a.starts_at >= :s AND a.starts_at < :e AND a.{LIVE}
-            ORDER BY a.patient_id LIMIT :n"""),
-            {"s": day.starts, "e": day.ends, "n": count}).all()
+            WHERE a.starts_at >= :s AND a.starts_at < :s + interval '1 day'
+              AND a.status NOT IN ('cancelled', 'no_show')
+            ORDER BY a.patient_id LIMIT :n"""), {"s": midnight, "n": count}).all()
     if not rows:
         print("who is at the desk: nobody is booked today (seed with BENCH_DATA_DIR fresh)")
         return
