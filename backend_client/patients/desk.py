@@ -20,8 +20,11 @@ is the database: a deployment serves one clinic. Which of today's appointments a
 is judged on the database's clock (``now()``, the record's clock): the next one still to
 come, or, when all have begun, the last one.
 
-Today's appointments are found among *all* matches (they are few: read per provider on
-the ``(provider_id, starts_at)`` index, as the day sheet reads them). Recency is judged on
+Today's appointments are found among *all* matches: when a scan stopped at its limit
+(some matches were not fetched), the patients booked today are read per provider on the
+``(provider_id, starts_at)`` index, as the day sheet reads them, and their names checked on
+the (patient_id, term) index; the cost grows with the day's bookings, not with the number
+of patients or matches. Recency is judged on
 the candidates search has fetched for the page (each tier's first matches in name order,
 roughly twice the page): it reorders a tie as large as a page or two completely (58 Müllers
 on a page of 50), but a recently seen patient far down a tie of thousands is not pulled up.
