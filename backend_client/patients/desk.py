@@ -37,7 +37,7 @@ with ``chart.open`` — so for reception, "seen recently" means a completed appo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -108,6 +108,9 @@ class Hit:
     sort_name: str
     label: str = ""
     k0: str = ""
+    # The patient's row (search.py's summary columns and ``COLUMNS``) when the query that
+    # found them read it too; otherwise it is read for the page's contenders.
+    row: Any = field(default=None, compare=False)
 
 
 def contenders(hits: Iterable[Hit], offset: int, limit: int) -> list[Hit]:

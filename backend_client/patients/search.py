@@ -226,16 +226,16 @@ class PatientSearch:
         tokens = self._expand(q.tokens)
         ident_ids = self._identifier_hits(q) if (q.identifiers or q.phones) else []
         if ident_ids:
-            hits = self._driven(tokens, "ids", ident_ids)
+            hits = self._driven(tokens, "ids", ident_ids, day)
             if hits or not tokens:
                 return self._page(q, offset, limit, day, hits)
         if not tokens:
             if q.dates:
                 return self._page(q, offset, limit, day,
-                                  self._driven([], "dates", list(q.dates)))
+                                  self._driven([], "dates", list(q.dates), day))
             return SearchPage(q.text, offset, (), False)
         if q.dates:
-            hits = self._driven(tokens, "dates", list(q.dates))
+            hits = self._driven(tokens, "dates", list(q.dates), day)
         elif len(tokens) == 1:
             hits = self._single(tokens[0], offset, limit, day)
         else:
@@ -246,9 +246,11 @@ class PatientSearch:
               hits: list[Hit]) -> SearchPage:
         """Rank the hits that can reach the page (desk.py) and make its rows."""
         near = {h.patient_id: h for h in desk.contenders(hits, offset, limit)}
-        rows = {int(r.id): r for r in self.s.execute(text(
-            f"SELECT {SUMMARY_COLUMNS}, {desk.COLUMNS} FROM patients p WHERE p.id = ANY(:ids)"),
-            {"ids": list(near), **day.params})}
+        rows = {pid: h.row for pid, h in near.items() if h.row is not None}
+        if missing := [pid for pid in near if pid not in rows]:
+            rows.update((int(r.id), r) for r in self.s.execute(text(
+                f"SELECT {SUMMARY_COLUMNS}, {desk.COLUMNS} FROM patients p "
+                "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}))
         ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
                            for pid, r in rows.items())[offset:offset + limit + 1]
         items = tuple(_summary(rows[h.patient_id], h.label, booked)
@@ -302,14 +304,23 @@ class PatientSearch:
         # Every patient's best match; the page is cut after the desk's tie-break. When no
         # scan stopped at its limit (fewer hits than one limit), every match is a hit
         # already, booked today or not, and the desk's lookup is skipped (a one-time filter).
+        # Only those scoring at least the page's last score can reach the page (desk.py);
+        # their rows are read in the same statement.
+        params["want"] = offset + limit + 1
         sql = f"""
             WITH hits AS MATERIALIZED ({" UNION ALL ".join(parts)}),
-            every AS (SELECT * FROM hits UNION ALL {self._single_today(tok, params, day)})
-            SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
-            FROM every ORDER BY patient_id, score DESC, k0, sort_name, source
+            every AS (SELECT * FROM hits UNION ALL {self._single_today(tok, params, day)}),
+            best AS MATERIALIZED (
+                SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
+                FROM every ORDER BY patient_id, score DESC, k0, sort_name, source
+            )
+            SELECT b.score, b.source, b.k0, b.sort_name, {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            FROM best b JOIN patients p ON p.id = b.patient_id
+            WHERE b.score >= coalesce((SELECT score FROM best ORDER BY score DESC
+                                       OFFSET :want - 1 LIMIT 1), 0)
         """
-        return [Hit(r.patient_id, r.score, r.sort_name,
-                    _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0)
+        return [Hit(r.id, r.score, r.sort_name,
+                    _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r)
                 for r in self.s.execute(text(sql), params)]
 
     @staticmethod
@@ -463,7 +474,8 @@ class PatientSearch:
                 GROUP BY x.patient_id, x.sort_name)"""
         return list(self.s.execute(text(sql), params).all())
 
-    def _driven(self, tokens: list[NameToken], driver: str, values: list[Any]) -> list[Hit]:
+    def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
+                day: DeskDay) -> list[Hit]:
         """Patients from a small starting set — same date of birth ("dates") or identifier
         hits ("ids") — that match every token, each token checked per patient on the
         covering (patient_id, term) index; scored by the sum of their best matches. The
@@ -481,12 +493,13 @@ class PatientSearch:
             self._lateral_sql(i, "p.id") for i in ks)
         if tokens:
             source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
+        params.update(day.params)
         sql = f"""
-            SELECT p.id AS patient_id, {score} AS score, {worst} AS worst,
-                   ({prev}) AS prev, p.sort_name
+            SELECT {score} AS score, {worst} AS worst, ({prev}) AS prev, p.sort_name,
+                   {SUMMARY_COLUMNS}, {desk.COLUMNS}
             FROM {source}
         """
-        return [Hit(r.patient_id, r.score, r.sort_name, _matched_on(r.worst, r.prev))
+        return [Hit(r.id, r.score, r.sort_name, _matched_on(r.worst, r.prev), row=r)
                 for r in self.s.execute(text(sql), params)]
 
     # ------------------------------------------------------------------ by id
