@@ -1,7 +1,7 @@
 """Patient search from one box, on vanilla PostgreSQL (no pg_trgm, no unaccent).
 
-What is typed is split into name tokens, dates of birth, and identifier or phone numbers.
-Each name token matches the patient_name_terms index in four tiers, best first:
+What is typed is split into name tokens, dates of birth, and identifier or phone numbers
+(``query.py``). Each name token matches the patient_name_terms index in four tiers, best first:
 
     4  the whole term        ("smith" → smith)
     3  a prefix of a term    ("smi"   → smith, smithers), from 2 letters
@@ -23,9 +23,8 @@ the page.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, text
@@ -33,8 +32,9 @@ from sqlalchemy.orm import Session
 
 from backend_client.dto import PatientSummary, SearchPage
 from backend_client.patients import desk, names
-from backend_client.patients.dates import find_dates
 from backend_client.patients.desk import DeskDay, Hit
+from backend_client.patients.query import ParsedQuery
+from backend_client.patients.query import parse_query as parse_query  # the service's import
 
 # Scores of one token's match; a part of a hyphenated name, a middle, preferred or previous
 # name scores one less than a whole given or family name.
@@ -54,80 +54,6 @@ class NameToken:
     @property
     def upper(self) -> str:
         return names.prefix_upper_bound(self.text)
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    text: str
-    tokens: tuple[str, ...]
-    dates: tuple[date, ...]
-    identifiers: tuple[str, ...]
-    phones: tuple[str, ...]
-    # The workstation's date the query was read on: relative dates are resolved on it, and
-    # it is the day whose appointments rank patients first (None: the local date at run).
-    today: date | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not (self.tokens or self.dates or self.identifiers or self.phones)
-
-
-_PHONE_ONLY = re.compile(r"^[\s0-9+\-().]+$")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ASCII_DIGITS = frozenset("0123456789")
-MAX_TOKENS = 6
-
-
-def _add_number(digits: str, identifiers: list[str], phones: list[str]) -> None:
-    """A bare number is searched as an identifier, as an MRN's digits (up to 7) and as a
-    phone number (7 to 15 digits)."""
-    identifiers.append(digits)
-    if len(digits) <= 7:
-        identifiers.append(names.format_mrn(int(digits)))
-    if 7 <= len(digits) <= 15:
-        phones.append(digits)
-
-
-def parse_query(query: str, today: date) -> ParsedQuery:
-    query = _CONTROL.sub(" ", query)
-    rest = query
-    dates: list[date] = []
-    identifiers: list[str] = []
-    phones: list[str] = []
-    tokens: list[str] = []
-    for match in reversed(find_dates(query, today)):
-        dates.extend(match.candidates)
-        span = query[match.start:match.end]
-        if span.isascii() and span.isdigit():
-            # Eight digits may be a date, an identifier or a phone number: search all three.
-            identifiers.append(span)
-            phones.append(span)
-        rest = rest[:match.start] + " " + rest[match.end:]
-    stripped = rest.strip()
-    if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
-        _add_number(names.phone_digits(stripped), identifiers, phones)
-        stripped = ""
-    for raw in re.split(r"[\s,;]+", stripped):
-        if not raw:
-            continue
-        if any(c in _ASCII_DIGITS for c in raw):
-            ident = raw.strip(".").upper()
-            if ident.isascii() and ident.isdigit():
-                _add_number(ident, identifiers, phones)
-            else:
-                identifiers.append(ident)
-            continue
-        for tok in names.tokens(raw):
-            ascii_tok = all(ord(c) < 128 for c in tok)
-            if (len(tok) >= names.MIN_PREFIX or not ascii_tok) and tok not in tokens:
-                tokens.append(tok)
-    # Enough to name anyone; more words only make the query slower, not better.
-    tokens = sorted(tokens, key=len, reverse=True)[:MAX_TOKENS] if len(tokens) > MAX_TOKENS \
-        else tokens
-    return ParsedQuery(query, tuple(tokens), tuple(dict.fromkeys(dates)),
-                       tuple(dict.fromkeys(identifiers)), tuple(dict.fromkeys(phones)), today)
 
 
 SUMMARY_COLUMNS = """
@@ -435,7 +361,8 @@ class PatientSearch:
             for row in self._pair_band(i, ti, j, tj, rest, params):
                 label = _matched_on(min(ti, tj, row.worst_rest), row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
-                    best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label)
+                    best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
+                                               row=row)
             if len(best) >= want and n + 1 < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
@@ -468,10 +395,12 @@ class PatientSearch:
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
                 LIMIT :want)
-            SELECT * FROM page
-            UNION ALL ({select} AND (SELECT count(*) FROM page) >= :want
-                AND x.patient_id IN {desk.TODAY_IDS}
-                GROUP BY x.patient_id, x.sort_name)"""
+            SELECT r.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            FROM (SELECT * FROM page
+                  UNION ALL ({select} AND (SELECT count(*) FROM page) >= :want
+                    AND x.patient_id IN {desk.TODAY_IDS}
+                    GROUP BY x.patient_id, x.sort_name)) r
+            JOIN patients p ON p.id = r.patient_id"""
         return list(self.s.execute(text(sql), params).all())
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
