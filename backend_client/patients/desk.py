@@ -21,10 +21,9 @@ is judged on the database's clock (``now()``, the record's clock): the next one 
 come, or, when all have begun, the last one.
 
 Today's appointments are found among *all* matches: when a scan stopped at its limit
-(some matches were not fetched), the patients booked today are read per provider on the
-``(provider_id, starts_at)`` index, as the day sheet reads them, and their names checked on
-the (patient_id, term) index; the cost grows with the day's bookings, not with the number
-of patients or matches. Recency is judged on
+(some matches were not fetched), the day's bookings are joined to the token's matches
+(``TODAY_CTE``); the cost grows with the smaller of the two, not with the number of
+patients or the appointment history. Recency is judged on
 the candidates search has fetched for the page (each tier's first matches in name order,
 roughly twice the page): it reorders a tie as large as a page or two completely (58 Müllers
 on a page of 50), but a recently seen patient far down a tie of thousands is not pulled up.
@@ -47,11 +46,15 @@ SEEN_DAYS = 90
 
 LIVE = "status NOT IN ('cancelled', 'no_show')"
 
-# Who is booked today, as a subquery search joins its matches to. No index leads with
-# starts_at; the day sheet's (provider_id, starts_at) index answers a day per provider with
-# a short range scan, so the few providers drive it (OFFSET 0 keeps the planner from
-# flattening that into a scan of the whole appointment history).
-TODAY_IDS = f"""(SELECT a.patient_id FROM providers pr CROSS JOIN LATERAL (
+# Who is booked today: a CTE for search to join its matches to (``IN (SELECT patient_id
+# FROM today)``); computed only if a query reaches it. No index leads with starts_at; the
+# day sheet's (provider_id, starts_at) index answers a day per provider with a short range
+# scan, so the few providers drive it (OFFSET 0 keeps the planner from flattening that into
+# a scan of the whole appointment history). Materialised, it tells the planner it is a
+# day's bookings (hundreds of rows), so the join may hash them against the token's matches
+# or probe each booked patient's names, whichever is cheaper.
+TODAY_CTE = f"""today AS MATERIALIZED (
+    SELECT a.patient_id FROM providers pr CROSS JOIN LATERAL (
         SELECT a.patient_id FROM appointments a
         WHERE a.provider_id = pr.id AND a.starts_at >= :desk_starts
           AND a.starts_at < :desk_ends AND a.{LIVE} OFFSET 0) a)"""
@@ -93,7 +96,7 @@ class DeskDay:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The bind parameters ``TODAY_IDS`` and ``COLUMNS`` use."""
+        """The bind parameters ``TODAY_CTE`` and ``COLUMNS`` use."""
         return {"desk_starts": self.starts, "desk_ends": self.ends,
                 "desk_since": self.seen_since}
 

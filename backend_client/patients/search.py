@@ -235,6 +235,7 @@ class PatientSearch:
         params["want"] = offset + limit + 1
         sql = f"""
             WITH hits AS MATERIALIZED ({" UNION ALL ".join(parts)}),
+            {desk.TODAY_CTE},
             every AS (SELECT * FROM hits UNION ALL {self._single_today(tok, params, day)}),
             best AS MATERIALIZED (
                 SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
@@ -252,32 +253,28 @@ class PatientSearch:
     @staticmethod
     def _single_today(tok: NameToken, params: dict[str, Any], day: DeskDay) -> str:
         """The patients booked today whose names match ``tok`` in any tier, scored as the
-        tier scans above score them, found on the (patient_id, term) index."""
+        tier scans above score them. Each tier is a plain condition on the term index, so
+        the planner may hash the day's bookings against the token's matches or probe each
+        booked patient's names, whichever is cheaper; it runs only when some scan above
+        stopped at its limit (a one-time filter)."""
         params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic)
         penalty = PENALTY_SQL.format(a="t")
         prefix = len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()
-        is_prefix = "t.term > :e AND t.term < :hi" if prefix else "false"
-        # The (patient_id, term, source) index answers for each patient booked today
-        # without visiting the table; the name is read only for the few that match.
-        return f"""(SELECT t.patient_id,
-                    CASE WHEN t.term = :e THEN {EXACT} - {penalty}
-                         WHEN {is_prefix} THEN {PREFIX}
-                         WHEN t.term = ANY(CAST(:fza AS text[])) THEN {FUZZY} - {penalty}
-                         ELSE {PHONETIC} - {penalty} END,
-                    t.source,
-                    CASE WHEN t.term = :e THEN ''
-                         WHEN {is_prefix} THEN t.term
-                         WHEN t.term = ANY(CAST(:fza AS text[])) THEN lpad(
-                             (array_position(CAST(:fza AS text[]), t.term::text) - 1)::text,
-                             2, '0')
-                         ELSE lpad(
-                             (array_position(CAST(:pha AS text[]), t.term::text) - 1)::text,
-                             2, '0') END COLLATE "C",
-                    p.sort_name
-                FROM patient_name_terms t JOIN patients p ON p.id = t.patient_id
-                WHERE (SELECT count(*) FROM hits) >= :n AND t.patient_id IN {desk.TODAY_IDS}
-                  AND (t.term = :e OR ({is_prefix}) OR t.term = ANY(CAST(:fza AS text[]))
-                       OR t.term = ANY(CAST(:pha AS text[]))))"""
+        whole = f"CASE WHEN t.term = :e THEN {EXACT} - {penalty} ELSE {PREFIX} END"
+        word = "CASE WHEN t.term = :e THEN '' ELSE t.term END"
+        tiers = [(whole, word, "t.term >= :e AND t.term < :hi" if prefix else "t.term = :e")]
+        for tier, name, terms in ((FUZZY, "fza", tok.fuzzy), (PHONETIC, "pha", tok.phonetic)):
+            if terms:  # the correction's rank orders its matches, as k0 does above
+                rank = (f"lpad((array_position(CAST(:{name} AS text[]), t.term::text) - 1)"
+                        f"::text, 2, '0')")
+                tiers.append((f"{tier} - {penalty}", rank,
+                              f"t.term = ANY(CAST(:{name} AS text[]))"))
+        return " UNION ALL ".join(
+            f"""(SELECT t.patient_id, {score}, t.source, ({k0}) COLLATE "C", t.sort_name
+                FROM patient_name_terms t
+                WHERE {where} AND (SELECT count(*) FROM hits) >= :n
+                  AND t.patient_id IN (SELECT patient_id FROM today))"""
+            for score, k0, where in tiers)
 
     # ------------------------------------------------------------------ several tokens
 
@@ -391,14 +388,14 @@ class PatientSearch:
                 WHERE {" AND ".join(where)}"""
         # As in _single: the patients booked today beyond the limit are looked for only
         # when the scan stopped at it.
-        sql = f"""WITH page AS MATERIALIZED ({select}
+        sql = f"""WITH {desk.TODAY_CTE}, page AS MATERIALIZED ({select}
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
                 LIMIT :want)
             SELECT r.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
             FROM (SELECT * FROM page
                   UNION ALL ({select} AND (SELECT count(*) FROM page) >= :want
-                    AND x.patient_id IN {desk.TODAY_IDS}
+                    AND x.patient_id IN (SELECT patient_id FROM today)
                     GROUP BY x.patient_id, x.sort_name)) r
             JOIN patients p ON p.id = r.patient_id"""
         return list(self.s.execute(text(sql), params).all())
