@@ -255,7 +255,8 @@ class PatientSearch:
         """The patients booked today whose names match ``tok`` in any tier, scored as the
         tier scans above score them. Each tier is a plain condition on the term index, so
         the planner may hash the day's bookings against the token's matches or probe each
-        booked patient's names, whichever is cheaper; it runs only when some scan above
+        booked patient's names, whichever is cheaper (the name is read from the patient
+        row, so either way only matches leave the index); it runs only when some scan above
         stopped at its limit (a one-time filter)."""
         params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic)
         penalty = PENALTY_SQL.format(a="t")
@@ -270,8 +271,8 @@ class PatientSearch:
                 tiers.append((f"{tier} - {penalty}", rank,
                               f"t.term = ANY(CAST(:{name} AS text[]))"))
         return " UNION ALL ".join(
-            f"""(SELECT t.patient_id, {score}, t.source, ({k0}) COLLATE "C", t.sort_name
-                FROM patient_name_terms t
+            f"""(SELECT t.patient_id, {score}, t.source, ({k0}) COLLATE "C", p.sort_name
+                FROM patient_name_terms t JOIN patients p ON p.id = t.patient_id
                 WHERE {where} AND (SELECT count(*) FROM hits) >= :n
                   AND t.patient_id IN (SELECT patient_id FROM today))"""
             for score, k0, where in tiers)
