@@ -20,7 +20,15 @@ class PatientsApi(Protocol):
         """Ranked matches for what was typed in the one search box (names in any order,
         prefixes from 2 letters, previous names, misspellings and sound-alikes, date of
         birth in common written forms, MRN or phone exactly). Empty or too-short text
-        gives an empty page. Raises ``Unavailable`` when PostgreSQL cannot be reached."""
+        gives an empty page. Raises ``Unavailable`` when PostgreSQL cannot be reached.
+
+        Among equally good matches, who is at the desk comes first: patients with an
+        appointment today at this clinic (not cancelled, not a no-show), then those seen
+        in the last 90 days (a completed appointment, or an encounter where the role may
+        read them), the most recent first, then by name and patient id; a better match
+        always comes before a worse one. "Today" is the service's date (the workstation's
+        local day). Each row's ``appointment_today`` is the next such appointment still
+        to come today, or the last one if all have begun (see ``patients/desk.py``)."""
         ...
 
     def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:

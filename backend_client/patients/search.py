@@ -1,7 +1,7 @@
 """Patient search from one box, on vanilla PostgreSQL (no pg_trgm, no unaccent).
 
-What is typed is split into name tokens, dates of birth, and identifier or phone numbers.
-Each name token matches the patient_name_terms index in four tiers, best first:
+What is typed is split into name tokens, dates of birth, and identifier or phone numbers
+(``query.py``). Each name token matches the patient_name_terms index in four tiers, best first:
 
     4  the whole term        ("smith" → smith)
     3  a prefix of a term    ("smi"   → smith, smithers), from 2 letters
@@ -12,22 +12,29 @@ A patient must match every token (in any order, any name part, current or previo
 names). One token is answered by ordered index range scans that stop at the page size;
 several tokens are joined to the most selective one (a date of birth or an identifier if
 given, else the longest token), so the work is bounded by that token's matches.
+
+Equally good matches (the same score) are ordered by who is at the desk: an appointment
+today first, then seen recently, then by name and patient id (``desk.py`` says exactly how).
+Each strategy below therefore also fetches the patients with an appointment today that
+match, wherever their name falls, and returns candidates; ``_page`` ranks them and cuts
+the page.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from backend_client.dto import PatientSummary, SearchPage
-from backend_client.patients import names
-from backend_client.patients.dates import find_dates
+from backend_client.patients import desk, names
+from backend_client.patients.desk import DeskDay, Hit
+from backend_client.patients.query import ParsedQuery
+from backend_client.patients.query import parse_query as parse_query  # the service's import
 
 # Scores of one token's match; a part of a hyphenated name, a middle, preferred or previous
 # name scores one less than a whole given or family name.
@@ -49,77 +56,6 @@ class NameToken:
         return names.prefix_upper_bound(self.text)
 
 
-@dataclass(frozen=True)
-class ParsedQuery:
-    text: str
-    tokens: tuple[str, ...]
-    dates: tuple[date, ...]
-    identifiers: tuple[str, ...]
-    phones: tuple[str, ...]
-
-    @property
-    def empty(self) -> bool:
-        return not (self.tokens or self.dates or self.identifiers or self.phones)
-
-
-_PHONE_ONLY = re.compile(r"^[\s0-9+\-().]+$")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ASCII_DIGITS = frozenset("0123456789")
-MAX_TOKENS = 6
-
-
-def _add_number(digits: str, identifiers: list[str], phones: list[str]) -> None:
-    """A bare number is searched as an identifier, as an MRN's digits (up to 7) and as a
-    phone number (7 to 15 digits)."""
-    identifiers.append(digits)
-    if len(digits) <= 7:
-        identifiers.append(names.format_mrn(int(digits)))
-    if 7 <= len(digits) <= 15:
-        phones.append(digits)
-
-
-def parse_query(query: str, today: date) -> ParsedQuery:
-    query = _CONTROL.sub(" ", query)
-    rest = query
-    dates: list[date] = []
-    identifiers: list[str] = []
-    phones: list[str] = []
-    tokens: list[str] = []
-    for match in reversed(find_dates(query, today)):
-        dates.extend(match.candidates)
-        span = query[match.start:match.end]
-        if span.isascii() and span.isdigit():
-            # Eight digits may be a date, an identifier or a phone number: search all three.
-            identifiers.append(span)
-            phones.append(span)
-        rest = rest[:match.start] + " " + rest[match.end:]
-    stripped = rest.strip()
-    if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
-        _add_number(names.phone_digits(stripped), identifiers, phones)
-        stripped = ""
-    for raw in re.split(r"[\s,;]+", stripped):
-        if not raw:
-            continue
-        if any(c in _ASCII_DIGITS for c in raw):
-            ident = raw.strip(".").upper()
-            if ident.isascii() and ident.isdigit():
-                _add_number(ident, identifiers, phones)
-            else:
-                identifiers.append(ident)
-            continue
-        for tok in names.tokens(raw):
-            ascii_tok = all(ord(c) < 128 for c in tok)
-            if (len(tok) >= names.MIN_PREFIX or not ascii_tok) and tok not in tokens:
-                tokens.append(tok)
-    # Enough to name anyone; more words only make the query slower, not better.
-    tokens = sorted(tokens, key=len, reverse=True)[:MAX_TOKENS] if len(tokens) > MAX_TOKENS \
-        else tokens
-    return ParsedQuery(query, tuple(tokens), tuple(dict.fromkeys(dates)),
-                       tuple(dict.fromkeys(identifiers)), tuple(dict.fromkeys(phones)))
-
-
 SUMMARY_COLUMNS = """
     p.id, p.given_name, p.family_name, p.middle_name, p.birth_date, p.sex, p.phone,
     p.deceased_at IS NOT NULL AS deceased,
@@ -128,12 +64,14 @@ SUMMARY_COLUMNS = """
 """
 
 
-def _summary(row: Row[Any], matched_on: str = "") -> PatientSummary:
+def _summary(row: Row[Any], matched_on: str = "",
+             appointment_today: datetime | None = None) -> PatientSummary:
     m = row._mapping
     return PatientSummary(
         id=m["id"], given_name=m["given_name"], family_name=m["family_name"],
         middle_name=m["middle_name"], birth_date=m["birth_date"], sex=m["sex"],
         mrn=m["mrn"] or "", phone=m["phone"], deceased=m["deceased"], matched_on=matched_on,
+        appointment_today=appointment_today,
     )
 
 
@@ -210,29 +148,40 @@ class PatientSearch:
     def run(self, q: ParsedQuery, offset: int, limit: int) -> SearchPage:
         if q.empty:
             return SearchPage(q.text, offset, (), False)
+        day = DeskDay.of(q.today or datetime.now().date())
         tokens = self._expand(q.tokens)
         ident_ids = self._identifier_hits(q) if (q.identifiers or q.phones) else []
         if ident_ids:
-            rows = self._driven(tokens, "ids", ident_ids, offset, limit)
-            if rows or not tokens:
-                return self._page(q, offset, limit, rows)
+            hits = self._driven(tokens, "ids", ident_ids, day)
+            if hits or not tokens:
+                return self._page(q, offset, limit, day, hits)
         if not tokens:
             if q.dates:
-                return self._page(q, offset, limit, self._driven([], "dates", list(q.dates),
-                                                                 offset, limit))
+                return self._page(q, offset, limit, day,
+                                  self._driven([], "dates", list(q.dates), day))
             return SearchPage(q.text, offset, (), False)
         if q.dates:
-            rows = self._driven(tokens, "dates", list(q.dates), offset, limit)
+            hits = self._driven(tokens, "dates", list(q.dates), day)
         elif len(tokens) == 1:
-            rows = self._single(tokens[0], offset, limit)
+            hits = self._single(tokens[0], offset, limit, day)
         else:
-            rows = self._bands(tokens, offset, limit)
-        return self._page(q, offset, limit, rows)
+            hits = self._bands(tokens, offset, limit, day)
+        return self._page(q, offset, limit, day, hits)
 
-    def _page(self, q: ParsedQuery, offset: int, limit: int,
-              rows: list[tuple[Row[Any], str]]) -> SearchPage:
-        items = tuple(_summary(r, m) for r, m in rows[:limit])
-        return SearchPage(q.text, offset, items, len(rows) > limit)
+    def _page(self, q: ParsedQuery, offset: int, limit: int, day: DeskDay,
+              hits: list[Hit]) -> SearchPage:
+        """Rank the hits that can reach the page (desk.py) and make its rows."""
+        near = {h.patient_id: h for h in desk.contenders(hits, offset, limit)}
+        rows = {pid: h.row for pid, h in near.items() if h.row is not None}
+        if missing := [pid for pid in near if pid not in rows]:
+            rows.update((int(r.id), r) for r in self.s.execute(text(
+                f"SELECT {SUMMARY_COLUMNS}, {desk.COLUMNS} FROM patients p "
+                "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}))
+        ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
+                           for pid, r in rows.items())[offset:offset + limit + 1]
+        items = tuple(_summary(rows[h.patient_id], h.label, booked)
+                      for h, booked, _ in ranked[:limit])
+        return SearchPage(q.text, offset, items, len(ranked) > limit)
 
     # ------------------------------------------------------------------ identifiers
 
@@ -247,13 +196,14 @@ class PatientSearch:
 
     # ------------------------------------------------------------------ one token
 
-    def _single(self, tok: NameToken, offset: int, limit: int) -> list[tuple[Row[Any], str]]:
-        """One token: ordered index range scans per tier, each stopping at the page end."""
+    def _single(self, tok: NameToken, offset: int, limit: int, day: DeskDay) -> list[Hit]:
+        """One token: ordered index range scans per tier, each stopping at the page end,
+        and the patients booked today wherever their names fall."""
         # A patient can match in several rows (two words with the prefix, several tiers);
         # twice the page end leaves room for that before distinct patients are counted.
         n = 2 * (offset + limit + 1) + 10
         params: dict[str, Any] = {"e": tok.text, "hi": tok.upper, "fz": tok.fuzzy,
-                                  "ph": tok.phonetic, "n": n, "off": offset, "lim": limit + 1}
+                                  "ph": tok.phonetic, "n": n}
         primary = tuple(names.PRIMARY_SOURCES)
         parts = [f"""(SELECT patient_id, {EXACT} AS score, source, ''::text COLLATE "C" AS k0,
                         sort_name FROM patient_name_terms
@@ -277,22 +227,55 @@ class PatientSearch:
                                 '{rank:02d}'::text COLLATE "C", sort_name
                          FROM patient_name_terms WHERE term = :{kind}{rank} AND {where}
                          ORDER BY sort_name, patient_id LIMIT :n)""")
+        # Every patient's best match; the page is cut after the desk's tie-break. When no
+        # scan stopped at its limit (fewer hits than one limit), every match is a hit
+        # already, booked today or not, and the desk's lookup is skipped (a one-time filter).
+        # Only those scoring at least the page's last score can reach the page (desk.py);
+        # their rows are read in the same statement.
+        params["want"] = offset + limit + 1
         sql = f"""
-            WITH hits AS ({" UNION ALL ".join(parts)}),
-            best AS (
+            WITH hits AS MATERIALIZED ({" UNION ALL ".join(parts)}),
+            {desk.TODAY_CTE},
+            every AS (SELECT * FROM hits UNION ALL {self._single_today(tok, params, day)}),
+            best AS MATERIALIZED (
                 SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
-                FROM hits ORDER BY patient_id, score DESC, k0, sort_name, source
-            ),
-            page AS (
-                SELECT * FROM best ORDER BY score DESC, k0, sort_name, patient_id
-                OFFSET :off LIMIT :lim
+                FROM every ORDER BY patient_id, score DESC, k0, sort_name, source
             )
-            SELECT {SUMMARY_COLUMNS}, page.score, page.source
-            FROM page JOIN patients p ON p.id = page.patient_id
-            ORDER BY page.score DESC, page.k0, page.sort_name, page.patient_id
+            SELECT b.score, b.source, b.k0, b.sort_name, {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            FROM best b JOIN patients p ON p.id = b.patient_id
+            WHERE b.score >= coalesce((SELECT score FROM best ORDER BY score DESC
+                                       OFFSET :want - 1 LIMIT 1), 0)
         """
-        rows = self.s.execute(text(sql), params).all()
-        return [(r, _matched_on(r.score, r.source in names.PREVIOUS_SOURCES)) for r in rows]
+        return [Hit(r.id, r.score, r.sort_name,
+                    _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r)
+                for r in self.s.execute(text(sql), params)]
+
+    @staticmethod
+    def _single_today(tok: NameToken, params: dict[str, Any], day: DeskDay) -> str:
+        """The patients booked today whose names match ``tok`` in any tier, scored as the
+        tier scans above score them. Each tier is a plain condition on the term index, so
+        the planner may hash the day's bookings against the token's matches or probe each
+        booked patient's names, whichever is cheaper (the name is read from the patient
+        row, so either way only matches leave the index); it runs only when some scan above
+        stopped at its limit (a one-time filter)."""
+        params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic)
+        penalty = PENALTY_SQL.format(a="t")
+        prefix = len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()
+        whole = f"CASE WHEN t.term = :e THEN {EXACT} - {penalty} ELSE {PREFIX} END"
+        word = "CASE WHEN t.term = :e THEN '' ELSE t.term END"
+        tiers = [(whole, word, "t.term >= :e AND t.term < :hi" if prefix else "t.term = :e")]
+        for tier, name, terms in ((FUZZY, "fza", tok.fuzzy), (PHONETIC, "pha", tok.phonetic)):
+            if terms:  # the correction's rank orders its matches, as k0 does above
+                rank = (f"lpad((array_position(CAST(:{name} AS text[]), t.term::text) - 1)"
+                        f"::text, 2, '0')")
+                tiers.append((f"{tier} - {penalty}", rank,
+                              f"t.term = ANY(CAST(:{name} AS text[]))"))
+        return " UNION ALL ".join(
+            f"""(SELECT t.patient_id, {score}, t.source, ({k0}) COLLATE "C", p.sort_name
+                FROM patient_name_terms t JOIN patients p ON p.id = t.patient_id
+                WHERE {where} AND (SELECT count(*) FROM hits) >= :n
+                  AND t.patient_id IN (SELECT patient_id FROM today))"""
+            for score, k0, where in tiers)
 
     # ------------------------------------------------------------------ several tokens
 
@@ -347,18 +330,19 @@ class PatientSearch:
                 FUZZY: f"x.{column} = ANY(:fz{i})",
                 PHONETIC: f"x.{column} = ANY(:ph{i})"}[tier]
 
-    def _bands(self, tokens: list[NameToken], offset: int,
-               limit: int) -> list[tuple[Row[Any], str]]:
+    def _bands(self, tokens: list[NameToken], offset: int, limit: int,
+               day: DeskDay) -> list[Hit]:
         """Several tokens, best matches first, without scanning what cannot reach the page.
 
         Every token matches in one of four tiers; a *band* gives each of the two longest
         tokens a tier (both whole words; one a prefix; ...). A band is one range scan of
         the word-pair index; further tokens are checked per patient on the term index.
         Bands run in descending order of their best possible score, and the search stops
-        as soon as the page is full of rows that no later band could outscore.
+        as soon as the page is full of rows that no later band could outscore. Each band
+        also brings the patients booked today that it matches, wherever their names fall.
         """
         want = offset + limit + 1
-        params: dict[str, Any] = {"want": want}
+        params: dict[str, Any] = {"want": want, **day.params}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"ph{i}": tok.phonetic, f"fp{i}": tok.fuzzy + tok.phonetic})
@@ -370,18 +354,20 @@ class PatientSearch:
         if any(not tiers[k] for k in rest):
             return []
         rest_max = EXACT * len(rest)
-        best: dict[int, tuple[int, Row[Any], str]] = {}
+        best: dict[int, Hit] = {}
         for n, (ti, tj) in enumerate(bands):
             for row in self._pair_band(i, ti, j, tj, rest, params):
                 label = _matched_on(min(ti, tj, row.worst_rest), row.prev)
-                if row.id not in best or best[row.id][0] < row.score:
-                    best[row.id] = (row.score, row, label)
+                if row.patient_id not in best or best[row.patient_id].score < row.score:
+                    best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
+                                               row=row)
             if len(best) >= want and n + 1 < len(bands):
-                ranked = sorted(best.values(), key=lambda b: (-b[0], b[1].sort_name, b[1].id))
-                if ranked[want - 1][0] > sum(bands[n + 1]) + rest_max:
+                # Only ties are reordered for the desk: the score alone says when no later
+                # band can reach the page.
+                scores = sorted((h.score for h in best.values()), reverse=True)
+                if scores[want - 1] > sum(bands[n + 1]) + rest_max:
                     break
-        ranked = sorted(best.values(), key=lambda b: (-b[0], b[1].sort_name, b[1].id))
-        return [(row, label) for _, row, label in ranked[offset:want]]
+        return list(best.values())
 
     def _pair_band(self, i: int, ti: int, j: int, tj: int, rest: list[int],
                    params: dict[str, Any]) -> list[Row[Any]]:
@@ -396,27 +382,32 @@ class PatientSearch:
         prev = " OR ".join(["x.previous", *(f"m{k}.prev" for k in rest)])
         worst_rest = f"LEAST({', '.join(f'm{k}.best' for k in rest)})" if rest else str(EXACT)
         # A patient with several matching word pairs (García Gálvez for "ga") is one row.
-        sql = f"""
-            WITH page AS (
+        select = f"""
                 SELECT x.patient_id, max({score}) AS score, bool_or({prev}) AS prev,
                        min({worst_rest}) AS worst_rest, x.sort_name
                 FROM patient_name_pairs x {lateral}
-                WHERE {" AND ".join(where)}
+                WHERE {" AND ".join(where)}"""
+        # As in _single: the patients booked today beyond the limit are looked for only
+        # when the scan stopped at it.
+        sql = f"""WITH {desk.TODAY_CTE}, page AS MATERIALIZED ({select}
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
-                LIMIT :want
-            )
-            SELECT {SUMMARY_COLUMNS}, page.score, page.prev, page.worst_rest, page.sort_name
-            FROM page JOIN patients p ON p.id = page.patient_id
-        """
+                LIMIT :want)
+            SELECT r.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            FROM (SELECT * FROM page
+                  UNION ALL ({select} AND (SELECT count(*) FROM page) >= :want
+                    AND x.patient_id IN (SELECT patient_id FROM today)
+                    GROUP BY x.patient_id, x.sort_name)) r
+            JOIN patients p ON p.id = r.patient_id"""
         return list(self.s.execute(text(sql), params).all())
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
-                offset: int, limit: int) -> list[tuple[Row[Any], str]]:
+                day: DeskDay) -> list[Hit]:
         """Patients from a small starting set — same date of birth ("dates") or identifier
         hits ("ids") — that match every token, each token checked per patient on the
-        covering (patient_id, term) index; ranked by the sum of their best matches."""
-        params: dict[str, Any] = {"off": offset, "lim": limit + 1, "v": values}
+        covering (patient_id, term) index; scored by the sum of their best matches. The
+        set is small, so all of it is returned and ranked."""
+        params: dict[str, Any] = {"v": values}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"fp{i}": tok.fuzzy + tok.phonetic})
@@ -429,20 +420,14 @@ class PatientSearch:
             self._lateral_sql(i, "p.id") for i in ks)
         if tokens:
             source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
+        params.update(day.params)
         sql = f"""
-            WITH page AS (
-                SELECT p.id AS patient_id, {score} AS score, {worst} AS worst,
-                       ({prev}) AS prev, p.sort_name
-                FROM {source}
-                ORDER BY score DESC, p.sort_name, p.id
-                OFFSET :off LIMIT :lim
-            )
-            SELECT {SUMMARY_COLUMNS}, page.worst, page.prev
-            FROM page JOIN patients p ON p.id = page.patient_id
-            ORDER BY page.score DESC, page.sort_name, page.patient_id
+            SELECT {score} AS score, {worst} AS worst, ({prev}) AS prev, p.sort_name,
+                   {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            FROM {source}
         """
-        rows = self.s.execute(text(sql), params).all()
-        return [(r, _matched_on(r.worst, r.prev)) for r in rows]
+        return [Hit(r.id, r.score, r.sort_name, _matched_on(r.worst, r.prev), row=r)
+                for r in self.s.execute(text(sql), params)]
 
     # ------------------------------------------------------------------ by id
 

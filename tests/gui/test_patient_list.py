@@ -5,9 +5,11 @@ matter."""
 from __future__ import annotations
 
 import time
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -21,6 +23,7 @@ from tests.gui.fake_patients import FakePatientsApi, draft
 from ui.main_window import MainWindow
 from ui.patients.patient_list_view import PatientListView
 from ui.patients.patient_table_model import (
+    APPOINTMENT_TODAY_ROLE,
     BIRTH_DATE,
     NAME,
     PATIENT_ID_ROLE,
@@ -54,11 +57,18 @@ def _names(view: PatientListView) -> list[str]:
 
 # ------------------------------------------------------------------------ the model
 
+def _at(hours: int, minutes: int) -> datetime:
+    """A time today on the workstation's clock, as the database sends it (aware)."""
+    return datetime.combine(TODAY, datetime.min.time().replace(
+        hour=hours, minute=minutes)).astimezone()
+
+
 def test_model_passes_the_model_tester_empty_filled_and_appended(
         qtmodeltester: ModelTester) -> None:
     model = PatientTableModel(today=lambda: TODAY)
     qtmodeltester.check(model)
-    model.set_rows([_summary(i) for i in range(1, 51)], has_more=True)
+    model.set_rows([replace(_summary(i), appointment_today=_at(9, i) if i % 3 == 0 else None)
+                    for i in range(1, 51)], has_more=True)
     qtmodeltester.check(model)
     model.append_page([_summary(i) for i in range(51, 71)], has_more=False)
     qtmodeltester.check(model)
@@ -91,6 +101,44 @@ def test_model_says_deceased_in_words_and_matched_on_in_the_tooltip() -> None:
     assert model.index(1, BIRTH_DATE).data() == "3 Jan 1980 (46 y)"
     assert model.index(0, BIRTH_DATE).data() == "2 Jan 1980"  # no age without a death date
     assert alive.data(PATIENT_ROLE).id == 2
+
+
+def test_a_row_booked_today_shows_the_time_in_the_name_cell() -> None:
+    model = PatientTableModel(today=lambda: TODAY)
+    model.set_rows([replace(_summary(1, family="Müller"), appointment_today=_at(9, 40)),
+                    _summary(2, family="Müller")], has_more=False)
+    booked, other = model.index(0, NAME), model.index(1, NAME)
+    assert booked.data() == "Today 09:40 · Müller, Given1"
+    assert booked.data(Qt.ItemDataRole.AccessibleTextRole) == "Today 09:40 · Müller, Given1"
+    assert booked.data(APPOINTMENT_TODAY_ROLE) == "09:40"
+    assert "Appointment today at 09:40" in booked.data(Qt.ItemDataRole.ToolTipRole)
+    assert other.data() == "Müller, Given2"
+    assert other.data(APPOINTMENT_TODAY_ROLE) == ""
+    assert "Appointment" not in other.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_the_appointment_time_is_readable_at_700_px(qtbot: QtBot) -> None:
+    view = PatientListView(today=lambda: TODAY)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    rows = [replace(_summary(1, family="García-López"), given_name="María José",
+                    appointment_today=_at(9, 40)),
+            replace(_summary(2, family="Müller"), given_name="Anna",
+                    appointment_today=_at(14, 5)),
+            *[replace(_summary(i, family="Müller"), given_name=g, matched_on="")
+              for i, g in enumerate(("Anabel", "Andrea", "Angela", "Anja", "Anke"), start=3)]]
+    view.show_page("müller", rows, has_more=False)
+    save_screenshot(view, "patients-list-today.png")
+    # The time and an ordinary name fit the name column whole; a name too long for it is
+    # cut at its end, after the time (Qt elides on the right).
+    metrics = QFontMetrics(view.table.font())
+    room = view.table.columnWidth(NAME) - 12  # the cell's margins
+    assert metrics.horizontalAdvance(view.model.index(1, NAME).data()) <= room
+    assert metrics.horizontalAdvance("Today 09:40 · García-López") <= room
+    assert view.table.visualRect(view.model.index(0, NAME)).right() <= (
+        view.table.viewport().width())
 
 
 # ------------------------------------------------------------------------ searching

@@ -2,12 +2,17 @@
 
 The model does no I/O. When the view scrolls near the end, Qt calls ``fetchMore``; the
 model only emits ``more_requested`` and waits for the presenter to ``append_page``.
+
+A patient with an appointment today says so at the start of the name cell ("Today 09:40 ·
+Müller, Anna", in the workstation's time): the desk sees who is expected without another
+column taking width from every name at 700 px, and where a long name must be cut short it
+is the end of the name, never the time. Search has already put them first among equals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -31,6 +36,8 @@ PATIENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 """The row's patient id (int)."""
 PATIENT_ROLE = Qt.ItemDataRole.UserRole + 2
 """The row's :class:`PatientSummary`."""
+APPOINTMENT_TODAY_ROLE = Qt.ItemDataRole.UserRole + 3
+"""The row's appointment today as ``HH:MM`` local time, or ``""`` (str)."""
 
 DECEASED_COLOUR = QColor("#616161")
 
@@ -164,6 +171,8 @@ class PatientTableModel(ReadOnlyTableModel):
             return self._tooltip(patient)
         if role == Qt.ItemDataRole.ForegroundRole and patient.deceased:
             return QBrush(DECEASED_COLOUR)
+        if role == APPOINTMENT_TODAY_ROLE:
+            return appointment_time(patient.appointment_today)
         if role == PATIENT_ID_ROLE:
             return patient.id
         if role == PATIENT_ROLE:
@@ -172,7 +181,10 @@ class PatientTableModel(ReadOnlyTableModel):
 
     def _text(self, patient: PatientSummary, column: int) -> str:
         if column == NAME:
-            return patient.display_name + (" — deceased" if patient.deceased else "")
+            text = patient.display_name + (" — deceased" if patient.deceased else "")
+            if patient.appointment_today:
+                return f"Today {appointment_time(patient.appointment_today)} · {text}"
+            return text
         if column == BIRTH_DATE:
             born = format_date(patient.birth_date)
             # A summary has no date of death, so a deceased patient's age is not shown.
@@ -190,7 +202,14 @@ class PatientTableModel(ReadOnlyTableModel):
         lines = [patient.display_name]
         if patient.deceased:
             lines.append("Deceased")
+        if patient.appointment_today:
+            lines.append(f"Appointment today at {appointment_time(patient.appointment_today)}")
         if patient.matched_on:
             lines.append(f"Matched on {patient.matched_on}")
         lines.append("Press Enter or double-click to open")
         return "\n".join(lines)
+
+
+def appointment_time(at: datetime | None) -> str:
+    """``HH:MM`` on the workstation's clock (the database sends an aware UTC time)."""
+    return at.astimezone().strftime("%H:%M") if at else ""

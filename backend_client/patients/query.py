@@ -1,0 +1,85 @@
+"""What was typed in the one search box, read as name words, dates of birth, identifiers
+and phone numbers (``parse_query``); ``search.py`` runs it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from backend_client.patients import names
+from backend_client.patients.dates import find_dates
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    tokens: tuple[str, ...]
+    dates: tuple[date, ...]
+    identifiers: tuple[str, ...]
+    phones: tuple[str, ...]
+    # The workstation's date the query was read on: relative dates are resolved on it, and
+    # it is the day whose appointments rank patients first (None: the local date at run).
+    today: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.tokens or self.dates or self.identifiers or self.phones)
+
+
+_PHONE_ONLY = re.compile(r"^[\s0-9+\-().]+$")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_DIGITS = frozenset("0123456789")
+MAX_TOKENS = 6
+
+
+def _add_number(digits: str, identifiers: list[str], phones: list[str]) -> None:
+    """A bare number is searched as an identifier, as an MRN's digits (up to 7) and as a
+    phone number (7 to 15 digits)."""
+    identifiers.append(digits)
+    if len(digits) <= 7:
+        identifiers.append(names.format_mrn(int(digits)))
+    if 7 <= len(digits) <= 15:
+        phones.append(digits)
+
+
+def parse_query(query: str, today: date) -> ParsedQuery:
+    query = _CONTROL.sub(" ", query)
+    rest = query
+    dates: list[date] = []
+    identifiers: list[str] = []
+    phones: list[str] = []
+    tokens: list[str] = []
+    for match in reversed(find_dates(query, today)):
+        dates.extend(match.candidates)
+        span = query[match.start:match.end]
+        if span.isascii() and span.isdigit():
+            # Eight digits may be a date, an identifier or a phone number: search all three.
+            identifiers.append(span)
+            phones.append(span)
+        rest = rest[:match.start] + " " + rest[match.end:]
+    stripped = rest.strip()
+    if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
+        _add_number(names.phone_digits(stripped), identifiers, phones)
+        stripped = ""
+    for raw in re.split(r"[\s,;]+", stripped):
+        if not raw:
+            continue
+        if any(c in _ASCII_DIGITS for c in raw):
+            ident = raw.strip(".").upper()
+            if ident.isascii() and ident.isdigit():
+                _add_number(ident, identifiers, phones)
+            else:
+                identifiers.append(ident)
+            continue
+        for tok in names.tokens(raw):
+            ascii_tok = all(ord(c) < 128 for c in tok)
+            if (len(tok) >= names.MIN_PREFIX or not ascii_tok) and tok not in tokens:
+                tokens.append(tok)
+    # Enough to name anyone; more words only make the query slower, not better.
+    tokens = sorted(tokens, key=len, reverse=True)[:MAX_TOKENS] if len(tokens) > MAX_TOKENS \
+        else tokens
+    return ParsedQuery(query, tuple(tokens), tuple(dict.fromkeys(dates)),
+                       tuple(dict.fromkeys(identifiers)), tuple(dict.fromkeys(phones)), today)
