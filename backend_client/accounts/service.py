@@ -210,11 +210,13 @@ def ensure_demo_accounts(engine: Engine | Connection) -> list[tuple[str, str, st
 
 def _be_a_provider(engine: Engine | Connection, user_id: int) -> None:
     """The demo doctor sees their own day: they are the demo clinic's first provider
-    without an account (their appointments, check-ins and presence are theirs)."""
+    without an account, in the day sheet's order (the first column), and their
+    appointments, check-ins and presence are theirs."""
     with unit_of_work(engine) as uow:
         first = uow.session.execute(
             select(Provider.id).where(Provider.user_id.is_(None), Provider.is_active)
-            .order_by(Provider.id).limit(1)).scalar_one_or_none()
+            .order_by(Provider.family_name, Provider.given_name, Provider.id)
+            .limit(1)).scalar_one_or_none()
         if first is not None:
             uow.session.execute(update(Provider).where(Provider.id == first)
                                 .values(user_id=user_id))

@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from backend_client.sync.events import ChangeEvent
-from backend_client.sync.subscriber import ChangeSubscriber
 from desktop.pyside_refcount import keep_true_alive
 
 
@@ -76,6 +75,9 @@ class RedisNotificationBridge(ChangeNotifications):
         self._arrived.connect(self._on_subscriber_arrived, queued)
         self._live_heard.connect(self._on_subscriber_live, queued)
         self._resync_heard.connect(self._on_subscriber_resynced, queued)
+        # Imported here: redis-py loads in the background, never before the first paint.
+        from backend_client.sync.subscriber import ChangeSubscriber
+
         self._subscriber = ChangeSubscriber(redis, self._heard,
                                             on_resynced=self._resync_heard.emit,
                                             on_live=self._live_heard.emit,

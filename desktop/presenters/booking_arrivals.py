@@ -8,6 +8,7 @@ from this workstation count too: a doctor who checks their own patient in is tol
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
@@ -21,6 +22,8 @@ from desktop.bridges.notifications import ChangeNotifications
 from desktop.tasks import InlineTaskRunner, TaskRunner
 from ui.scheduling.arrival_notice import ArrivalNoticeArea
 from ui.scheduling.booking_text import hhmm, person_name
+
+log = logging.getLogger(__name__)
 
 
 def arrival_text(appt: AppointmentInfo, provider: str, zone: tzinfo | None) -> str:
@@ -83,6 +86,7 @@ class ArrivalPresenter(QObject):
             provider = self._providers.get(appt.provider_id)
             self.area.show_notice(arrival_text(appt, provider.display_name if provider
                                                else "", self._zone), appt.patient_id)
+            log.info("arrival notice shown for appointment %d", appt.id)  # ids only
 
         # A notice that cannot be fetched is not shown; the day sheet still shows the
         # status, so nothing is lost but the nudge.

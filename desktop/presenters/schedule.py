@@ -10,6 +10,7 @@ not one per event. A day sheet whose ``stamp`` equals the one on screen is not r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -22,6 +23,8 @@ from desktop.bridges.notifications import ChangeNotifications
 from desktop.presenters.messages import failure_sentence
 from desktop.tasks import InlineTaskRunner, TaskRunner
 from ui.scheduling.schedule_view import ScheduleView
+
+log = logging.getLogger(__name__)
 
 CANNOT_SHOW = "The schedule cannot be shown right now"
 REFETCH_KINDS = frozenset({"appointment", "directory", "waitlist"})
@@ -267,6 +270,10 @@ class SchedulePresenter(QObject):
             sheet: DaySheet = result
             key: tuple[object, ...] = ("day", sheet.day, self._filter, sheet.stamp)
             if not sheet.stamp or key != self._shown:
+                # Counts only (no names): support and the two-desk e2e test read it.
+                log.info("day sheet %s shows %d live appointments", sheet.day.isoformat(),
+                         sum(a.status not in ("cancelled", "no_show")
+                             for a in sheet.appointments))
                 # Another workstation's change leaves a move in flight where the user put
                 # it; the answer after the write (replace_moves) shows the record.
                 self._view.show_day_sheet(sheet, keep_pending=not replace_moves)

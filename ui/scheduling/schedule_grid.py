@@ -107,6 +107,10 @@ class ScheduleGridView(QAbstractScrollArea):
             self._key_move.stop()
             self._key_move_id = None
         self._rebuild()
+        if self.hasFocus():
+            # Focused before the first sheet came (just signed in): the keyboard starts
+            # on a slot, as it does when the focus arrives later.
+            self._select_default()
 
     def set_badges(self, badges: dict[int, str]) -> None:
         self._columns = [replace(c, badge=badges.get(c.provider_id, ""))
@@ -149,6 +153,15 @@ class ScheduleGridView(QAbstractScrollArea):
             self.sel_appt = None
         if self.sel_slot is not None and self.sel_slot[0] >= len(self._columns):
             self.sel_slot = None
+        if self.sel_slot is not None:
+            # The chosen free slot was just booked (here or at another desk): the keyboard
+            # is now on that appointment, so the next key (check in, open) acts on it.
+            column, minute = self.sel_slot
+            taken = next((b for b in self._data.blocks[column]
+                          if b.start <= minute < b.end and not b.pending
+                          and b.appointment.status not in ("cancelled", "no_show")), None)
+            if taken is not None:
+                self.sel_appt, self.sel_slot = taken.appointment.id, None
         self._relayout()
         self._announce_selection()
 
@@ -399,6 +412,10 @@ class ScheduleGridView(QAbstractScrollArea):
 
     def focusInEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         super().focusInEvent(event)
+        self._select_default()
+
+    def _select_default(self) -> None:
+        """Now's slot on today's column (or the first shown hour), if nothing is chosen."""
         if self.sel_appt is None and self.sel_slot is None and self._columns:
             minute = self.now_minute()
             self.select_at(max(0, self.today_column()),
