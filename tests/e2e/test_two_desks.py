@@ -92,6 +92,12 @@ class Desk:
         self.xdo("type", "--delay", "15", password)
         self.xdo("key", "Return")
 
+    def has_window(self, title: str) -> bool:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title],
+                               env={**os.environ, "DISPLAY": self.display},
+                               capture_output=True, text=True, timeout=30)
+        return bool(found.stdout.strip())
+
     def keys(self, *keys: str) -> None:
         for key in keys:
             self.xdo("key", key)
@@ -151,13 +157,17 @@ def test_a_booking_at_the_front_desk_appears_in_the_doctors_room(
     # Reception, keyboard only: the day sheet has a free slot selected; Enter books there,
     # the patient is found by name in the dialog, Ctrl+Enter books, and the warnings a
     # slot may have (outside hours, in the past) are overridden with a reason.
+    def booked() -> bool:
+        return any(count == before + 1 for d, count in front.sheets() if d == day)
+
     front.keys("Return")
-    time.sleep(1.5)
+    _wait(lambda: front.has_window("Book appointment"), 30, "the booking dialog")
     front.type("muller")
-    time.sleep(2.0)
+    time.sleep(1.0)  # Enter before the search answers picks its first result anyway
     front.keys("Return", "ctrl+Return")
-    time.sleep(2.5)
-    if not any(count == before + 1 for d, count in front.sheets() if d == day):
+    _wait(lambda: booked() or front.has_window("despite warnings"), 30,
+          "the booking, or the warnings to override")
+    if not booked():
         front.type("Booked for the two-desk test")
         front.keys("Return")
 
