@@ -7,6 +7,8 @@
     dr-assistant-admin user add|passwd|disable|enable|list
     dr-assistant-admin session list | session revoke ID | session revoke --user USERNAME
     dr-assistant-admin audit verify | audit report --patient ID | audit break-glass [--days N]
+    dr-assistant-admin provider list|add|link|unlink|hours|break|deactivate|activate
+    dr-assistant-admin appointment-type list|add|set
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 
 from backend_client.admin.audit_cmd import add_audit_parser, run_audit_command
 from backend_client.admin.output import AdminArgumentParser, emit, whole_number
+from backend_client.admin.schedule_cmd import add_schedule_parsers, run_schedule_command
 from backend_client.admin.sessions_cmd import add_session_parser, run_session_command
 from backend_client.admin.users_cmd import add_user_parser, run_user_command
 from backend_client.backend import open_backend
@@ -158,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_parser(sub)
     add_session_parser(sub)
     add_audit_parser(sub)
+    add_schedule_parsers(sub)
     return parser
 
 
@@ -185,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_session_command(args, settings)
         if args.command == "audit":
             return run_audit_command(args, settings)
+        if args.command in ("provider", "appointment-type"):
+            return run_schedule_command(args, settings)
     except (ConfigError, StackError, DraError) as exc:
         emit(f"dr-assistant-admin: {exc}", err=True)
         return 2
