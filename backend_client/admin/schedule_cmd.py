@@ -72,11 +72,10 @@ class BadArguments(Exception):
 
 
 def _weekday(text: str) -> int:
-    key = text.strip().lower()[:3]
-    if text.strip().lower() in WEEKDAYS or (
-            len(text.strip()) > 3 and key in WEEKDAYS
-            and DAY_NAMES[WEEKDAYS.index(key)].lower() == text.strip().lower()):
-        return WEEKDAYS.index(key) + 1
+    word = text.strip().lower()  # "mon" or "monday"
+    for n, (short, full) in enumerate(zip(WEEKDAYS, DAY_NAMES, strict=True), start=1):
+        if word in (short, full.lower()):
+            return n
     raise argparse.ArgumentTypeError(
         f"must be a weekday: mon, tue, wed, thu, fri, sat or sun, not {text[:20]!r}")
 
@@ -97,12 +96,12 @@ def _colour(text: str) -> str:
         f"must be a colour as #rrggbb (such as #1976d2), not {text[:20]!r}")
 
 
-def _words(what: str, max_length: int) -> Callable[[str], str]:
+def _words(what: str, max_length: int, *, empty: bool = False) -> Callable[[str], str]:
     base = text_argument(what, max_length=max_length)
 
     def parse(text: str) -> str:
         value = base(text).strip()
-        if not value or not value.isprintable():
+        if (not value and not empty) or not value.isprintable():
             raise argparse.ArgumentTypeError(
                 f"must be {what}: some text without control characters")
         return value
@@ -126,7 +125,7 @@ def add_schedule_parsers(subparsers: Any) -> None:
     sub = _sub(provider, "provider_command")
     sub.add_parser("list", help="every provider with account, state, hours and breaks")
     add = sub.add_parser("add", help="add a provider (no hours yet)")
-    add.add_argument("--title", default="", type=text_argument("a title", max_length=40))
+    add.add_argument("--title", default="", type=_words("a title", 40, empty=True))
     add.add_argument("--given", required=True, type=_words("a given name", 100))
     add.add_argument("--family", required=True, type=_words("a family name", 100))
     add.add_argument("--specialty", required=True, type=_words("a specialty", 100))
@@ -138,17 +137,17 @@ def add_schedule_parsers(subparsers: Any) -> None:
     unlink.add_argument("id", type=_ID)
     hours = sub.add_parser("hours", help="replace one weekday's working hours")
     hours.add_argument("id", type=_ID)
-    hours.add_argument("--weekday", required=True, type=_weekday)
+    hours.add_argument("--weekday", required=True, type=_weekday, metavar="mon..sun")
     for flag, dest in (("--from", "start"), ("--to", "end"), ("--from2", "start2"),
                        ("--to2", "end2")):
-        hours.add_argument(flag, dest=dest, type=_clock)
+        hours.add_argument(flag, dest=dest, type=_clock, metavar="HH:MM")
     hours.add_argument("--off", action="store_true", help="no hours (and no breaks) that day")
     brk = sub.add_parser("break", help="add a weekly break, or clear a weekday's breaks")
     brk.add_argument("id", type=_ID)
-    brk.add_argument("--weekday", required=True, type=_weekday)
-    brk.add_argument("--from", dest="start", type=_clock)
-    brk.add_argument("--to", dest="end", type=_clock)
-    brk.add_argument("--label", default="", type=text_argument("a label", max_length=100))
+    brk.add_argument("--weekday", required=True, type=_weekday, metavar="mon..sun")
+    brk.add_argument("--from", dest="start", type=_clock, metavar="HH:MM")
+    brk.add_argument("--to", dest="end", type=_clock, metavar="HH:MM")
+    brk.add_argument("--label", default="", type=_words("a label", 100, empty=True))
     brk.add_argument("--clear", action="store_true", help="remove that weekday's breaks")
     for action, text in (("deactivate", "no longer bookable (the history stays)"),
                          ("activate", "bookable again")):
@@ -307,12 +306,12 @@ def _provider(conn: Connection, args: argparse.Namespace) -> int:
         if uid is not None:
             _free_account(conn, uid, args.user, 0)
         pid = conn.execute(insert(Provider).values(
-            title=args.title.strip(), given_name=args.given, family_name=args.family,
+            title=args.title, given_name=args.given, family_name=args.family,
             specialty=args.specialty, user_id=uid).returning(Provider.id)).scalar_one()
         _audit(conn, "provider.add", "providers", pid,
                {"linked": uid is not None})
         emit(f"added provider {pid}: "
-             f"{clean(' '.join(x for x in (args.title.strip(), args.given, args.family) if x))}"
+             f"{clean(' '.join(x for x in (args.title, args.given, args.family) if x))}"
              + (f", account {clean(args.user)}" if args.user else ""))
         return 0
     p = _provider_row(conn, args.id)
@@ -405,23 +404,25 @@ def _break(conn: Connection, p: Any, args: argparse.Namespace) -> int:
                           "(--clear).")
     conn.execute(insert(ProviderBreak).values(provider_id=p.id, weekday=args.weekday,
                                               starts_at=args.start, ends_at=args.end,
-                                              label=args.label.strip()))
+                                              label=args.label))
     _audit(conn, "provider.break", "providers", p.id,
            {"weekday": args.weekday, "break": when})
     emit(f"provider {p.id} ({clean(_name(p))}) has a break on {day}s {when}")
     return 0
 
 
-def _week(conn: Connection, provider_id: int) -> str:
-    hours = conn.execute(select(ProviderWorkingHours.weekday, ProviderWorkingHours.starts_at,
-                                ProviderWorkingHours.ends_at)
-                         .where(ProviderWorkingHours.provider_id == provider_id)
-                         .order_by(ProviderWorkingHours.weekday,
-                                   ProviderWorkingHours.starts_at)).all()
-    breaks = conn.execute(select(ProviderBreak.weekday, ProviderBreak.starts_at,
-                                 ProviderBreak.ends_at)
-                          .where(ProviderBreak.provider_id == provider_id)
-                          .order_by(ProviderBreak.weekday, ProviderBreak.starts_at)).all()
+def _periods_by_provider(conn: Connection, table: Any) -> dict[int, list[Any]]:
+    """Every provider's weekly periods from ``table``, in two queries for the whole list
+    (a seeded clinic has thousands of providers)."""
+    rows = conn.execute(select(table.provider_id, table.weekday, table.starts_at, table.ends_at)
+                        .order_by(table.provider_id, table.weekday, table.starts_at))
+    found: dict[int, list[Any]] = {}
+    for r in rows:
+        found.setdefault(r.provider_id, []).append(r)
+    return found
+
+
+def _week(hours: list[Any], breaks: list[Any]) -> str:
     days = []
     for wd in range(1, 8):
         h = [f"{_hhmm(r.starts_at)}-{_hhmm(r.ends_at)}" for r in hours if r.weekday == wd]
@@ -442,10 +443,13 @@ def _list_providers(conn: Connection) -> None:
     if not rows:
         emit("there are no providers; add one with 'provider add'")
         return
+    hours = _periods_by_provider(conn, ProviderWorkingHours)
+    breaks = _periods_by_provider(conn, ProviderBreak)
     for r in rows:
         account = f"account {clean(r.username)}" if r.username else "no account"
         emit(f"{r.id:>5}  {clean(_name(r))} - {clean(r.specialty)} - {account} - "
-             f"{'active' if r.is_active else 'inactive'} - {_week(conn, r.id)}")
+             f"{'active' if r.is_active else 'inactive'} - "
+             f"{_week(hours.get(r.id, []), breaks.get(r.id, []))}")
     emit(f"{len(rows)} provider{'s' if len(rows) != 1 else ''}")
 
 
