@@ -43,6 +43,7 @@ from backend_client.audit.service import AuditService
 from backend_client.backend import open_backend
 from backend_client.config import Settings
 from backend_client.stores.postgres.models import (
+    Appointment,
     AppointmentType,
     Provider,
     ProviderBreak,
@@ -337,6 +338,14 @@ def _provider(conn: Connection, args: argparse.Namespace) -> int:
         _audit(conn, f"provider.{cmd}", "providers", p.id, {"is_active": active})
         emit(f"provider {p.id} ({clean(_name(p))}) is "
              + ("bookable again" if active else "no longer bookable; the history stays"))
+        if not active:
+            # Counted, not named: the appointments are patients' (the desk moves them).
+            ahead = conn.execute(select(func.count()).select_from(Appointment).where(
+                Appointment.provider_id == p.id, Appointment.status == "booked",
+                Appointment.starts_at >= func.now())).scalar_one()
+            if ahead:
+                emit(f"note: {ahead} booked appointment{'s' if ahead != 1 else ''} from now "
+                     "on stay booked with this provider; move or cancel them at a desk")
         return 0
     if cmd == "hours":
         return _hours(conn, p, args)

@@ -156,6 +156,8 @@ def test_one_account_is_one_provider(cli_env: None, backend: Backend,
     (["provider", "link", "x1", "--user", "a"], "id must be an id, a whole number"),
     (["provider", "add", "--given", " ", "--family", "F", "--specialty", "S"],
      "--given must be a given name: some text without control characters"),
+    (["provider", "add", "--title", "\x1b[2J", "--given", "G", "--family", "F",
+      "--specialty", "S"], "--title must be a title: some text without control characters"),
     (["appointment-type", "add", "--name", "N", "--minutes", "4"],
      "--minutes must be a number of minutes, a whole number from 5 to 480, not '4'"),
     (["appointment-type", "add", "--name", "N", "--minutes", "481"], "from 5 to 480"),
@@ -260,3 +262,30 @@ def test_the_desks_cached_lists_show_each_change_at_once(
     assert tid in {t.id for t in service.appointment_types()}
     assert run(capsys, "appointment-type", "set", str(tid), "--colour", "#abcdef")[0] == 0
     assert next(t for t in service.appointment_types() if t.id == tid).colour == "#abcdef"
+
+
+def test_deactivating_says_how_many_booked_appointments_stay(
+        cli_env: None, backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date
+
+    from backend_client.accounts.access import SystemAccess
+    from backend_client.dto import PatientDraft
+    from backend_client.patients.service import PatientService
+
+    pid = added_provider(capsys, f"Busy{uuid.uuid4().hex[:6]}")
+    family = f"Pt{uuid.uuid4().hex[:6]}"
+    patient = PatientService(backend.owner_engine, SystemAccess("ws-admin")).register(
+        PatientDraft(given_name="Booked", family_name=family, birth_date=date(1980, 1, 1),
+                     sex="female"))
+    with backend.owner_engine.begin() as conn:
+        for days in (1, 2):  # from the database's now: tomorrow and the day after
+            conn.execute(text(
+                "INSERT INTO appointments (provider_id, patient_id, starts_at, ends_at) "
+                "VALUES (:p, :pt, now() + make_interval(days => :d), "
+                "now() + make_interval(days => :d, mins => 15))"),
+                {"p": pid, "pt": patient.id, "d": days})
+    status, out, _ = run(capsys, "provider", "deactivate", str(pid))
+    assert status == 0
+    assert out.splitlines()[1] == ("note: 2 booked appointments from now on stay booked with "
+                                   "this provider; move or cancel them at a desk")
+    assert family not in out  # counted, never named
