@@ -291,10 +291,9 @@ def test_an_arrival_notice_is_for_me_and_never_takes_the_focus(
     assert editor.hasFocus()
     assert desk.arrivals.area.notices == [second]
 
-    # The keyboard path: Ctrl+Shift+A to the newest notice, Tab, Enter dismisses, and
-    # the focus is back where the doctor was typing.
-    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier |
-                   Qt.KeyboardModifier.ShiftModifier)
+    # The keyboard path: F6 to the newest notice, Tab, Enter dismisses, and the focus is
+    # back where the doctor was typing.
+    qtbot.keyClick(editor, Qt.Key.Key_F6)
     assert second.open_button.hasFocus()
     qtbot.keyClick(second.open_button, Qt.Key.Key_Tab)
     assert second.dismiss_button.hasFocus()

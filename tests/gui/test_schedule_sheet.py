@@ -337,3 +337,28 @@ def test_what_has_happened_cannot_be_dragged_or_moved_by_keys(qtbot: QtBot) -> N
     assert s.view.message.text() == "An appointment that is Completed cannot be moved."
     qtbot.keyClick(grid, Qt.Key.Key_Return)
     assert s.booking.calls == [("edit", (done.id,))]  # opening it is still fine
+
+
+def test_an_arrival_notice_on_screen_leaves_ctrl_shift_a_to_the_day_sheet(
+        qtbot: QtBot) -> None:
+    """A doctor with an arrival notice showing still checks the chosen patient in with
+    Ctrl+Shift+A; the notice has its own key (F6)."""
+    from ui.scheduling.arrival_notice import ArrivalNoticeArea
+
+    s = make_sheet(qtbot, apply=True)
+    grid = s.view.day_grid
+    area = ArrivalNoticeArea(s.view.window())
+    area.show_notice("Anna Müller has arrived\n09:40 with Dr Demo", 1)
+    window = s.view.window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # shortcuts need it
+    grid.setFocus()
+    obrien = s.appt("O'Brien, Siobhan", 1)
+    grid.select_appointment(obrien.id)
+    qtbot.keyClick(grid, Qt.Key.Key_A,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert s.booking.calls == [("set_status", (obrien.id, "checked_in"))]
+    qtbot.keyClick(grid, Qt.Key.Key_F6)
+    assert area.notices[-1].open_button.hasFocus()

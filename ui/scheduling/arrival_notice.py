@@ -32,7 +32,10 @@ MARGIN = 12
 WIDTH = 380
 MAX_SHOWN = 5
 DEFAULT_SECONDS = 120
-FOCUS_KEYS = "Ctrl+Shift+A"   # "arrivals"
+# F6 moves between a window's panes and notices (as in browsers and desktops); not
+# Ctrl+Shift+A, which marks the chosen appointment arrived on the day sheet: one key with two
+# meanings would have sent a doctor with a notice shown to the notice instead.
+FOCUS_KEYS = "F6"
 
 
 def _holds_focus(widget: QWidget) -> bool:
