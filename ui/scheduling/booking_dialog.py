@@ -82,6 +82,16 @@ def show_error(label: QLabel, sentence: str) -> None:
     label.setVisible(bool(sentence))
 
 
+def required_reason(edit: QLineEdit, error: QLabel, missing: str) -> str:
+    """The reason typed in ``edit`` with its spaces tidied, or "" after saying ``missing``
+    at ``error`` and putting the cursor there (the dialogs that cannot go on without one)."""
+    reason = " ".join(edit.text().split())
+    show_error(error, "" if reason else missing)
+    if not reason:
+        edit.setFocus()
+    return reason
+
+
 def sentence(text: str) -> str:
     text = text.strip()
     text = text[:1].upper() + text[1:]

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend_client.dto import AppointmentInfo
-from ui.scheduling.booking_dialog import STYLE, error_label, show_error
+from ui.scheduling.booking_dialog import STYLE, error_label, required_reason, show_error
 from ui.scheduling.booking_text import appointment_line
 
 QUICK_REASONS = ("Patient cancelled", "Patient unwell", "Clinician unavailable",
@@ -160,10 +160,7 @@ class CancelDialog(QDialog):
 
     @Slot()
     def on_cancel_button_clicked(self) -> None:
-        reason = " ".join(self.reason.text().split())
+        reason = required_reason(self.reason, self.error, REASON_REQUIRED)
         if not reason:
-            show_error(self.error, REASON_REQUIRED)
-            self.reason.setFocus()
             return
-        show_error(self.error, "")
         self.cancel_requested.emit(reason, self.scope.scope() if self.scope else "one")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.scheduling.booking_dialog import STYLE, error_label, sentence, show_error
+from ui.scheduling.booking_dialog import STYLE, error_label, required_reason, sentence
 
 REASON_REQUIRED = "Say why it should be booked anyway; the reason is kept with the appointment."
 
@@ -80,11 +80,8 @@ class OverrideDialog(QDialog):
 
     @Slot()
     def on_go_button_clicked(self) -> None:
-        reason = " ".join(self.reason.text().split())
+        reason = required_reason(self.reason, self.error, REASON_REQUIRED)
         if not reason:
-            show_error(self.error, REASON_REQUIRED)
-            self.reason.setFocus()
             return
-        show_error(self.error, "")
         self.accept()
         self.override_requested.emit(reason)
