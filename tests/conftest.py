@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,25 @@ from backend_client.local_stack.process import free_port, port_answers, wait_for
 from backend_client.local_stack.servers import RedisServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# The session's servers, an app's data folder per end-to-end test and the servers the
+# local-stack tests start and stop: a run peaks well under this (its note says how much).
+DISK_NEEDED = 2 * 1024**3
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A full disk would kill the shared PostgreSQL half-way and fail hundreds of tests
+    with 'connection refused'; say what is missing before starting instead."""
+    base = session.config.option.basetemp or os.environ.get("TMPDIR") or "/tmp"
+    probe = Path(base)
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < DISK_NEEDED:
+        pytest.exit(f"The tests need {DISK_NEEDED / 1024**3:.0f} GB free for the test servers' "
+                    f"data; {probe} has {free / 1024**3:.1f} GB. Free some space there or "
+                    "point TMPDIR (or --basetemp) at a larger disk.", returncode=2)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

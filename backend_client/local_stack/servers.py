@@ -305,6 +305,9 @@ class MongoServer:
                     "--fork", "--logpath", str(self.log_file), "--logappend",
                     "--keyFile", str(self.keyfile),
                     "--wiredTigerCacheSizeGB", "0.25",
+                    # A workstation's journal: 10 MB files made when needed, not three
+                    # preallocated 100 MB ones (300 MB per data folder; still fsynced).
+                    "--wiredTigerEngineConfigString", "log=(file_max=10MB,prealloc=false)",
                     "--setParameter", "diagnosticDataCollectionEnabled=false",
                     # Slow-operation log lines quote the query's values; keep them out.
                     "--slowms", "3600000",
