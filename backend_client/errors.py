@@ -240,3 +240,13 @@ def first_line(text: str, *, secrets: tuple[str, ...] = (), limit: int = 160) ->
         if secret:
             line = line.replace(secret, "***")
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class NoteConflict(Conflict):
+    """Someone else saved the note since this author's revision. ``merge`` is a
+    ``backend_client.notes.dto.MergeResult``: sections only one side changed are merged,
+    sections both changed are left for the user (theirs / yours)."""
+
+    def __init__(self, message: str, merge: object, changed_by: str = "") -> None:
+        super().__init__(message, None, changed_by)
+        self.merge = merge

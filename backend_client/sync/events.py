@@ -28,7 +28,10 @@ CHANNEL = "dra:events"
 
 # What changed: "patient", "appointment", "waitlist", "directory" (providers, working
 # hours, appointment types), "presence", "encounter", later "note", "recording", ...
-KINDS = ("patient", "appointment", "waitlist", "directory", "presence", "encounter")
+KINDS = ("patient", "appointment", "waitlist", "directory", "presence", "encounter",
+         # a patient's chart (id = patient id; action = the section), a task (id = task
+         # id; notify_user_id = its assignee), a note (id = patient id)
+         "chart", "task", "note")
 
 # This process, so that a view can tell its own writes from another workstation's.
 ORIGIN = uuid.uuid4().hex[:16]
