@@ -71,6 +71,10 @@ class PrescriptionDialog(QDialog):
         self.setStyleSheet(STYLE + "QLabel#computed-quantity { color: #1a237e; }")
         self.banner = PatientBanner(record, today, self)
         self.failure = error_label(self)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(debounce_ms)
+        self._timer.timeout.connect(self.on_timer_timeout)
         body = QWidget()
         self._build(body)
         scroll = QScrollArea(self)
@@ -87,10 +91,6 @@ class PrescriptionDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
         self.resize(600, 640)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(debounce_ms)
-        self._timer.timeout.connect(self.on_timer_timeout)
         self.drug.setFocus()
 
     def _build(self, body: QWidget) -> None:

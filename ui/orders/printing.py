@@ -159,10 +159,9 @@ def show_print_dialog(parent: QWidget, p: PrintablePrescription,
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle("Print prescription")
     dialog.setObjectName("print-prescription-dialog")
-    # The printer outlives the call through the dialog, which keeps it until it closes.
-    dialog.setProperty("printable_id", p.item.id)
     dialog.accepted.connect(lambda: _print_on(printer, p, zone))
     dialog.finished.connect(dialog.deleteLater)
     dialog._printer = printer  # type: ignore[attr-defined]  # kept alive with the dialog
-    dialog.open()
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.show()
     return dialog
