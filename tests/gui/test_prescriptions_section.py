@@ -5,6 +5,7 @@ check (each field's sentence beside it, the computed quantity), saving a draft, 
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import Qt
@@ -38,7 +39,8 @@ def api() -> FakeOrdersApi:
 def make(qtbot: QtBot, api: FakeOrdersApi, *, can_prescribe: bool = True
          ) -> PrescriptionsSection:
     section = make_prescriptions_section(patient(), api, InlineTaskRunner(),
-                                         can_prescribe=can_prescribe, today=lambda: TODAY)
+                                         can_prescribe=can_prescribe, today=lambda: TODAY,
+                                         zone=ZoneInfo("Europe/Berlin"))
     qtbot.addWidget(section.widget())
     section.widget().resize(1100, 500)
     section.widget().show()
@@ -69,7 +71,7 @@ def test_the_table_shows_every_part_of_a_prescription(
                                     "as needed", "7 d", "1", "0", "Draft (not signed)"]
     assert row(section, 1)[:10] == ["Metformin", "500 mg", "tablet", "1", "oral",
                                     "twice daily", "28 d", "56", "2", "Active"]
-    assert row(section, 1)[10].startswith("Dr Anna Demo, today ")
+    assert row(section, 1)[10] == "Dr Anna Demo, today 09:31"
     assert section.view.status.text() == "1 active, 1 waiting to be signed."
     qtmodeltester.check(section.view.model)
 
