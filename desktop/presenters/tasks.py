@@ -300,9 +300,10 @@ class InboxPresenter(QObject):
                                      self.today, self._after_write)
             dialog.finished.connect(lambda _r: self._forget(dialog))
             self.inbox = dialog
-        self.inbox.show()
-        self.inbox.raise_()
-        self.inbox.activateWindow()
+            dialog.show()
+        else:
+            self.inbox.raise_()           # already open, perhaps behind the main window
+            self.inbox.activateWindow()
         self._refresh_list()
 
     def _forget(self, dialog: InboxDialog) -> None:
