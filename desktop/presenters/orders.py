@@ -33,7 +33,7 @@ from ui.orders.prescription_dialog import PrescriptionDialog, describe
 from ui.orders.prescriptions_view import PrescriptionsSectionView
 from ui.orders.printing import show_print_dialog
 
-PrintHandler = Callable[[QWidget, PrintablePrescription], None]
+PrintHandler = Callable[[QWidget, PrintablePrescription], object]
 ORDER_REASONS = ("No longer needed", "Ordered in error", "Duplicate")
 RX_REASONS = ("Course changed", "Side effects", "Prescribed in error")
 
@@ -134,7 +134,8 @@ class PrescriptionsSection(ItemsSection):
         super().__init__(record, tasks, today=today, zone=zone, parent=parent)
         self.api = api
         self.can_prescribe = can_prescribe
-        self.print_handler: PrintHandler = print_handler or show_print_dialog
+        self.print_handler: PrintHandler = print_handler or (
+            lambda parent, p: show_print_dialog(parent, p, zone))
         self.view = PrescriptionsSectionView(zone, today, can_prescribe=can_prescribe)
         self.view.new_requested.connect(self.on_view_new_requested)
         self.view.sign_requested.connect(self.on_view_sign_requested)

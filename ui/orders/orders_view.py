@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, tzinfo
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -189,5 +189,3 @@ class OrderDialog(QDialog):
         if self.place_button.isEnabled():
             self.place_requested.emit(self.draft())
 
-
-__all__ = ["OrderDialog", "OrdersSectionView", "Qt"]

@@ -163,17 +163,20 @@ class PrescriptionDialog(QDialog):
         self.computed.setObjectName("computed-quantity")
         self.computed.setTextFormat(Qt.TextFormat.PlainText)
         self.computed.setWordWrap(True)
-        cell = row(("quantity",), "Q&uantity", self.quantity)
+        self.computed.hide()
+        cell = row(("quantity",), "Qua&ntity", self.quantity)
         cell.addWidget(self.computed)
         self.refills = QSpinBox(body)
         self.refills.setRange(0, 99)
         self.refills.setAccessibleName("Refills")
         self.refills.valueChanged.connect(self._changed)
-        row(("refills",), "Re&fills", self.refills)
+        row(("refills",), "Refi&lls", self.refills)
         self.starts = DateField(body)
-        self.starts.edit.setPlaceholderText("empty: the day it is signed")
+        self.starts.edit.setPlaceholderText("when signed")
+        self.starts.edit.setToolTip("Empty: the day it is signed. Write the date like "
+                                    "24 Jun 2027 or 2027-06-24")
         self.starts.text_changed.connect(self._changed)
-        row(("starts_on",), "S&tarts", self.starts)
+        row(("starts_on",), "St&arts", self.starts)
         self.instructions = line_edit("Instructions for the patient", "e.g. with food", 300)
         row(("instructions",), "&Instructions", self.instructions)
 
@@ -211,14 +214,17 @@ class PrescriptionDialog(QDialog):
             self.errors["starts_on"].setText(starts)
             self.errors["starts_on"].show()
         self.computed.clear()
+        self.computed.hide()
 
     def show_checked(self, normal: PrescriptionDraft) -> None:
         """The check found nothing wrong: no sentences; the computed quantity shown."""
         show_field_errors(self.errors, self.failure, {})
         if not self.quantity.text().strip() and normal.quantity:
             self.computed.setText(f"Supply {normal.quantity} (computed: {dose_text(normal)})")
+            self.computed.show()
         else:
             self.computed.clear()
+            self.computed.hide()
 
     def show_failure(self, text: str) -> None:
         show_error(self.failure, text)

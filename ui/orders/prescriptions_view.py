@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QWidget
 
 from backend_client.chart.dto import PrescriptionItem
 from ui.orders.common import ItemTableModel, SectionView, when_text
-from ui.orders.prescription_dialog import describe
 
 STATUS_LABELS = {"draft": "Draft (not signed)", "active": "Active", "stopped": "Stopped",
                  "completed": "Completed"}
@@ -131,5 +130,3 @@ class PrescriptionsSectionView(SectionView):
         if (item := self._chosen("print")) is not None:
             self.print_requested.emit(item)
 
-
-__all__ = ["PrescriptionsSectionView", "describe", "prescription_model"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from PySide6.QtCore import QDate, Qt, QTime, Signal, Slot
+from PySide6.QtCore import QDate, QTime, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -268,5 +268,3 @@ class TaskDialog(QDialog):
             return
         self.create_requested.emit(self.draft())
 
-
-__all__ = ["TaskDialog", "TasksTableView", "Qt", "is_overdue", "task_model"]
