@@ -17,6 +17,7 @@ from backend_client.errors import Unavailable
 from desktop.presenters.orders import OrdersSection, make_orders_section
 from desktop.tasks import InlineTaskRunner
 from tests.gui.fake_orders import CLOCK, FakeOrdersApi, patient
+from tests.gui.schedule_support import ManualTaskRunner
 from ui.orders.common import ReasonDialog
 from ui.orders.orders_view import OrderDialog
 
@@ -174,3 +175,19 @@ def test_refresh_refetches_only_for_orders_and_load_failure_is_a_sentence(
     section.refresh(frozenset())                                 # a reconnect: everything
     assert cells(section, 1)[0] == "Cardiology"
     assert section.close() is True
+
+
+def test_an_older_answer_arriving_last_is_dropped(qtbot: QtBot, api: FakeOrdersApi) -> None:
+    runner = ManualTaskRunner()
+    section = make_orders_section(patient(), api, runner, today=lambda: TODAY)
+    qtbot.addWidget(section.widget())
+    section.load(lambda: None)                                  # read now: two orders
+    stale = api.orders(7)
+    runner.jobs[0] = (lambda: stale, *runner.jobs[0][1:])
+    api.add_order(7, OrderDraft("referral", "Cardiology"))
+    section.refresh(frozenset({"order"}))                      # answer 2: three orders
+    runner.finish(1)
+    assert cells(section, 1)[0] == "Cardiology"
+    runner.finish(0)                                            # the older one, last
+    assert cells(section, 1)[0] == "Cardiology"
+    assert section.view.model.rowCount() == 3

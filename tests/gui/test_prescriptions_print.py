@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPrintSupport import QPrintDialog
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from backend_client.chart.dto import PrescriptionDraft, PrintablePrescription
@@ -97,8 +97,11 @@ def test_print_makes_a_page_with_the_patient_and_the_drug(
     qtbot.addWidget(section.widget())
     section.widget().show()
     section.load(lambda: None)
+    qtbot.waitExposed(section.widget())
+    section.widget().activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is section.widget(), timeout=2000)
     section.view.table.selectRow(0)
-    section.view.buttons["print"].click()
+    qtbot.keyClick(section.view.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     assert [p.item.id for p in printed] == [rx_id]
     assert ("printable", (rx_id,)) in api.calls                 # fetched (and audited) once
     pdf = tmp_path / "rx.pdf"
