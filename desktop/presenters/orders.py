@@ -125,7 +125,7 @@ class PrescriptionsSection(ItemsSection):
     key = "prescriptions"
     title = "Prescrip&tions"
     what = "prescription"
-    actions = frozenset({"prescription", "medication"})
+    actions = frozenset({"prescription"})
 
     def __init__(self, record: PatientRecord, api: OrdersApi, tasks: Runner, *,
                  can_prescribe: bool, today: Callable[[], date], zone: tzinfo | None = None,

@@ -67,10 +67,13 @@ class ItemsSection(QObject):
             self._fetch()
 
     def close(self) -> bool:
+        """False while one of this section's forms is open (what is typed in it would be
+        lost): the form comes to the front and the tab stays; True otherwise."""
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.activateWindow()
+            return False
         self._closed = True
         self._token += 1
-        if self.dialog is not None:
-            self.dialog.reject()
         return True
 
     # ---------------------------------------------------------------- reading
@@ -86,6 +89,10 @@ class ItemsSection(QObject):
 
     def _fetch(self, done: Callable[[], None] | None = None,
                then: Callable[[], None] | None = None) -> None:
+        if self._closed:
+            if done is not None:
+                done()
+            return
         self._token += 1
         token = self._token
 

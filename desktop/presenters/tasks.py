@@ -140,8 +140,9 @@ class PatientTasksSection(ItemsSection):
         self.view.show_message(text)
 
     def close(self) -> bool:
-        if self.writes.dialog is not None:
-            self.writes.dialog.reject()
+        if self.writes.dialog is not None and self.writes.dialog.isVisible():
+            self.writes.dialog.activateWindow()
+            return False
         return super().close()
 
     def _after_write(self, task_id: int) -> None:

@@ -174,7 +174,18 @@ def test_refresh_refetches_only_for_orders_and_load_failure_is_a_sentence(
     api.add_order(7, OrderDraft("referral", "Cardiology"))
     section.refresh(frozenset())                                 # a reconnect: everything
     assert cells(section, 1)[0] == "Cardiology"
+    # Closing the chart while a form has typing in it keeps the tab (and the typing).
+    section.view.buttons["new"].click()
+    dialog = section.dialog
+    assert isinstance(dialog, OrderDialog)
+    qtbot.keyClicks(dialog.description, "Ferritin")
+    assert section.close() is False
+    assert dialog.isVisible() and dialog.description.text() == "Ferritin"
+    dialog.reject()
     assert section.close() is True
+    before = len(api.calls)
+    section.refresh(frozenset())                                 # closed: quiet
+    assert len(api.calls) == before
 
 
 def test_an_older_answer_arriving_last_is_dropped(qtbot: QtBot, api: FakeOrdersApi) -> None:
