@@ -4,6 +4,7 @@ stale discontinue that names who changed the order first."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from backend_client.chart.dto import OrderDraft
 from backend_client.errors import Unavailable
 from desktop.presenters.orders import OrdersSection, make_orders_section
-from desktop.tasks import InlineTaskRunner
+from desktop.tasks import InlineTaskRunner, TaskRunner
 from tests.gui.fake_orders import CLOCK, FakeOrdersApi, patient
 from tests.gui.schedule_support import ManualTaskRunner
 from ui.orders.common import ReasonDialog
@@ -202,3 +203,24 @@ def test_an_older_answer_arriving_last_is_dropped(qtbot: QtBot, api: FakeOrdersA
     runner.finish(0)                                            # the older one, last
     assert cells(section, 1)[0] == "Cardiology"
     assert section.view.model.rowCount() == 3
+
+
+def test_loading_and_placing_run_off_the_gui_thread(
+        qtbot: QtBot, api: FakeOrdersApi, runner: TaskRunner) -> None:
+    gui = threading.get_ident()
+    threads: list[int] = []
+    real_orders = api.orders
+
+    def orders(patient_id: int) -> tuple[object, ...]:
+        threads.append(threading.get_ident())
+        return real_orders(patient_id)
+
+    api.orders = orders  # type: ignore[method-assign]
+    section = make_orders_section(patient(), api, runner, today=lambda: TODAY)
+    qtbot.addWidget(section.widget())
+    done: list[bool] = []
+    section.load(lambda: done.append(True))
+    assert section.view.model.rowCount() == 0                    # nothing waited for
+    qtbot.waitUntil(lambda: done == [True], timeout=2000)
+    assert cells(section, 1) == ["Chest X-ray", "HbA1c (4548-4)"]
+    assert threads and gui not in threads
