@@ -138,7 +138,7 @@ def test_a_retired_entry_stays_retired_and_stays_with_its_patient(clinic: Clinic
     conn = as_role("doctor")
     pid = conn.execute(text("SELECT id FROM problems WHERE patient_id = :p"),
                        {"p": c.patient}).scalar_one()
-    assert "retired_needs_reason" in _refused(
+    assert 'constraint "ck_problems_retired_needs_reason"' in _refused(
         conn, "UPDATE problems SET status = 'retired' WHERE id = :i", i=pid)
     assert "stays with its patient" in _refused(
         conn, "UPDATE problems SET patient_id = :o WHERE id = :i", o=c.restricted, i=pid)
@@ -179,7 +179,7 @@ def test_an_encounter_closes_only_with_a_summary_at_the_databases_time(
         "VALUES (:p, :pr, '2001-01-01', 'open', '2001-01-02') RETURNING id"),
         {"p": c.patient, "pr": c.provider}).scalar_one()
     conn.commit()
-    assert "closed_has_summary" in _refused(
+    assert 'constraint "ck_encounters_closed_has_summary"' in _refused(
         conn, "UPDATE encounters SET status = 'closed' WHERE id = :i", i=enc)
     conn.execute(text("UPDATE encounters SET status = 'closed', summary = 'Seen.', "
                       "ended_at = '2001-01-03' WHERE id = :i"), {"i": enc})

@@ -85,11 +85,11 @@ def _tables() -> None:
         sa.Column("retired_reason", sa.String(500), server_default="", nullable=False),
         *_tracked_columns(),
         sa.CheckConstraint("status IN ('active', 'resolved', 'retired')",
-                           name="ck_problems_status_known"),
+                           name=op.f("ck_problems_status_known")),
         sa.CheckConstraint("length(btrim(description)) > 0",
-                           name="ck_problems_description_present"),
+                           name=op.f("ck_problems_description_present")),
         sa.CheckConstraint("status <> 'retired' OR length(btrim(retired_reason)) > 0",
-                           name="ck_problems_retired_needs_reason"),
+                           name=op.f("ck_problems_retired_needs_reason")),
         sa.ForeignKeyConstraint(["patient_id"], ["patients.id"],
                                 name="fk_problems_patient_id_patients"),
         sa.ForeignKeyConstraint(["encounter_id"], ["encounters.id"],
@@ -116,13 +116,13 @@ def _tables() -> None:
         sa.Column("retired_reason", sa.String(500), server_default="", nullable=False),
         *_tracked_columns(),
         sa.CheckConstraint("status IN ('active', 'stopped', 'retired')",
-                           name="ck_medications_status_known"),
-        sa.CheckConstraint("length(btrim(name)) > 0", name="ck_medications_name_present"),
+                           name=op.f("ck_medications_status_known")),
+        sa.CheckConstraint("length(btrim(name)) > 0", name=op.f("ck_medications_name_present")),
         sa.CheckConstraint("stopped_on IS NULL OR started_on IS NULL "
                            "OR stopped_on >= started_on",
-                           name="ck_medications_stopped_after_started"),
+                           name=op.f("ck_medications_stopped_after_started")),
         sa.CheckConstraint("status <> 'retired' OR length(btrim(retired_reason)) > 0",
-                           name="ck_medications_retired_needs_reason"),
+                           name=op.f("ck_medications_retired_needs_reason")),
         sa.ForeignKeyConstraint(["patient_id"], ["patients.id"],
                                 name="fk_medications_patient_id_patients"),
         sa.ForeignKeyConstraint(["prescription_id"], ["prescriptions.id"],
@@ -138,13 +138,13 @@ def _tables() -> None:
                                       nullable=False))
     op.execute("UPDATE alerts SET retired_reason = 'Made inactive before reasons were kept.' "
                "WHERE status <> 'active' AND btrim(retired_reason) = ''")
-    op.create_check_constraint("ck_alerts_retired_needs_reason", "alerts",
+    op.create_check_constraint(op.f("ck_alerts_retired_needs_reason"), "alerts",
                                "status = 'active' OR length(btrim(retired_reason)) > 0")
     op.add_column("encounters", sa.Column("summary", sa.Text(), server_default="",
                                           nullable=False))
     op.execute(f"UPDATE encounters SET summary = '{COMPLETED_SUMMARY}' "
                "WHERE status = 'closed' AND btrim(summary) = ''")
-    op.create_check_constraint("ck_encounters_closed_has_summary", "encounters",
+    op.create_check_constraint(op.f("ck_encounters_closed_has_summary"), "encounters",
                                "status <> 'closed' OR length(btrim(summary)) > 0")
 
 
@@ -293,9 +293,9 @@ def downgrade() -> None:
         op.execute(f'DROP TRIGGER IF EXISTS "{table}_version" ON "{table}"')
     op.execute("DROP FUNCTION IF EXISTS dra__chart_row()")
     op.execute(_encounter_function(summary=False))
-    op.drop_constraint("ck_encounters_closed_has_summary", "encounters", type_="check")
+    op.drop_constraint(op.f("ck_encounters_closed_has_summary"), "encounters", type_="check")
     op.drop_column("encounters", "summary")
-    op.drop_constraint("ck_alerts_retired_needs_reason", "alerts", type_="check")
+    op.drop_constraint(op.f("ck_alerts_retired_needs_reason"), "alerts", type_="check")
     op.drop_column("alerts", "retired_reason")
     op.drop_index("ix_medications_prescription_id", table_name="medications")
     op.drop_index("ix_medications_patient_status", table_name="medications")
