@@ -60,6 +60,7 @@ from backend_client.uow import unit_of_work
 
 if TYPE_CHECKING:
     from backend_client.backend import Backend
+    from backend_client.chart.api import ChartApi
 
 # table → (ORM class, the words for one entry, the section its events name)
 _LISTS: dict[str, tuple[Any, str, str]] = {
@@ -71,6 +72,10 @@ _LISTS: dict[str, tuple[Any, str, str]] = {
 NOT_A_PROVIDER = ("You are not set up as a provider in this clinic, so an encounter cannot "
                   "be opened in your name. Ask an administrator to link your account to a "
                   "provider.")
+
+REFUSED_BY_DATABASE = ("The clinic database refused this for your session: it may have "
+                       "been locked or ended, or your role changed. Nothing was saved; sign "
+                       "in again and retry.")
 
 
 class _Refused(Exception):
@@ -114,6 +119,12 @@ class ChartService:
         except _Refused as refused:
             self.access.audit_denial(actor, refused.permission, patient_id)
             raise refused.error from None
+        except DBAPIError as exc:
+            # Row security or the stamping trigger refused the session: it was locked,
+            # ended or lost a permission after this service checked it.
+            if sqlstate(exc) == "42501":
+                raise PermissionDenied(REFUSED_BY_DATABASE) from None
+            raise
 
     def _reach(self, s: Session, actor: Actor, patient_id: int) -> None:
         """May this session reach the patient's clinical rows? The database's own answer
@@ -126,6 +137,9 @@ class ChartService:
         row = s.execute(select(Patient.restricted, func.dra_may_open(Patient.id))
                         .where(Patient.id == patient_id)).first()
         if row is None:
+            if s.execute(select(func.dra_session_user())).scalar_one() is None:
+                # Row security hid the patient because the session is no longer live.
+                raise PermissionDenied(REFUSED_BY_DATABASE)
             raise NotFound(f"There is no patient with id {patient_id}.")
         restricted, may_open = row
         if restricted and not may_open:
@@ -423,3 +437,7 @@ def build_chart(backend: Backend, access: Access, publisher: ChangePublisher | N
     process's change publisher, the clinic's zone (default this computer's)."""
     return ChartService(backend.engine, access, publisher=publisher, tz=tz)
 
+
+if TYPE_CHECKING:
+    def _implements(service: ChartService) -> ChartApi:  # mypy checks the protocol here
+        return service

@@ -400,3 +400,32 @@ def test_unknown_entries_are_not_found(clinic: Clinic) -> None:
         clinic.chart("doctor").update_problem(10**12, 1, ProblemDraft("Asthma"))
     with pytest.raises(NotFound):
         clinic.chart("doctor").problems(10**12)
+
+
+class EndsSessionAfterCheck:
+    """The real ``SessionAccess``, whose session an administrator ends just after the
+    service's own check passed: only the database is left to refuse the write."""
+
+    def __init__(self, clinic: Clinic, role: str) -> None:
+        self.clinic, self.inner = clinic, clinic.access[role]
+
+    def require(self, permission: str, *, patient_id: int | None = None) -> Any:
+        actor = self.inner.require(permission, patient_id=patient_id)
+        self.clinic.owner("UPDATE app_sessions SET state = 'revoked' WHERE id = :s",
+                          s=actor.session_id)
+        return actor
+
+    def audit_denial(self, actor: Any, permission: str, patient_id: int | None) -> None:
+        self.inner.audit_denial(actor, permission, patient_id)
+
+
+def test_a_write_the_database_refuses_is_rolled_back_and_announced_to_no_one(
+        clinic: Clinic) -> None:
+    c = clinic
+    chart = ChartService(c.backend.engine, EndsSessionAfterCheck(c, "doctor"),
+                         publisher=c.events, tz=TZ)
+    with pytest.raises(PermissionDenied, match="Nothing was saved; sign in again"):
+        chart.add_problem(c.patient, ProblemDraft("Asthma"))
+    assert c.owner("SELECT count(*) FROM problems WHERE patient_id = :p",
+                   p=c.patient)[0][0] == 0
+    assert c.events.events == []
