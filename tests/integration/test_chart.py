@@ -131,7 +131,7 @@ def clinic(backend: Backend) -> Iterator[Clinic]:
 
 
 def _appointment(c: Clinic, *, minutes_from_now: int = 0, status: str = "booked",
-                 day_offset: int = 0) -> int:
+                 day_offset: int = 0, patient: int | None = None) -> int:
     """An appointment of the doctor's with the patient: starting now (or later today, or
     ``day_offset`` days away, by the database's clock), moved through the flow to
     ``status`` by the owner (arrival opens the encounter: migration 0009)."""
@@ -141,7 +141,7 @@ def _appointment(c: Clinic, *, minutes_from_now: int = 0, status: str = "booked"
         "date_trunc('minute', now()) + make_interval(days => :d, mins => :m), "
         "date_trunc('minute', now()) + make_interval(days => :d, mins => :m + 15), 'Cough' "
         "FROM appointment_types RETURNING id",
-        pr=c.provider, pa=c.patient, m=minutes_from_now, d=day_offset)
+        pr=c.provider, pa=patient or c.patient, m=minutes_from_now, d=day_offset)
     appointment = int(row[0][0])
     path = {"booked": [], "checked_in": ["checked_in"], "cancelled": ["cancelled"],
             "completed": ["checked_in", "in_progress", "completed"]}[status]
@@ -228,6 +228,21 @@ def test_a_restricted_chart_is_refused_until_the_glass_is_broken(clinic: Clinic)
     # ...and only for this session: the nurse still meets the restriction.
     with pytest.raises(PermissionDenied):
         c.chart("nurse").problems(c.restricted)
+
+
+def test_a_restricted_chart_opens_for_the_clinician_who_sees_the_patient(
+        clinic: Clinic) -> None:
+    c = clinic
+    c.owner("INSERT INTO problems (patient_id, description) VALUES (:p, 'Hidden problem')",
+            p=c.restricted)
+    with pytest.raises(PermissionDenied):
+        c.chart("doctor").problems(c.restricted)
+    _appointment(c, patient=c.restricted, status="checked_in")  # now the doctor's patient
+    assert [p.draft.description for p in c.chart("doctor").problems(c.restricted)] == [
+        "Hidden problem"]
+    assert c.chart("doctor").header(c.restricted).open_encounter is not None
+    with pytest.raises(PermissionDenied):
+        c.chart("nurse").header(c.restricted)
 
 
 # ------------------------------------------------------------------ encounters
