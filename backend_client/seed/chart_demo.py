@@ -59,20 +59,20 @@ def seed_demo_chart(conn: Connection) -> int:
             written += _insert(conn, ids, who, "INSERT INTO alerts (patient_id, kind, severity, "
                                "description) VALUES (:p, :k, :s, :d)",
                                {"k": kind, "s": severity, "d": description})
-    for who, items in PROBLEMS.items():
-        for description, code, days in items:
+    for who, problems in PROBLEMS.items():
+        for description, code, days in problems:
             written += _insert(conn, ids, who, "INSERT INTO problems (patient_id, description, "
                                "code, onset_date) VALUES (:p, :d, :c, current_date - :n)",
                                {"d": description, "c": code, "n": days})
-    for who, items in MEDICATIONS.items():
-        for name, dose, frequency, days in items:
+    for who, medications in MEDICATIONS.items():
+        for name, dose, frequency, days in medications:
             written += _insert(conn, ids, who, "INSERT INTO medications (patient_id, name, "
                                "dose, frequency, started_on) "
                                "VALUES (:p, :n, :d, :f, current_date - :days)",
                                {"n": name, "d": dose, "f": frequency, "days": days})
     if provider is not None:
-        for who, items in ENCOUNTERS.items():
-            for days, reason, summary in items:
+        for who, encounters in ENCOUNTERS.items():
+            for days, reason, summary in encounters:
                 written += _insert(
                     conn, ids, who,
                     "INSERT INTO encounters (patient_id, provider_id, started_at, ended_at, "
