@@ -107,10 +107,14 @@ class LocalNoteStore:
     # ------------------------------------------------------------ writing
 
     def put(self, note_id: str, patient_id: int, patient_label: str, title: str,
-            base_revision: str | None, content: NoteContent) -> None:
-        """Keep this version of the note (replacing the previous one), durably."""
+            base_revision: str | None, content: NoteContent, *,
+            extra: dict[str, str] | None = None) -> None:
+        """Keep this version of the note (replacing the previous one), durably. ``extra``
+        (e.g. the template of a note MongoDB has not seen yet) comes back in
+        ``UnsavedNote.extra``."""
         payload = {"patient_id": patient_id, "patient_label": patient_label, "title": title,
-                   "base_revision": base_revision, "content": content_to_dict(content)}
+                   "base_revision": base_revision, "content": content_to_dict(content),
+                   "extra": dict(extra or {})}
         plain = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         nonce = os.urandom(12)
         sealed = nonce + self._aead.encrypt(nonce, plain, self._aad(note_id))
@@ -200,7 +204,8 @@ class LocalNoteStore:
                            title=str(data.get("title", "")),
                            base_revision=None if base is None else str(base),
                            content=content_from_dict(data["content"]),
-                           saved_locally_at=datetime.fromisoformat(saved_at))
+                           saved_locally_at=datetime.fromisoformat(saved_at),
+                           extra={str(k): str(v) for k, v in data.get("extra", {}).items()})
 
 
 def _subkey(key: bytes, info: bytes) -> bytes:
