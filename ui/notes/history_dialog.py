@@ -105,6 +105,7 @@ class HistoryDialog(QDialog):
         self.table.resizeColumnsToContents()
         if len(revisions) >= 2:  # the last change, to start with
             self.select(revisions[-2].id, revisions[-1].id)
+            self._on_compare()
 
     def select(self, *revision_ids: str) -> None:
         self.table.clearSelection()

@@ -105,7 +105,8 @@ class NotesSectionView(QWidget):
         self.table.setModel(self.hits_model)
         self._fit_columns()
         count = len(hits)
-        self.show_message(f"{count} note{'s' if count != 1 else ''} mention “{text}”."
+        verb = "mentions" if count == 1 else "mention"
+        self.show_message(f"{count} note{'s' if count != 1 else ''} {verb} “{text}”."
                           if count else f"No note mentions “{text}”.")
 
     def _fit_columns(self) -> None:

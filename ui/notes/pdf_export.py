@@ -8,7 +8,7 @@ import html
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
 from backend_client.dto import PatientRecord
@@ -71,8 +71,8 @@ def note_html(document: NoteDocument, record: PatientRecord, today: date,
         parts.extend(_section_html(s, template) for s in content.sections)
     parts.append(_signature(document))
     for addendum in document.addenda:
-        text = "".join(_section_html(s, None) for s in addendum.head.content.sections) \
-            if addendum.head else ""
+        text = "".join(f"<p>{html.escape(s.text).replace(chr(10), '<br>')}</p>"
+                       for s in addendum.head.content.sections) if addendum.head else ""
         parts.append("<div style='margin-top:18px'><h2>Addendum</h2>"
                      f"{text}{_signature(addendum)}</div>")
     return "".join(parts)
@@ -93,6 +93,5 @@ def write_note_pdf(path: Path, document: NoteDocument, record: PatientRecord, to
     doc.setDefaultStyleSheet("body { font-size: 10.5pt; } h2 { font-size: 15pt; } "
                              "h3 { font-size: 11.5pt; margin-bottom: 2px; }")
     doc.setHtml(note_html(document, record, today, clinic_lines, template))
-    doc.setPageSize(QSizeF(writer.width(), writer.height()))
     doc.print_(writer)
     return path
