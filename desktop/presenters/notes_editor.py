@@ -150,7 +150,8 @@ class NoteEditorPresenter(QObject):
         parts = []
         if self.signed and self.summary is not None:
             s = self.summary
-            parts.append(f"Signed by {s.signed_by} {_label(s.signed_at)}")
+            parts.append(f"Signed by {s.signed_by} {_label(s.signed_at)} — read-only; "
+                         "corrections are addenda")
             if s.cosign_required:
                 parts.append(f"co-signed by {s.cosigned_by} {_label(s.cosigned_at)}"
                              if s.cosigned_by else "awaiting co-signature")

@@ -75,6 +75,7 @@ SMART = {"medications": "Ramipril 5 mg once daily\nAtorvastatin 20 mg at night",
          "allergies": "Penicillin — anaphylaxis",
          "problems": "Hypertension", "vitals": "BP 132/84 mmHg, pulse 72/min"}
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+OTHER_DOCTOR = (12, "Dr Amara Okafor")
 
 
 def empty_content(template: NoteTemplate, title: str = "") -> NoteContent:

@@ -16,11 +16,19 @@ from backend_client.notes.dto import NoteContent, SectionContent
 from backend_client.notes.local_store import LocalNoteStore
 from desktop.presenters.notes_recovery import NotesRecoveryPresenter
 from desktop.tasks import InlineTaskRunner
-from tests.gui.fake_notes import SOAP, TODAY, WRITER, FakeNotesApi, Harness, ManualRunner
+from tests.gui.fake_notes import (
+    OTHER_DOCTOR,
+    SOAP,
+    TODAY,
+    WRITER,
+    FakeNotesApi,
+    Harness,
+    ManualRunner,
+)
 from ui.notes.pdf_export import note_html
 
 KEY = bytes(range(32))
-OTHER = (12, "Dr Amara Okafor")
+OTHER = OTHER_DOCTOR
 
 
 @pytest.fixture
@@ -157,6 +165,7 @@ def test_two_people_editing_the_same_draft_merge_and_keep_as_a_new_revision(
     assert subjective.section.conflicted
     assert dialog.choice("assessment").merged.toPlainText() == "Likely asthma"  # theirs only
     assert dialog.choice("plan").merged.toPlainText() == "Review in 1 week"  # mine only
+    assert "Vital signs" in dialog.findChild(QWidget, "unchangedSections").text()
     revisions_before = len(api.revisions["n1"])
     ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QRadioButton,
     QScrollArea,
     QVBoxLayout,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend_client.notes.dto import MergedSection, MergeResult, NoteContent, SectionContent
+from ui.notes.text_edit import ExpandingTextEdit
 
 
 def _values(text: str) -> tuple[tuple[str, str], ...]:
@@ -34,14 +34,18 @@ def _values(text: str) -> tuple[tuple[str, str], ...]:
 class _SectionChoice:
     def __init__(self, section: MergedSection, theirs_by: str, parent: QWidget) -> None:
         self.section = section
-        self.box = QGroupBox(section.title + (" — changed by both: choose"
-                                              if section.conflicted else " — merged"), parent)
+        if section.conflicted:
+            how = " — changed by both: choose"
+        elif section.mine == section.base:
+            how = f" — changed by {theirs_by} only: theirs taken"
+        else:
+            how = " — changed by you only: yours kept"
+        self.box = QGroupBox(section.title + how, parent)
         self.box.setObjectName(f"merge_{section.key}")
         layout = QVBoxLayout(self.box)
-        self.merged = QPlainTextEdit(self.box)
+        self.merged = ExpandingTextEdit(self.box)
         self.merged.setObjectName(f"merged_{section.key}")
         self.merged.setAccessibleName(f"{section.title}, merged")
-        self.merged.setMinimumHeight(60)
         if not section.conflicted:
             self.merged.setPlainText(section.merged or "")
             layout.addWidget(self.merged)
@@ -53,10 +57,10 @@ class _SectionChoice:
             column = QVBoxLayout()
             label = QLabel(heading, self.box)
             label.setStyleSheet("font-weight: 600;")
-            view = QPlainTextEdit(text, self.box)
+            view = ExpandingTextEdit(self.box)
+            view.setPlainText(text)
             view.setReadOnly(True)
             view.setAccessibleName(f"{section.title}, {heading}")
-            view.setMinimumHeight(60)
             column.addWidget(label)
             column.addWidget(view)
             sides.addLayout(column)
@@ -102,11 +106,21 @@ class MergeDialog(QDialog):
             "changed, keep theirs or yours (or edit the result). Saving makes a new revision "
             "on top of theirs.", self)
         intro.setWordWrap(True)
-        self.choices = [_SectionChoice(s, merge.theirs.author, self) for s in merge.sections]
+        # Sections neither changed are named in one line, not laid out: the eye goes to
+        # what differs.
+        changed = [s for s in merge.sections if not (s.mine == s.base == s.theirs)]
+        unchanged = [s.title for s in merge.sections if s.mine == s.base == s.theirs]
+        self.choices = [_SectionChoice(s, merge.theirs.author, self) for s in changed]
+        self.unchanged = tuple(s for s in merge.sections if s not in changed)
         body = QWidget()
         column = QVBoxLayout(body)
         for choice in sorted(self.choices, key=lambda c: not c.section.conflicted):
             column.addWidget(choice.box)
+        if unchanged:
+            same = QLabel("Unchanged by both: " + ", ".join(unchanged) + ".", body)
+            same.setObjectName("unchangedSections")
+            same.setWordWrap(True)
+            column.addWidget(same)
         column.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -142,19 +156,22 @@ class MergeDialog(QDialog):
         self.accept()
 
     def merged_content(self) -> NoteContent:
-        """The note to save: each section's result, structured sections as values."""
+        """The note to save. A section whose result is exactly one side's text is that
+        side's section as stored (structured values included); an edited result of a
+        structured section is read back from its "field: value" lines."""
+        texts = {c.section.key: c.merged.toPlainText() for c in self.choices}
+        theirs_content = self.merge.theirs.content
         sections = []
-        for choice in self.choices:
-            mine = self.merge.mine.section(choice.section.key)
-            text = choice.merged.toPlainText()
-            if mine is not None and (mine.values or _is_fields(self.merge, mine.key)):
-                sections.append(SectionContent(mine.key, mine.title, values=_values(text)))
+        for merged in self.merge.sections:
+            mine = self.merge.mine.section(merged.key)
+            theirs = theirs_content.section(merged.key)
+            text = texts.get(merged.key, merged.mine)
+            if text == merged.mine and mine is not None:
+                sections.append(mine)
+            elif text == merged.theirs and theirs is not None:
+                sections.append(theirs)
+            elif (mine is not None and mine.values) or (theirs is not None and theirs.values):
+                sections.append(SectionContent(merged.key, merged.title, values=_values(text)))
             else:
-                sections.append(SectionContent(choice.section.key, choice.section.title, text))
-        return NoteContent(self.merge.mine.title or self.merge.theirs.content.title,
-                           tuple(sections))
-
-
-def _is_fields(merge: MergeResult, key: str) -> bool:
-    theirs = merge.theirs.content.section(key)
-    return theirs is not None and bool(theirs.values)
+                sections.append(SectionContent(merged.key, merged.title, text))
+        return NoteContent(self.merge.mine.title or theirs_content.title, tuple(sections))

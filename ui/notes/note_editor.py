@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -198,8 +197,6 @@ class NoteEditorView(QWidget):
         text.setObjectName(f"text_{section.key}")
         text.setAccessibleName(section.title)
         text.setPlaceholderText(section.hint)
-        text.setMinimumHeight(72)
-        text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         title.setBuddy(text)
         text.textChanged.connect(self._on_text_changed)
         self.texts[section.key] = text

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent, QTextCursor
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
+
+MAX_LINES = 20
 
 _TRIGGERS = {Qt.Key.Key_Space: " ", Qt.Key.Key_Return: "\n", Qt.Key.Key_Enter: "\n",
              Qt.Key.Key_Tab: ""}
@@ -19,6 +21,20 @@ class ExpandingTextEdit(QPlainTextEdit):
         super().__init__(parent)
         self.expanders: dict[str, str] = {}
         self.setTabChangesFocus(True)
+        # Grows with its text (3 to 20 lines), so a note reads as one page in the
+        # editor's scroll area instead of boxes with their own scroll bars.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        layout = self.document().documentLayout()
+        layout.documentSizeChanged.connect(lambda _size: self._fit())
+        self._fit()
+
+    def _fit(self) -> None:
+        lines = self.document().documentLayout().documentSize().height()
+        lines = min(max(3.0, lines), float(MAX_LINES))
+        margins = self.contentsMargins()
+        height = (lines * self.fontMetrics().lineSpacing()
+                  + 2 * self.document().documentMargin() + margins.top() + margins.bottom())
+        self.setFixedHeight(int(height) + 2)
 
     def event(self, event: QEvent) -> bool:
         # With tabChangesFocus, Tab never reaches keyPressEvent: QWidget.event moves the
