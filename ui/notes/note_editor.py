@@ -286,6 +286,9 @@ class NoteEditorView(QWidget):
         self.title_edit.setReadOnly(not editable)
         for edit in self.texts.values():
             edit.setReadOnly(not editable)
+            # A frozen note does not look like a form waiting for input.
+            edit.setStyleSheet("" if editable else "QPlainTextEdit { background: "
+                               "palette(window); }")
         for rows in self.fields.values():
             for row in rows.values():
                 row.edit.setReadOnly(not editable)
