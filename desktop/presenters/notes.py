@@ -24,6 +24,8 @@ from backend_client.notes.dto import (
     NoteHit,
     NoteSummary,
     NoteTemplate,
+    TemplateField,
+    TemplateSection,
     UnsavedNote,
 )
 from desktop.presenters.messages import failure_sentence
@@ -55,6 +57,8 @@ class NotesSectionPresenter(QObject):
         self.new_dialog: NewNoteDialog | None = None
         self._search_token = 0
         self._list_token = 0
+        self._closed = False
+        self._fetched_templates: tuple[NoteTemplate, ...] = ()
         self.view.new_requested.connect(self.on_view_new_requested)
         self.view.open_requested.connect(self.on_view_open_requested)
         self.view.search_changed.connect(self.on_view_search_changed)
@@ -85,11 +89,16 @@ class NotesSectionPresenter(QObject):
             self._reload_list()
 
     def close(self) -> bool:
-        return self.editor is None or self.editor.close_for_tab()
+        if self.editor is not None and not self.editor.close_for_tab():
+            return False
+        self._closed = True  # the tab and its widgets go: late answers are dropped
+        return True
 
     # ------------------------------------------------------------ list and search
 
     def _reload_list(self) -> None:
+        if self._closed:
+            return
         self._list_token += 1
         token = self._list_token
         api, patient = self.ctx.api, self.ctx.record.id
@@ -173,7 +182,10 @@ class NotesSectionPresenter(QObject):
             return
         api, store = self.ctx.api, self.ctx.local_store
 
+        loaded = self.templates
+
         def work() -> tuple[NoteDocument, Any, UnsavedNote | None]:
+            self._fetched_templates = loaded or api.templates()
             document = api.read(note_id)
             copy = None
             if document.summary.status == "draft":
@@ -186,6 +198,9 @@ class NotesSectionPresenter(QObject):
 
     def _on_opened(self, result: tuple[NoteDocument, Any, UnsavedNote | None]) -> None:
         document, copy, local = result
+        self.templates = self.templates or self._fetched_templates
+        if self.editor is not None:
+            return
         template = self._template(document.summary.template_id)
         if document.summary.status == "draft" and local is not None and \
                 document.head is not None and local.content != document.head.content and \
@@ -206,8 +221,15 @@ class NotesSectionPresenter(QObject):
     def open_unsaved(self, unsaved: UnsavedNote) -> None:
         """Open text offered at sign-in (``NotesRecoveryPresenter``) in this chart."""
         api = self.ctx.api
+        loaded = self.templates
+
+        def work() -> NoteDocument:
+            # The chart may have been opened for this: its templates can still be loading.
+            self._fetched_templates = loaded or api.templates()
+            return api.read(unsaved.note_id)
 
         def opened(document: NoteDocument) -> None:
+            self.templates = self.templates or self._fetched_templates
             if self.editor is None:
                 self._open_editor(self._template(document.summary.template_id),
                                   unsaved.note_id, document, content=unsaved.content,
@@ -223,7 +245,7 @@ class NotesSectionPresenter(QObject):
                 return
             self.view.show_message(failure_sentence(exc, "The note cannot be opened right now"))
 
-        self.ctx.runner.run(lambda: api.read(unsaved.note_id), opened, failed)
+        self.ctx.runner.run(work, opened, failed)
 
     def _template(self, template_id: str) -> NoteTemplate:
         found = next((t for t in self.templates if t.id == template_id), None)
@@ -235,10 +257,13 @@ class NotesSectionPresenter(QObject):
                      document: NoteDocument | None, *, content: Any = None,
                      base: str | None = None, unsaved: bool = False) -> NoteEditorPresenter:
         if document is not None and not template.sections and document.head is not None:
-            from backend_client.notes.dto import TemplateSection
-
+            # A template since removed: lay the note out from its own sections, structured
+            # ones as fields (so no value is dropped when it is saved again).
             template = NoteTemplate(template.id, document.summary.title, document.summary.kind,
-                                    tuple(TemplateSection(s.key, s.title)
+                                    tuple(TemplateSection(s.key, s.title, kind="fields",
+                                                          fields=tuple(TemplateField(k, k, "text")
+                                                                       for k, _v in s.values))
+                                          if s.values else TemplateSection(s.key, s.title)
                                           for s in document.head.content.sections))
         editor = NoteEditorPresenter(self.ctx, template, note_id, document=document,
                                      content=content, base_revision=base, unsaved=unsaved,

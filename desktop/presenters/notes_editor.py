@@ -88,6 +88,7 @@ class NoteEditorPresenter(NoteEditorTools, QObject):
         self._local_at: datetime | None = None
         self._mongo_ok = True
         self._mongo_busy = False
+        self._mongo_again = False
         self._saving = False
         self._retry: _Attempt | None = None
         self._closed = False
@@ -196,8 +197,14 @@ class NoteEditorPresenter(NoteEditorTools, QObject):
 
             self.ctx.runner.run(put, self._on_local_kept, self._on_local_failed,
                                 pool="write")
-        if self._mongo_busy or not self.created:
+        if not self.created:
             return
+        if self._mongo_busy:
+            self._mongo_again = True  # pushed when the call in flight returns
+            return
+        self._push(note_id, base, content, digest)
+
+    def _push(self, note_id: str, base: str | None, content: NoteContent, digest: str) -> None:
         self._mongo_busy = True
         api = self.ctx.api
         # The read pool, not the write pool: see the module docstring.
@@ -211,6 +218,7 @@ class NoteEditorPresenter(NoteEditorTools, QObject):
             self._render_status()
 
     def _on_local_failed(self, exc: BaseException) -> None:
+        self._autosaved = None  # the next tick tries again
         if not self._closed:
             self.view.show_problem(failure_sentence(
                 exc, "The note cannot be kept on this computer right now"))
@@ -219,12 +227,21 @@ class NoteEditorPresenter(NoteEditorTools, QObject):
         self._mongo_busy = False
         self._mongo_ok = True
         self._mark_pushed(digest)
+        self._push_again()
         if not self._closed:
             self._render_status()
+
+    def _push_again(self) -> None:
+        """Text autosaved locally while a MongoDB call was in flight goes there too."""
+        content = self._autosaved
+        if self._mongo_again and content is not None and not self.signed:
+            self._mongo_again = False
+            self._push(self.note_id, self.head_id, content, content_hash(content))
 
     def _on_mongo_failed(self, exc: BaseException) -> None:
         self._mongo_busy = False
         self._mongo_ok = False
+        self._mongo_again = False  # the next change tries again
         if not isinstance(exc, Unavailable | TimeoutError | OSError):
             log.warning("autosave to MongoDB failed: %s", type(exc).__name__)
         if not self._closed:

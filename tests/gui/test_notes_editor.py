@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from backend_client.errors import Unavailable
 from backend_client.notes.local_store import LocalNoteStore
-from tests.gui.fake_notes import FakeNotesApi, Harness
+from tests.gui.fake_notes import FakeNotesApi, Harness, ManualRunner
 
 KEY = bytes(range(32))
 
@@ -251,3 +251,26 @@ def test_closing_with_a_value_out_of_range_keeps_the_tab_open(qtbot: QtBot) -> N
     type_into(qtbot, h.editor.view.fields["vitals"]["pulse"].edit, "900")
     assert h.section.close() is False
     assert "Pulse 900 /min is above 250" in h.editor.view.problem_label.text()
+
+
+def test_text_typed_while_mongodb_is_slow_reaches_it_when_the_call_returns(
+        qtbot: QtBot, store: LocalNoteStore) -> None:
+    api = FakeNotesApi()
+    api.add_note(42, note_id="n1")
+    runner = ManualRunner()
+    h = Harness(api, store, runner=runner)
+    h.section.load(lambda: None)
+    runner.finish_all()
+    qtbot.addWidget(h.section.widget())
+    h.section.on_view_open_requested("n1")
+    runner.finish_all()
+    box = h.editor.view.texts["plan"]
+    box.setPlainText("Bloods")
+    h.timer.fire()
+    runner.finish(0)  # the local copy; the MongoDB autosave is still in flight
+    box.setPlainText("Bloods and ECG")
+    h.timer.fire()
+    runner.finish_all()
+    assert api.autosaves["n1"][1].section("plan").text == "Bloods and ECG"
+    assert [name for name, _ in api.calls].count("autosave") == 2
+    assert store.pending() == ()

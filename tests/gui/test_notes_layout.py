@@ -4,10 +4,16 @@ Screenshots of each (artifacts/notes-*.png)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
+from backend_client.notes.local_store import LocalNoteStore
+from desktop.presenters.notes_recovery import NotesRecoveryPresenter
+from desktop.tasks import InlineTaskRunner
 from tests.gui.conftest import save_screenshot
 from tests.gui.fake_notes import OTHER_DOCTOR, FakeNotesApi, Harness
 
@@ -127,3 +133,42 @@ def test_the_merge_and_history_dialogs_fit(qtbot: QtBot, name: str) -> None:
     QApplication.processEvents()
     assert _clipped(history) == []
     save_screenshot(history, f"notes-history-{name}.png")
+
+
+def test_the_small_dialogs_fit_at_700_px(qtbot: QtBot, tmp_path: Path) -> None:
+    h = Harness(_clinic())
+    _show(qtbot, h, SIZES["narrow"])
+    qtbot.mouseClick(h.section.view.new_button, Qt.MouseButton.LeftButton)
+    new = h.section.new_dialog
+    QApplication.processEvents()
+    assert _clipped(new) == []
+    save_screenshot(new, "notes-new-dialog.png")
+    new.reject()
+
+    h.section.on_view_open_requested("n2")
+    h.editor.view.expanders_requested.emit()
+    expanders = h.editor.expanders_dialog
+    expanders.abbreviation.setText("bd")
+    expanders.findChild(QAbstractButton, "addExpander").click()
+    QApplication.processEvents()
+    assert _clipped(expanders) == []
+    save_screenshot(expanders, "notes-expanders-dialog.png")
+
+    store = LocalNoteStore(tmp_path / "n.sqlite3", 11, bytes(range(32)))
+    doc = h.api.read("n2")
+    assert doc.head is not None
+    store.put("n2", 42, "Müller, Anna · born 12 Mar 1984 · MRN 000123", "Asthma review",
+              doc.head.id, doc.head.content)
+    store.put("n7", 43, "García López, María José · born 2 Feb 1990 · MRN 000777",
+              "Discharge summary after community-acquired pneumonia", None, doc.head.content)
+    recovery = NotesRecoveryPresenter(InlineTaskRunner(), confirm=lambda *_a: True)
+    window = QWidget()
+    qtbot.addWidget(window)
+    recovery.offer(window, store, lambda _n: None)
+    dialog = recovery.dialog
+    assert dialog is not None
+    dialog.resize(700, 320)
+    QApplication.processEvents()
+    assert _clipped(dialog) == []
+    save_screenshot(dialog, "notes-unsaved-offer.png")
+    store.close()
