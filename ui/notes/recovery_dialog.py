@@ -3,11 +3,12 @@ MongoDB was unreachable before it was saved)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -20,7 +21,7 @@ from backend_client.notes.dto import UnsavedNote
 
 def unsaved_line(note: UnsavedNote) -> str:
     when = note.saved_locally_at.astimezone().strftime("%d %b %H:%M")
-    return f"{note.patient_label} — {note.title}, kept on this computer at {when}"
+    return f"{note.patient_label}\n{note.title} — kept on this computer at {when}"
 
 
 class UnsavedNotesDialog(QDialog):
@@ -41,6 +42,10 @@ class UnsavedNotesDialog(QDialog):
         self.heading.setWordWrap(True)
         self.list = QListWidget(self)
         self.list.setObjectName("unsavedList")
+        self.list.setWordWrap(True)  # the whole patient caption, never cut
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSpacing(2)
         self.open_button = QPushButton("&Open", self)
         self.open_button.setObjectName("openUnsaved")
         self.open_button.clicked.connect(lambda: self._act(self.open_requested))
