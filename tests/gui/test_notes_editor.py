@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from backend_client.errors import Unavailable
 from backend_client.notes.local_store import LocalNoteStore
+from desktop.tasks import TaskRunner
 from tests.gui.fake_notes import FakeNotesApi, Harness, ManualRunner
 
 KEY = bytes(range(32))
@@ -274,3 +275,25 @@ def test_text_typed_while_mongodb_is_slow_reaches_it_when_the_call_returns(
     assert api.autosaves["n1"][1].section("plan").text == "Bloods and ECG"
     assert [name for name, _ in api.calls].count("autosave") == 2
     assert store.pending() == ()
+
+
+def test_autosave_and_save_off_the_gui_thread_with_the_real_task_runner(
+        qtbot: QtBot, store: LocalNoteStore, runner: TaskRunner) -> None:
+    api = FakeNotesApi()
+    api.add_note(42, note_id="n1")
+    h = Harness(api, store, runner=runner)
+    h.section.load(lambda: None)
+    qtbot.waitUntil(lambda: bool(h.section.templates), timeout=3000)
+    qtbot.addWidget(h.section.widget())
+    h.section.on_view_open_requested("n1")
+    qtbot.waitUntil(lambda: h.section.editor is not None, timeout=3000)
+    h.editor.view.texts["plan"].setPlainText("Recheck blood pressure")
+    h.timer.fire()
+    qtbot.waitUntil(lambda: "autosaved locally" in h.editor.view.status_label.text(),
+                    timeout=3000)
+    qtbot.waitUntil(lambda: "n1" in api.autosaves, timeout=3000)
+    h.editor.view.save_requested.emit()
+    qtbot.waitUntil(lambda: h.editor.view.status_label.text().startswith("Saved"),
+                    timeout=3000)
+    assert api.revisions["n1"][-1].content.section("plan").text == "Recheck blood pressure"
+    qtbot.waitUntil(lambda: store.pending() == (), timeout=3000)
