@@ -1,0 +1,271 @@
+"""A chart list (timeline, problems, medications, allergies and alerts): a table of items
+with who recorded each and when, and the actions on it, each with a key.
+
+Insert adds, Enter or F2 edits (closes an encounter), Delete retires; the buttons say the
+same. The model is a ``QAbstractTableModel`` over frozen DTOs; ``data()`` never does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend_client.chart.dto import Stamp
+from ui.patients.formatting import format_date
+from ui.patients.patient_table_model import ReadOnlyTableModel, row_table
+
+ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
+"""The row's DTO (an ``EncounterItem``, ``ProblemItem``, ...)."""
+ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+"""The row's item id (int)."""
+
+INACTIVE = ("retired", "inactive", "resolved", "stopped", "closed", "cancelled")
+GREY = QColor("#616161")
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def when_text(moment: datetime) -> str:
+    """"27 Nov 2026 10:42" in the workstation's zone."""
+    local = moment.astimezone()
+    return f"{format_date(local.date())} {local:%H:%M}"
+
+
+def stamp_text(stamp: Stamp) -> str:
+    """Who recorded it and when; who changed it last, when that is someone or something
+    else."""
+    text = f"Recorded by {stamp.recorded_by}, {when_text(stamp.recorded_at)}"
+    if (stamp.updated_by, stamp.updated_at) != (stamp.recorded_by, stamp.recorded_at):
+        text += f"; changed by {stamp.updated_by}, {when_text(stamp.updated_at)}"
+    return text
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    text: Callable[[Any], str]
+    stretch: bool = False
+
+
+class ItemTableModel(ReadOnlyTableModel):
+    """Rows of chart items; inactive ones (retired, resolved, closed) in grey italics."""
+
+    def __init__(self, columns: Sequence[Column], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.columns = tuple(columns)
+        self.HEADERS = tuple(c.header for c in columns)
+        self._rows: list[Any] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def item_at(self, row: int) -> Any:
+        return self._rows[row]
+
+    def items(self) -> list[Any]:
+        return list(self._rows)
+
+    def row_of(self, item_id: int) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.id == item_id), -1)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows) \
+                or not 0 <= index.column() < len(self.columns):
+            return None
+        item = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[index.column()].text(item)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return stamp_text(item.stamp)
+        if role == ITEM_ROLE:
+            return item
+        if role == ITEM_ID_ROLE:
+            return item.id
+        inactive = getattr(item, "status", "") in INACTIVE
+        if role == Qt.ItemDataRole.ForegroundRole and inactive:
+            return QBrush(GREY)
+        if role == Qt.ItemDataRole.FontRole and inactive:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        return None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the user can do from the list: its key, button text, shortcut, whether it
+    needs a chosen row."""
+
+    key: str
+    text: str
+    shortcut: str
+    needs_item: bool
+
+
+class ListSectionView(QWidget):
+    """Signals:
+        action_requested(str, object): the user asked for this action (its key) on this
+            item (None for actions that need none).
+        show_retired_toggled(bool): show or hide retired items.
+    """
+
+    action_requested = Signal(str, object)
+    show_retired_toggled = Signal(bool)
+
+    def __init__(self, name: str, columns: Sequence[Column], actions: Sequence[Action], *,
+                 retired_toggle: str = "", empty: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.model = ItemTableModel(columns, self)
+        self._empty = empty
+        self.table = row_table(self, self.model, f"{name}-table", name.replace("-", " "),
+                               wrap=True)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        for i, column in enumerate(columns):
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.Stretch if column.stretch
+                                        else QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(self.on_table_double_clicked)
+        self.table.selectionModel().currentRowChanged.connect(self.on_table_row_changed)
+        self.setFocusProxy(self.table)
+
+        self.buttons: dict[str, QPushButton] = {}
+        self.actions_: dict[str, QAction] = {}
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        for action in actions:
+            button = QPushButton(action.text, self)
+            button.setObjectName(f"{name}-{action.key}")
+            button.setToolTip(f"{action.text.rstrip('…')} ({action.shortcut})")
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _=False, k=action.key: self._request(k))
+            row.addWidget(button)
+            self.buttons[action.key] = button
+            qaction = QAction(action.text, self)
+            keys = [QKeySequence(s) for s in action.shortcut.split(" or ")]
+            qaction.setShortcuts(keys)
+            qaction.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            qaction.triggered.connect(lambda _=False, k=action.key: self._request(k))
+            self.addAction(qaction)
+            self.actions_[action.key] = qaction
+        self._needs_item = {a.key for a in actions if a.needs_item}
+        row.addStretch(1)
+        self.retired_box: QCheckBox | None = None
+        if retired_toggle:
+            self.retired_box = QCheckBox(retired_toggle, self)
+            self.retired_box.toggled.connect(self.show_retired_toggled)
+            row.addWidget(self.retired_box)
+
+        self.detail = QLabel(self)
+        self.detail.setObjectName(f"{name}-detail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail.setStyleSheet("color: #455a64;")
+        self.status = QLabel("Loading…", self)
+        self.status.setObjectName(f"{name}-status")
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.detail)
+        self._update_buttons()
+
+    # ------------------------------------------------------------- for presenters
+
+    def show_items(self, items: Sequence[Any], select_id: int | None = None) -> None:
+        keep = select_id if select_id is not None else self.selected_id()
+        self.model.set_rows(items)
+        self.status.setVisible(not items)
+        if not items:
+            self.status.setText(self._empty)
+        row = self.model.row_of(keep) if keep is not None else -1
+        if row >= 0 or items:
+            self.table.selectRow(max(row, 0))
+        self._update_buttons()
+        self._show_detail()
+
+    def show_error(self, sentence: str) -> None:
+        """The items shown stay (they are the last good answer); the sentence says why."""
+        self.status.setText("⚠ " + sentence)
+        self.status.show()
+
+    def selected_item(self) -> Any:
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(
+                index.row(), QModelIndex()):
+            return None
+        return self.model.item_at(index.row())
+
+    def selected_id(self) -> int | None:
+        item = self.selected_item()
+        return None if item is None else int(item.id)
+
+    def set_action_enabled(self, key: str, enabled: bool) -> None:
+        self.buttons[key].setEnabled(enabled)
+        self.actions_[key].setEnabled(enabled)
+
+    # ------------------------------------------------------------------ slots
+
+    @Slot(QModelIndex)
+    def on_table_double_clicked(self, _index: QModelIndex) -> None:
+        edit = next((k for k in self.buttons if k in ("edit", "close")), None)
+        if edit is not None:
+            self._request(edit)
+
+    @Slot(QModelIndex, QModelIndex)
+    def on_table_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self._update_buttons()
+        self._show_detail()
+
+    # -------------------------------------------------------------- internals
+
+    def _request(self, key: str) -> None:
+        item = self.selected_item()
+        if key in self._needs_item and item is None:
+            self.detail.setText("Choose a row first (arrow keys), then the action again.")
+            return
+        if not self.buttons[key].isEnabled():
+            return
+        self.action_requested.emit(key, item if key in self._needs_item else None)
+
+    def _update_buttons(self) -> None:
+        has = self.selected_item() is not None
+        for key in self._needs_item:
+            self.buttons[key].setEnabled(has)
+            self.actions_[key].setEnabled(True)  # the key says "choose a row first"
+
+    def _show_detail(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            self.detail.setText("")
+            return
+        text = stamp_text(item.stamp)
+        reason = getattr(item, "retired_reason", "")
+        if reason:
+            text += f". Retired because: {reason}"
+        self.detail.setText(text)
