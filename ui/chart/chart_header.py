@@ -9,6 +9,7 @@ shown only for a list that was read and is empty.
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 
 from PySide6.QtCore import Qt
@@ -147,6 +148,8 @@ class ChartHeaderView(QFrame):
         facts.append(f"MRN <b>{html.escape(record.mrn)}</b>")
         # Each fact on one line; lines break between them.
         self.facts.setText(" &nbsp;· ".join(f.replace(" ", "&nbsp;") for f in facts))
+        self.facts.setAccessibleName(
+            html.unescape(re.sub(r"<[^>]+>", "", ", ".join(facts))))
         if record.deceased_at is not None:
             self.deceased.setText(f"DECEASED {format_date(record.deceased_at)}")
             self.deceased.show()
