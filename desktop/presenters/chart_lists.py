@@ -286,7 +286,7 @@ class AlertsSection(_ListSectionBase):
 
 def standard_actions(noun: str) -> tuple[Action, ...]:
     return (Action("add", f"Add {noun}…", "Ins", needs_item=False),
-            Action("edit", "Edit…", "F2 or Return", needs_item=True),
+            Action("edit", "Edit…", "F2", needs_item=True),
             Action("retire", "Retire…", "Del", needs_item=True))
 
 
@@ -310,7 +310,7 @@ class TimelineSection(_ListSectionBase):
         return ListSectionView(
             "chart-timeline", cls.COLUMNS,
             (Action("start", "Start encounter…", "Ins", needs_item=False),
-             Action("close", "Close encounter…", "F2 or Return", needs_item=True)),
+             Action("close", "Close encounter…", "F2", needs_item=True)),
             empty="No encounters yet. Check-in opens one; Insert starts one now.")
 
     def fetch(self, include_retired: bool) -> tuple[EncounterItem, ...]:

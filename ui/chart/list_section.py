@@ -12,8 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -146,7 +155,11 @@ class ListSectionView(QWidget):
             header.setSectionResizeMode(i, QHeaderView.ResizeMode.Stretch if column.stretch
                                         else QHeaderView.ResizeMode.ResizeToContents)
         self.table.doubleClicked.connect(self.on_table_double_clicked)
-        self.table.selectionModel().currentRowChanged.connect(self.on_table_row_changed)
+        # Enter on a row edits it: handled on the table itself, not as a shortcut, so that
+        # Enter in a form over this window never reaches the list.
+        self.table.installEventFilter(self)
+        # The selection, not the current index: it changes after the current row does.
+        self.table.selectionModel().selectionChanged.connect(self.on_table_selection_changed)
         self.setFocusProxy(self.table)
 
         self.buttons: dict[str, QPushButton] = {}
@@ -156,7 +169,8 @@ class ListSectionView(QWidget):
         for action in actions:
             button = QPushButton(action.text, self)
             button.setObjectName(f"{name}-{action.key}")
-            button.setToolTip(f"{action.text.rstrip('…')} ({action.shortcut})")
+            button.setToolTip(f"{action.text.rstrip('…')} ({action.shortcut}"
+                              + (" or Enter" if action.key in ("edit", "close") else "") + ")")
             button.setAutoDefault(False)
             button.clicked.connect(lambda _=False, k=action.key: self._request(k))
             row.addWidget(button)
@@ -233,12 +247,25 @@ class ListSectionView(QWidget):
 
     @Slot(QModelIndex)
     def on_table_double_clicked(self, _index: QModelIndex) -> None:
+        self._edit()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if obj is self.table and event.type() == QEvent.Type.KeyPress \
+                and isinstance(event, QKeyEvent) \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self._edit()
+            return True
+        return super().eventFilter(obj, event)
+
+    def _edit(self) -> None:
         edit = next((k for k in self.buttons if k in ("edit", "close")), None)
         if edit is not None:
             self._request(edit)
 
-    @Slot(QModelIndex, QModelIndex)
-    def on_table_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+    @Slot(QItemSelection, QItemSelection)
+    def on_table_selection_changed(self, _selected: QItemSelection,
+                                   _deselected: QItemSelection) -> None:
         self._update_buttons()
         self._show_detail()
 
