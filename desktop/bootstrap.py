@@ -159,33 +159,33 @@ def build_patient_presenters(window: MainWindow, api: PatientsApi,
         editor=PatientEditorPresenter(window, api, tasks, today=today, parent=window,
                                       notifications=notifications),
     )
-    chart_api = chart
-    chart, editor, patient_list = presenters.chart, presenters.editor, presenters.list
+    # ``chart`` is the ChartApi (issue 11); the open patient's presenter is ``shown``.
+    shown, editor, patient_list = presenters.chart, presenters.editor, presenters.list
 
     def with_current(action: Callable[[PatientRecord], None]) -> Callable[[int], None]:
         def run(patient_id: int) -> None:
-            if chart.current is not None and chart.current.id == patient_id:
-                action(chart.current)
+            if shown.current is not None and shown.current.id == patient_id:
+                action(shown.current)
         return run
 
     def saved(record: PatientRecord) -> None:
-        chart.show_record(record)
+        shown.show_record(record)
         patient_list.refresh(select_patient_id=record.id)
 
-    window.patient_list.patient_activated.connect(chart.open)
+    window.patient_list.patient_activated.connect(shown.open)
     # The list never highlights another patient than the header shows (issue 11).
-    chart.open_abandoned.connect(window.patient_list.select_only)
+    shown.open_abandoned.connect(window.patient_list.select_only)
     window.register_patient_requested.connect(editor.register)
     window.patient_header.edit_requested.connect(with_current(editor.edit))
     window.patient_header.mark_deceased_requested.connect(with_current(editor.mark_deceased))
     editor.patient_saved.connect(saved)
-    editor.open_patient_requested.connect(chart.open)
+    editor.open_patient_requested.connect(shown.open)
     editor.restore_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
                                                                                  15000))
     editor.edit_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
                                                                               15000))
-    if chart_api is not None:
-        _build_chart_tabs(window, presenters, chart_api, tasks, today=today,
+    if chart is not None:
+        _build_chart_tabs(window, presenters, chart, tasks, today=today,
                           notifications=notifications, section_factories=section_factories)
     window.set_patients_available(True)
     return presenters

@@ -137,9 +137,9 @@ class MainWindow(QMainWindow):
         self.work_tabs.setMovable(False)
         for fixed in (0, 1):
             self.work_tabs.tabBar().setTabButton(fixed, QTabBar.ButtonPosition.RightSide,
-                                                 None)  # type: ignore[arg-type]
+                                                 None)
             self.work_tabs.tabBar().setTabButton(fixed, QTabBar.ButtonPosition.LeftSide,
-                                                 None)  # type: ignore[arg-type]
+                                                 None)
         self.work_tabs.tabCloseRequested.connect(self.on_work_tabs_tab_close_requested)
         self.work_tabs.currentChanged.connect(self.on_work_tabs_current_changed)
         self._schedule_available = False
@@ -380,7 +380,8 @@ class MainWindow(QMainWindow):
             self.work_tabs.removeTab(index)
 
     def chart_tabs(self) -> list[QWidget]:
-        return [self.work_tabs.widget(i) for i in range(2, self.work_tabs.count())]
+        tabs = (self.work_tabs.widget(i) for i in range(2, self.work_tabs.count()))
+        return [w for w in tabs if w is not None]
 
     def close_current_chart(self) -> None:
         if self.work_tabs.currentIndex() >= 2:

@@ -22,6 +22,7 @@ from backend_client.dto import PatientRecord
 from backend_client.errors import Conflict, ValidationError
 from desktop.presenters.messages import failure_sentence
 from desktop.tasks import InlineTaskRunner, TaskRunner
+from ui.chart.chart_header import SEVERITY_ORDER
 from ui.chart.item_dialogs import (
     AlertDialog,
     ChartFormDialog,
@@ -187,7 +188,7 @@ class ProblemsSection(_ListSectionBase):
                Column("Onset", lambda p: _date(p.draft.onset_date)),
                Column("Status", lambda p: p.status.capitalize()),
                Column("Recorded", lambda p: f"{p.stamp.recorded_by}, "
-                      f"{when_text(p.stamp.recorded_at)}"))
+                      f"{when_text(p.stamp.recorded_at)}", optional=True))
 
     @classmethod
     def make_view(cls) -> ListSectionView:
@@ -223,7 +224,7 @@ class MedicationsSection(_ListSectionBase):
                Column("Frequency", lambda m: m.draft.frequency),
                Column("Status", lambda m: m.status.capitalize()),
                Column("Recorded", lambda m: f"{m.stamp.recorded_by}, "
-                      f"{when_text(m.stamp.recorded_at)}"))
+                      f"{when_text(m.stamp.recorded_at)}", optional=True))
 
     @classmethod
     def make_view(cls) -> ListSectionView:
@@ -258,7 +259,7 @@ class AlertsSection(_ListSectionBase):
                Column("Reaction", lambda a: a.draft.reaction),
                Column("Status", lambda a: a.status.capitalize()),
                Column("Recorded", lambda a: f"{a.stamp.recorded_by}, "
-                      f"{when_text(a.stamp.recorded_at)}"))
+                      f"{when_text(a.stamp.recorded_at)}", optional=True))
 
     @classmethod
     def make_view(cls) -> ListSectionView:
@@ -268,7 +269,10 @@ class AlertsSection(_ListSectionBase):
                                empty="No allergies or alerts recorded. Insert adds one.")
 
     def fetch(self, include_retired: bool) -> tuple[AlertItem, ...]:
-        return self._api.alerts(self.patient_id, include_retired=include_retired)
+        items = self._api.alerts(self.patient_id, include_retired=include_retired)
+        # As the header shows them: active first, allergies, most severe first.
+        return tuple(sorted(items, key=lambda a: (a.status != "active", not a.is_allergy,
+                                                  SEVERITY_ORDER.get(a.draft.severity, 3))))
 
     def _on_action(self, key: str, item: AlertItem | None) -> None:
         api, pid, window = self._api, self.patient_id, self.view.window()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from backend_client.chart.dto import (
     AlertDraft,
@@ -95,13 +96,14 @@ class FakeChartApi:
 
     def change_behind_the_back(self, kind: str, item_id: int, by: str, **draft: object) -> None:
         """Another user saves the item (its version moves on)."""
-        store = {"problem": self.problems_, "medication": self.medications_,
-                 "alert": self.alerts_}[kind]
+        stores: dict[str, dict[int, Any]] = {"problem": self.problems_,
+                                             "medication": self.medications_,
+                                             "alert": self.alerts_}
+        store = stores[kind]
         old = store[item_id]
         new_stamp = replace(old.stamp, updated_by=by, updated_at=CHANGED_AT)
-        store[item_id] = replace(old, version=old.version + 1,  # type: ignore[type-var]
-                                 draft=replace(old.draft, **draft),  # type: ignore[arg-type]
-                                 stamp=new_stamp)
+        store[item_id] = replace(old, version=old.version + 1,
+                                 draft=replace(old.draft, **draft), stamp=new_stamp)
 
     def _stale(self, current: object, version: int) -> None:
         if getattr(current, "version") != version:  # noqa: B009

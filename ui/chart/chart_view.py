@@ -125,7 +125,9 @@ class ChartView(QWidget):
 
     def _fit_header(self) -> None:
         width = max(self.header_scroll.viewport().width(), 200)
-        self.header.layout().activate()
+        layout = self.header.layout()
+        if layout is not None:
+            layout.activate()
         needed = self.header.heightForWidth(width) if self.header.hasHeightForWidth() \
             else self.header.sizeHint().height()
         needed = max(needed, self.header.minimumSizeHint().height())
@@ -160,7 +162,9 @@ class ChartView(QWidget):
         return self._keys[row] if 0 <= row < len(self._keys) else ""
 
     def section_widget(self, key: str) -> QWidget:
-        return self.stack.widget(self._keys.index(key))
+        widget = self.stack.widget(self._keys.index(key))
+        assert widget is not None
+        return widget
 
     def show_section(self, key: str, *, focus: bool = False) -> None:
         if key not in self._keys:
@@ -168,7 +172,8 @@ class ChartView(QWidget):
         self.nav.setCurrentRow(self._keys.index(key))
         if focus:
             widget = self.stack.currentWidget()
-            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            if widget is not None:
+                widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def shortcut_letters(self) -> dict[str, str]:
         return {k: s.key().toString() for k, s in self._shortcuts.items()}

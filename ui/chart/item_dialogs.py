@@ -94,8 +94,8 @@ class ChartFormDialog(QDialog):
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setAutoDefault(False)
         self.cancel_button.clicked.connect(self.reject)
-        QShortcut(QKeySequence.StandardKey.Save, self,
-                  activated=self.on_save_button_clicked)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self,
+                  self.on_save_button_clicked)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)

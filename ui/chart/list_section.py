@@ -22,7 +22,15 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeyEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QFont,
+    QKeyEvent,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -63,11 +71,18 @@ def stamp_text(stamp: Stamp) -> str:
     return text
 
 
+# Narrower than this, a list hides its optional columns (who recorded a row and when is
+# then in the line under the table and in each row's tooltip), rather than scrolling
+# sideways with half a column showing.
+NARROW = 760
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
     text: Callable[[Any], str]
     stretch: bool = False
+    optional: bool = False   # hidden when the list is narrow
 
 
 class ItemTableModel(ReadOnlyTableModel):
@@ -154,6 +169,10 @@ class ListSectionView(QWidget):
         for i, column in enumerate(columns):
             header.setSectionResizeMode(i, QHeaderView.ResizeMode.Stretch if column.stretch
                                         else QHeaderView.ResizeMode.ResizeToContents)
+        # Rows as tall as their wrapped text: nothing is cut at 700 px.
+        self.table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self._optional = [i for i, c in enumerate(columns) if c.optional]
         self.table.doubleClicked.connect(self.on_table_double_clicked)
         # Enter on a row edits it: handled on the table itself, not as a shortcut, so that
         # Enter in a form over this window never reaches the list.
@@ -208,6 +227,12 @@ class ListSectionView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.detail)
         self._update_buttons()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW
+        for column in self._optional:
+            self.table.setColumnHidden(column, narrow)
 
     # ------------------------------------------------------------- for presenters
 

@@ -94,6 +94,7 @@ class MarkDeceasedDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.error)
+        layout.addStretch(1)  # extra height goes below the form, not into the banner
         layout.addLayout(buttons)
         self.resize(520, 260)
         self.date_field.setFocus()
