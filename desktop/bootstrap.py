@@ -214,6 +214,7 @@ def _build_chart_tabs(window: MainWindow, presenters: PatientPresenters, api: Ch
             charts.open_chart(patient.current)
 
     patient.record_opened.connect(opened)
+    presenters.editor.patient_saved.connect(charts.patient_saved)
     window.patient_header.chart_requested.connect(requested)
 # ---- end of issue 11 -----------------------------------------------------------------------
 

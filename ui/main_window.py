@@ -370,6 +370,12 @@ class MainWindow(QMainWindow):
         self.work_tabs.setTabToolTip(index, tooltip)
         return index
 
+    def set_chart_tab_title(self, widget: QWidget, title: str, tooltip: str) -> None:
+        index = self.work_tabs.indexOf(widget)
+        if index >= 2:
+            self.work_tabs.setTabText(index, title.replace("&", "&&"))
+            self.work_tabs.setTabToolTip(index, tooltip)
+
     def show_chart_tab(self, widget: QWidget) -> None:
         self.work_tabs.setCurrentWidget(widget)
         widget.setFocus()

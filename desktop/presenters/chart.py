@@ -245,6 +245,7 @@ class ChartTabsPresenter(QObject):
             chart = ChartPresenter(record, self._api, self._tasks, today=self._today,
                                    section_factories=self.section_factories, parent=self)
             self.charts[record.id] = chart
+            chart.header_shown.connect(lambda header, c=chart: self._retitle(c, header))
             self._window.add_chart_tab(chart.view, patient_tab_title(record),
                                        f"{patient_caption(record, self._today())} "
                                        "(Ctrl+W closes)")
@@ -254,6 +255,20 @@ class ChartTabsPresenter(QObject):
             self._window.show_chart_tab(chart.view)
         self.chart_opened.emit(record.id)
         return chart
+
+    def _retitle(self, chart: ChartPresenter, header: ChartHeader) -> None:
+        """The tab follows the record (a corrected name or date of birth)."""
+        if self.charts.get(chart.patient_id) is chart:
+            self._window.set_chart_tab_title(
+                chart.view, patient_tab_title(header.patient),
+                f"{patient_caption(header.patient, self._today())} (Ctrl+W closes)")
+
+    def patient_saved(self, record: PatientRecord) -> None:
+        """This workstation saved the patient's details: their open chart reads its header
+        again (live updates may be off)."""
+        chart = self.charts.get(record.id)
+        if chart is not None:
+            chart.on_changes((ChangeEvent("patient", record.id, record.version),))
 
     def current(self) -> ChartPresenter | None:
         widget = self._window.work_tabs.currentWidget()

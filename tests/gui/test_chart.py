@@ -202,3 +202,17 @@ def test_main_window_without_a_chart_api_has_no_chart_tabs(qtbot: QtBot) -> None
     qtbot.addWidget(window)
     assert window.work_tabs.count() == 2
     assert not window.close_chart_action.isEnabled()
+
+
+def test_a_name_corrected_here_shows_in_the_chart_tab_and_header(qtbot: QtBot, d: Desk) -> None:
+    from dataclasses import replace
+
+    chart = _open(qtbot, d, "müller")
+    record = d.clinic.patients.records[d.clinic.muller]
+    fixed = replace(record, version=record.version + 1,
+                    draft=replace(record.draft, family_name="Müller-Lüdenscheidt"))
+    d.clinic.chart.patients[d.clinic.muller] = fixed
+    d.presenters.editor.patient_saved.emit(fixed)
+    assert chart.view.header.name.text() == "Müller-Lüdenscheidt, Anna"
+    index = d.window.work_tabs.indexOf(chart.view)
+    assert d.window.work_tabs.tabText(index) == "Müller-Lüdenscheidt, Anna · 12 Mar 1984"
