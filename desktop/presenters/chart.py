@@ -200,9 +200,12 @@ class ChartPresenter(QObject):
     def close(self, *, force: bool = False) -> bool:
         """False when a section must keep the chart open (unsaved work); ``force`` closes
         anyway (another person is at the workstation: sections kept their work)."""
-        keep = [s for s in self.sections if not s.close()]
-        if keep and not force:
-            return False
+        # Sections plugged in by others (a note being written) are asked first, and the
+        # chart's own lists (which never refuse) only once nobody needs the tab kept: a
+        # refused close leaves those working.
+        for section in reversed(self.sections):
+            if not section.close() and not force:
+                return False
         self._closed = True
         self._token += 1
         return True

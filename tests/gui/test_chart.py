@@ -216,3 +216,59 @@ def test_a_name_corrected_here_shows_in_the_chart_tab_and_header(qtbot: QtBot, d
     assert chart.view.header.name.text() == "Müller-Lüdenscheidt, Anna"
     index = d.window.work_tabs.indexOf(chart.view)
     assert d.window.work_tabs.tabText(index) == "Müller-Lüdenscheidt, Anna · 12 Mar 1984"
+
+
+class _UnsavedNote:
+    """A plugged-in section with unsaved work: it keeps the tab open once."""
+
+    key, title = "notes", "&Notes"
+
+    def __init__(self, record: object, caption: str) -> None:
+        self.caption = caption
+        self.loaded = False
+        self.keep = True
+        self.actions: list[frozenset[str]] = []
+        self._widget = QLabel(caption)
+
+    def widget(self) -> QLabel:
+        return self._widget
+
+    def load(self, done: object) -> None:
+        self.loaded = True
+        done()  # type: ignore[operator]
+
+    def refresh(self, actions: frozenset[str]) -> None:
+        self.actions.append(actions)
+
+    def close(self) -> bool:
+        keep, self.keep = self.keep, False
+        return not keep
+
+
+def test_a_plugged_in_section_loads_after_the_own_ones_and_can_keep_the_tab(
+        qtbot: QtBot, d: Desk) -> None:
+    made: list[_UnsavedNote] = []
+
+    def factory(record: object, caption: str) -> _UnsavedNote:
+        made.append(_UnsavedNote(record, caption))
+        return made[-1]
+
+    _charts(d).section_factories.append(factory)
+    chart = _open(qtbot, d, "müller")
+    note = made[0]
+    assert note.loaded and note.caption.startswith("Müller, Anna · born 12 Mar 1984")
+    assert chart.view.section_keys() == ["timeline", "problems", "medications", "alerts",
+                                         "notes", "recordings", "documents"]
+    d.notifications.changed.emit((ChangeEvent("note", d.clinic.muller, 0, "saved"),))
+    assert note.actions == [frozenset({"saved"})]
+    qtbot.keyClick(chart.view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    assert d.window.work_tabs.count() == 3  # kept: the note had unsaved work
+    # The chart's own lists still work.
+    from backend_client.chart.dto import ProblemDraft
+
+    problems = chart.view.section_widget("problems")
+    d.clinic.chart.seed_problem(d.clinic.muller, ProblemDraft("Gout"))
+    d.notifications.changed.emit((ChangeEvent("chart", d.clinic.muller, 0, "problem"),))
+    assert problems.model.rowCount() == 3  # type: ignore[attr-defined]
+    qtbot.keyClick(chart.view, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    assert d.window.work_tabs.count() == 2
