@@ -256,7 +256,7 @@ class AlertsSection(_ListSectionBase):
     COLUMNS = (Column("Allergy or alert", lambda a: a.draft.description, stretch=True),
                Column("Kind", lambda a: a.draft.kind.capitalize()),
                Column("Severity", lambda a: a.draft.severity.capitalize()),
-               Column("Reaction", lambda a: a.draft.reaction),
+               Column("Reaction", lambda a: a.draft.reaction, stretch=True),
                Column("Status", lambda a: a.status.capitalize()),
                Column("Recorded", lambda a: f"{a.stamp.recorded_by}, "
                       f"{when_text(a.stamp.recorded_at)}", optional=True))

@@ -7,8 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QLabel, QWidget
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QLabel,
+    QStyle,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from backend_client.chart.dto import AlertDraft
@@ -42,6 +49,28 @@ def _clipped(root: QWidget) -> list[str]:
             out.append(f"{name} {w.text()!r}: {w.width()} < {w.minimumSizeHint().width()}")
         elif isinstance(w, QCheckBox) and w.width() < w.sizeHint().width():
             out.append(f"{name} {w.text()!r}: {w.width()} < {w.sizeHint().width()}")
+    return out
+
+
+def _cells_cut(section: ListSectionView) -> list[str]:
+    """Cells whose text does not fit their column (wrapped at word boundaries) or row."""
+    table, model = section.table, section.model
+    metrics = table.fontMetrics()
+    out = []
+    for column in range(model.columnCount()):
+        if table.isColumnHidden(column):
+            continue
+        # The cell's text margins, as QCommonStyle lays out an item's text.
+        margin = table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None,
+                                           table) + 1
+        width = table.columnWidth(column) - 2 * margin
+        for row in range(model.rowCount()):
+            text = str(model.index(row, column).data() or "")
+            need = metrics.boundingRect(QRect(0, 0, width, 10_000),
+                                        int(Qt.TextFlag.TextWordWrap), text)
+            if need.width() > width or need.height() > table.rowHeight(row):
+                out.append(f"{model.HEADERS[column]} {text!r}: needs {need.width()}x"
+                           f"{need.height()}, has {width}x{table.rowHeight(row)}")
     return out
 
 
@@ -89,7 +118,7 @@ def test_the_chart_fits_without_clipping(qtbot: QtBot, size: tuple[int, int]) ->
         QApplication.processEvents()
         section = view.section_widget(key)
         assert isinstance(section, ListSectionView)
-        problems += [f"{key}: {p}" for p in _clipped(section)]
+        problems += [f"{key}: {p}" for p in _clipped(section) + _cells_cut(section)]
     assert problems == []
     SHOTS.mkdir(exist_ok=True)
     view.show_section("alerts")
@@ -98,6 +127,7 @@ def test_the_chart_fits_without_clipping(qtbot: QtBot, size: tuple[int, int]) ->
     view.show_section("timeline")
     QApplication.processEvents()
     assert d.window.grab().save(str(SHOTS / f"chart-timeline-{size[0]}.png"))
+    assert d.window.width() == size[0], "still this narrow with every section shown"
     close_dialogs()
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -20,6 +20,9 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +32,8 @@ from ui.chart.chart_header import ChartHeaderView
 
 SECTION_KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 """The navigation item's section key (str)."""
+SHORTCUT_ROLE = Qt.ItemDataRole.UserRole + 2
+"""The navigation item's key, "Alt+B" (str, "" when it has none)."""
 
 NAV_STYLE = """
 QListWidget#chart-sections { border: none; background: transparent; font-size: 13px; }
@@ -46,6 +51,37 @@ def mnemonic_of(title: str) -> str:
 
 def plain_title(title: str) -> str:
     return title.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+class SectionItemDelegate(QStyledItemDelegate):
+    """A section's name, with its key ("Alt+B") in small grey on the right: the keyboard
+    path is on screen, not only in a tooltip."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        super().paint(painter, option, index)
+        keys = index.data(SHORTCUT_ROLE)
+        if not keys:
+            return
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(QColor("#e3f2fd" if selected else "#78909c"))
+        font = QFont(option.font)
+        font.setPointSizeF(max(font.pointSizeF() - 1.5, 6.0))
+        painter.setFont(font)
+        rect = option.rect.adjusted(0, 0, -8, 0)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                         str(keys))
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt API)
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        keys = index.data(SHORTCUT_ROLE)
+        if keys:
+            size.setWidth(size.width() + 12 + QFontMetrics(option.font).horizontalAdvance(
+                str(keys)))
+        return size
 
 
 class PlaceholderView(QWidget):
@@ -92,6 +128,7 @@ class ChartView(QWidget):
         self.nav.setObjectName("chart-sections")
         self.nav.setAccessibleName("Chart sections")
         self.nav.setStyleSheet(NAV_STYLE)
+        self.nav.setItemDelegate(SectionItemDelegate(self.nav))
         self.nav.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.nav.currentRowChanged.connect(self.on_nav_current_row_changed)
         self.stack = QStackedWidget(self)
@@ -143,6 +180,7 @@ class ChartView(QWidget):
         letter = mnemonic_of(title)
         if letter:
             item.setToolTip(f"Alt+{letter}")
+            item.setData(SHORTCUT_ROLE, f"Alt+{letter}")
             shortcut = QShortcut(QKeySequence(f"Alt+{letter}"), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda k=key: self.show_section(k, focus=True))
