@@ -10,6 +10,7 @@ raise; ``calls`` records the order of reads (the header comes first).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -53,6 +54,7 @@ class FakeChartApi:
         self.appointments: dict[int, AppointmentInfo] = {}
         self._next = 100
         self._lock = threading.Lock()
+        self.latency = 0.0   # seconds every call sleeps, as a round trip would (benchmarks)
 
     # ------------------------------------------------------------ helpers
 
@@ -63,6 +65,8 @@ class FakeChartApi:
 
     def _enter(self, method: str, key: int) -> None:
         self.calls.append((method, key))
+        if self.latency:
+            time.sleep(self.latency)
         error = self.fail.pop(method, None)
         if error is not None:
             raise error

@@ -85,22 +85,64 @@ class Column:
     optional: bool = False   # hidden when the list is narrow
 
 
+# Rows shown at first, and added each time the view scrolls to the end (``fetchMore``):
+# laying out and measuring a long timeline at once would stall the GUI thread.
+PAGE = 40
+
+
 class ItemTableModel(ReadOnlyTableModel):
-    """Rows of chart items; inactive ones (retired, resolved, closed) in grey italics."""
+    """Rows of chart items; inactive ones (retired, resolved, closed) in grey italics.
+
+    The whole answer is in hand (no I/O here); it is shown a page at a time, as the view
+    scrolls, and each page's texts are made once, not on every ``data()`` call: a long
+    chart is asked for them tens of thousands of times while it is laid out.
+    """
 
     def __init__(self, columns: Sequence[Column], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.columns = tuple(columns)
         self.HEADERS = tuple(c.header for c in columns)
         self._rows: list[Any] = []
+        self._texts: list[tuple[str, ...]] = []
+        self._tips: list[str] = []
+        self._inactive: list[bool] = []
+        self._grey = QBrush(GREY)
+        self._italic = QFont()
+        self._italic.setItalic(True)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._texts)
+
+    def total(self) -> int:
+        """Every row of the answer, shown yet or not."""
+        return len(self._rows)
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        self._texts, self._tips, self._inactive = [], [], []
+        self._make(min(PAGE, len(self._rows)))
         self.endResetModel()
+
+    def _make(self, upto: int) -> None:
+        for item in self._rows[len(self._texts):upto]:
+            self._texts.append(tuple(c.text(item) for c in self.columns))
+            self._tips.append(stamp_text(item.stamp))
+            self._inactive.append(getattr(item, "status", "") in INACTIVE)
+
+    def canFetchMore(self, parent: Index) -> bool:  # noqa: N802 (Qt API)
+        return not parent.isValid() and len(self._texts) < len(self._rows)
+
+    def fetchMore(self, parent: Index) -> None:  # noqa: N802 (Qt API)
+        self._show_upto(len(self._texts) + PAGE)
+
+    def _show_upto(self, upto: int) -> None:
+        first, last = len(self._texts), min(upto, len(self._rows))
+        if last <= first:
+            return
+        self.beginInsertRows(QModelIndex(), first, last - 1)
+        self._make(last)
+        self.endInsertRows()
 
     def item_at(self, row: int) -> Any:
         return self._rows[row]
@@ -109,28 +151,29 @@ class ItemTableModel(ReadOnlyTableModel):
         return list(self._rows)
 
     def row_of(self, item_id: int) -> int:
-        return next((i for i, r in enumerate(self._rows) if r.id == item_id), -1)
+        """The item's row, shown first if it was further down."""
+        row = next((i for i, r in enumerate(self._rows) if r.id == item_id), -1)
+        if row >= len(self._texts):
+            self._show_upto(row + 1)
+        return row
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows) \
-                or not 0 <= index.column() < len(self.columns):
+        row, column = index.row(), index.column()
+        if not index.isValid() or not 0 <= row < len(self._texts) \
+                or not 0 <= column < len(self.columns):
             return None
-        item = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[index.column()].text(item)
+            return self._texts[row][column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return stamp_text(item.stamp)
+            return self._tips[row]
         if role == ITEM_ROLE:
-            return item
+            return self._rows[row]
         if role == ITEM_ID_ROLE:
-            return item.id
-        inactive = getattr(item, "status", "") in INACTIVE
-        if role == Qt.ItemDataRole.ForegroundRole and inactive:
-            return QBrush(GREY)
-        if role == Qt.ItemDataRole.FontRole and inactive:
-            font = QFont()
-            font.setItalic(True)
-            return font
+            return self._rows[row].id
+        if role == Qt.ItemDataRole.ForegroundRole and self._inactive[row]:
+            return self._grey
+        if role == Qt.ItemDataRole.FontRole and self._inactive[row]:
+            return self._italic
         return None
 
 
@@ -166,6 +209,9 @@ class ListSectionView(QWidget):
                                wrap=True)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
+        # Column widths from the first rows only: measuring all of a long timeline on
+        # every refresh would stall the GUI thread (the rest wrap within those widths).
+        header.setResizeContentsPrecision(60)
         for i, column in enumerate(columns):
             header.setSectionResizeMode(i, QHeaderView.ResizeMode.Stretch if column.stretch
                                         else QHeaderView.ResizeMode.ResizeToContents)
