@@ -206,3 +206,23 @@ def test_an_action_without_a_chosen_row_says_what_to_do(qtbot: QtBot, d: Desk) -
     qtbot.keyClick(view.table, Qt.Key.Key_Delete)
     assert chart.section("problems").dialog is None  # type: ignore[attr-defined]
     assert "Choose a row first" in view.detail.text()
+
+
+def test_a_long_timeline_is_shown_a_page_at_a_time_as_it_scrolls(
+        qtbot: QtBot, d: Desk, qtmodeltester: ModelTester) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ui.chart.list_section import PAGE
+
+    first = datetime(2015, 1, 5, 9, 0, tzinfo=UTC)
+    for i in range(2 * PAGE + 10):
+        d.clinic.chart.seed_encounter(d.clinic.khan, first + timedelta(days=20 * i),
+                                      f"Visit {i}", summary="Seen.")
+    chart = _chart(qtbot, d, "khan")
+    view = _section(qtbot, chart, "timeline", Qt.Key.Key_T)
+    assert view.model.total() == 2 * PAGE + 10 and view.model.rowCount() == PAGE
+    assert view.model.index(0, 3).data() == f"Visit {2 * PAGE + 9} — Seen."  # newest first
+    # Ctrl+End goes to the last row shown; the view asks for more there.
+    qtbot.keyClick(view.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.model.rowCount() > PAGE, timeout=2000)
+    qtmodeltester.check(view.model)

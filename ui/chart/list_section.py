@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import (
     QEvent,
     QItemSelection,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -27,8 +28,10 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetrics,
     QKeyEvent,
     QKeySequence,
+    QPalette,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
@@ -37,6 +40,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -85,6 +90,29 @@ class Column:
     optional: bool = False   # hidden when the list is narrow
 
 
+class CellDelegate(QStyledItemDelegate):
+    """Fills a cell's style option in one call to the model, instead of one ``data()``
+    call per role (a dozen, each a trip into Python): laying out a long list measures
+    every cell several times, and the GUI thread must not stall on it."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt API)
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        model = index.model()
+        if not isinstance(model, ItemTableModel):
+            super().initStyleOption(option, index)
+            return
+        option.index = model.index(index.row(), index.column())
+        text, inactive = model.cell(index.row(), index.column())
+        option.text = text
+        option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
+        option.displayAlignment = (Qt.AlignmentFlag.AlignLeft
+                                   | Qt.AlignmentFlag.AlignVCenter)
+        if inactive:
+            option.font = model.italic
+            option.fontMetrics = QFontMetrics(model.italic)
+            option.palette.setBrush(QPalette.ColorRole.Text, model.grey)
+
+
 # Rows shown at first, and added each time the view scrolls to the end (``fetchMore``):
 # laying out and measuring a long timeline at once would stall the GUI thread.
 PAGE = 40
@@ -129,6 +157,20 @@ class ItemTableModel(ReadOnlyTableModel):
             self._texts.append(tuple(c.text(item) for c in self.columns))
             self._tips.append(stamp_text(item.stamp))
             self._inactive.append(getattr(item, "status", "") in INACTIVE)
+
+    def cell(self, row: int, column: int) -> tuple[str, bool]:
+        """The cell's text and whether its row is inactive (for ``CellDelegate``)."""
+        if not 0 <= row < len(self._texts) or not 0 <= column < len(self.columns):
+            return "", False
+        return self._texts[row][column], self._inactive[row]
+
+    @property
+    def grey(self) -> QBrush:
+        return self._grey
+
+    @property
+    def italic(self) -> QFont:
+        return self._italic
 
     def canFetchMore(self, parent: Index) -> bool:  # noqa: N802 (Qt API)
         return not parent.isValid() and len(self._texts) < len(self._rows)
@@ -207,6 +249,7 @@ class ListSectionView(QWidget):
         self._empty = empty
         self.table = row_table(self, self.model, f"{name}-table", name.replace("-", " "),
                                wrap=True)
+        self.table.setItemDelegate(CellDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         # Column widths from the first rows only: measuring all of a long timeline on
@@ -224,7 +267,12 @@ class ListSectionView(QWidget):
         # Enter in a form over this window never reaches the list.
         self.table.installEventFilter(self)
         # The selection, not the current index: it changes after the current row does.
-        self.table.selectionModel().selectionChanged.connect(self.on_table_selection_changed)
+        # Made here and kept: a wrapper fetched with table.selectionModel() can come back
+        # as a stale one of another type when a pool job's QRunnable was freed at the
+        # same address (seen in benchmarks/bench_chart_gui.py).
+        self.selection = QItemSelectionModel(self.model, self.table)
+        self.table.setSelectionModel(self.selection)
+        self.selection.selectionChanged.connect(self.on_table_selection_changed)
         self.setFocusProxy(self.table)
 
         self.buttons: dict[str, QPushButton] = {}
@@ -301,7 +349,7 @@ class ListSectionView(QWidget):
 
     def selected_item(self) -> Any:
         index = self.table.currentIndex()
-        if not index.isValid() or not self.table.selectionModel().isRowSelected(
+        if not index.isValid() or not self.selection.isRowSelected(
                 index.row(), QModelIndex()):
             return None
         return self.model.item_at(index.row())
