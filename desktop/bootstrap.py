@@ -10,7 +10,7 @@ import logging
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from ui.main_window import MainWindow
 if TYPE_CHECKING:
     from backend_client.accounts.signin import SessionServices
     from backend_client.backend import Backend
+    from backend_client.chart.api import ChartApi
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.api import PatientsApi
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from backend_client.sync.cache import SealedCache
     from backend_client.sync.presence import PresenceApi
     from desktop.presenters.booking import BookingPresenter
+    from desktop.presenters.chart import ChartTabsPresenter
+    from desktop.presenters.chart_section import SectionFactory
     from desktop.presenters.presence import PresencePresenter
     from desktop.presenters.schedule import SchedulePresenter
 
@@ -134,15 +137,20 @@ class PatientPresenters:
     list: PatientListPresenter
     chart: PatientChartPresenter
     editor: PatientEditorPresenter
+    charts: ChartTabsPresenter | None = None  # issue 11: the chart tabs (with a ChartApi)
 
 
 def build_patient_presenters(window: MainWindow, api: PatientsApi,
                              tasks: TaskRunner | InlineTaskRunner, *,
                              today: Callable[[], date] = date.today,
-                             notifications: ChangeNotifications | None = None
+                             notifications: ChangeNotifications | None = None,
+                             chart: ChartApi | None = None,
+                             section_factories: Sequence[SectionFactory] = ()
                              ) -> PatientPresenters:
     """The patient list, the open patient and the write flows, wired to the window; with
-    ``notifications``, each follows other workstations' saves."""
+    ``notifications``, each follows other workstations' saves. With ``chart`` (issue 11),
+    opening a patient whose record is clinical opens their chart as a tab, with the
+    chart's own sections and those ``section_factories`` make."""
     presenters = PatientPresenters(
         list=PatientListPresenter(window.patient_list, api, tasks, parent=window,
                                   notifications=notifications),
@@ -151,34 +159,70 @@ def build_patient_presenters(window: MainWindow, api: PatientsApi,
         editor=PatientEditorPresenter(window, api, tasks, today=today, parent=window,
                                       notifications=notifications),
     )
-    chart, editor, patient_list = presenters.chart, presenters.editor, presenters.list
+    # ``chart`` is the ChartApi (issue 11); the open patient's presenter is ``shown``.
+    shown, editor, patient_list = presenters.chart, presenters.editor, presenters.list
 
     def with_current(action: Callable[[PatientRecord], None]) -> Callable[[int], None]:
         def run(patient_id: int) -> None:
-            if chart.current is not None and chart.current.id == patient_id:
-                action(chart.current)
+            if shown.current is not None and shown.current.id == patient_id:
+                action(shown.current)
         return run
 
     def saved(record: PatientRecord) -> None:
-        chart.show_record(record)
+        shown.show_record(record)
         patient_list.refresh(select_patient_id=record.id)
 
-    window.patient_list.patient_activated.connect(chart.open)
+    window.patient_list.patient_activated.connect(shown.open)
+    # The list never highlights another patient than the header shows (issue 11).
+    shown.open_abandoned.connect(window.patient_list.select_only)
     window.register_patient_requested.connect(editor.register)
     window.patient_header.edit_requested.connect(with_current(editor.edit))
     window.patient_header.mark_deceased_requested.connect(with_current(editor.mark_deceased))
     editor.patient_saved.connect(saved)
-    editor.open_patient_requested.connect(chart.open)
+    editor.open_patient_requested.connect(shown.open)
     editor.restore_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
                                                                                  15000))
     editor.edit_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
                                                                               15000))
+    if chart is not None:
+        _build_chart_tabs(window, presenters, chart, tasks, today=today,
+                          notifications=notifications, section_factories=section_factories)
     window.set_patients_available(True)
     return presenters
 
 
+# ---- issue 11, the chart tabs (chart-ui) ---------------------------------------------------
+def _build_chart_tabs(window: MainWindow, presenters: PatientPresenters, api: ChartApi,
+                      tasks: TaskRunner | InlineTaskRunner, *, today: Callable[[], date],
+                      notifications: ChangeNotifications | None,
+                      section_factories: Sequence[SectionFactory]) -> None:
+    """A patient opened from the list or the schedule opens their chart (clinical roles
+    only: reception's record has no clinical part); "Open chart" in the header too."""
+    from desktop.presenters.chart import ChartTabsPresenter
+
+    charts = ChartTabsPresenter(window, api, tasks, today=today, notifications=notifications,
+                                section_factories=section_factories, parent=window)
+    presenters.charts = charts
+    patient = presenters.chart
+
+    def opened(record: PatientRecord) -> None:
+        if record.clinical:
+            charts.open_chart(record)
+
+    def requested(patient_id: int) -> None:
+        if patient.current is not None and patient.current.id == patient_id:
+            charts.open_chart(patient.current)
+
+    patient.record_opened.connect(opened)
+    presenters.editor.patient_saved.connect(charts.patient_saved)
+    window.patient_header.chart_requested.connect(requested)
+# ---- end of issue 11 -----------------------------------------------------------------------
+
+
 def reset_patient_views(presenters: PatientPresenters) -> None:
     """Another person is at the workstation: nothing the previous one had open stays."""
+    if presenters.charts is not None:
+        presenters.charts.close_all()
     presenters.editor.close_all()
     presenters.chart.close()
     presenters.list.reset()
