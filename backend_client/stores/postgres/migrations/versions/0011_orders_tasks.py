@@ -53,7 +53,7 @@ PRESCRIPTION_CONTENT = ("patient_id", "encounter_id", "prescriber_id", "medicati
                         "signed_at", "signed_by")
 TASK_CONTENT = ("patient_id", "assignee_id", "assignee_role", "title", "details", "due_at",
                 "priority", "cancel_reason")
-SIGNED = op.f("ck_prescriptions_signed_unless_draft")
+SIGNED = "ck_prescriptions_signed_unless_draft"
 FUNCTIONS = ("dra__order_rules()", "dra__prescription_rules()", "dra__task_rules()")
 
 
@@ -90,8 +90,8 @@ def _columns() -> None:
         op.f("ck_prescriptions_reason_when_stopped"), "prescriptions",
         "status <> 'stopped' OR length(btrim(stop_reason)) > 0")
     # A discarded draft is stopped without ever having been signed.
-    op.drop_constraint(SIGNED, "prescriptions", type_="check")
-    op.create_check_constraint(SIGNED, "prescriptions",
+    op.drop_constraint(op.f(SIGNED), "prescriptions", type_="check")
+    op.create_check_constraint(op.f(SIGNED), "prescriptions",
                                "status IN ('draft', 'stopped') OR signed_at IS NOT NULL")
 
     op.add_column("tasks", sa.Column("assignee_role", sa.String(40), nullable=True))
@@ -294,11 +294,11 @@ def downgrade() -> None:
     for column in ("cancel_reason", "done_by", "done_at", "assignee_role"):
         op.drop_column("tasks", column)
 
-    op.drop_constraint(SIGNED, "prescriptions", type_="check")
+    op.drop_constraint(op.f(SIGNED), "prescriptions", type_="check")
     # Discarded drafts (stopped, never signed) have no place in the older schema.
     op.execute("UPDATE prescriptions SET status = 'draft' "
                "WHERE status = 'stopped' AND signed_at IS NULL")
-    op.create_check_constraint(SIGNED, "prescriptions",
+    op.create_check_constraint(op.f(SIGNED), "prescriptions",
                                "status = 'draft' OR signed_at IS NOT NULL")
     for name in (op.f("ck_prescriptions_reason_when_stopped"),
                  op.f("ck_prescriptions_duration_range")):
