@@ -243,7 +243,7 @@ def check(draft: PrescriptionDraft) -> PrescriptionDraft:
 def _countable(dose: str) -> bool:
     """A dose of whole units ("1", "2", "1/2"), not an amount of something ("5 ml")."""
     m = _DOSE.match(dose)
-    return bool(m) and not m.group(2).strip()
+    return m is not None and not m.group(2).strip()
 
 
 def doses_per_day(draft: PrescriptionDraft) -> float | None:
