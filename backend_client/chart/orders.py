@@ -103,6 +103,12 @@ class ChartWrites:
                                    + (sentence or "not allowed.")) from None
         raise exc
 
+    def _flush(self, s: Session) -> None:
+        try:
+            s.flush()
+        except DBAPIError as exc:
+            self._refused(exc)
+
     def _stale(self, s: Session, what: str, row: Any, expected_version: int) -> None:
         if row.version == expected_version:
             return
@@ -114,11 +120,11 @@ class ChartWrites:
                        changed_by=who)
 
 
-def required_reason(reason: str, what: str) -> str:
+def required_reason(reason: str, ask: str) -> str:
+    """The reason, tidied; ``ask`` is the sentence when there is none."""
     text = " ".join(reason.split())
     if not text:
-        raise ValidationError("reason", f"Say why the {what} is being stopped; the reason "
-                                        "stays with it.")
+        raise ValidationError("reason", ask)
     if len(text) > MAX_REASON:
         raise ValidationError("reason", f"The reason is longer than {MAX_REASON} characters.")
     return text
@@ -225,7 +231,8 @@ class OrdersService(ChartWrites):
 
     def discontinue_order(self, order_id: int, version: int, reason: str) -> OrderItem:
         actor = self.access.require("order.write")
-        text = required_reason(reason, "order")
+        text = required_reason(
+            reason, "Say why the order is discontinued; the reason stays with it.")
         with self._work(actor) as uow:
             s = uow.session
             row = s.execute(select(Order).where(Order.id == order_id).with_for_update()
@@ -330,7 +337,8 @@ class OrdersService(ChartWrites):
                                  ) -> PrescriptionItem:
         """Stops a signed prescription, or discards a draft (never signed), with a reason."""
         actor = self.access.require("prescription.write")
-        text = required_reason(reason, "prescription")
+        text = required_reason(
+            reason, "Say why the prescription is stopped; the reason stays with it.")
         with self._work(actor) as uow:
             s = uow.session
             row = self._locked_rx(s, prescription_id, version)
@@ -403,12 +411,6 @@ class OrdersService(ChartWrites):
             raise NotFound(f"There is no prescription with id {prescription_id}.")
         self._stale(s, "prescription", row, version)
         return row
-
-    def _flush(self, s: Session) -> None:
-        try:
-            s.flush()
-        except DBAPIError as exc:
-            self._refused(exc)
 
     @staticmethod
     def _check_encounter(s: Session, patient_id: int, encounter_id: int | None,
