@@ -13,7 +13,7 @@ it), the audit of printing and the change events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -257,10 +257,9 @@ class OrdersService(ChartWrites):
         with self._work(actor) as uow:
             return tuple(self._rx_items(uow.session, Prescription.patient_id == patient_id))
 
-    def _rx_rows(self, s: Session, where: Any
-                 ) -> list[tuple[Prescription, Provider, str | None, str | None, str | None]]:
+    def _rx_rows(self, s: Session, where: Any) -> Sequence[Any]:
         signer = aliased(User)
-        return list(s.execute(
+        return s.execute(
             select(Prescription, Provider, _CREATOR.display_name, _UPDATER.display_name,
                    signer.display_name)
             .join(Provider, Provider.id == Prescription.prescriber_id)
@@ -269,7 +268,7 @@ class OrdersService(ChartWrites):
             .outerjoin(signer, signer.id == Prescription.signed_by)
             .where(where)
             .order_by(Prescription.created_at.desc(), Prescription.id.desc())
-            .execution_options(populate_existing=True)).tuples().all())
+            .execution_options(populate_existing=True)).all()
 
     def _rx_items(self, s: Session, where: Any) -> list[PrescriptionItem]:
         return [rx_item(*row) for row in self._rx_rows(s, where)]
@@ -391,9 +390,8 @@ class OrdersService(ChartWrites):
 
     def _clinic_lines(self, s: Session) -> tuple[str, ...]:
         keys = (CLINIC_NAME, CLINIC_ADDRESS, CLINIC_PHONE)
-        values: dict[str, Any] = dict(s.execute(
-            select(ClinicSetting.key, ClinicSetting.value).where(ClinicSetting.key.in_(keys))
-        ).tuples())
+        values: dict[str, Any] = {key: value for key, value in s.execute(
+            select(ClinicSetting.key, ClinicSetting.value).where(ClinicSetting.key.in_(keys)))}
         name = str(values.get(CLINIC_NAME) or "").strip() or self.clinic_fallback
         address = values.get(CLINIC_ADDRESS) or []
         if isinstance(address, str):

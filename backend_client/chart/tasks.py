@@ -121,7 +121,7 @@ class TasksService(ChartWrites):
             # Open ones first; then due first (no due date last), most urgent first.
             .order_by((Task.status != "open"), Task.due_at.asc().nulls_last(),
                       _PRIORITY_ORDER, Task.created_at, Task.id)
-            .execution_options(populate_existing=True)).tuples().all()
+            .execution_options(populate_existing=True)).all()
         items = []
         for t, family, given, born, mrn, assignee, done_by, creator, updater in rows:
             patient = ""
