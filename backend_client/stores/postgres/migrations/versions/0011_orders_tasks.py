@@ -166,12 +166,9 @@ def _functions() -> list[str]:
                     END IF;
                     NEW.signed_at := NULL;
                     NEW.signed_by := NULL;
-                ELSIF NEW.status <> 'draft' THEN
-                    -- The operator's imports: signed then, by the prescriber's person.
-                    NEW.signed_at := coalesce(NEW.signed_at, now());
-                    NEW.signed_by := coalesce(NEW.signed_by, (SELECT p.user_id
-                        FROM providers p WHERE p.id = NEW.prescriber_id));
                 END IF;
+                -- The operator's imports keep what they carry (the checks still want a
+                -- signature on anything but a draft).
                 RETURN NEW;
             END IF;
             IF OLD.status = 'draft' THEN
