@@ -5,8 +5,9 @@ What the database guarantees whatever this code does (migration 0011): an order'
 flow and that an order which left draft keeps what was ordered; a prescription is saved as
 a draft and signed only by its own prescriber's session (``signed_at``/``signed_by`` are
 the database's clock and that session's person); a signed prescription's content never
-changes. Its refusals (SQLSTATE DRA01/DRA03) become ``IllegalTransition`` and
-``PermissionDenied`` with the database's sentence. This service adds the checks that name
+changes. Its refusals become errors with the database's sentence: DRA01 (a status move
+the flow does not allow) and DRA03 (a frozen record) ``IllegalTransition``, DRA04 (not
+this session's to sign) ``PermissionDenied``. This service adds the checks that name
 every wrong field (prescribing.py), optimistic versions (``Conflict`` naming who changed
 it), the audit of printing and the change events.
 """
@@ -94,9 +95,9 @@ class ChartWrites:
         sentence = detail[:1].upper() + detail[1:] + ("." if detail else "")
         if code == "DRA01":
             raise IllegalTransition(sentence) from None
-        if code == "DRA03" and "only" in detail:
+        if code == "DRA04":  # not this session's to do (signing for someone else)
             raise PermissionDenied(sentence) from None
-        if code == "DRA03":
+        if code == "DRA03":  # a frozen record
             raise IllegalTransition(sentence) from None
         if code == "42501":
             raise PermissionDenied("The database refused this for your session: "

@@ -84,7 +84,8 @@ class TasksService(ChartWrites):
                 *(Assignee(user_id=None, role=r, label=role_label(r)) for r in roles))
 
     def _mine(self, actor: Actor) -> Any:
-        return or_(Task.assignee_id == actor.user_id,
+        # The system actor has no user id: it is nobody's inbox (never "IS NULL").
+        return or_(Task.assignee_id == (actor.user_id if actor.user_id is not None else -1),
                    Task.assignee_role.in_(actor.roles or ("",)))
 
     def inbox(self, *, include_done: bool = False) -> tuple[TaskItem, ...]:

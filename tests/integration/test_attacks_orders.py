@@ -39,7 +39,7 @@ def test_another_prescribers_session_cannot_sign(ward: Ward) -> None:
     with pytest.raises(DBAPIError) as caught:
         ward.as_app("locum", "UPDATE prescriptions SET status = 'active', "
                              "signed_by = :me WHERE id = :i", i=rx, me=ward.users["doctor"])
-    assert getattr(caught.value.orig, "sqlstate", None) == "DRA03"
+    assert getattr(caught.value.orig, "sqlstate", None) == "DRA04"
     assert _state(ward, rx)[:3] == ("draft", None, None)
 
 

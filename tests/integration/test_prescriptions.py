@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from backend_client.chart.dto import PrescriptionDraft
+from backend_client.chart.orders import OrdersService
 from backend_client.errors import (
     Conflict,
     IllegalTransition,
@@ -85,9 +86,14 @@ def test_another_doctor_cannot_sign_it(ward: Ward) -> None:
     with pytest.raises(PermissionDenied, match=f"Only Dr Eva Berg{ward.tag}"):
         ward.orders("locum").sign_prescription(draft.id, draft.version)
     # Straight through the database with the locum's own session: refused there too.
-    with pytest.raises(DBAPIError, match="signed only by the prescriber"):
+    with pytest.raises(DBAPIError, match="signed only by the prescriber") as refused:
         ward.as_app("locum", "UPDATE prescriptions SET status = 'active' WHERE id = :i",
                     i=draft.id)
+    # Had the service's own check been passed, the database's refusal reads the same way.
+    with pytest.raises(PermissionDenied) as denied:
+        OrdersService._refused(refused.value)
+    assert denied.value.message == ("A prescription is signed only by the prescriber it is "
+                                    "written for.")
     assert ward.owner("SELECT status, signed_at FROM prescriptions WHERE id = :i",
                       i=draft.id)[0] == ("draft", None)
 
@@ -120,6 +126,10 @@ def test_a_signed_prescription_is_frozen_even_for_the_apps_own_update(
     with pytest.raises(DBAPIError) as caught:
         ward.as_app("doctor", sql, i=signed.id)
     assert "DRA0" in (getattr(caught.value.orig, "sqlstate", "") or "")
+    with pytest.raises(IllegalTransition) as sentence:
+        OrdersService._refused(caught.value)
+    assert sentence.value.message.startswith(("A signed prescription cannot be changed",
+                                              "A prescription that is active cannot become"))
     # Not even the schema's owner.
     with pytest.raises(DBAPIError):
         ward.owner(sql, i=signed.id)

@@ -12,8 +12,8 @@
   can move it to active, and the trigger then sets ``signed_at`` (the database's clock) and
   ``signed_by`` (the session's person), whatever the client sent. Once signed, nothing but
   its status (active → stopped, with a reason, or completed) can change, for the app's
-  login and the schema's owner alike (``DRA03``). A draft may be discarded (stopped,
-  never signed).
+  login and the schema's owner alike (``DRA03``); signing by anyone else is refused with
+  ``DRA04``. A draft may be discarded (stopped, never signed).
 - ``tasks`` gains ``assignee_role`` (a role's name: exactly one of a person and a role),
   ``done_at``/``done_by`` (set by the trigger when a task becomes done: the database's
   clock, the session's person) and ``cancel_reason``. The app inserts open tasks only; a
@@ -177,13 +177,13 @@ def _functions() -> list[str]:
                         who := dra__signed_in_user();
                         IF NOT dra_can('prescription.write') THEN
                             RAISE EXCEPTION 'only a prescriber may sign a prescription'
-                                USING ERRCODE = 'DRA03';
+                                USING ERRCODE = 'DRA04';
                         END IF;
                         IF NOT EXISTS (SELECT 1 FROM providers p
                                         WHERE p.id = NEW.prescriber_id AND p.user_id = who)
                         THEN
                             RAISE EXCEPTION 'a prescription is signed only by the prescriber '
-                                            'it is written for' USING ERRCODE = 'DRA03';
+                                            'it is written for' USING ERRCODE = 'DRA04';
                         END IF;
                     ELSE
                         who := coalesce(dra_session_user(), (SELECT p.user_id
