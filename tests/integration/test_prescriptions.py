@@ -214,3 +214,23 @@ def test_printing_uses_the_clinics_header_and_clock_and_is_audited(
                         "WHERE action = 'prescription.print' AND object_id = :i",
                         i=str(signed.id))
     assert [tuple(e) for e in events] == [(ward.users["nurse"], "DESK-nurse", ward.patient)]
+
+
+def test_a_restricted_chart_not_opened_says_so_instead_of_showing_nothing(
+        ward: Ward) -> None:
+    from backend_client.accounts.access import SystemAccess
+    from backend_client.patients.service import PatientService
+
+    ward.orders("doctor").create_prescription(ward.patient, amoxicillin())
+    PatientService(ward.backend.owner_engine, SystemAccess("ws-setup")).set_restricted(
+        ward.patient, True)
+    for read in (ward.orders("locum").prescriptions, ward.orders("locum").orders):
+        with pytest.raises(PermissionDenied) as caught:
+            read(ward.patient)
+        assert caught.value.break_glass and "restricted" in caught.value.message
+    with pytest.raises(PermissionDenied, match="restricted"):
+        ward.orders("locum").create_prescription(ward.patient, amoxicillin())
+    # Once the locum has opened the chart giving a reason, the list is there.
+    PatientService(ward.backend.engine, ward.access["locum"]).get(
+        ward.patient, break_glass_reason="Covering for Dr Berg")
+    assert len(ward.orders("locum").prescriptions(ward.patient)) == 1
