@@ -47,6 +47,7 @@ from backend_client.scheduling.booking import local_zone, sqlstate
 from backend_client.stores.postgres.models import (
     ClinicSetting,
     Encounter,
+    Medication,
     Order,
     Patient,
     PatientIdentifier,
@@ -328,9 +329,8 @@ class OrdersService(ChartWrites):
         return item
 
     def sign_prescription(self, prescription_id: int, version: int) -> PrescriptionItem:
-        """Signs a draft. The signed prescription should also join the patient's
-        medication list; that list is the chart service's (migration 0010) and is wired
-        by the coordinator, not here."""
+        """Signs a draft; the signed prescription joins the patient's medication list
+        (one row linked by ``prescription_id``, in the same transaction)."""
         actor = self.access.require("prescription.write")
         with self._work(actor) as uow:
             s = uow.session
@@ -345,8 +345,15 @@ class OrdersService(ChartWrites):
                                        "prescription.")
             row.status = "active"
             self._flush(s)
+            s.add(Medication(
+                patient_id=row.patient_id, name=row.medication,
+                dose=f"{row.strength} {row.unit}".strip()[:100], route=row.route,
+                frequency=row.frequency, started_on=row.starts_on, prescription_id=row.id,
+                comment=row.instructions[:2000]))
+            self._flush(s)
             item = self._rx_items(s, Prescription.id == prescription_id)[0]
-            uow.announce(self._event(actor, row.patient_id, item.version, "prescription"))
+            uow.announce(self._event(actor, row.patient_id, item.version, "prescription"),
+                         self._event(actor, row.patient_id, 0, "medication"))
             uow.commit()
         return item
 
@@ -362,10 +369,21 @@ class OrdersService(ChartWrites):
             if row.status not in ("draft", "active"):
                 raise IllegalTransition(f"This prescription is already {row.status}: it "
                                         "cannot be stopped again.")
+            was_signed = row.status == "active"
             row.status, row.stop_reason = "stopped", text
             self._flush(s)
+            if was_signed:
+                # Its entry on the medication list stops with it (never before it started).
+                for med in s.execute(select(Medication).where(
+                        Medication.prescription_id == row.id,
+                        Medication.status == "active")).scalars():
+                    med.status = "stopped"
+                    med.stopped_on = func.greatest(func.current_date(), med.started_on)
+                self._flush(s)
             item = self._rx_items(s, Prescription.id == prescription_id)[0]
-            uow.announce(self._event(actor, row.patient_id, item.version, "prescription"))
+            uow.announce(self._event(actor, row.patient_id, item.version, "prescription"),
+                         *([self._event(actor, row.patient_id, 0, "medication")]
+                           if was_signed else []))
             uow.commit()
         return item
 

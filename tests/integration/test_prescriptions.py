@@ -76,7 +76,8 @@ def test_the_prescriber_signs_and_the_database_says_who_and_when(ward: Ward) -> 
     assert signed.signed_at is not None and before <= signed.signed_at <= after
     assert ward.owner("SELECT signed_by FROM prescriptions WHERE id = :i",
                       i=draft.id)[0][0] == ward.users["doctor"]
-    assert [e.action for e in ward.events.events] == ["prescription", "prescription"]
+    assert [e.action for e in ward.events.events] == ["prescription", "prescription",
+                                                     "medication"]
     with pytest.raises(IllegalTransition, match="cannot be signed again"):
         service.sign_prescription(signed.id, signed.version)
 
@@ -234,3 +235,22 @@ def test_a_restricted_chart_not_opened_says_so_instead_of_showing_nothing(
     PatientService(ward.backend.engine, ward.access["locum"]).get(
         ward.patient, break_glass_reason="Covering for Dr Berg")
     assert len(ward.orders("locum").prescriptions(ward.patient)) == 1
+
+
+def test_a_signed_prescription_joins_the_medication_list_and_stops_with_it(
+        ward: Ward) -> None:
+    service = ward.orders("doctor")
+    draft = service.create_prescription(ward.patient, amoxicillin())
+    before = ward.owner("SELECT count(*) FROM medications WHERE patient_id = :p",
+                        p=ward.patient)[0][0]
+    signed = service.sign_prescription(draft.id, draft.version)
+    rows = ward.owner("SELECT name, dose, route, frequency, status, created_by "
+                      "FROM medications WHERE prescription_id = :i", i=draft.id)
+    assert rows == [(signed.draft.drug, f"{signed.draft.strength} {signed.draft.unit}",
+                     signed.draft.route, signed.draft.frequency, "active",
+                     ward.users["doctor"])]
+    assert ward.owner("SELECT count(*) FROM medications WHERE patient_id = :p",
+                      p=ward.patient)[0][0] == before + 1
+    service.discontinue_prescription(signed.id, signed.version, "Rash on day 3")
+    assert ward.owner("SELECT status, stopped_on IS NOT NULL FROM medications "
+                      "WHERE prescription_id = :i", i=draft.id) == [("stopped", True)]
