@@ -36,7 +36,7 @@ from ui.main_window import MainWindow
 if TYPE_CHECKING:
     from backend_client.accounts.signin import SessionServices
     from backend_client.backend import Backend
-    from backend_client.chart.api import ChartApi
+    from backend_client.chart.api import ChartApi, OrdersApi, TasksApi
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.api import PatientsApi
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from desktop.presenters.chart_section import SectionFactory
     from desktop.presenters.presence import PresencePresenter
     from desktop.presenters.schedule import SchedulePresenter
+    from desktop.presenters.tasks import InboxPresenter
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ class Prepared:
     scheduling: SchedulingApi
     presence: PresenceApi
     cache: SealedCache
+    chart: ChartApi
+    orders: OrdersApi
+    tasks: TasksApi
 
 
 def prepare_backend(settings: Settings) -> Prepared:
@@ -76,6 +80,9 @@ def prepare_backend(settings: Settings) -> Prepared:
     """
     from backend_client.accounts.signin import build_session_services
     from backend_client.backend import open_backend
+    from backend_client.chart.orders import build_orders
+    from backend_client.chart.service import build_chart
+    from backend_client.chart.tasks import build_tasks
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.service import PatientService
@@ -111,7 +118,10 @@ def prepare_backend(settings: Settings) -> Prepared:
                     build_scheduling(backend, sessions.access, publisher, cache=cache),
                     PresenceService(backend.redis, sessions.access, engine=backend.engine,
                                     publisher=publisher),
-                    cache)
+                    cache,
+                    build_chart(backend, sessions.access, publisher),
+                    build_orders(backend, sessions.access, publisher),
+                    build_tasks(backend, sessions.access, publisher))
 
 
 def _seed_demo_if_empty(backend: Backend) -> None:
@@ -256,6 +266,7 @@ class App:
         self.presence: PresencePresenter | None = None
         self.booking: BookingPresenter | None = None
         self.schedule: SchedulePresenter | None = None
+        self.inbox: InboxPresenter | None = None
         self.startup_error: str | None = None
         self._built: Prepared | None = None
         # Set by shutdown(): a start still running then closes what it built itself.
@@ -287,7 +298,9 @@ class App:
         self.notifications = RedisNotificationBridge(built.backend.redis, parent=self.window)
         self.notifications.live_changed.connect(self.window.sync_status.show_live)
         patients = build_patient_presenters(self.window, built.patients, self.tasks,
-                                            notifications=self.notifications)
+                                            notifications=self.notifications,
+                                            chart=built.chart,
+                                            section_factories=self._chart_sections(built))
         self.patients = patients
         self.session = SessionPresenter(
             self.window, built.sessions.signin, built.drafts, patients.editor, self.tasks,
@@ -305,6 +318,7 @@ class App:
             parent=self.window)
         self.window.break_glass_report_requested.connect(self.break_glass_report.show)
         self._build_front_desk(built, patients)
+        self._build_inbox(built, patients)
         self.notifications.start()
         self.session.start()
         self.health = StoreHealthPresenter(
@@ -364,6 +378,60 @@ class App:
         session.user_changed.connect(user_changed)
         session.locked.connect(lambda: presence.set_away(True))
         session.unlocked.connect(lambda: presence.set_away(False))
+
+    def _chart_sections(self, built: Prepared) -> list[SectionFactory]:
+        """The sections other capabilities add to every chart, made for the person signed
+        in when the chart opens (their permissions decide what they may do in it)."""
+        from desktop.presenters.orders import make_orders_section, make_prescriptions_section
+        from desktop.presenters.tasks import make_patient_tasks_section
+
+        tasks, notifications = self.tasks, self.notifications
+
+        def can(permission: str) -> bool:
+            actor = self.session.actor if self.session is not None else None
+            return actor is not None and actor.can(permission)
+
+        return [
+            lambda record, _caption: make_orders_section(record, built.orders, tasks),
+            lambda record, _caption: make_prescriptions_section(
+                record, built.orders, tasks, can_prescribe=can("prescription.write")),
+            lambda record, _caption: make_patient_tasks_section(
+                record, built.tasks, tasks, notifications=notifications),
+        ]
+
+    def _build_inbox(self, built: Prepared, patients: PatientPresenters) -> None:
+        """The signed-in person's tasks: a count in the status bar, Ctrl+Shift+I."""
+        from datetime import datetime
+
+        from desktop.presenters.tasks import InboxPresenter
+
+        assert self.session is not None and self.notifications is not None
+        session, window = self.session, self.window
+        inbox = InboxPresenter(built.tasks, self.tasks, self.notifications, today=date.today,
+                               now=lambda: datetime.now().astimezone(), parent=window)
+        inbox.attach(window)
+        window.track_status_indicator(inbox.badge)
+        self.inbox = inbox
+
+        def open_patient(patient_id: int) -> None:
+            window.show_patients()
+            patients.chart.open(patient_id)
+
+        inbox.open_patient_requested.connect(open_patient)
+
+        def signed_in(actor: Any) -> None:
+            if actor.can("task.manage"):
+                inbox.start()
+
+        session.signed_in.connect(signed_in)
+        session.user_changed.connect(lambda _actor: inbox.stop())
+        session.locked.connect(inbox.stop)
+
+        def unlocked() -> None:
+            if session.actor is not None and session.actor.can("task.manage"):
+                inbox.start()
+
+        session.unlocked.connect(unlocked)
 
     def _start_anchoring(self, backend: Backend) -> None:
         """Once a minute, when the audit trail has grown, its head is written outside the

@@ -6,6 +6,8 @@ health."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
@@ -72,6 +74,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Other permanent indicators (the task inbox's count): each has ``full_width()``
+        # and a ``changed`` signal, and is counted before the store labels shrink.
+        self._indicators: list[Any] = []
         self.setWindowTitle("Dr. Assistant")
         self.resize(1100, 720)
         self._down: dict[str, StoreHealth] = {}
@@ -273,6 +278,13 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         self._fit_status_bar()
 
+    def track_status_indicator(self, widget: Any) -> None:
+        """``widget`` (already in the status bar) is counted when deciding whether the
+        store labels and the user's name must be shortened so that nothing is clipped."""
+        self._indicators.append(widget)
+        widget.changed.connect(self._fit_status_bar)
+        self._fit_status_bar()
+
     def _fit_status_bar(self) -> None:
         """Four store indicators and "Signed in as …" when they fit beside the clock
         warning; otherwise one store summary and the name alone, so nothing is clipped."""
@@ -282,7 +294,8 @@ class MainWindow(QMainWindow):
                   + (self.clock_warning.sizeHint().width() + 12
                      if not self.clock_warning.isHidden() else 0)
                   + (self.sync_status.full_width() + 12
-                     if not self.sync_status.isHidden() else 0))
+                     if not self.sync_status.isHidden() else 0)
+                  + sum(w.full_width() + 12 for w in self._indicators if not w.isHidden()))
         compact = needed > self.width() - STATUS_MESSAGE_ROOM
         if compact != self.store_status.compact:
             self.store_status.set_compact(compact)
