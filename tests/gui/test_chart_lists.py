@@ -78,7 +78,7 @@ def test_each_list_model_passes_the_model_tester(qtbot: QtBot, d: Desk,
 def test_add_a_problem_from_the_keyboard_with_errors_next_to_their_fields(
         qtbot: QtBot, d: Desk) -> None:
     chart = _chart(qtbot, d)
-    view = _section(qtbot, chart, "problems", Qt.Key.Key_B)
+    view = _section(qtbot, chart, "problems", Qt.Key.Key_2)
     qtbot.keyClick(view.table, Qt.Key.Key_Insert)
     dialog = _dialog(qtbot, chart, "problems")
     assert isinstance(dialog, ProblemDialog)
@@ -104,7 +104,7 @@ def test_add_a_problem_from_the_keyboard_with_errors_next_to_their_fields(
 
 def test_edit_meets_someone_elses_change_and_says_who(qtbot: QtBot, d: Desk) -> None:
     chart = _chart(qtbot, d)
-    view = _section(qtbot, chart, "problems", Qt.Key.Key_B)
+    view = _section(qtbot, chart, "problems", Qt.Key.Key_2)
     item: ProblemItem = view.selected_item()
     qtbot.keyClick(view.table, Qt.Key.Key_F2)
     dialog = _dialog(qtbot, chart, "problems")
@@ -129,7 +129,7 @@ def test_edit_meets_someone_elses_change_and_says_who(qtbot: QtBot, d: Desk) -> 
 def test_retire_needs_a_reason_and_leaves_the_item_visible_on_request(
         qtbot: QtBot, d: Desk) -> None:
     chart = _chart(qtbot, d)
-    view = _section(qtbot, chart, "medications", Qt.Key.Key_M)
+    view = _section(qtbot, chart, "medications", Qt.Key.Key_3)
     assert view.model.rowCount() == 2
     item = view.selected_item()
     qtbot.keyClick(view.table, Qt.Key.Key_Delete)
@@ -156,7 +156,7 @@ def test_retire_needs_a_reason_and_leaves_the_item_visible_on_request(
 def test_an_allergy_added_in_the_chart_shows_in_its_header_at_once(
         qtbot: QtBot, d: Desk) -> None:
     chart = _chart(qtbot, d)
-    view = _section(qtbot, chart, "alerts", Qt.Key.Key_G)
+    view = _section(qtbot, chart, "alerts", Qt.Key.Key_4)
     qtbot.keyClick(view.table, Qt.Key.Key_Insert)
     dialog = _dialog(qtbot, chart, "alerts")
     assert isinstance(dialog, AlertDialog)
@@ -172,7 +172,7 @@ def test_an_allergy_added_in_the_chart_shows_in_its_header_at_once(
 
 def test_start_and_close_an_encounter_with_a_required_summary(qtbot: QtBot, d: Desk) -> None:
     chart = _chart(qtbot, d, "khan")
-    view = _section(qtbot, chart, "timeline", Qt.Key.Key_T)
+    view = _section(qtbot, chart, "timeline", Qt.Key.Key_1)
     assert view.model.rowCount() == 0 and "No encounters yet" in view.status.text()
     qtbot.keyClick(view.table, Qt.Key.Key_Insert)
     dialog = chart.section("timeline").dialog  # type: ignore[attr-defined]
@@ -201,7 +201,7 @@ def test_start_and_close_an_encounter_with_a_required_summary(qtbot: QtBot, d: D
 
 def test_an_action_without_a_chosen_row_says_what_to_do(qtbot: QtBot, d: Desk) -> None:
     chart = _chart(qtbot, d)
-    view = _section(qtbot, chart, "problems", Qt.Key.Key_B)
+    view = _section(qtbot, chart, "problems", Qt.Key.Key_2)
     view.table.clearSelection()
     qtbot.keyClick(view.table, Qt.Key.Key_Delete)
     assert chart.section("problems").dialog is None  # type: ignore[attr-defined]
@@ -219,7 +219,7 @@ def test_a_long_timeline_is_shown_a_page_at_a_time_as_it_scrolls(
         d.clinic.chart.seed_encounter(d.clinic.khan, first + timedelta(days=20 * i),
                                       f"Visit {i}", summary="Seen.")
     chart = _chart(qtbot, d, "khan")
-    view = _section(qtbot, chart, "timeline", Qt.Key.Key_T)
+    view = _section(qtbot, chart, "timeline", Qt.Key.Key_1)
     assert view.model.total() == 2 * PAGE + 10 and view.model.rowCount() == PAGE
     assert view.model.index(0, 3).data() == f"Visit {2 * PAGE + 9} — Seen."  # newest first
     # Ctrl+End goes to the last row shown; the view asks for more there.

@@ -1,5 +1,5 @@
 """One patient's chart, as a tab of the main window: the header always visible at the top,
-the sections below, chosen from a list on the left (each one also by Alt+its letter).
+the sections below, chosen from a list on the left (each one also by Alt+its place: Alt+1, Alt+2, …).
 
 Sections plug in as widgets (desktop/presenters/chart_section.py); this view only shows
 them. Recordings and documents are placeholders that say what will come.
@@ -33,7 +33,7 @@ from ui.chart.chart_header import ChartHeaderView
 SECTION_KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 """The navigation item's section key (str)."""
 SHORTCUT_ROLE = Qt.ItemDataRole.UserRole + 2
-"""The navigation item's key, "Alt+B" (str, "" when it has none)."""
+"""The navigation item's key, "Alt+2" (str, "" when it has none)."""
 
 NAV_STYLE = """
 QListWidget#chart-sections { border: none; background: transparent; font-size: 13px; }
@@ -54,7 +54,7 @@ def plain_title(title: str) -> str:
 
 
 class SectionItemDelegate(QStyledItemDelegate):
-    """A section's name, with its key ("Alt+B") in small grey on the right: the keyboard
+    """A section's name, with its key ("Alt+2") in small grey on the right: the keyboard
     path is on screen, not only in a tooltip."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
@@ -174,14 +174,18 @@ class ChartView(QWidget):
     # ------------------------------------------------------------- sections
 
     def add_section(self, key: str, title: str, widget: QWidget) -> None:
-        """A section in the list; Alt+its mnemonic letter shows it (within this chart)."""
+        """A section in the list; Alt+its place (Alt+1 … Alt+9, Alt+0 for the tenth)
+        shows it, within this chart. Digits, not the title's letter: a section's own
+        buttons use Alt+letters (Alt+N new, Alt+D discontinue, …), and one key bound twice
+        in a window fires neither."""
         item = QListWidgetItem(plain_title(title))
         item.setData(SECTION_KEY_ROLE, key)
-        letter = mnemonic_of(title)
-        if letter:
-            item.setToolTip(f"Alt+{letter}")
-            item.setData(SHORTCUT_ROLE, f"Alt+{letter}")
-            shortcut = QShortcut(QKeySequence(f"Alt+{letter}"), self)
+        place = len(self._keys) + 1
+        if place <= 10:
+            keys = f"Alt+{place % 10}"
+            item.setToolTip(keys)
+            item.setData(SHORTCUT_ROLE, keys)
+            shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda k=key: self.show_section(k, focus=True))
             self._shortcuts[key] = shortcut
