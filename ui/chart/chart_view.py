@@ -1,5 +1,5 @@
 """One patient's chart, as a tab of the main window: the header always visible at the top,
-the sections below, chosen from a list on the left (each one also by Alt+its place: Alt+1, Alt+2, …).
+the sections below, chosen from a list on the left (each also by Alt+its place: Alt+1, …).
 
 Sections plug in as widgets (desktop/presenters/chart_section.py); this view only shows
 them. Recordings and documents are placeholders that say what will come.
@@ -40,13 +40,6 @@ QListWidget#chart-sections { border: none; background: transparent; font-size: 1
 QListWidget#chart-sections::item { padding: 6px 8px; border-radius: 4px; }
 QListWidget#chart-sections::item:selected { background: #1565c0; color: white; }
 """
-
-
-def mnemonic_of(title: str) -> str:
-    """The letter after '&' ("Pro&blems" → "B"), "" when there is none."""
-    at = title.replace("&&", "").find("&")
-    plain = title.replace("&&", "")
-    return plain[at + 1].upper() if 0 <= at < len(plain) - 1 else ""
 
 
 def plain_title(title: str) -> str:
