@@ -115,6 +115,11 @@ class OrdersApi(Protocol):
     def discontinue_prescription(self, prescription_id: int, version: int, reason: str
                                  ) -> PrescriptionItem: ...
 
+    def clinic_header(self) -> tuple[str, ...]:
+        """The clinic's name, address lines and phone (clinic_settings "clinic.name",
+        "clinic.address", "clinic.phone"), as every printed document heads them."""
+        ...
+
     def printable(self, prescription_id: int) -> PrintablePrescription:
         """Only a signed prescription prints (``IllegalTransition`` otherwise); printing is
         audited."""

@@ -387,6 +387,12 @@ class OrdersService(ChartWrites):
             uow.commit()
         return item
 
+    def clinic_header(self) -> tuple[str, ...]:
+        """The clinic's name, address and phone as printed documents head them."""
+        actor = self.access.require("chart.open")
+        with self._work(actor) as uow:
+            return self._clinic_lines(uow.session)
+
     def printable(self, prescription_id: int) -> PrintablePrescription:
         actor = self.access.require("prescription.read")
         with self._work(actor) as uow:

@@ -275,6 +275,10 @@ class FakeOrdersApi:
         self._rx[prescription_id] = new
         return new
 
+    def clinic_header(self) -> tuple[str, ...]:
+        self._call("clinic_header")
+        return ("Linden Street Medical Centre", "4 Linden Street, 10115 Berlin")
+
     def printable(self, prescription_id: int) -> PrintablePrescription:
         self._call("printable", prescription_id)
         item = self._rx.get(prescription_id)

@@ -215,6 +215,10 @@ def test_printing_uses_the_clinics_header_and_clock_and_is_audited(
                         "WHERE action = 'prescription.print' AND object_id = :i",
                         i=str(signed.id))
     assert [tuple(e) for e in events] == [(ward.users["nurse"], "DESK-nurse", ward.patient)]
+    # A note's PDF is headed the same way; reception, who never sees a chart, is refused.
+    assert ward.orders("doctor").clinic_header() == printed.clinic_lines
+    with pytest.raises(PermissionDenied):
+        ward.orders("reception").clinic_header()
 
 
 def test_a_restricted_chart_not_opened_says_so_instead_of_showing_nothing(
