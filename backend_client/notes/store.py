@@ -7,7 +7,7 @@ there already"."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -70,6 +70,9 @@ class NoteStore:
         Raises:
             SeqTaken: a different revision has this note's ``seq`` (someone saved first).
         """
+        # BSON dates hold milliseconds: what is returned is what is stored.
+        saved_at = saved_at.astimezone(UTC).replace(
+            microsecond=saved_at.microsecond // 1000 * 1000)
         doc = {"_id": revision_id, "note_id": note_id, "patient_id": patient_id, "seq": seq,
                "parent_id": parent_id, "author_id": author_id, "author": author[:200],
                "saved_at": saved_at, "content": to_doc(content),

@@ -212,30 +212,34 @@ def check_values(template: NoteTemplate, content: NoteContent, *,
     when signing, required sections or fields left empty) raise ``ValidationError`` with
     every problem by section key."""
     errors: dict[str, str] = {}
+
+    def problem(key: str, sentence: str) -> None:
+        errors[key] = f"{errors[key]} {sentence}" if key in errors else sentence
+
     for ts in template.sections:
         sc = content.section(ts.key)
         for f in ts.fields:
             value = sc.value(f.key).strip() if sc else ""
             if not value:
                 if signing and f.required:
-                    errors.setdefault(ts.key, f"{f.label} is required before signing.")
+                    problem(ts.key, f"{f.label} is required before signing.")
                 continue
             if f.kind == "number":
                 n = _number(value)
                 unit = f" {f.unit}" if f.unit else ""
                 if n is None:
-                    errors.setdefault(ts.key, f"{f.label} must be a number, not {value!r}.")
+                    problem(ts.key, f"{f.label} must be a number, not {value!r}.")
                 elif ((f.minimum is not None and n < f.minimum)
                       or (f.maximum is not None and n > f.maximum)):
-                    errors.setdefault(ts.key, f"{f.label} {value}{unit} is outside "
+                    problem(ts.key, f"{f.label} {value}{unit} is outside "
                                               f"{f.minimum:g}–{f.maximum:g}{unit}."
                                       if f.minimum is not None and f.maximum is not None
                                       else f"{f.label} {value}{unit} is out of range.")
             elif f.kind == "choice" and value not in f.choices:
-                errors.setdefault(ts.key, f"{f.label} must be one of "
+                problem(ts.key, f"{f.label} must be one of "
                                           f"{', '.join(f.choices)}.")
         if signing and ts.required and ts.kind != "fields":
             if sc is None or not sc.text.strip():
-                errors.setdefault(ts.key, f"{ts.title} must be filled in before signing.")
+                problem(ts.key, f"{ts.title} must be filled in before signing.")
     if errors:
         raise ValidationError.of(errors)

@@ -48,20 +48,24 @@ NEW_PERMISSIONS = (("note.cosign", "doctor"),)
 COSIGN_COLUMNS = ("cosigned_by", "cosigned_at")
 STAMPED = ("version", "updated_at", "updated_by")
 
-COLUMNS = (
-    sa.Column("template_id", sa.String(100), nullable=True),
-    sa.Column("author_id", sa.BigInteger(), nullable=True),
-    sa.Column("head_revision", sa.String(32), nullable=True),
-    sa.Column("revision_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
-    sa.Column("signed_by", sa.BigInteger(), nullable=True),
-    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("signed_revision", sa.String(32), nullable=True),
-    sa.Column("signed_hash", sa.String(64), nullable=True),
-    sa.Column("cosign_required", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-    sa.Column("cosigned_by", sa.BigInteger(), nullable=True),
-    sa.Column("cosigned_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("addendum_of", sa.Uuid(), nullable=True),
-)
+def _columns() -> tuple[sa.Column[object], ...]:
+    """Fresh Column objects each time (a Column belongs to one table)."""
+    return (
+        sa.Column("template_id", sa.String(100), nullable=True),
+        sa.Column("author_id", sa.BigInteger(), nullable=True),
+        sa.Column("head_revision", sa.String(32), nullable=True),
+        sa.Column("revision_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.Column("signed_by", sa.BigInteger(), nullable=True),
+        sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("signed_revision", sa.String(32), nullable=True),
+        sa.Column("signed_hash", sa.String(64), nullable=True),
+        sa.Column("cosign_required", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("cosigned_by", sa.BigInteger(), nullable=True),
+        sa.Column("cosigned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("addendum_of", sa.Uuid(), nullable=True),
+    )
+
+
 FKS = (("author_id", "users", "id"), ("signed_by", "users", "id"),
        ("cosigned_by", "users", "id"), ("addendum_of", "documents", "id"))
 CHECKS = {
@@ -179,8 +183,8 @@ END $$"""
 
 
 def upgrade() -> None:
-    for column in COLUMNS:
-        op.add_column("documents", column.copy())
+    for column in _columns():
+        op.add_column("documents", column)
     for column, table, target in FKS:
         op.create_foreign_key(f"fk_documents_{column}_{table}", "documents", table,
                               [column], [target])
@@ -226,5 +230,5 @@ def downgrade() -> None:
         op.drop_constraint(f"ck_documents_{name}", "documents", type_="check")
     for column, table, _ in FKS:
         op.drop_constraint(f"fk_documents_{column}_{table}", "documents", type_="foreignkey")
-    for column in reversed(COLUMNS):
+    for column in reversed(_columns()):
         op.drop_column("documents", column.name)
