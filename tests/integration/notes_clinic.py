@@ -6,7 +6,7 @@ and a patient with an allergy on file. Removed afterwards by the owners."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -31,7 +31,7 @@ class Events:
     def __init__(self) -> None:
         self.seen: list[ChangeEvent] = []
 
-    def publish(self, events: list[ChangeEvent]) -> None:
+    def publish(self, events: Sequence[ChangeEvent]) -> None:
         self.seen.extend(events)
 
 
@@ -66,8 +66,8 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-@pytest.fixture
-def notes_clinic(backend: Backend) -> Iterator[NotesClinic]:
+@pytest.fixture(name="notes_clinic")
+def notes_clinic_fixture(backend: Backend) -> Iterator[NotesClinic]:
     tag = uuid.uuid4().hex[:8]
     users = {name: add_user(backend.owner_engine, roles, display_name=f"{name.title()} {tag}",
                             username=f"{name}{tag}")

@@ -16,7 +16,11 @@ from sqlalchemy.exc import DBAPIError
 
 from backend_client.notes.dto import NoteContent, NoteSummary, SectionContent
 from backend_client.notes.reconcile import NoteReconciler
-from tests.integration.notes_clinic import NotesClinic, new_id, notes_clinic  # noqa: F401
+from tests.integration.notes_clinic import (  # noqa: F401 (a fixture)
+    NotesClinic,
+    new_id,
+    notes_clinic_fixture,
+)
 
 
 def _signed(c: NotesClinic, who: str = "doctor") -> NoteSummary:

@@ -21,7 +21,11 @@ from backend_client.notes.dto import MergeResult, NoteContent, NoteDocument, Sec
 from backend_client.notes.merge import resolve
 from backend_client.notes.reconcile import NoteReconciler
 from backend_client.notes.store import NoteStore
-from tests.integration.notes_clinic import NotesClinic, new_id, notes_clinic  # noqa: F401
+from tests.integration.notes_clinic import (  # noqa: F401 (a fixture)
+    NotesClinic,
+    new_id,
+    notes_clinic_fixture,
+)
 
 
 def edit(doc_or_content: NoteDocument | NoteContent, **texts: str) -> NoteContent:

@@ -183,8 +183,8 @@ END $$"""
 
 
 def upgrade() -> None:
-    for column in _columns():
-        op.add_column("documents", column)
+    for new in _columns():
+        op.add_column("documents", new)
     for column, table, target in FKS:
         op.create_foreign_key(f"fk_documents_{column}_{table}", "documents", table,
                               [column], [target])
@@ -230,5 +230,5 @@ def downgrade() -> None:
         op.drop_constraint(f"ck_documents_{name}", "documents", type_="check")
     for column, table, _ in FKS:
         op.drop_constraint(f"fk_documents_{column}_{table}", "documents", type_="foreignkey")
-    for column in reversed(_columns()):
-        op.drop_column("documents", column.name)
+    for old in reversed(_columns()):
+        op.drop_column("documents", old.name)
