@@ -13,45 +13,39 @@ parents, so a document planted in MongoDB beside them changes nothing anyone see
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pymongo.database import Database
-from sqlalchemy import Connection, Engine, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from backend_client.accounts.access import Access
-from backend_client.audit.service import AuditService
 from backend_client.dto import Actor
 from backend_client.errors import (
     Conflict,
     IllegalTransition,
     NoteConflict,
-    NotFound,
     PermissionDenied,
     ValidationError,
 )
 from backend_client.notes import smart
+from backend_client.notes.base import (  # noqa: F401 (re-exported)
+    SIGNED,
+    database_refusals,
+    load_expanders,
+)
 from backend_client.notes.content import check_content, check_id, content_hash, from_doc
-from backend_client.notes.diff import diff_revisions
 from backend_client.notes.dto import (
-    Expander,
     NoteContent,
     NoteDocument,
-    NoteHit,
     NoteRevision,
     NoteSummary,
-    NoteTemplate,
-    RevisionDiff,
     SectionContent,
 )
 from backend_client.notes.merge import merge3
-from backend_client.notes.store import NoteStore, SeqTaken
+from backend_client.notes.reading import NoteReads
+from backend_client.notes.store import SeqTaken
 from backend_client.notes.templates import (
     TemplateLibrary,
     blank_content,
@@ -60,152 +54,17 @@ from backend_client.notes.templates import (
 )
 from backend_client.stores.mongo.client import mongo_calls
 from backend_client.stores.postgres.models import Document
-from backend_client.sync.events import ChangeEvent, ChangePublisher, NullPublisher
-from backend_client.uow import unit_of_work
+from backend_client.sync.events import ChangePublisher
 
 if TYPE_CHECKING:
     from backend_client.backend import Backend
 
-SIGNED = ("This note is signed and cannot be changed. Add an addendum to correct it.")
 _NOW = text("SELECT clock_timestamp()")
 _MAY_OPEN = text("SELECT dra_may_open(:p)")
-MAX_EXPANSION = 2000
 
 
-def sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None)
-
-
-@contextmanager
-def database_refusals() -> Iterator[None]:
-    """The database's refusals (migration 0012's trigger, row security) as our errors."""
-    try:
-        yield
-    except DBAPIError as exc:
-        state = sqlstate(exc)
-        if state == "DRA11":
-            raise IllegalTransition(SIGNED) from exc
-        if state == "DRA12":
-            raise IllegalTransition("The database refused this change to the note.") from exc
-        if state == "42501":
-            raise PermissionDenied("The database refused this for your session: your "
-                                   "role may not do it, or not for this patient.") from exc
-        raise
-
-
-def load_expanders(path: Path) -> dict[str, str]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data.get("expanders", {}).items()}
-
-
-class NotesService:
-    """Args:
-        engine: the app's Engine (or a test's Connection in an outer transaction).
-        mongo_db: the app's MongoDB database (its user may only find and insert revisions).
-        access: who is acting.
-        templates: the note types (``TemplateLibrary``).
-        expanders: the shipped text expanders (abbreviation → expansion), or the JSON
-            file that holds them (read on first use).
-        publisher: where change events go after each commit.
-    """
-
-    def __init__(self, engine: Engine | Connection, mongo_db: Database[dict[str, Any]],
-                 access: Access, *, templates: TemplateLibrary,
-                 expanders: dict[str, str] | Path | None = None,
-                 publisher: ChangePublisher | None = None) -> None:
-        self.engine = engine
-        self.store = NoteStore(mongo_db)
-        self.access = access
-        self.library = templates
-        self._shipped = expanders
-        self.publisher = publisher or NullPublisher()
-
-    # ------------------------------------------------------------------ plumbing
-
-    @contextmanager
-    def _work(self, actor: Actor) -> Iterator[Any]:
-        with database_refusals(), mongo_calls(), unit_of_work(
-                self.engine, token=actor.token or None, publisher=self.publisher) as uow:
-            yield uow
-
-    @staticmethod
-    def _row(s: Session, note_id: str, *, lock: bool = False) -> Document:
-        check_id("note_id", note_id)
-        stmt = select(Document).where(Document.id == uuid.UUID(note_id),
-                                      Document.kind.in_(("note", "letter")))
-        if lock:
-            stmt = stmt.with_for_update()
-        row = s.execute(stmt).scalar_one_or_none()
-        if row is None:
-            raise NotFound("That note does not exist, or you may not see it.")
-        return row
-
-    @staticmethod
-    def _names(s: Session, *ids: int | None) -> dict[int, str]:
-        wanted = [i for i in set(ids) if i is not None]
-        if not wanted:
-            return {}
-        rows = s.execute(text("SELECT id, display_name FROM users WHERE id = ANY(:i)"),
-                         {"i": wanted}).all()
-        return {int(r.id): str(r.display_name) for r in rows}
-
-    @staticmethod
-    def _summary(row: Document, names: dict[int, str]) -> NoteSummary:
-        return NoteSummary(
-            id=row.id.hex, version=row.version, patient_id=row.patient_id,
-            encounter_id=row.encounter_id, template_id=row.template_id or "",
-            kind=row.kind, title=row.title, status=row.status,
-            author_id=row.author_id or 0, author=names.get(row.author_id or 0, ""),
-            created_at=row.created_at, updated_at=row.updated_at,
-            revision_count=row.revision_count, head_revision=row.head_revision or "",
-            signed_by=names.get(row.signed_by or 0, "") if row.signed_by else "",
-            signed_at=row.signed_at, cosign_required=row.cosign_required,
-            cosigned_by=names.get(row.cosigned_by or 0, "") if row.cosigned_by else "",
-            cosigned_at=row.cosigned_at,
-            addendum_of=row.addendum_of.hex if row.addendum_of else None)
-
-    def _summaries(self, s: Session, rows: list[Document]) -> list[NoteSummary]:
-        names = self._names(s, *[i for r in rows
-                                 for i in (r.author_id, r.signed_by, r.cosigned_by)])
-        return [self._summary(r, names) for r in rows]
-
-    @staticmethod
-    def _audit_read(s: Session, actor: Actor, row: Document, what: str) -> None:
-        AuditService.record_in(s, "note.read", user_id=actor.user_id,
-                               workstation=actor.workstation, patient_id=row.patient_id,
-                               object_type="note", object_id=row.id.hex,
-                               details={"what": what})
-
-    def _event(self, actor: Actor, patient_id: int, action: str) -> ChangeEvent:
-        return ChangeEvent(kind="note", id=patient_id, action=action,
-                           user_id=actor.user_id, workstation=actor.workstation)
-
-    def _template(self, row: Document) -> NoteTemplate | None:
-        try:
-            return self.library.get(row.template_id or "")
-        except ValidationError:
-            return None   # an addendum, or a template since removed: no field rules
-
-    # ------------------------------------------------------------------ templates, lists
-
-    def templates(self) -> tuple[NoteTemplate, ...]:
-        return self.library.all()
-
-    def notes(self, patient_id: int) -> tuple[NoteSummary, ...]:
-        actor = self.access.require("note.read", patient_id=patient_id)
-        with self._work(actor) as uow:
-            rows = list(uow.session.execute(
-                select(Document).where(Document.patient_id == patient_id,
-                                       Document.kind.in_(("note", "letter")))
-                .order_by(Document.created_at.desc(), Document.id)).scalars())
-            return tuple(self._summaries(uow.session, rows))
-
-    def smart_fill(self, patient_id: int, template_id: str) -> dict[str, str]:
-        actor = self.access.require("note.read", patient_id=patient_id)
-        template = self.library.get(template_id)
-        with self._work(actor) as uow:
-            return smart.fill(uow.session, self.store, patient_id, template,
-                              self.library.all())
+class NotesService(NoteReads):
+    """Implements ``NotesApi``. Args: see ``NotesBase``."""
 
     # ------------------------------------------------------------------ writing
 
@@ -251,7 +110,10 @@ class NotesService:
         check_content(content)
         with self._work(actor) as uow:
             s = uow.session
-            row = self._row(s, note_id)
+            # Saves of one note take turns from here to the commit (a few milliseconds,
+            # the MongoDB insert included): the second sees the first's head and gets the
+            # conflict with the right "theirs".
+            row = self._row(s, note_id, lock=True)
             if row.status != "draft":
                 raise IllegalTransition(SIGNED)
             template = self._template(row)
@@ -341,7 +203,7 @@ class NotesService:
         actor = self.access.require("note.sign")
         with self._work(actor) as uow:
             s = uow.session
-            row = self._row(s, note_id)
+            row = self._row(s, note_id, lock=True)
             if row.status != "draft":
                 raise IllegalTransition("This note is signed already.")
             if row.head_revision != revision_id:
@@ -362,14 +224,18 @@ class NotesService:
     @staticmethod
     def _sign_row(s: Session, row: Document, head: NoteRevision, actor: Actor) -> None:
         # signed_by, signed_at and cosign_required are the database's to set (0012).
-        s.execute(update(Document)
-                  .where(Document.id == row.id, Document.status == "draft",
-                         Document.head_revision == head.id)
-                  .values(status="signed", signed_revision=head.id,
-                          signed_hash=head.content_hash, signed_by=actor.user_id,
-                          signed_at=text("clock_timestamp()"), version=Document.version + 1)
-                  .execution_options(synchronize_session=False))
+        result: Any = s.execute(
+            update(Document)
+            .where(Document.id == row.id, Document.status == "draft",
+                   Document.head_revision == head.id)
+            .values(status="signed", signed_revision=head.id,
+                    signed_hash=head.content_hash, signed_by=actor.user_id,
+                    signed_at=text("clock_timestamp()"), version=Document.version + 1)
+            .execution_options(synchronize_session=False))
         s.expire_all()
+        if not result.rowcount:
+            raise Conflict("Someone saved or signed this note a moment ago; read it again "
+                           "before signing.")
 
     def cosign(self, note_id: str) -> NoteSummary:
         actor = self.access.require("note.cosign")
@@ -429,146 +295,6 @@ class NotesService:
             uow.announce(self._event(actor, original.patient_id, "addendum"))
             uow.commit()
             return self._summaries(s, [self._row(s, new_id)])[0]
-
-    # ------------------------------------------------------------------ reading
-
-    def _document(self, s: Session, row: Document, *, addenda: bool = True) -> NoteDocument:
-        wanted = row.signed_revision if row.status == "signed" else row.head_revision
-        head = self.store.get(wanted or "")
-        intact = True
-        if row.status == "signed":
-            intact = (head is not None and head.id == row.signed_revision
-                      and head.note_id == row.id.hex
-                      and content_hash(head.content) == row.signed_hash
-                      and head.content_hash == row.signed_hash)
-        elif head is not None:
-            intact = head.note_id == row.id.hex
-        extra: tuple[NoteDocument, ...] = ()
-        if addenda:
-            rows = list(s.execute(select(Document).where(Document.addendum_of == row.id)
-                                  .order_by(Document.created_at, Document.id)).scalars())
-            extra = tuple(self._document(s, r, addenda=False) for r in rows)
-        return NoteDocument(summary=self._summaries(s, [row])[0], head=head, addenda=extra,
-                            intact=intact)
-
-    def read(self, note_id: str) -> NoteDocument:
-        actor = self.access.require("note.read")
-        with self._work(actor) as uow:
-            s = uow.session
-            row = self._row(s, note_id)
-            document = self._document(s, row)
-            self._audit_read(s, actor, row, "note")
-            uow.commit()
-            return document
-
-    def _chain(self, row: Document) -> list[NoteRevision]:
-        """The note's revisions, oldest first: the head and its ancestors (what was linked
-        in PostgreSQL), never a revision that was stored but not linked."""
-        by_id = {r.id: r for r in self.store.of_note(row.id.hex)}
-        chain: list[NoteRevision] = []
-        current = by_id.get(row.head_revision or "")
-        while current is not None and len(chain) <= len(by_id):
-            chain.append(current)
-            current = by_id.get(current.parent_id or "")
-        return chain[::-1]
-
-    def history(self, note_id: str) -> tuple[NoteRevision, ...]:
-        actor = self.access.require("note.read")
-        with self._work(actor) as uow:
-            s = uow.session
-            row = self._row(s, note_id)
-            chain = self._chain(row)
-            self._audit_read(s, actor, row, "history")
-            uow.commit()
-            return tuple(chain)
-
-    def diff(self, note_id: str, older_id: str, newer_id: str) -> RevisionDiff:
-        actor = self.access.require("note.read")
-        with self._work(actor) as uow:
-            s = uow.session
-            row = self._row(s, note_id)
-            found = {r.id: r for r in self._chain(row)}
-            missing = [i for i in (older_id, newer_id) if i not in found]
-            if missing:
-                raise NotFound("That revision is not part of this note's history.")
-            result = diff_revisions(found[older_id], found[newer_id])
-            self._audit_read(s, actor, row, "diff")
-            uow.commit()
-            return result
-
-    def search(self, patient_id: int, text_: str) -> tuple[NoteHit, ...]:
-        actor = self.access.require("note.read", patient_id=patient_id)
-        words = text_.strip()
-        if not words:
-            return ()
-        if len(words) > 200:
-            raise ValidationError("text", "Search for at most 200 characters.")
-        with self._work(actor) as uow:
-            s = uow.session
-            rows = {r.head_revision: r for r in uow.session.execute(
-                select(Document).where(Document.patient_id == patient_id,
-                                       Document.kind.in_(("note", "letter")))).scalars()
-                if r.head_revision}
-            hits = []
-            for doc in self.store.search(patient_id, words):
-                row = rows.get(doc["_id"])
-                if row is None or row.id.hex != doc["note_id"]:
-                    continue     # an old revision, or one never linked
-                hits.append(NoteHit(note_id=row.id.hex, title=row.title, status=row.status,
-                                    saved_at=doc["saved_at"],
-                                    snippet=snippet(doc["search_text"], words)))
-            AuditService.record_in(s, "note.search", user_id=actor.user_id,
-                                   workstation=actor.workstation, patient_id=patient_id,
-                                   object_type="patient", object_id=str(patient_id),
-                                   details={"hits": len(hits)})
-            uow.commit()
-            return tuple(hits)
-
-    # ------------------------------------------------------------------ expanders
-
-    def expanders(self) -> tuple[Expander, ...]:
-        actor = self.access.require("note.write")
-        with mongo_calls():
-            own = self.store.user_expanders(actor.user_id or 0)
-        if isinstance(self._shipped, Path):
-            self._shipped = load_expanders(self._shipped) if self._shipped.exists() else {}
-        merged = {k: Expander(k, v) for k, v in (self._shipped or {}).items()}
-        merged.update({k: Expander(k, v, personal=True) for k, v in own.items()})
-        return tuple(sorted(merged.values(), key=lambda e: e.abbreviation))
-
-    def save_expander(self, abbreviation: str, expansion: str) -> Expander:
-        actor = self.access.require("note.write")
-        abbreviation = abbreviation.strip()
-        if not abbreviation or len(abbreviation) > 30 or any(c.isspace()
-                                                              for c in abbreviation):
-            raise ValidationError("abbreviation", "An abbreviation is 1 to 30 characters "
-                                                  "without spaces, e.g. \".sob\".")
-        if not expansion.strip() or len(expansion) > MAX_EXPANSION:
-            raise ValidationError("expansion", f"The expansion needs 1 to {MAX_EXPANSION} "
-                                               "characters.")
-        with mongo_calls():
-            self.store.put_expander(actor.user_id or 0, abbreviation, expansion)
-        return Expander(abbreviation, expansion, personal=True)
-
-    def delete_expander(self, abbreviation: str) -> None:
-        actor = self.access.require("note.write")
-        with mongo_calls():
-            self.store.delete_expander(actor.user_id or 0, abbreviation.strip())
-
-
-def snippet(text_: str, query: str, width: int = 60) -> str:
-    """The first query word found, with some context, on one line."""
-    lower = text_.lower()
-    at = -1
-    for word in query.lower().replace('"', " ").split():
-        at = lower.find(word.lstrip("-"))
-        if at >= 0:
-            break
-    at = max(at, 0)
-    start, end = max(0, at - width), min(len(text_), at + width)
-    piece = " ".join(text_[start:end].split())
-    return ("…" if start else "") + piece + ("…" if end < len(text_) else "")
-
 
 def build_notes(backend: Backend, access: Access, publisher: ChangePublisher | None,
                 templates_dir: Path | None = None) -> NotesService:

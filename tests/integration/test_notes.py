@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 
 import pytest
 from pymongo.errors import WriteError
@@ -146,6 +147,49 @@ def test_two_authors_conflict_and_the_second_keeps_a_merge(notes_clinic: NotesCl
     assert {s.key: s.text for s in head.content.sections if s.text}.items() >= {
         "subjective": "Fever, and a cough.", "objective": "Chest clear.",
         "plan": "Paracetamol."}.items()
+
+
+def _race(c: NotesClinic, note_id: str, parent: str, contents: list[NoteContent]
+          ) -> list[object]:
+    """Two workstations press save at the same moment on the same revision."""
+    services = [c.service("doctor"), c.service("doctor2")]
+    start = threading.Barrier(2)
+    outcome: list[object] = [None, None]
+
+    def save(k: int) -> None:
+        start.wait()
+        try:
+            outcome[k] = services[k].save(note_id, new_id(), parent, contents[k])
+        except NoteConflict as exc:
+            outcome[k] = exc
+
+    threads = [threading.Thread(target=save, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcome
+
+
+def test_two_saves_racing_from_one_revision_make_one_head(notes_clinic: NotesClinic
+                                                          ) -> None:
+    """Exactly one becomes the head; the other gets the conflict whose "theirs" is the
+    winner (threads, real stores), five rounds in a row."""
+    c = notes_clinic
+    doc = c.service("doctor").create(new_id(), c.patient, "soap")
+    assert doc.head is not None
+    parent = doc.head.id
+    for round_ in range(5):
+        outcome = _race(c, doc.summary.id, parent, [
+            edit(doc, subjective=f"round {round_} by {k}") for k in range(2)])
+        won = [o for o in outcome if not isinstance(o, NoteConflict)]
+        lost = [o for o in outcome if isinstance(o, NoteConflict)]
+        assert len(won) == 1 and len(lost) == 1, outcome
+        assert isinstance(lost[0].merge, MergeResult) and lost[0].merge.theirs == won[0]
+        head = c.service("doctor").read(doc.summary.id).head
+        assert head is not None and head == won[0]
+        parent = head.id
+    assert len(c.service("doctor").history(doc.summary.id)) == 6
 
 
 def test_signing_freezes_the_note(notes_clinic: NotesClinic) -> None:

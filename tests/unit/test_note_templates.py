@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from backend_client.errors import ValidationError
+from backend_client.notes.base import load_expanders
 from backend_client.notes.content import content_hash
 from backend_client.notes.dto import NoteContent, SectionContent
-from backend_client.notes.service import load_expanders
 from backend_client.notes.templates import (
     TemplateError,
     TemplateLibrary,
