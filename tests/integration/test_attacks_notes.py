@@ -197,3 +197,14 @@ def test_a_planted_revision_changes_nothing_and_is_reported(notes_clinic: NotesC
     assert [(f.kind, f.note_id, f.revision_id, f.finished) for f in findings] == [
         ("unlinked", note.id, forged["_id"], False)]
     assert notes.read(note.id) == shown
+
+
+@pytest.mark.parametrize("collection", ["dra_schema", "anything_new", "system.js"])
+def test_the_apps_mongodb_user_writes_only_the_collections_it_is_given(
+        notes_clinic: NotesClinic, collection: str) -> None:
+    db = notes_clinic.backend.mongo_db
+    with pytest.raises(OperationFailure) as exc:
+        db[collection].insert_one({"_id": new_id(), "planted": True})
+    assert exc.value.code == 13
+    # ... and may still do its work in the ones it has.
+    db["note_autosaves"].find_one({})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import uuid
 
 import pytest
 from pymongo.errors import WriteError
@@ -16,12 +17,17 @@ from backend_client.errors import (
     IllegalTransition,
     NoteConflict,
     PermissionDenied,
+    Unavailable,
     ValidationError,
 )
+from backend_client.local_stack.process import free_port
 from backend_client.notes.dto import MergeResult, NoteContent, NoteDocument, SectionContent
 from backend_client.notes.merge import resolve
 from backend_client.notes.reconcile import NoteReconciler
+from backend_client.notes.service import NotesService
 from backend_client.notes.store import NoteStore
+from backend_client.notes.templates import TemplateLibrary
+from backend_client.stores.mongo.client import build_mongo_client
 from tests.integration.notes_clinic import (  # noqa: F401 (a fixture)
     NotesClinic,
     new_id,
@@ -421,3 +427,68 @@ def test_the_reconciler_finishes_a_save_that_crashed_half_way(notes_clinic: Note
     assert [(f.kind, f.finished) for f in finished] == [("unlinked", True)]
     assert notes.read(doc.summary.id).head == crashed
     assert reconciler.run(patient_id=c.patient) == ()
+
+
+def test_a_retried_save_after_a_crash_links_the_stored_revision(notes_clinic: NotesClinic
+                                                                ) -> None:
+    c = notes_clinic
+    notes = c.service("doctor")
+    doc = notes.create(new_id(), c.patient, "soap")
+    assert doc.head is not None
+    content = edit(doc, subjective="Saved once, linked once.")
+    revision_id = new_id()
+    # The first attempt stored the revision and died before PostgreSQL (kill -9).
+    NoteStore(c.backend.mongo_db).insert(
+        revision_id=revision_id, note_id=doc.summary.id, patient_id=c.patient, seq=2,
+        parent_id=doc.head.id, author_id=c.users["doctor"], author="Doctor",
+        saved_at=doc.head.saved_at, content=content)
+    again = notes.save(doc.summary.id, revision_id, doc.head.id, content)
+    assert again.id == revision_id
+    assert [r.id for r in notes.history(doc.summary.id)] == [doc.head.id, revision_id]
+    assert NoteReconciler(c.backend.owner_engine, c.backend.mongo_db).run(
+        patient_id=c.patient) == ()
+
+
+def test_a_retried_create_after_a_crash_is_one_note(notes_clinic: NotesClinic) -> None:
+    c = notes_clinic
+    notes = c.service("doctor")
+    reconciler = NoteReconciler(c.backend.owner_engine, c.backend.mongo_db)
+    # A create that stored its first revision and died before the row: an orphan, reported.
+    note_id = new_id()
+    first = uuid.uuid5(uuid.UUID(note_id), "first revision").hex
+    NoteStore(c.backend.mongo_db).insert(
+        revision_id=first, note_id=note_id, patient_id=c.patient, seq=1, parent_id=None,
+        author_id=c.users["doctor"], author="Doctor",
+        saved_at=c.owner("SELECT clock_timestamp()")[0][0],
+        content=NoteContent("SOAP note", (SectionContent("subjective", "Subjective",
+                                                         "Before the crash."),)))
+    assert [(f.kind, f.revision_id) for f in reconciler.run(patient_id=c.patient)] == [
+        ("orphan", first)]
+    doc = notes.create(note_id, c.patient, "soap")      # the workstation retries
+    assert doc.head is not None and doc.head.id == first
+    assert doc.head.content.sections[0].text == "Before the crash."
+    assert [n.id for n in notes.notes(c.patient)] == [note_id]
+    assert reconciler.run(patient_id=c.patient) == ()
+
+
+def test_mongodb_unreachable_saves_nothing_and_the_retry_saves_once(
+        notes_clinic: NotesClinic) -> None:
+    c = notes_clinic
+    notes = c.service("doctor")
+    doc = notes.create(new_id(), c.patient, "soap")
+    assert doc.head is not None
+    nowhere = build_mongo_client(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true",
+                                 timeout_seconds=0.5)
+    try:
+        cut_off = NotesService(c.backend.engine, nowhere["dra_test"], c.access["doctor"],
+                               templates=TemplateLibrary())
+        content, revision_id = edit(doc, subjective="Typed during the outage."), new_id()
+        with pytest.raises(Unavailable) as exc:
+            cut_off.save(doc.summary.id, revision_id, doc.head.id, content)
+        assert "MongoDB" in str(exc.value) and "try again" in str(exc.value)
+    finally:
+        nowhere.close()
+    assert c.owner("SELECT revision_count FROM documents WHERE id = :i",
+                   i=doc.summary.id)[0][0] == 1
+    saved = notes.save(doc.summary.id, revision_id, doc.head.id, content)   # it is back
+    assert notes.read(doc.summary.id).head == saved
