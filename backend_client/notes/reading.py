@@ -118,9 +118,9 @@ class NoteReads(NotesBase):
             uow.commit()
             return result
 
-    def search(self, patient_id: int, text_: str) -> tuple[NoteHit, ...]:
+    def search(self, patient_id: int, text: str) -> tuple[NoteHit, ...]:
         actor = self.access.require("note.read", patient_id=patient_id)
-        words = text_.strip()
+        words = text.strip()
         if not words:
             return ()
         if len(words) > 200:

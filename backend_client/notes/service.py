@@ -17,7 +17,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text, update
+from sqlalchemy import text as sql
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from backend_client.accounts.access import Access
@@ -30,6 +31,7 @@ from backend_client.errors import (
     ValidationError,
 )
 from backend_client.notes import smart
+from backend_client.notes.api import NotesApi
 from backend_client.notes.base import (  # noqa: F401 (re-exported)
     SIGNED,
     database_refusals,
@@ -59,8 +61,8 @@ from backend_client.sync.events import ChangePublisher
 if TYPE_CHECKING:
     from backend_client.backend import Backend
 
-_NOW = text("SELECT clock_timestamp()")
-_MAY_OPEN = text("SELECT dra_may_open(:p)")
+_NOW = sql("SELECT clock_timestamp()")
+_MAY_OPEN = sql("SELECT dra_may_open(:p)")
 
 
 class NotesService(NoteReads):
@@ -230,7 +232,7 @@ class NotesService(NoteReads):
                    Document.head_revision == head.id)
             .values(status="signed", signed_revision=head.id,
                     signed_hash=head.content_hash, signed_by=actor.user_id,
-                    signed_at=text("clock_timestamp()"), version=Document.version + 1)
+                    signed_at=sql("clock_timestamp()"), version=Document.version + 1)
             .execution_options(synchronize_session=False))
         s.expire_all()
         if not result.rowcount:
@@ -249,7 +251,7 @@ class NotesService(NoteReads):
                                        "signer.")
             s.execute(update(Document).where(Document.id == row.id)
                       .values(cosigned_by=actor.user_id,
-                              cosigned_at=text("clock_timestamp()"),
+                              cosigned_at=sql("clock_timestamp()"),
                               version=Document.version + 1)
                       .execution_options(synchronize_session=False))
             s.expire_all()
@@ -257,12 +259,12 @@ class NotesService(NoteReads):
             uow.commit()
             return self._summaries(s, [self._row(s, note_id)])[0]
 
-    def add_addendum(self, note_id: str, text_: str, *,
+    def add_addendum(self, note_id: str, text: str, *,
                      addendum_id: str | None = None) -> NoteSummary:
         """``addendum_id`` (optional, an addition to the contract): the caller's id for the
         addendum, so that a retried call is one addendum."""
         actor = self.access.require("note.sign")
-        if not text_.strip():
+        if not text.strip():
             raise ValidationError("text", "An addendum needs some text.")
         new_id = addendum_id or uuid.uuid4().hex
         check_id("addendum_id", new_id)
@@ -277,7 +279,7 @@ class NotesService(NoteReads):
                 return self._summaries(s, [existing])[0]
             now = s.execute(_NOW).scalar_one()
             content = NoteContent(title=f"Addendum to {original.title}"[:300], sections=(
-                SectionContent(key="addendum", title="Addendum", text=text_),))
+                SectionContent(key="addendum", title="Addendum", text=text),))
             check_content(content)
             revision = self.store.insert(
                 revision_id=uuid.uuid5(uuid.UUID(new_id), "first revision").hex,
@@ -305,3 +307,8 @@ def build_notes(backend: Backend, access: Access, publisher: ChangePublisher | N
     return NotesService(backend.engine, backend.mongo_db, access, templates=library,
                         expanders=default_templates_dir().parent / "text_expanders.json",
                         publisher=publisher)
+
+
+def _is_notes_api(service: NotesService) -> NotesApi:
+    """mypy checks here that the service offers everything ``NotesApi`` names."""
+    return service
