@@ -31,6 +31,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
     "prescription.write": ("prescribe", ("doctor",)),
     "order.write": ("place orders", ("doctor",)),
     "alert.write": ("record allergies and warnings", ("doctor", "nurse")),
+    "problem.write": ("change a patient's problem list", ("doctor", "nurse")),
+    "medication.write": ("change a patient's medication list", ("doctor", "nurse")),
     "task.manage": ("manage tasks", ("doctor", "nurse", "receptionist", "resident")),
     "chart.break_glass": ("open a chart outside your usual access, giving a reason",
                           ("doctor", "nurse")),

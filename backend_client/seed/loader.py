@@ -191,6 +191,9 @@ def seed_demo_if_empty(engine: Engine, *, today: date | None = None,
                           "WHERE (given_name, family_name) IN "
                           "(SELECT * FROM unnest(CAST(:g AS text[]), CAST(:f AS text[])))"),
                      {"g": [g for g, _ in DEMO_RESTRICTED], "f": [f for _, f in DEMO_RESTRICTED]})
+        from backend_client.seed.chart_demo import seed_demo_chart
+
+        seed_demo_chart(conn)
     return True
 
 

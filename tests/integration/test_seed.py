@@ -241,6 +241,17 @@ def test_demo_clinic_is_seeded_once_with_its_fixed_patients(
     with engine.connect() as c:
         assert c.execute(text("SELECT given_name, family_name FROM patients "
                               "WHERE restricted")).all() == [("Seán", "O'Brien")]
+        # A first chart has something in it: Anna Müller's allergies, problems, medicines
+        # and past visits (backend_client/seed/chart_demo.py), seeded once.
+        anna = c.execute(text("SELECT id FROM patients WHERE given_name = 'Anna' "
+                              "AND family_name = 'Müller'")).scalar_one()
+        counts = {table: c.execute(text(f"SELECT count(*) FROM {table} WHERE patient_id = :p"),
+                                   {"p": anna}).scalar_one()
+                  for table in ("alerts", "problems", "medications", "encounters")}
+        assert counts == {"alerts": 3, "problems": 2, "medications": 2, "encounters": 2}
+        assert c.execute(text("SELECT description FROM alerts WHERE patient_id = :p AND "
+                              "kind = 'allergy' ORDER BY severity = 'high' DESC"),
+                         {"p": anna}).scalars().first() == "Penicillin"
 
     with engine.connect() as c:
         for d in DEMO_PATIENTS:

@@ -502,10 +502,13 @@ class Encounter(Tracked, Base):
     ended_at: Mapped[datetime | None] = mapped_column(TS)
     status: Mapped[str] = mapped_column(String(20), server_default="open")
     reason: Mapped[str] = mapped_column(String(500), server_default="")
+    summary: Mapped[str] = mapped_column(Text, server_default="")
 
     __table_args__ = (
         CheckConstraint(_in("status", ("open", "closed", "cancelled")), name="status_known"),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+        CheckConstraint("status <> 'closed' OR length(btrim(summary)) > 0",
+                        name="closed_has_summary"),
         Index("ix_encounters_patient_started", "patient_id", "started_at"),
     )
 
@@ -598,12 +601,15 @@ class Alert(Tracked, Base):
     reaction: Mapped[str] = mapped_column(String(300), server_default="")
     onset_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), server_default="active")
+    retired_reason: Mapped[str] = mapped_column(String(500), server_default="")
 
     __table_args__ = (
         CheckConstraint(_in("kind", ("allergy", "clinical", "infection", "other")),
                         name="kind_known"),
         CheckConstraint(_in("severity", ("low", "moderate", "high")), name="severity_known"),
         CheckConstraint(_in("status", ("active", "inactive", "resolved")), name="status_known"),
+        CheckConstraint("status = 'active' OR length(btrim(retired_reason)) > 0",
+                        name="retired_needs_reason"),
     )
 
 
@@ -769,3 +775,61 @@ class AuditEvent(Base):
     )
 
 
+# ----------------------------------------------------------------------- migration 0010
+
+
+class Problem(Tracked, Base):
+    """An entry of a patient's problem list; retired (entered in error) with a reason,
+    never deleted."""
+
+    __tablename__ = "problems"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"))
+    encounter_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("encounters.id"), index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    code: Mapped[str] = mapped_column(String(40), server_default="")
+    onset_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), server_default="active")
+    comment: Mapped[str] = mapped_column(String(2000), server_default="")
+    retired_reason: Mapped[str] = mapped_column(String(500), server_default="")
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ("active", "resolved", "retired")), name="status_known"),
+        CheckConstraint("length(btrim(description)) > 0", name="description_present"),
+        CheckConstraint("status <> 'retired' OR length(btrim(retired_reason)) > 0",
+                        name="retired_needs_reason"),
+        Index("ix_problems_patient_status", "patient_id", "status"),
+    )
+
+
+class Medication(Tracked, Base):
+    """An entry of a patient's medication list (typed, or added when a prescription is
+    signed); retired (entered in error) with a reason, never deleted."""
+
+    __tablename__ = "medications"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    dose: Mapped[str] = mapped_column(String(100), server_default="")
+    route: Mapped[str] = mapped_column(String(40), server_default="oral")
+    frequency: Mapped[str] = mapped_column(String(100), server_default="")
+    started_on: Mapped[date | None] = mapped_column(Date)
+    stopped_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), server_default="active")
+    prescription_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("prescriptions.id"), index=True)
+    comment: Mapped[str] = mapped_column(String(2000), server_default="")
+    retired_reason: Mapped[str] = mapped_column(String(500), server_default="")
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ("active", "stopped", "retired")), name="status_known"),
+        CheckConstraint("length(btrim(name)) > 0", name="name_present"),
+        CheckConstraint("stopped_on IS NULL OR started_on IS NULL OR stopped_on >= started_on",
+                        name="stopped_after_started"),
+        CheckConstraint("status <> 'retired' OR length(btrim(retired_reason)) > 0",
+                        name="retired_needs_reason"),
+        Index("ix_medications_patient_status", "patient_id", "status"),
+    )

@@ -1,0 +1,1 @@
+"""Orders and prescriptions in the chart: tables, forms, printing."""

@@ -1,0 +1,1 @@
+"""Tasks: a patient's tasks, the "New task" form, my inbox and its status-bar count."""
