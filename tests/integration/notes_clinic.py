@@ -87,6 +87,9 @@ def notes_clinic_fixture(backend: Backend) -> Iterator[NotesClinic]:
                           "AND addendum_of IS NOT NULL"), {"p": patients})
         conn.execute(text("DELETE FROM documents WHERE patient_id = ANY(:p)"),
                      {"p": patients})
+        for table in ("medications", "problems"):
+            conn.execute(text(f"DELETE FROM {table} WHERE patient_id = ANY(:p)"),
+                         {"p": patients})
         conn.execute(text("DELETE FROM app_sessions WHERE user_id = ANY(:u)"),
                      {"u": list(users.values())})
     owner_db = backend.owner_mongo_db

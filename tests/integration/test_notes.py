@@ -352,6 +352,29 @@ def test_smart_fill_takes_vitals_from_the_last_signed_note(notes_clinic: NotesCl
     assert "Penicillin" in notes.smart_fill(c.patient, "soap")["allergies"]
 
 
+def test_smart_fill_lists_current_medications_and_active_problems(
+        notes_clinic: NotesClinic) -> None:
+    c = notes_clinic
+    notes = c.service("doctor")
+    assert notes.smart_fill(c.patient, "soap")["medications"] == (
+        "No current medications recorded.")
+    c.owner("INSERT INTO medications (patient_id, name, dose, frequency) VALUES "
+            "(:p, 'Metformin', '500 mg', 'twice daily'), (:p, 'Ramipril', '5 mg', 'daily')",
+            p=c.patient)
+    c.owner("INSERT INTO medications (patient_id, name, dose, status) VALUES "
+            "(:p, 'Amoxicillin', '500 mg', 'stopped')", p=c.patient)
+    c.owner("INSERT INTO problems (patient_id, description, code) VALUES "
+            "(:p, 'Type 2 diabetes', 'E11')", p=c.patient)
+    c.owner("INSERT INTO problems (patient_id, description, status) VALUES "
+            "(:p, 'Ankle sprain', 'resolved')", p=c.patient)
+    assert notes.smart_fill(c.patient, "soap")["medications"] == (
+        "Metformin 500 mg oral twice daily\nRamipril 5 mg oral daily")
+    assert notes.smart_fill(c.patient, "progress")["problems"] == "Type 2 diabetes (E11)"
+    doc = notes.create(new_id(), c.patient, "referral_letter")
+    assert doc.head is not None
+    assert doc.head.content.section("medications").text.startswith("Metformin")  # type: ignore[union-attr]
+
+
 def test_validators_refuse_malformed_revisions(notes_clinic: NotesClinic) -> None:
     c = notes_clinic
     notes = c.service("doctor")
