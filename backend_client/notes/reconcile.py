@@ -121,3 +121,44 @@ class NoteReconciler:
                     continue
             out.append(Finding("unlinked", note_id, doc["_id"]))
         return out
+
+
+def run_cli(owner: Engine | Connection, mongo_db: Database[dict[str, Any]],
+            argv: list[str], emit: Any = print) -> int:
+    """``python -m backend_client.notes.reconcile [--finish] [--patient ID]``: prints one
+    line per finding (ids only, never content); exit status 1 when something is left
+    that a person must look at."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m backend_client.notes.reconcile",
+                                     description="Check that notes in PostgreSQL and "
+                                                 "MongoDB agree; --finish links saves "
+                                                 "that crashed half-way.")
+    parser.add_argument("--finish", action="store_true")
+    parser.add_argument("--patient", type=int, default=None)
+    args = parser.parse_args(argv)
+    findings = NoteReconciler(owner, mongo_db).run(patient_id=args.patient,
+                                                   finish=args.finish)
+    for f in findings:
+        emit(f.sentence)
+    left = [f for f in findings if not f.finished]
+    emit(f"{len(findings)} finding(s), {len(findings) - len(left)} finished, "
+         f"{len(left)} to look at")
+    return 1 if left else 0
+
+
+def main() -> int:   # pragma: no cover - the operator's entry point
+    import sys
+
+    from backend_client.backend import open_backend
+    from backend_client.config import load_settings
+
+    backend = open_backend(load_settings())
+    try:
+        return run_cli(backend.owner_engine, backend.owner_mongo_db, sys.argv[1:])
+    finally:
+        backend.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

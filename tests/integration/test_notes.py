@@ -23,7 +23,7 @@ from backend_client.errors import (
 from backend_client.local_stack.process import free_port
 from backend_client.notes.dto import MergeResult, NoteContent, NoteDocument, SectionContent
 from backend_client.notes.merge import resolve
-from backend_client.notes.reconcile import NoteReconciler
+from backend_client.notes.reconcile import NoteReconciler, run_cli
 from backend_client.notes.service import NotesService
 from backend_client.notes.store import NoteStore
 from backend_client.notes.templates import TemplateLibrary
@@ -446,8 +446,11 @@ def test_the_reconciler_finishes_a_save_that_crashed_half_way(notes_clinic: Note
     assert [(f.kind, f.revision_id, f.finished) for f in found] == [
         ("unlinked", crashed.id, False)]
     assert "never linked" in found[0].sentence
-    finished = reconciler.run(patient_id=c.patient, finish=True)
-    assert [(f.kind, f.finished) for f in finished] == [("unlinked", True)]
+    lines: list[str] = []
+    assert run_cli(c.backend.owner_engine, c.backend.mongo_db,
+                   ["--finish", "--patient", str(c.patient)], lines.append) == 0
+    assert lines == [f"note {doc.summary.id}: revision {crashed.id} was stored but has now "
+                     "been linked", "1 finding(s), 1 finished, 0 to look at"]
     assert notes.read(doc.summary.id).head == crashed
     assert reconciler.run(patient_id=c.patient) == ()
 
