@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymongo.database import Database
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from backend_client.notes.content import content_hash
 from backend_client.notes.store import NoteStore, revision_from_doc
@@ -112,7 +112,7 @@ class NoteReconciler:
                            Document.head_revision == head)
                     .values(head_revision=doc["_id"],
                             revision_count=Document.revision_count + 1,
-                            version=Document.version + 1)
+                            version=Document.version + 1, updated_at=func.now())
                     .execution_options(synchronize_session=False)).rowcount
                 if moved:
                     head = doc["_id"]

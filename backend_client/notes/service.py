@@ -17,8 +17,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, update
 from sqlalchemy import text as sql
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from backend_client.accounts.access import Access
@@ -148,7 +148,7 @@ class NotesService(NoteReads):
                 .values(head_revision=revision.id,
                         revision_count=Document.revision_count + 1,
                         title=revision.content.title[:300],
-                        version=Document.version + 1)
+                        version=Document.version + 1, updated_at=func.now())
                 .execution_options(synchronize_session=False)).rowcount
             if not moved:   # someone else moved the head since we looked
                 s.expire_all()
@@ -232,7 +232,8 @@ class NotesService(NoteReads):
                    Document.head_revision == head.id)
             .values(status="signed", signed_revision=head.id,
                     signed_hash=head.content_hash, signed_by=actor.user_id,
-                    signed_at=sql("clock_timestamp()"), version=Document.version + 1)
+                    signed_at=sql("clock_timestamp()"), version=Document.version + 1,
+                    updated_at=func.now())   # named, so the stamping trigger moves it
             .execution_options(synchronize_session=False))
         s.expire_all()
         if not result.rowcount:
@@ -252,7 +253,7 @@ class NotesService(NoteReads):
             s.execute(update(Document).where(Document.id == row.id)
                       .values(cosigned_by=actor.user_id,
                               cosigned_at=sql("clock_timestamp()"),
-                              version=Document.version + 1)
+                              version=Document.version + 1, updated_at=func.now())
                       .execution_options(synchronize_session=False))
             s.expire_all()
             uow.announce(self._event(actor, row.patient_id, "cosigned"))

@@ -103,6 +103,8 @@ def test_every_save_is_a_revision_with_server_time_and_hash(notes_clinic: NotesC
     row = c.owner("SELECT head_revision, revision_count FROM documents WHERE id = :i",
                   i=doc.summary.id)[0]
     assert tuple(row) == (r3_id, 3)
+    listed = notes.notes(c.patient)[0]
+    assert listed.updated_at > listed.created_at and listed.version == 3
     current = notes.read(doc.summary.id)
     assert current.head is not None and current.head.content.section("subjective").text == (  # type: ignore[union-attr]
         "Day two.")
