@@ -2,8 +2,9 @@
 
 A section only one side changed takes that side; a section both changed the same way takes
 it; a section both changed differently is left for the user (``merged`` None), who picks
-theirs or mine (``resolve``). Nothing is merged inside a section: clinical text merged
-line by line can say something neither author wrote.
+theirs or mine (``MergeResult.resolved``, which the merge view can call on the DTO).
+Nothing is merged inside a section: clinical text merged line by line can say something
+neither author wrote.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from backend_client.notes.dto import (
     MergeResult,
     NoteContent,
     NoteRevision,
-    SectionContent,
+    _same,  # one rule for "unchanged", shared with MergeResult.resolved
 )
 
 
@@ -28,12 +29,6 @@ def _keys(*contents: NoteContent | None) -> list[str]:
             if s.key not in order:
                 order.append(s.key)
     return order
-
-
-def _same(a: SectionContent | None, b: SectionContent | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return (a.text, tuple(sorted(a.values))) == (b.text, tuple(sorted(b.values)))
 
 
 def merge3(base: NoteRevision | None, mine: NoteContent, theirs: NoteRevision) -> MergeResult:
@@ -59,35 +54,7 @@ def merge3(base: NoteRevision | None, mine: NoteContent, theirs: NoteRevision) -
     return MergeResult(base=base, mine=mine, theirs=theirs, sections=tuple(sections))
 
 
-def _source(result: MergeResult, key: str, pick: str) -> SectionContent | None:
-    base_c = result.base.content if result.base else None
-    m, t = result.mine.section(key), result.theirs.content.section(key)
-    b = base_c.section(key) if base_c else None
-    if pick == "mine":
-        return m
-    if pick == "theirs":
-        return t
-    # automatic: the side that changed it
-    if _same(m, t) or (base_c is not None and _same(m, b)):
-        return t
-    return m
-
-
 def resolve(result: MergeResult, picks: Mapping[str, str] | None = None, *,
             title: str | None = None) -> NoteContent:
-    """The merged content: sections merged automatically, and for each conflicted one the
-    side in ``picks`` (section key → "mine" or "theirs"). A conflicted section without a
-    pick raises ``KeyError`` naming it: nothing is decided silently."""
-    picks = dict(picks or {})
-    out: list[SectionContent] = []
-    for s in result.sections:
-        if s.conflicted and s.key not in picks:
-            raise KeyError(s.key)
-        chosen = _source(result, s.key, picks.get(s.key, "auto"))
-        if chosen is not None:
-            out.append(chosen)
-    if title is None:
-        base_title = result.base.content.title if result.base else None
-        title = (result.theirs.content.title if result.mine.title == base_title
-                 else result.mine.title)
-    return NoteContent(title=title, sections=tuple(out))
+    """``result.resolved(picks, title=...)``: see ``MergeResult.resolved``."""
+    return result.resolved(picks, title=title)

@@ -60,6 +60,10 @@ def test_both_sides_changing_a_section_differently_is_left_to_the_user() -> None
         resolve(result)                       # nothing is decided silently
     assert resolve(result, {"p": "theirs"}).section("p").text == "watchful waiting"  # type: ignore[union-attr]
     assert resolve(result, {"p": "mine"}).section("p").text == "antibiotics"  # type: ignore[union-attr]
+    # The merge view builds the same from the DTO alone.
+    assert result.resolved({"p": "mine"}) == resolve(result, {"p": "mine"})
+    assert result.resolved({"p": "theirs", "s": "mine"}).section("p").text == (  # type: ignore[union-attr]
+        "watchful waiting")
 
 
 def test_structured_values_count_as_the_section() -> None:
