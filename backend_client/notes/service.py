@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
 _NOW = sql("SELECT clock_timestamp()")
 _MAY_OPEN = sql("SELECT dra_may_open(:p)")
+_SAME_PATIENT = sql("SELECT dra__same_patient_encounter(:e, :p)")
 
 
 class NotesService(NoteReads):
@@ -81,6 +82,10 @@ class NotesService(NoteReads):
             if existing is None:
                 if not s.execute(_MAY_OPEN, {"p": patient_id}).scalar_one():
                     raise PermissionDenied("You may not write in this patient's chart.")
+                if encounter_id is not None and not s.execute(
+                        _SAME_PATIENT, {"e": encounter_id, "p": patient_id}).scalar_one():
+                    raise ValidationError("encounter_id", "That visit is not this patient's; "
+                                                          "the note was not created.")
                 now = s.execute(_NOW).scalar_one()
                 content = blank_content(template, title, smart.fill(
                     s, self.store, patient_id, template, self.library.all()))

@@ -12,6 +12,7 @@ import uuid
 import pytest
 from pymongo.errors import WriteError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from backend_client.errors import (
     IllegalTransition,
@@ -520,3 +521,32 @@ def test_mongodb_unreachable_saves_nothing_and_the_retry_saves_once(
                    i=doc.summary.id)[0][0] == 1
     saved = notes.save(doc.summary.id, revision_id, doc.head.id, content)   # it is back
     assert notes.read(doc.summary.id).head == saved
+
+
+def test_a_note_is_filed_only_under_its_own_patients_visit(notes_clinic: NotesClinic
+                                                          ) -> None:
+    c = notes_clinic
+    other = c.new_patient()
+    provider = c.owner("INSERT INTO providers (user_id, given_name, family_name, specialty) "
+                       "VALUES (:u, 'Doc', :f, 'GP') RETURNING id",
+                       u=c.users["doctor"], f=c.tag)[0][0]
+    visits = {p: c.owner("INSERT INTO encounters (patient_id, provider_id, started_at) "
+                         "VALUES (:p, :v, now()) RETURNING id", p=p, v=provider)[0][0]
+              for p in (c.patient, other)}
+    notes = c.service("doctor")
+    with pytest.raises(ValidationError, match="not this patient's"):
+        notes.create(new_id(), c.patient, "soap", encounter_id=visits[other])
+    assert notes.notes(c.patient) == ()
+    doc = notes.create(new_id(), c.patient, "soap", encounter_id=visits[c.patient])
+    assert doc.summary.encounter_id == visits[c.patient]
+    # The database refuses it too, whatever a workstation sends.
+    with c.backend.engine.connect() as conn:
+        conn.execute(text("SELECT set_config('dra.token', :t, false)"),
+                     {"t": c.access["doctor"].actor.token})  # type: ignore[union-attr]
+        with pytest.raises(DBAPIError, match="another patient's"):
+            conn.execute(text("UPDATE documents SET encounter_id = :e WHERE id = :i"),
+                         {"e": visits[other], "i": doc.summary.id})
+        conn.rollback()
+    c.owner("DELETE FROM documents WHERE encounter_id = ANY(:e)", e=list(visits.values()))
+    c.owner("DELETE FROM encounters WHERE id = ANY(:e)", e=list(visits.values()))
+    c.owner("DELETE FROM providers WHERE id = :v", v=provider)

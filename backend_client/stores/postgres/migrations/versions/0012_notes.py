@@ -14,7 +14,9 @@ revision was signed and that revision's content hash. The database guards the ro
   that is not the signer's, stamped by the database). This holds for the app's login and
   for the owner alike (an operator who must repair a row disables the trigger, visibly).
 - Other status moves are refused (``DRA12``); corrections are addenda: new rows whose
-  ``addendum_of`` names the signed note.
+  ``addendum_of`` names the signed note of the same patient.
+- A note's encounter is one of its own patient's (``DRA12``): no note filed under another
+  patient's visit.
 
 Grants, row security and the audit trigger on ``documents`` exist since 0007 (a CLINICAL
 table: read with chart.open, write with note.write). New permission ``note.cosign``
@@ -38,6 +40,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP = "dra_app"
+DEFINER = "SECURITY DEFINER SET search_path = public, pg_temp"
 INVOKER = "SECURITY INVOKER SET search_path = public, pg_temp"
 # A copy, not an import: a migration keeps meaning what it meant when it was written.
 RESIDENT = ("patient.search", "patient.demographics.read", "chart.open", "note.read",
@@ -75,6 +78,15 @@ CHECKS = {
     "revision_count_positive": "revision_count >= 0",
 }
 
+# A note is linked only to an encounter of its own patient (whoever may see that
+# encounter: as the owner, so that row security cannot make the answer "no such row").
+SAME_PATIENT = f"""
+CREATE FUNCTION dra__same_patient_encounter(p_encounter bigint, p_patient bigint)
+RETURNS boolean LANGUAGE sql STABLE {DEFINER} AS $$
+    SELECT EXISTS (SELECT 1 FROM encounters e WHERE e.id = p_encounter
+                      AND e.patient_id = p_patient)
+$$"""
+
 GUARD = f"""
 CREATE FUNCTION dra__guard_document() RETURNS trigger LANGUAGE plpgsql {INVOKER} AS $$
 DECLARE
@@ -96,6 +108,10 @@ BEGIN
                     OR NEW.cosigned_by IS NOT NULL OR NEW.cosigned_at IS NOT NULL) THEN
             RAISE EXCEPTION 'a new document is a draft; signing is its own step'
                 USING ERRCODE = 'DRA12';
+        END IF;
+        IF NEW.encounter_id IS NOT NULL AND NOT dra__same_patient_encounter(
+                NEW.encounter_id, NEW.patient_id) THEN
+            RAISE EXCEPTION 'the encounter is another patient''s' USING ERRCODE = 'DRA12';
         END IF;
         IF NEW.addendum_of IS NOT NULL AND NOT EXISTS (
                 SELECT 1 FROM documents d WHERE d.id = NEW.addendum_of
@@ -146,6 +162,10 @@ BEGIN
         RAISE EXCEPTION 'a draft keeps its author, patient and purpose'
             USING ERRCODE = 'DRA12';
     END IF;
+    IF NEW.encounter_id IS DISTINCT FROM OLD.encounter_id AND NEW.encounter_id IS NOT NULL
+       AND NOT dra__same_patient_encounter(NEW.encounter_id, NEW.patient_id) THEN
+        RAISE EXCEPTION 'the encounter is another patient''s' USING ERRCODE = 'DRA12';
+    END IF;
     IF NEW.status = 'draft' THEN
         IF NEW.signed_by IS NOT NULL OR NEW.signed_at IS NOT NULL
            OR NEW.signed_revision IS NOT NULL OR NEW.signed_hash IS NOT NULL
@@ -195,8 +215,11 @@ def upgrade() -> None:
     op.create_index("ix_documents_patient_created", "documents",
                     ["patient_id", "created_at"])
 
+    op.execute(SAME_PATIENT)
     op.execute(GUARD)
-    op.execute(f"GRANT EXECUTE ON FUNCTION dra__guard_document() TO {APP}")
+    for function in ("dra__same_patient_encounter(bigint, bigint)", "dra__guard_document()"):
+        op.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {function} TO {APP}")
     # Named to run after documents_actor and before the audit trigger (AFTER anyway).
     op.execute("CREATE TRIGGER documents_guard BEFORE INSERT OR UPDATE ON documents "
                "FOR EACH ROW EXECUTE FUNCTION dra__guard_document()")
@@ -224,6 +247,7 @@ def downgrade() -> None:
     conn.execute(sa.text("DELETE FROM roles WHERE name = 'resident'"))
     op.execute("DROP TRIGGER IF EXISTS documents_guard ON documents")
     op.execute("DROP FUNCTION IF EXISTS dra__guard_document()")
+    op.execute("DROP FUNCTION IF EXISTS dra__same_patient_encounter(bigint, bigint)")
     op.drop_index("ix_documents_patient_created", table_name="documents")
     op.drop_index("ix_documents_addendum_of", table_name="documents")
     for name in CHECKS:
