@@ -47,6 +47,11 @@ def database_refusals() -> Iterator[None]:
             raise IllegalTransition(SIGNED) from exc
         if state == "DRA12":
             raise IllegalTransition("The database refused this change to the note.") from exc
+        if state == "23503":
+            raise ValidationError("patient_id", "That patient or visit does not exist.") from exc
+        if state == "23505":
+            raise ValidationError("note_id", "That id is in use already; make a new one.") \
+                from exc
         if state == "42501":
             raise PermissionDenied("The database refused this for your session: your "
                                    "role may not do it, or not for this patient.") from exc

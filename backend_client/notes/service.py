@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
 _NOW = sql("SELECT clock_timestamp()")
 _MAY_OPEN = sql("SELECT dra_may_open(:p)")
+_PATIENT = sql("SELECT EXISTS (SELECT 1 FROM patients WHERE id = :p)")
 _SAME_PATIENT = sql("SELECT dra__same_patient_encounter(:e, :p)")
 
 
@@ -80,6 +81,9 @@ class NotesService(NoteReads):
             s = uow.session
             existing = s.get(Document, uuid.UUID(note_id))
             if existing is None:
+                # Checked before anything goes to MongoDB: a refused create leaves nothing.
+                if not s.execute(_PATIENT, {"p": patient_id}).scalar_one():
+                    raise ValidationError("patient_id", "That patient does not exist.")
                 if not s.execute(_MAY_OPEN, {"p": patient_id}).scalar_one():
                     raise PermissionDenied("You may not write in this patient's chart.")
                 if encounter_id is not None and not s.execute(

@@ -75,6 +75,13 @@ def test_create_is_idempotent_and_fills_smart_sections(notes_clinic: NotesClinic
     assert listed[0].author_id == c.users["doctor"] and listed[0].author.startswith("Doctor")
     assert any(e.kind == "note" and e.id == c.patient and e.action == "saved"
                for e in c.events.seen)
+    with pytest.raises(ValidationError, match="That patient does not exist"):
+        notes.create(new_id(), 10**12, "soap")
+    assert c.backend.mongo_db["note_revisions"].find_one({"patient_id": 10**12}) is None
+    with pytest.raises(ValidationError, match="no note template 'memo'"):
+        notes.create(new_id(), c.patient, "memo")
+    with pytest.raises(ValidationError, match="32 lowercase hexadecimal"):
+        notes.create("not-an-id", c.patient, "soap")
 
 
 def test_every_save_is_a_revision_with_server_time_and_hash(notes_clinic: NotesClinic
