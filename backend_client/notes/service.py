@@ -134,7 +134,8 @@ class NotesService(NoteReads):
             if done is not None:
                 if done.note_id != note_id:
                     raise ValidationError("revision_id", "That revision id is taken.")
-                if row.head_revision == revision_id:
+                if row.head_revision == revision_id or revision_id in {
+                        r.id for r in self._chain(row)}:
                     return done         # a retry of a save that went through
                 parent_id = done.parent_id
             if row.head_revision != parent_id:

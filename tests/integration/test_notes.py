@@ -96,6 +96,9 @@ def test_every_save_is_a_revision_with_server_time_and_hash(notes_clinic: NotesC
     # A retried save (same id) is the same revision, not a new one.
     assert notes.save(doc.summary.id, r3_id, r2.id, edit(r2.content, subjective="Day two.")
                       ) == r3
+    # ... even after someone else saved on top of it (the answer was lost, not the save).
+    assert c.service("doctor2").save(doc.summary.id, r2_id, doc.head.id,
+                                     edit(doc, subjective="Day one.")) == r2
     history = notes.history(doc.summary.id)
     assert [r.id for r in history] == [doc.head.id, r2_id, r3_id]
     assert [r.seq for r in history] == [1, 2, 3]
