@@ -208,3 +208,21 @@ def test_the_apps_mongodb_user_writes_only_the_collections_it_is_given(
     assert exc.value.code == 13
     # ... and may still do its work in the ones it has.
     db["note_autosaves"].find_one({})
+
+
+def test_tampering_with_mongodbs_owner_login_shows_on_reading(notes_clinic: NotesClinic
+                                                              ) -> None:
+    """Someone with more than the app holds (MongoDB's owner) edits the signed text: the
+    note is shown as not intact, and the reconciler names it."""
+    c = notes_clinic
+    note = _signed(c)
+    owner = c.backend.owner_mongo_db["note_revisions"]
+    owner.update_one({"_id": note.head_revision},
+                     {"$set": {"content.sections.0.text": "Nothing happened."}})
+    read = c.service("doctor").read(note.id)
+    assert read.intact is False
+    assert read.head is not None and read.head.content.sections[0].text == "Nothing happened."
+    findings = NoteReconciler(c.backend.owner_engine, c.backend.mongo_db).run(
+        patient_id=c.patient)
+    assert [(f.kind, f.revision_id) for f in findings] == [("altered", note.head_revision)]
+    assert "no longer matches its signed hash" in findings[0].sentence
