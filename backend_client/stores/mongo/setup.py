@@ -96,6 +96,9 @@ APP_ROLE = "draApp"
 _ALL = ("find", "insert", "update", "remove")
 # What the app's MongoDB user may do, by collection (a new collection is added here).
 APP_COLLECTIONS: dict[str, tuple[str, ...]] = {
+    # Which setup steps are applied (``migrate`` asks before it does anything, also when
+    # run with the app's own logins): read only.
+    "dra_schema": ("find",),
     "clinic_meta": _ALL,
     "drafts": _ALL,
     "note_revisions": ("find", "insert"),
