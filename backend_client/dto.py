@@ -226,6 +226,18 @@ class PatientRecord:
         return end.year - born.year - ((end.month, end.day) < (born.month, born.day))
 
 
+# Where the news of a death comes from (issue 11: recording a death names its source).
+# Codes only, so the audit trail can hold one without holding anything about the patient.
+DEATH_SOURCES = {
+    "certificate": "Death certificate",
+    "hospital": "Hospital or hospice notification",
+    "coroner": "Coroner or medical examiner",
+    "clinician": "Another clinician",
+    "family": "Family member or next of kin",
+    "registry": "Civil registry",
+}
+
+
 @dataclass(frozen=True)
 class DuplicateCandidate:
     patient: PatientSummary

@@ -10,7 +10,7 @@ import logging
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from ui.main_window import MainWindow
 if TYPE_CHECKING:
     from backend_client.accounts.signin import SessionServices
     from backend_client.backend import Backend
+    from backend_client.chart.api import ChartApi, OrdersApi, TasksApi
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.api import PatientsApi
@@ -43,8 +44,11 @@ if TYPE_CHECKING:
     from backend_client.sync.cache import SealedCache
     from backend_client.sync.presence import PresenceApi
     from desktop.presenters.booking import BookingPresenter
+    from desktop.presenters.chart import ChartTabsPresenter
+    from desktop.presenters.chart_section import SectionFactory
     from desktop.presenters.presence import PresencePresenter
     from desktop.presenters.schedule import SchedulePresenter
+    from desktop.presenters.tasks import InboxPresenter
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,9 @@ class Prepared:
     scheduling: SchedulingApi
     presence: PresenceApi
     cache: SealedCache
+    chart: ChartApi
+    orders: OrdersApi
+    tasks: TasksApi
 
 
 def prepare_backend(settings: Settings) -> Prepared:
@@ -73,6 +80,9 @@ def prepare_backend(settings: Settings) -> Prepared:
     """
     from backend_client.accounts.signin import build_session_services
     from backend_client.backend import open_backend
+    from backend_client.chart.orders import build_orders
+    from backend_client.chart.service import build_chart
+    from backend_client.chart.tasks import build_tasks
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.patients.service import PatientService
@@ -108,7 +118,10 @@ def prepare_backend(settings: Settings) -> Prepared:
                     build_scheduling(backend, sessions.access, publisher, cache=cache),
                     PresenceService(backend.redis, sessions.access, engine=backend.engine,
                                     publisher=publisher),
-                    cache)
+                    cache,
+                    build_chart(backend, sessions.access, publisher),
+                    build_orders(backend, sessions.access, publisher),
+                    build_tasks(backend, sessions.access, publisher))
 
 
 def _seed_demo_if_empty(backend: Backend) -> None:
@@ -134,15 +147,20 @@ class PatientPresenters:
     list: PatientListPresenter
     chart: PatientChartPresenter
     editor: PatientEditorPresenter
+    charts: ChartTabsPresenter | None = None  # issue 11: the chart tabs (with a ChartApi)
 
 
 def build_patient_presenters(window: MainWindow, api: PatientsApi,
                              tasks: TaskRunner | InlineTaskRunner, *,
                              today: Callable[[], date] = date.today,
-                             notifications: ChangeNotifications | None = None
+                             notifications: ChangeNotifications | None = None,
+                             chart: ChartApi | None = None,
+                             section_factories: Sequence[SectionFactory] = ()
                              ) -> PatientPresenters:
     """The patient list, the open patient and the write flows, wired to the window; with
-    ``notifications``, each follows other workstations' saves."""
+    ``notifications``, each follows other workstations' saves. With ``chart`` (issue 11),
+    opening a patient whose record is clinical opens their chart as a tab, with the
+    chart's own sections and those ``section_factories`` make."""
     presenters = PatientPresenters(
         list=PatientListPresenter(window.patient_list, api, tasks, parent=window,
                                   notifications=notifications),
@@ -151,34 +169,70 @@ def build_patient_presenters(window: MainWindow, api: PatientsApi,
         editor=PatientEditorPresenter(window, api, tasks, today=today, parent=window,
                                       notifications=notifications),
     )
-    chart, editor, patient_list = presenters.chart, presenters.editor, presenters.list
+    # ``chart`` is the ChartApi (issue 11); the open patient's presenter is ``shown``.
+    shown, editor, patient_list = presenters.chart, presenters.editor, presenters.list
 
     def with_current(action: Callable[[PatientRecord], None]) -> Callable[[int], None]:
         def run(patient_id: int) -> None:
-            if chart.current is not None and chart.current.id == patient_id:
-                action(chart.current)
+            if shown.current is not None and shown.current.id == patient_id:
+                action(shown.current)
         return run
 
     def saved(record: PatientRecord) -> None:
-        chart.show_record(record)
+        shown.show_record(record)
         patient_list.refresh(select_patient_id=record.id)
 
-    window.patient_list.patient_activated.connect(chart.open)
+    window.patient_list.patient_activated.connect(shown.open)
+    # The list never highlights another patient than the header shows (issue 11).
+    shown.open_abandoned.connect(window.patient_list.select_only)
     window.register_patient_requested.connect(editor.register)
     window.patient_header.edit_requested.connect(with_current(editor.edit))
     window.patient_header.mark_deceased_requested.connect(with_current(editor.mark_deceased))
     editor.patient_saved.connect(saved)
-    editor.open_patient_requested.connect(chart.open)
+    editor.open_patient_requested.connect(shown.open)
     editor.restore_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
                                                                                  15000))
     editor.edit_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
                                                                               15000))
+    if chart is not None:
+        _build_chart_tabs(window, presenters, chart, tasks, today=today,
+                          notifications=notifications, section_factories=section_factories)
     window.set_patients_available(True)
     return presenters
 
 
+# ---- issue 11, the chart tabs (chart-ui) ---------------------------------------------------
+def _build_chart_tabs(window: MainWindow, presenters: PatientPresenters, api: ChartApi,
+                      tasks: TaskRunner | InlineTaskRunner, *, today: Callable[[], date],
+                      notifications: ChangeNotifications | None,
+                      section_factories: Sequence[SectionFactory]) -> None:
+    """A patient opened from the list or the schedule opens their chart (clinical roles
+    only: reception's record has no clinical part); "Open chart" in the header too."""
+    from desktop.presenters.chart import ChartTabsPresenter
+
+    charts = ChartTabsPresenter(window, api, tasks, today=today, notifications=notifications,
+                                section_factories=section_factories, parent=window)
+    presenters.charts = charts
+    patient = presenters.chart
+
+    def opened(record: PatientRecord) -> None:
+        if record.clinical:
+            charts.open_chart(record)
+
+    def requested(patient_id: int) -> None:
+        if patient.current is not None and patient.current.id == patient_id:
+            charts.open_chart(patient.current)
+
+    patient.record_opened.connect(opened)
+    presenters.editor.patient_saved.connect(charts.patient_saved)
+    window.patient_header.chart_requested.connect(requested)
+# ---- end of issue 11 -----------------------------------------------------------------------
+
+
 def reset_patient_views(presenters: PatientPresenters) -> None:
     """Another person is at the workstation: nothing the previous one had open stays."""
+    if presenters.charts is not None:
+        presenters.charts.close_all()
     presenters.editor.close_all()
     presenters.chart.close()
     presenters.list.reset()
@@ -212,6 +266,7 @@ class App:
         self.presence: PresencePresenter | None = None
         self.booking: BookingPresenter | None = None
         self.schedule: SchedulePresenter | None = None
+        self.inbox: InboxPresenter | None = None
         self.startup_error: str | None = None
         self._built: Prepared | None = None
         # Set by shutdown(): a start still running then closes what it built itself.
@@ -243,7 +298,9 @@ class App:
         self.notifications = RedisNotificationBridge(built.backend.redis, parent=self.window)
         self.notifications.live_changed.connect(self.window.sync_status.show_live)
         patients = build_patient_presenters(self.window, built.patients, self.tasks,
-                                            notifications=self.notifications)
+                                            notifications=self.notifications,
+                                            chart=built.chart,
+                                            section_factories=self._chart_sections(built))
         self.patients = patients
         self.session = SessionPresenter(
             self.window, built.sessions.signin, built.drafts, patients.editor, self.tasks,
@@ -261,6 +318,7 @@ class App:
             parent=self.window)
         self.window.break_glass_report_requested.connect(self.break_glass_report.show)
         self._build_front_desk(built, patients)
+        self._build_inbox(built, patients)
         self.notifications.start()
         self.session.start()
         self.health = StoreHealthPresenter(
@@ -320,6 +378,60 @@ class App:
         session.user_changed.connect(user_changed)
         session.locked.connect(lambda: presence.set_away(True))
         session.unlocked.connect(lambda: presence.set_away(False))
+
+    def _chart_sections(self, built: Prepared) -> list[SectionFactory]:
+        """The sections other capabilities add to every chart, made for the person signed
+        in when the chart opens (their permissions decide what they may do in it)."""
+        from desktop.presenters.orders import make_orders_section, make_prescriptions_section
+        from desktop.presenters.tasks import make_patient_tasks_section
+
+        tasks, notifications = self.tasks, self.notifications
+
+        def can(permission: str) -> bool:
+            actor = self.session.actor if self.session is not None else None
+            return actor is not None and actor.can(permission)
+
+        return [
+            lambda record, _caption: make_orders_section(record, built.orders, tasks),
+            lambda record, _caption: make_prescriptions_section(
+                record, built.orders, tasks, can_prescribe=can("prescription.write")),
+            lambda record, _caption: make_patient_tasks_section(
+                record, built.tasks, tasks, notifications=notifications),
+        ]
+
+    def _build_inbox(self, built: Prepared, patients: PatientPresenters) -> None:
+        """The signed-in person's tasks: a count in the status bar, Ctrl+Shift+I."""
+        from datetime import datetime
+
+        from desktop.presenters.tasks import InboxPresenter
+
+        assert self.session is not None and self.notifications is not None
+        session, window = self.session, self.window
+        inbox = InboxPresenter(built.tasks, self.tasks, self.notifications, today=date.today,
+                               now=lambda: datetime.now().astimezone(), parent=window)
+        inbox.attach(window)
+        window.track_status_indicator(inbox.badge)
+        self.inbox = inbox
+
+        def open_patient(patient_id: int) -> None:
+            window.show_patients()
+            patients.chart.open(patient_id)
+
+        inbox.open_patient_requested.connect(open_patient)
+
+        def signed_in(actor: Any) -> None:
+            if actor.can("task.manage"):
+                inbox.start()
+
+        session.signed_in.connect(signed_in)
+        session.user_changed.connect(lambda _actor: inbox.stop())
+        session.locked.connect(inbox.stop)
+
+        def unlocked() -> None:
+            if session.actor is not None and session.actor.can("task.manage"):
+                inbox.start()
+
+        session.unlocked.connect(unlocked)
 
     def _start_anchoring(self, backend: Backend) -> None:
         """Once a minute, when the audit trail has grown, its head is written outside the

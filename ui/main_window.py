@@ -1,11 +1,14 @@
 """The main window: menu, a banner for outages, the sign-in page or the work area (the
-schedule, and the patient list with the open patient, as two tabs: Ctrl+1 and Ctrl+2),
+schedule, and the patient list with the open patient, as two tabs: Ctrl+1 and Ctrl+2;
+then one closable tab per open chart: Ctrl+W closes it, Ctrl+Tab and Ctrl+PgDown cycle),
 the lock screen over everything, the status bar with who is signed in and the stores'
 health."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabBar,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -54,6 +58,8 @@ class MainWindow(QMainWindow):
         break_glass_report_requested(): Admin > Break-the-glass report.
         restore_drafts_requested(): the kept-forms bar's Reopen.
         discard_drafts_requested(): the kept-forms bar's Discard.
+        chart_close_requested(QWidget): the user wants this chart tab closed (its close
+            button, or Ctrl+W on it).
     """
 
     refresh_requested = Signal()
@@ -64,9 +70,13 @@ class MainWindow(QMainWindow):
     break_glass_report_requested = Signal()
     restore_drafts_requested = Signal()
     discard_drafts_requested = Signal()
+    chart_close_requested = Signal(QWidget)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Other permanent indicators (the task inbox's count): each has ``full_width()``
+        # and a ``changed`` signal, and is counted before the store labels shrink.
+        self._indicators: list[Any] = []
         self.setWindowTitle("Dr. Assistant")
         self.resize(1100, 720)
         self._down: dict[str, StoreHealth] = {}
@@ -127,6 +137,16 @@ class MainWindow(QMainWindow):
         self.work_tabs.setTabToolTip(1, "Find and open patients (Ctrl+2)")
         self.work_tabs.setTabVisible(0, False)
         self.work_tabs.setCurrentIndex(1)
+        # Charts open as closable tabs after these two, which stay (no close button).
+        self.work_tabs.setTabsClosable(True)
+        self.work_tabs.setMovable(False)
+        for fixed in (0, 1):
+            self.work_tabs.tabBar().setTabButton(fixed, QTabBar.ButtonPosition.RightSide,
+                                                 None)
+            self.work_tabs.tabBar().setTabButton(fixed, QTabBar.ButtonPosition.LeftSide,
+                                                 None)
+        self.work_tabs.tabCloseRequested.connect(self.on_work_tabs_tab_close_requested)
+        self.work_tabs.currentChanged.connect(self.on_work_tabs_current_changed)
         self._schedule_available = False
         work_layout.addWidget(self.work_tabs, 1)
         layout.addWidget(self.pages, 1)
@@ -205,6 +225,21 @@ class MainWindow(QMainWindow):
         self.patients_action.setShortcut(QKeySequence("Ctrl+2"))
         self.patients_action.triggered.connect(self.show_patients)
         view_menu.addAction(self.patients_action)
+        self.close_chart_action = QAction("&Close chart", self)
+        self.close_chart_action.setShortcut(QKeySequence("Ctrl+W"))
+        self.close_chart_action.triggered.connect(self.close_current_chart)
+        self.close_chart_action.setEnabled(False)
+        view_menu.addAction(self.close_chart_action)
+        self.next_tab_action = QAction("&Next tab", self)
+        self.next_tab_action.setShortcuts([QKeySequence("Ctrl+Tab"),
+                                           QKeySequence("Ctrl+PgDown")])
+        self.next_tab_action.triggered.connect(lambda: self.cycle_tabs(1))
+        view_menu.addAction(self.next_tab_action)
+        self.previous_tab_action = QAction("P&revious tab", self)
+        self.previous_tab_action.setShortcuts([QKeySequence("Ctrl+Shift+Tab"),
+                                               QKeySequence("Ctrl+PgUp")])
+        self.previous_tab_action.triggered.connect(lambda: self.cycle_tabs(-1))
+        view_menu.addAction(self.previous_tab_action)
         view_menu.addSeparator()
         refresh = QAction("Check &connections now", self)
         refresh.setShortcut(QKeySequence("F5"))
@@ -243,6 +278,13 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         self._fit_status_bar()
 
+    def track_status_indicator(self, widget: Any) -> None:
+        """``widget`` (already in the status bar) is counted when deciding whether the
+        store labels and the user's name must be shortened so that nothing is clipped."""
+        self._indicators.append(widget)
+        widget.changed.connect(self._fit_status_bar)
+        self._fit_status_bar()
+
     def _fit_status_bar(self) -> None:
         """Four store indicators and "Signed in as …" when they fit beside the clock
         warning; otherwise one store summary and the name alone, so nothing is clipped."""
@@ -252,7 +294,8 @@ class MainWindow(QMainWindow):
                   + (self.clock_warning.sizeHint().width() + 12
                      if not self.clock_warning.isHidden() else 0)
                   + (self.sync_status.full_width() + 12
-                     if not self.sync_status.isHidden() else 0))
+                     if not self.sync_status.isHidden() else 0)
+                  + sum(w.full_width() + 12 for w in self._indicators if not w.isHidden()))
         compact = needed > self.width() - STATUS_MESSAGE_ROOM
         if compact != self.store_status.compact:
             self.store_status.set_compact(compact)
@@ -332,6 +375,56 @@ class MainWindow(QMainWindow):
         self.work_tabs.setCurrentIndex(1)
         self.patient_list.search_box.setFocus()
 
+    # --------------------------------------------------------------- chart tabs
+
+    def add_chart_tab(self, widget: QWidget, title: str, tooltip: str) -> int:
+        """A chart as a closable tab after the others; returns its index."""
+        index = self.work_tabs.addTab(widget, title.replace("&", "&&"))
+        self.work_tabs.setTabToolTip(index, tooltip)
+        return index
+
+    def set_chart_tab_title(self, widget: QWidget, title: str, tooltip: str) -> None:
+        index = self.work_tabs.indexOf(widget)
+        if index >= 2:
+            self.work_tabs.setTabText(index, title.replace("&", "&&"))
+            self.work_tabs.setTabToolTip(index, tooltip)
+
+    def show_chart_tab(self, widget: QWidget) -> None:
+        self.work_tabs.setCurrentWidget(widget)
+        widget.setFocus()
+
+    def remove_chart_tab(self, widget: QWidget) -> None:
+        index = self.work_tabs.indexOf(widget)
+        if index >= 2:
+            self.work_tabs.removeTab(index)
+
+    def chart_tabs(self) -> list[QWidget]:
+        tabs = (self.work_tabs.widget(i) for i in range(2, self.work_tabs.count()))
+        return [w for w in tabs if w is not None]
+
+    def close_current_chart(self) -> None:
+        if self.work_tabs.currentIndex() >= 2:
+            self.chart_close_requested.emit(self.work_tabs.currentWidget())
+
+    def cycle_tabs(self, step: int) -> None:
+        """The next (or previous) visible tab, round the end."""
+        count = self.work_tabs.count()
+        index = self.work_tabs.currentIndex()
+        for _ in range(count):
+            index = (index + step) % count
+            if self.work_tabs.isTabVisible(index):
+                self.work_tabs.setCurrentIndex(index)
+                return
+
+    @Slot(int)
+    def on_work_tabs_tab_close_requested(self, index: int) -> None:
+        if index >= 2:
+            self.chart_close_requested.emit(self.work_tabs.widget(index))
+
+    @Slot(int)
+    def on_work_tabs_current_changed(self, index: int) -> None:
+        self.close_chart_action.setEnabled(index >= 2)
+
     def _find_patient(self) -> None:
         self.work_tabs.setCurrentIndex(1)
         self.patient_list.focus_search()
@@ -350,6 +443,9 @@ class MainWindow(QMainWindow):
         self.sign_out_action.setEnabled(signed_in)
         self.schedule_action.setEnabled(signed_in and self._schedule_available)
         self.patients_action.setEnabled(signed_in)
+        self.next_tab_action.setEnabled(signed_in)
+        self.previous_tab_action.setEnabled(signed_in)
+        self.close_chart_action.setEnabled(signed_in and self.work_tabs.currentIndex() >= 2)
         self.patient_menu.menuAction().setVisible(signed_in and can_find_patients)
         self.find_action.setEnabled(signed_in and can_find_patients)
         self.register_action.setEnabled(signed_in and can_register and self._patients_available)
@@ -382,7 +478,9 @@ class MainWindow(QMainWindow):
         if locked:
             for action in (self.lock_action, self.sign_out_action, self.register_action,
                            self.find_action, self.sessions_action, self.break_glass_action,
-                           self.schedule_action, self.patients_action):
+                           self.schedule_action, self.patients_action,
+                           self.close_chart_action, self.next_tab_action,
+                           self.previous_tab_action):
                 action.setEnabled(False)
         else:
             self.set_signed_in(self._who, can_manage_sessions=self._can_manage_sessions,

@@ -63,7 +63,9 @@ class PatientsApi(Protocol):
         ...
 
     def mark_deceased(self, patient_id: int, expected_version: int,
-                      deceased_at: date) -> PatientRecord:
+                      deceased_at: date, *, source: str = "") -> PatientRecord:
+        """``source``: where the news comes from, a key of ``DEATH_SOURCES`` (kept in the
+        audit event; issue 11 added it, optional for older callers)."""
         ...
 
     def set_restricted(self, patient_id: int, restricted: bool) -> PatientRecord:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from backend_client.accounts.access import Access
 from backend_client.audit.service import AuditService
 from backend_client.dto import (
+    DEATH_SOURCES,
     Actor,
     AlertSummary,
     Contact,
@@ -461,12 +462,15 @@ class PatientService:
             return self._record(s, patient_id, clinical=actor.can("chart.open"))
 
     def mark_deceased(self, patient_id: int, expected_version: int,
-                      deceased_at: date) -> PatientRecord:
+                      deceased_at: date, *, source: str = "") -> PatientRecord:
         actor = self.access.require("patient.demographics.write", patient_id=patient_id)
         actor_id = actor.user_id
         with self._refusals_audited(actor, patient_id), self._work(actor) as uow:
             s = uow.session
             self._check_restricted(s, actor, patient_id)
+            if source and source not in DEATH_SOURCES:
+                raise ValidationError("source", "choose where the news of the death comes "
+                                      "from")
             born = s.execute(select(Patient.birth_date).where(Patient.id == patient_id)
                              ).scalar_one_or_none()
             if born is None:
@@ -485,7 +489,8 @@ class PatientService:
             ).scalar_one_or_none()
             if changed is None:
                 raise self._conflict(s, patient_id)
-            self._audit(s, "patient.deceased", patient_id, actor)
+            self._audit(s, "patient.deceased", patient_id, actor,
+                        {"source": source} if source else None)
             self._announce(uow, actor, patient_id, changed, "deceased")
             uow.commit()
             log.info("patient marked deceased id=%s", patient_id)

@@ -32,6 +32,13 @@ class PatientChartPresenter(QObject):
     """Signals:
         patient_opened(object): the PatientRecord now shown (opened by the user).
         patient_refreshed(object): the shown patient read again after a change elsewhere.
+        record_opened(object): the PatientRecord the user asked to open (the list, the
+            schedule) has arrived: its chart may open (only for this, never after a save
+            or a refresh).
+        open_abandoned(object): an open did not happen (refused, failed, or the
+            break-the-glass reason was not given); the id of the patient still shown, or
+            None: whatever pointed at the other patient (the list's selection) must go back
+            to it, so that exactly one patient is "the current patient" on screen.
 
     Args:
         notifications: the change bridge to follow (:meth:`follow`); None: the header
@@ -40,6 +47,8 @@ class PatientChartPresenter(QObject):
 
     patient_opened = Signal(object)
     patient_refreshed = Signal(object)
+    record_opened = Signal(object)
+    open_abandoned = Signal(object)
 
     def __init__(self, view: PatientHeaderView, api: PatientsApi,
                  tasks: TaskRunner | InlineTaskRunner, *,
@@ -189,6 +198,17 @@ class PatientChartPresenter(QObject):
         if token == self._token:
             self._opening = False
             self._show(record)
+            self.record_opened.emit(record)
+
+    def _abandon(self, sentence: str) -> None:
+        """The open did not happen: the header says so, naming who is still shown, and
+        whatever selected the other patient is told to point back (``open_abandoned``)."""
+        current = self.current
+        if current is not None:
+            d = current.draft
+            sentence += f" Still shown: {d.family_name}, {d.given_name} (MRN {current.mrn})."
+        self._view.show_message(sentence)
+        self.open_abandoned.emit(current.id if current is not None else None)
 
     def _show(self, record: PatientRecord, *, opened: bool = True) -> None:
         self.current = record
@@ -207,7 +227,7 @@ class PatientChartPresenter(QObject):
                         "been merged with another record.")
         else:
             sentence = failure_sentence(exc, CANNOT_OPEN)
-        self._view.show_message(sentence)
+        self._abandon(sentence)
 
     def _ask_reason(self, patient_id: int, sentence: str) -> None:
         """A restricted chart: say so, and open it only with a reason (audited)."""
@@ -225,7 +245,7 @@ class PatientChartPresenter(QObject):
             if result == BreakGlassDialog.DialogCode.Accepted and reason:
                 self.open(patient_id, reason)
             else:
-                self._view.show_message("The restricted chart was not opened.")
+                self._abandon("The restricted chart was not opened.")
 
         dialog.finished.connect(finished)
         dialog.open()

@@ -163,7 +163,7 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
     def mark_deceased(self, record: PatientRecord) -> None:
         dialog = MarkDeceasedDialog(record, self._today(), self._window)
         dialog.save_requested.connect(
-            lambda when: self._save_deceased(dialog, record, when))
+            lambda answer: self._save_deceased(dialog, record, *answer))
         dialog.finished.connect(lambda _: self._forget_deceased(dialog))
         self.deceased = dialog
         dialog.open()
@@ -358,7 +358,7 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
     # ------------------------------------------------------------- death
 
     def _save_deceased(self, dialog: MarkDeceasedDialog, record: PatientRecord,
-                       when: date) -> None:
+                       when: date, source: str) -> None:
         dialog.set_busy(True)
         version = self._deceased_version.get(record.id, record.version)
 
@@ -374,17 +374,20 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
                 return  # the dialog was closed; nothing was saved and nobody is waiting
             dialog.set_busy(False)
             if isinstance(exc, ValidationError):
-                dialog.show_error(" ".join(_sentence(r) for r in exc.errors.values()))
+                for field, reason in exc.errors.items():
+                    dialog.show_error(_sentence(reason), field)
             elif isinstance(exc, Conflict):
                 # Only a date is typed here; the next click saves over the current version.
                 if exc.current_version is not None:
                     self._deceased_version[record.id] = exc.current_version
                 dialog.show_error(f"{exc.message} Nothing was saved. To record the death "
-                                  f"on {format_date(when)} anyway, choose Record death again.")
+                                  f"on {format_date(when)} anyway, choose Continue and "
+                                  "confirm again.")
             else:
                 dialog.show_error(failure_sentence(exc, CANNOT_SAVE))
 
-        self._tasks.run(lambda: self._api.mark_deceased(record.id, version, when),
+        self._tasks.run(lambda: self._api.mark_deceased(record.id, version, when,
+                                                        source=source),
                         saved, failed, pool="write")
 
     def _forget_deceased(self, dialog: MarkDeceasedDialog) -> None:

@@ -214,8 +214,9 @@ class FakePatientsApi:
         return record
 
     def mark_deceased(self, patient_id: int, expected_version: int,
-                      deceased_at: date) -> PatientRecord:
-        call = self._enter("mark_deceased", patient_id, expected_version, deceased_at)
+                      deceased_at: date, *, source: str = "") -> PatientRecord:
+        call = self._enter("mark_deceased", patient_id, expected_version, deceased_at,
+                           source=source)
         call.finished = True
         current = self.records[patient_id]
         if expected_version != current.version:

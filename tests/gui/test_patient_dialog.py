@@ -216,12 +216,18 @@ def test_recording_a_death_updates_the_header(
     dialog = presenters.editor.deceased
     assert dialog is not None and dialog.isVisible()
     dialog.date_field.edit.setText("03/04/2026")  # could be 3 April or 4 March
+    dialog.source.setCurrentIndex(dialog.source.findData("certificate"))
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert "Could be 3 April or 4 March" in dialog.error.text()
+    assert "Could be 3 April or 4 March" in dialog.date_error.text()
     save_screenshot(dialog, "patients-record-death.png")
     assert api.calls_to("mark_deceased") == []
     dialog.date_field.edit.setText("2026-11-20")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    # The second step names the patient; only its "Record death" saves.
+    assert dialog.confirmation is not None
+    assert dialog.confirmation.text().startswith("Record the death of Smith, John")
+    confirm = next(b for b in dialog.confirmation.buttons() if b.text() == "Record death")
+    qtbot.mouseClick(confirm, Qt.MouseButton.LeftButton)
     assert api.records[2].deceased_at == date(2026, 11, 20)
     assert window.patient_header.deceased_badge.text() == "DECEASED 20 Nov 2026"
     assert not window.patient_header.deceased_button.isEnabled()

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from backend_client.accounts.access import SystemAccess
 from backend_client.backend import Backend
@@ -284,3 +284,18 @@ def test_registering_opening_and_editing_are_audited(db: object, backend: Backen
         ("patient.deceased", "Dr. Audit", "reception-2"),
     ]
     assert AuditService(db).verify().ok
+
+
+def test_mark_deceased_keeps_where_the_news_came_from(db: Connection,
+                                                      patients: PatientService) -> None:
+    """Issue 11: recording a death names its source (a code; nothing else about the
+    patient goes into the audit trail); an unknown code is refused and nothing changes."""
+    rec = patients.register(draft(family_name="Sourced", birth_date=date(1940, 1, 1)))
+    with pytest.raises(ValidationError, match="where the news of the death comes from"):
+        patients.mark_deceased(rec.id, rec.version, date(2020, 6, 1), source="rumour")
+    assert patients.get(rec.id).deceased_at is None
+    patients.mark_deceased(rec.id, rec.version, date(2020, 6, 1), source="certificate")
+    details = db.execute(text("SELECT details FROM audit_events WHERE action = "
+                              "'patient.deceased' AND object_id = :id"),
+                         {"id": str(rec.id)}).scalar_one()
+    assert details == {"source": "certificate"}

@@ -127,11 +127,16 @@ class PatientHeaderView(QFrame):
         mark_deceased_requested(int): the user wants to record this patient's death.
         restrict_requested(int, bool): the user wants this record restricted (True) or the
             restriction lifted (False).
+        chart_requested(int): the user wants this patient's chart (a tab of its own).
+
+    Every signal carries the id of the record the header shows; while another patient is
+    being opened the buttons wait, so none acts on a patient who is about to be replaced.
     """
 
     edit_requested = Signal(int)
     mark_deceased_requested = Signal(int)
     restrict_requested = Signal(int, bool)
+    chart_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,6 +168,12 @@ class PatientHeaderView(QFrame):
         self.alerts.setObjectName("patient-alerts")
         self.alerts.setAccessibleName("Alerts")
 
+        self.chart_button = QPushButton("Open chart", self)
+        self.chart_button.setObjectName("open-chart")
+        self.chart_button.setToolTip("This patient's chart, in a tab of its own (Enter in "
+                                     "the list opens it too)")
+        self.chart_button.clicked.connect(self.on_chart_button_clicked)
+        self.chart_button.hide()
         self.edit_button = QPushButton("Edit details…", self)
         self.edit_button.setObjectName("edit-patient")
         self.edit_button.clicked.connect(self.on_edit_button_clicked)
@@ -183,6 +194,7 @@ class PatientHeaderView(QFrame):
         name_row.addWidget(self.deceased_badge, 0, Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.chart_button)
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.deceased_button)
         buttons.addWidget(self.restrict_button)
@@ -213,11 +225,20 @@ class PatientHeaderView(QFrame):
     def show_loading(self) -> None:
         self.message.setText("Opening the patient…")
         self.message.show()
+        self._set_actions_enabled(False)
 
     def show_message(self, sentence: str) -> None:
-        """A problem opening a patient; what was shown before stays."""
+        """A problem opening a patient; what was shown before stays (and acts again)."""
         self.message.setText("⚠ " + sentence)
         self.message.show()
+        self._set_actions_enabled(self.record is not None)
+
+    def _set_actions_enabled(self, enabled: bool) -> None:
+        for button in (self.chart_button, self.edit_button, self.restrict_button):
+            button.setEnabled(enabled)
+        record = self.record
+        self.deceased_button.setEnabled(enabled and record is not None
+                                        and record.deceased_at is None)
 
     def show_patient(self, record: PatientRecord, today: date) -> None:
         self.record = record
@@ -253,7 +274,8 @@ class PatientHeaderView(QFrame):
             self.deceased_badge.show()
         else:
             self.deceased_badge.hide()
-        self.deceased_button.setEnabled(record.deceased_at is None)
+        self._set_actions_enabled(True)
+        self.chart_button.setVisible(record.clinical)
         self.restrict_button.setText("Lift restriction…" if record.restricted
                                      else "Restrict record…")
         self.restrict_button.setVisible(self._can_restrict)
@@ -274,6 +296,11 @@ class PatientHeaderView(QFrame):
     def on_edit_button_clicked(self) -> None:
         if self.record is not None:
             self.edit_requested.emit(self.record.id)
+
+    @Slot()
+    def on_chart_button_clicked(self) -> None:
+        if self.record is not None:
+            self.chart_requested.emit(self.record.id)
 
     @Slot()
     def on_restrict_button_clicked(self) -> None:

@@ -236,6 +236,12 @@ class PatientListView(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return self.model.patient_at(rows[0].row()).id if rows else None
 
+    def select_only(self, patient_id: int | None) -> None:
+        """The row of the patient shown elsewhere (the header), or none: the list never
+        highlights a patient other than the one the actions would act on."""
+        if patient_id is None or not self.select_patient(patient_id):
+            self.table.clearSelection()
+
     def select_patient(self, patient_id: int) -> bool:
         row = self.model.row_of(patient_id)
         if row < 0:

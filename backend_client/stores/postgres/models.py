@@ -528,12 +528,17 @@ class Order(Tracked, Base):
     code: Mapped[str] = mapped_column(String(40), server_default="")
     description: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), server_default="draft")
+    # Migration 0011: the status flow and the freeze of what was ordered are a trigger's.
+    details: Mapped[str] = mapped_column(Text, server_default="")
+    discontinued_reason: Mapped[str] = mapped_column(String(500), server_default="")
 
     __table_args__ = (
         CheckConstraint(_in("kind", ("lab", "imaging", "referral", "procedure", "other")),
                         name="kind_known"),
         CheckConstraint(_in("status", ("draft", "active", "completed", "cancelled")),
                         name="status_known"),
+        CheckConstraint("status <> 'cancelled' OR length(btrim(discontinued_reason)) > 0",
+                        name="reason_when_cancelled"),
     )
 
 
@@ -556,13 +561,28 @@ class Prescription(Tracked, Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), server_default="draft")
     signed_at: Mapped[datetime | None] = mapped_column(TS)
+    # Migration 0011. signed_at/signed_by are set by the database when the prescriber's
+    # own session signs; after that only the status (and why it stopped) can change.
+    strength: Mapped[str] = mapped_column(String(40), server_default="")
+    unit: Mapped[str] = mapped_column(String(20), server_default="")
+    form: Mapped[str] = mapped_column(String(40), server_default="tablet")
+    duration_days: Mapped[int | None] = mapped_column(SmallInteger)
+    instructions: Mapped[str] = mapped_column(String(500), server_default="")
+    signed_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    stop_reason: Mapped[str] = mapped_column(String(500), server_default="")
 
     __table_args__ = (
         CheckConstraint("refills BETWEEN 0 AND 12", name="refills_range"),
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
         CheckConstraint(_in("status", ("draft", "active", "stopped", "completed")),
                         name="status_known"),
-        CheckConstraint("status = 'draft' OR signed_at IS NOT NULL", name="signed_unless_draft"),
+        # A discarded draft is stopped without having been signed.
+        CheckConstraint("status IN ('draft', 'stopped') OR signed_at IS NOT NULL",
+                        name="signed_unless_draft"),
+        CheckConstraint("duration_days IS NULL OR duration_days BETWEEN 1 AND 365",
+                        name="duration_range"),
+        CheckConstraint("status <> 'stopped' OR length(btrim(stop_reason)) > 0",
+                        name="reason_when_stopped"),
     )
 
 
@@ -578,12 +598,24 @@ class Task(Tracked, Base):
     due_at: Mapped[datetime | None] = mapped_column(TS)
     priority: Mapped[str] = mapped_column(String(10), server_default="normal")
     status: Mapped[str] = mapped_column(String(20), server_default="open")
+    # Migration 0011: a person or a role (exactly one); done_at/done_by are the database's.
+    assignee_role: Mapped[str | None] = mapped_column(String(40), ForeignKey("roles.name"))
+    done_at: Mapped[datetime | None] = mapped_column(TS)
+    done_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    cancel_reason: Mapped[str] = mapped_column(String(500), server_default="")
 
     __table_args__ = (
         CheckConstraint(_in("priority", ("low", "normal", "high", "urgent")),
                         name="priority_known"),
         CheckConstraint(_in("status", ("open", "done", "cancelled")), name="status_known"),
+        CheckConstraint("(assignee_id IS NULL) <> (assignee_role IS NULL)",
+                        name="one_assignee"),
+        CheckConstraint("(status = 'done') = (done_at IS NOT NULL)", name="done_when_done"),
+        CheckConstraint("status <> 'cancelled' OR length(btrim(cancel_reason)) > 0",
+                        name="reason_when_cancelled"),
         Index("ix_tasks_assignee_open", "assignee_id", "due_at",
+              postgresql_where=text("status = 'open'")),
+        Index("ix_tasks_role_open", "assignee_role", "due_at",
               postgresql_where=text("status = 'open'")),
     )
 

@@ -1,0 +1,1 @@
+"""Clinical notes: the chart's Notes section, the editor, history, merge and PDF."""
