@@ -61,7 +61,7 @@ def section_text(section: SectionContent | None) -> str:
     if section is None:
         return ""
     lines = [f"{k}: {v}" for k, v in section.values if v]
-    return "\n".join([section.text, *lines] if lines else [section.text])
+    return "\n".join([section.text, *lines] if section.text else lines)
 
 
 def check_id(name: str, value: str) -> None:

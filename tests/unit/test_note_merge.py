@@ -72,7 +72,7 @@ def test_structured_values_count_as_the_section() -> None:
     theirs = rev(content(v=("", {"pulse": "72", "spo2": "97"})), "b" * 32)
     result = merge3(rev(base), mine, theirs)
     assert result.sections[0].conflicted
-    assert result.sections[0].mine == "\npulse: 80"
+    assert result.sections[0].mine == "pulse: 80"      # as the merge view reads it back
     picked = resolve(result, {"v": "theirs"}).section("v")
     assert picked is not None and dict(picked.values) == {"pulse": "72", "spo2": "97"}
 
