@@ -11,26 +11,29 @@ from backend_client.uow import unit_of_work
 
 # permission → (what it allows, in words for a refusal sentence; roles that have it)
 MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
-    "patient.search": ("find patients", ("doctor", "nurse", "receptionist")),
-    "patient.demographics.read": ("see patient details", ("doctor", "nurse", "receptionist")),
+    "patient.search": ("find patients", ("doctor", "nurse", "receptionist", "resident")),
+    "patient.demographics.read": ("see patient details",
+                                  ("doctor", "nurse", "receptionist", "resident")),
     "patient.demographics.write": ("register or edit patients",
                                    ("doctor", "nurse", "receptionist")),
     "appointment.manage": ("book, move or check in appointments",
                            ("doctor", "nurse", "receptionist")),
-    "chart.open": ("open a patient's clinical chart", ("doctor", "nurse")),
-    "note.read": ("read clinical notes", ("doctor", "nurse")),
-    "note.write": ("write clinical notes", ("doctor", "nurse")),
-    "note.sign": ("sign clinical notes", ("doctor",)),
+    "chart.open": ("open a patient's clinical chart", ("doctor", "nurse", "resident")),
+    "note.read": ("read clinical notes", ("doctor", "nurse", "resident")),
+    "note.write": ("write clinical notes", ("doctor", "nurse", "resident")),
+    # A resident's signature waits for a co-signature (migration 0012's trigger).
+    "note.sign": ("sign clinical notes", ("doctor", "resident")),
+    "note.cosign": ("co-sign a trainee's notes", ("doctor",)),
     "recording.create": ("dictate", ("doctor",)),
-    "recording.read": ("listen to recordings", ("doctor", "nurse")),
-    "transcript.read": ("read transcripts", ("doctor", "nurse")),
-    "prescription.read": ("see prescriptions", ("doctor", "nurse")),
+    "recording.read": ("listen to recordings", ("doctor", "nurse", "resident")),
+    "transcript.read": ("read transcripts", ("doctor", "nurse", "resident")),
+    "prescription.read": ("see prescriptions", ("doctor", "nurse", "resident")),
     "prescription.write": ("prescribe", ("doctor",)),
     "order.write": ("place orders", ("doctor",)),
     "alert.write": ("record allergies and warnings", ("doctor", "nurse")),
     "problem.write": ("change a patient's problem list", ("doctor", "nurse")),
     "medication.write": ("change a patient's medication list", ("doctor", "nurse")),
-    "task.manage": ("manage tasks", ("doctor", "nurse", "receptionist")),
+    "task.manage": ("manage tasks", ("doctor", "nurse", "receptionist", "resident")),
     "chart.break_glass": ("open a chart outside your usual access, giving a reason",
                           ("doctor", "nurse")),
     "patient.restrict": ("restrict or unrestrict a patient's record", ("doctor",)),
@@ -38,7 +41,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
     "session.revoke": ("end other people's sessions", ("admin",)),
     "audit.report": ("see the audit report", ("admin",)),
 }
-ROLES = ("doctor", "nurse", "receptionist", "admin")
+# "resident": a doctor in training (migration 0012).
+ROLES = ("doctor", "nurse", "receptionist", "admin", "resident")
 
 
 def matrix_rows() -> list[tuple[str, str]]:

@@ -87,9 +87,11 @@ class NotesApi(Protocol):
     def cosign(self, note_id: str) -> NoteSummary:
         ...
 
-    def add_addendum(self, note_id: str, text: str) -> NoteSummary:
+    def add_addendum(self, note_id: str, text: str, *,
+                     addendum_id: str | None = None) -> NoteSummary:
         """A correction to a signed note: its own signed document, shown with the
-        original, which stays as it was."""
+        original, which stays as it was. ``addendum_id`` (optional, uuid4 hex made by the
+        caller): a retried call is then one addendum."""
         ...
 
     def history(self, note_id: str) -> tuple[NoteRevision, ...]:

@@ -9,6 +9,7 @@ sections of free text and structured fields, laid out by a template from
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -177,6 +178,44 @@ class MergeResult:
     @property
     def clean(self) -> bool:
         return not any(s.conflicted for s in self.sections)
+
+    def resolved(self, picks: Mapping[str, str] | None = None, *,
+                 title: str | None = None) -> NoteContent:
+        """The merged content (an addition to the contract, so that the merge view can
+        build what it saves from the DTO alone): sections merged automatically, and for
+        each conflicted one the side in ``picks`` (section key → "mine" or "theirs"; a
+        section not conflicted may be overridden too). A conflicted section without a
+        pick raises ``KeyError`` naming it: nothing is decided silently. Structured
+        values travel with their section."""
+        picks = dict(picks or {})
+        base = self.base.content if self.base else None
+        out: list[SectionContent] = []
+        for s in self.sections:
+            if s.conflicted and s.key not in picks:
+                raise KeyError(s.key)
+            m, t = self.mine.section(s.key), self.theirs.content.section(s.key)
+            b = base.section(s.key) if base else None
+            pick = picks.get(s.key, "auto")
+            if pick == "mine":
+                chosen = m
+            elif pick == "theirs":
+                chosen = t
+            else:   # the side that changed it
+                chosen = t if _same(m, t) or (base is not None and _same(m, b)) else m
+            if chosen is not None:
+                out.append(chosen)
+        if title is None:
+            base_title = base.title if base else None
+            title = (self.theirs.content.title if self.mine.title == base_title
+                     else self.mine.title)
+        return NoteContent(title=title, sections=tuple(out))
+
+
+def _same(a: SectionContent | None, b: SectionContent | None) -> bool:
+    """The same text and values (values in any order)."""
+    if a is None or b is None:
+        return a is b
+    return (a.text, tuple(sorted(a.values))) == (b.text, tuple(sorted(b.values)))
 
 
 # --------------------------------------------------------------------------- other

@@ -31,6 +31,7 @@ from backend_client.local_stack import LocalStack
 from backend_client.local_stack.process import free_port, port_answers, wait_for
 from backend_client.schema import migrate
 from backend_client.stores.mongo.client import mongo_calls
+from backend_client.stores.mongo.setup import APP_ROLE
 from backend_client.stores.redis.client import redis_calls
 from backend_client.uow import unit_of_work
 
@@ -93,6 +94,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         with backend.owner_engine.begin() as conn:
             conn.execute(text("CREATE TABLE frozen_probe (key text PRIMARY KEY)"))
             conn.execute(text("GRANT SELECT, INSERT ON frozen_probe TO dra_app"))
+        # The app's MongoDB role names its collections one by one (mongo/setup.py): the
+        # probe's is granted the same way.
+        owner_db = backend.owner_mongo_db
+        owner_db.command("grantPrivilegesToRole", APP_ROLE, privileges=[
+            {"resource": {"db": owner_db.name, "collection": "frozen_probe"},
+             "actions": ["find", "insert"]}])
         yield Servers(stack, moto, backend, {
             "postgres": lambda: _tree(stack.postgres.pid()),
             "mongo": lambda: _tree(stack.mongo.pid()),

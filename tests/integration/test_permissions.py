@@ -15,9 +15,10 @@ from backend_client.errors import PermissionDenied
 from tests.integration.conftest import signed_in
 
 # What the issue says, independently of MATRIX: receptionists never read clinical content;
-# only doctors sign notes and prescribe.
+# only doctors prescribe and co-sign; doctors and residents (trainees, whose signature waits
+# for a doctor's co-signature: issue 11) sign notes.
 NEVER_RECEPTION = {"note.read", "recording.read", "transcript.read", "chart.open"}
-DOCTORS_ONLY = {"note.sign", "prescription.write"}
+DOCTORS_ONLY = {"note.cosign", "prescription.write"}
 
 
 @pytest.fixture
@@ -62,4 +63,5 @@ def test_the_rules_the_issue_states(users: dict[str, int], db: Connection) -> No
     assert not perms["receptionist"] & NEVER_RECEPTION
     for permission in DOCTORS_ONLY:
         assert [r for r in ROLES if permission in perms[r]] == ["doctor"]
+    assert [r for r in ROLES if "note.sign" in perms[r]] == ["doctor", "resident"]
     assert "audit.report" in perms["admin"] and "note.read" not in perms["admin"]

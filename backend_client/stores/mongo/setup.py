@@ -12,10 +12,12 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import CollectionInvalid
 
+from backend_client.stores.mongo import notes_setup as notes
+
 Db = Database[dict[str, Any]]
 
 
-def _ensure_collection(db: Db, name: str, validator: dict[str, Any] | None = None) -> None:
+def ensure_collection(db: Db, name: str, validator: dict[str, Any] | None = None) -> None:
     options: dict[str, Any] = {"validator": validator} if validator else {}
     try:
         db.create_collection(name, **options)
@@ -25,7 +27,7 @@ def _ensure_collection(db: Db, name: str, validator: dict[str, Any] | None = Non
 
 
 def _v1_clinic_meta(db: Db) -> None:
-    _ensure_collection(db, "clinic_meta", {
+    ensure_collection(db, "clinic_meta", {
         "$jsonSchema": {
             "bsonType": "object",
             "required": ["key", "value", "updated_at"],
@@ -39,7 +41,7 @@ def _v1_clinic_meta(db: Db) -> None:
 
 
 def _v2_drafts(db: Db) -> None:
-    _ensure_collection(db, "drafts", {
+    ensure_collection(db, "drafts", {
         "$jsonSchema": {
             "bsonType": "object",
             "required": ["user_id", "key", "kind", "title", "payload", "saved_at"],
@@ -62,7 +64,7 @@ def _v3_sealed_drafts(db: Db) -> None:
     # Kept forms are sealed for their author (backend_client/drafts/store.py): nothing
     # readable may be stored beside the ciphertext. Copies kept in the clear before this
     # are dropped: they cannot be sealed without their author's key.
-    _ensure_collection(db, "drafts", {
+    ensure_collection(db, "drafts", {
         "$jsonSchema": {
             "bsonType": "object",
             "required": ["user_id", "key", "kind", "sealed", "saved_at"],
@@ -84,21 +86,42 @@ STEPS: list[tuple[int, str, Callable[[Db], None]]] = [
     (1, "clinic_meta collection with validator and unique key", _v1_clinic_meta),
     (2, "drafts collection: unsaved work kept for its author", _v2_drafts),
     (3, "drafts sealed for their author: ciphertext only", _v3_sealed_drafts),
+    (4, "clinical notes: immutable revisions, autosaves, text expanders", notes.v4_notes),
+    (5, "AI drafts, transcripts and document metadata (filled by later issues)",
+     notes.v5_later_documents),
 ]
 
 
 APP_ROLE = "draApp"
+_ALL = ("find", "insert", "update", "remove")
+# What the app's MongoDB user may do, by collection (a new collection is added here).
+APP_COLLECTIONS: dict[str, tuple[str, ...]] = {
+    # Which setup steps are applied (``migrate`` asks before it does anything, also when
+    # run with the app's own logins): read only.
+    "dra_schema": ("find",),
+    "clinic_meta": _ALL,
+    "drafts": _ALL,
+    "note_revisions": ("find", "insert"),
+    "note_autosaves": _ALL,
+    "text_expanders": _ALL,
+    "ai_drafts": ("find", "insert", "update"),
+    "transcripts": ("find", "insert", "update"),
+    "document_meta": ("find", "insert", "update"),
+}
 
 
 def grant_app_user(db: Db, username: str) -> None:
-    """The app's own MongoDB user (``username``) may find, insert, update and remove
-    documents in this database, and nothing else: no dropping, no indexes or validators,
-    no other database, no user administration. Run as a user who may manage roles (the
+    """The app's own MongoDB user (``username``) may work with the documents of the
+    collections in ``APP_COLLECTIONS``, as listed there, and nothing else: no other
+    collection, no dropping, no indexes or validators, no other database, no user
+    administration. Run as a user who may manage roles (the
     embedded stack's owner; on a clinic's servers, the DBA's)."""
     from pymongo.errors import OperationFailure
 
-    privileges = [{"resource": {"db": db.name, "collection": ""},
-                   "actions": ["find", "insert", "update", "remove"]}]
+    # Per collection: a note's revisions may be read and added, never changed or removed,
+    # so that what was signed stays as it was, whatever a workstation does with this login.
+    privileges = [{"resource": {"db": db.name, "collection": name}, "actions": list(actions)}
+                  for name, actions in APP_COLLECTIONS.items()]
     try:
         db.command("createRole", APP_ROLE, privileges=privileges, roles=[])
     except OperationFailure as exc:

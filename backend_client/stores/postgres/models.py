@@ -684,8 +684,30 @@ class Document(Tracked, Base):
     mongo_id: Mapped[str | None] = mapped_column(String(64))
     object_key: Mapped[str | None] = mapped_column(String(512))
     status: Mapped[str] = mapped_column(String(20), server_default="draft")
+    # Notes and letters (migration 0012): the head and the signed revision in MongoDB's
+    # note_revisions; a signed row is frozen by the database (trigger documents_guard).
+    template_id: Mapped[str | None] = mapped_column(String(100))
+    author_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    head_revision: Mapped[str | None] = mapped_column(String(32))
+    revision_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    signed_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(TS)
+    signed_revision: Mapped[str | None] = mapped_column(String(32))
+    signed_hash: Mapped[str | None] = mapped_column(String(64))
+    cosign_required: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    cosigned_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    cosigned_at: Mapped[datetime | None] = mapped_column(TS)
+    addendum_of: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("documents.id"), index=True)
 
     __table_args__ = (
+        CheckConstraint("status <> 'signed' OR (signed_by IS NOT NULL AND signed_at IS NOT "
+                        "NULL AND signed_revision IS NOT NULL AND signed_hash IS NOT NULL)",
+                        name="signed_complete"),
+        CheckConstraint("(cosigned_by IS NULL) = (cosigned_at IS NULL)",
+                        name="cosign_complete"),
+        CheckConstraint("revision_count >= 0", name="revision_count_positive"),
+        Index("ix_documents_patient_created", "patient_id", "created_at"),
         CheckConstraint(_in("kind", ("note", "letter", "scan", "attachment")),
                         name="kind_known"),
         CheckConstraint(_in("status", ("draft", "signed", "amended", "entered_in_error")),
