@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from backend_client.chart.api import ChartApi, OrdersApi, TasksApi
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
+    from backend_client.notes.api import NotesApi
+    from backend_client.notes.local_store import LocalNoteStore
     from backend_client.patients.api import PatientsApi
     from backend_client.scheduling.api import SchedulingApi
     from backend_client.sync.cache import SealedCache
@@ -68,6 +70,7 @@ class Prepared:
     chart: ChartApi
     orders: OrdersApi
     tasks: TasksApi
+    notes: NotesApi
 
 
 def prepare_backend(settings: Settings) -> Prepared:
@@ -85,6 +88,7 @@ def prepare_backend(settings: Settings) -> Prepared:
     from backend_client.chart.tasks import build_tasks
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
+    from backend_client.notes.service import build_notes
     from backend_client.patients.service import PatientService
     from backend_client.scheduling.service import build_scheduling
     from backend_client.sync.cache import SealedCache
@@ -121,7 +125,8 @@ def prepare_backend(settings: Settings) -> Prepared:
                     cache,
                     build_chart(backend, sessions.access, publisher),
                     build_orders(backend, sessions.access, publisher),
-                    build_tasks(backend, sessions.access, publisher))
+                    build_tasks(backend, sessions.access, publisher),
+                    build_notes(backend, sessions.access, publisher))
 
 
 def _seed_demo_if_empty(backend: Backend) -> None:
@@ -267,6 +272,9 @@ class App:
         self.booking: BookingPresenter | None = None
         self.schedule: SchedulePresenter | None = None
         self.inbox: InboxPresenter | None = None
+        # The signed-in author's crash-safe copies of notes being written (issue 11).
+        self.note_store: LocalNoteStore | None = None
+        self.clinic_lines: tuple[str, ...] = ()
         self.startup_error: str | None = None
         self._built: Prepared | None = None
         # Set by shutdown(): a start still running then closes what it built itself.
@@ -319,6 +327,7 @@ class App:
         self.window.break_glass_report_requested.connect(self.break_glass_report.show)
         self._build_front_desk(built, patients)
         self._build_inbox(built, patients)
+        self._build_note_copies(built, patients)
         self.notifications.start()
         self.session.start()
         self.health = StoreHealthPresenter(
@@ -382,6 +391,7 @@ class App:
     def _chart_sections(self, built: Prepared) -> list[SectionFactory]:
         """The sections other capabilities add to every chart, made for the person signed
         in when the chart opens (their permissions decide what they may do in it)."""
+        from desktop.presenters.notes import make_notes_section
         from desktop.presenters.orders import make_orders_section, make_prescriptions_section
         from desktop.presenters.tasks import make_patient_tasks_section
 
@@ -391,7 +401,16 @@ class App:
             actor = self.session.actor if self.session is not None else None
             return actor is not None and actor.can(permission)
 
+        def notes(record: PatientRecord, _caption: str) -> Any:
+            actor = self.session.actor if self.session is not None else None
+            return make_notes_section(
+                record, built.notes, tasks, self.note_store, today=date.today(),
+                user_id=actor.user_id if actor and actor.user_id is not None else 0,
+                permissions=actor.permissions if actor else frozenset(),
+                clinic_lines=self.clinic_lines)
+
         return [
+            notes,
             lambda record, _caption: make_orders_section(record, built.orders, tasks),
             lambda record, _caption: make_prescriptions_section(
                 record, built.orders, tasks, can_prescribe=can("prescription.write")),
@@ -433,6 +452,72 @@ class App:
 
         session.unlocked.connect(unlocked)
 
+    def _build_note_copies(self, built: Prepared, patients: PatientPresenters) -> None:
+        """Each author's notes are copied to this computer every 2 s while written
+        (backend_client/notes/local_store.py): opened at sign-in with the author's key,
+        closed when they leave; what a crash or an outage kept is offered at sign-in."""
+        from backend_client.notes.dto import UnsavedNote
+        from backend_client.notes.local_store import LocalNoteStore
+        from desktop.presenters.notes_recovery import NotesRecoveryPresenter
+
+        assert self.session is not None
+        session, window, tasks = self.session, self.window, self.tasks
+        recovery = NotesRecoveryPresenter(tasks, parent=window)
+        self.note_recovery = recovery
+        path = self.settings.data_dir / "notes.sqlite3"
+
+        def open_note(unsaved: UnsavedNote) -> None:
+            charts = patients.charts
+
+            def opened(patient_id: int) -> None:
+                if patient_id != unsaved.patient_id or charts is None:
+                    return
+                charts.chart_opened.disconnect(opened)
+                chart = charts.charts.get(patient_id)
+                if chart is not None:
+                    section: Any = chart.section("notes")
+                    chart.view.show_section("notes", focus=True)
+                    section.open_unsaved(unsaved)
+
+            if charts is not None:
+                charts.chart_opened.connect(opened)
+            window.show_patients()
+            patients.chart.open(unsaved.patient_id)
+
+        def stored(store: LocalNoteStore) -> None:
+            actor = session.actor
+            if actor is None or actor.user_id != store.user_id:  # they left meanwhile
+                tasks.run(store.close, pool="write")
+                return
+            self.note_store = store
+            recovery.offer(window, store, open_note)
+
+        def signed_in(actor: Any) -> None:
+            if actor.user_id is None or len(actor.draft_key) != 32 or not actor.can(
+                    "note.write"):
+                return
+            if self.note_store is not None and self.note_store.user_id == actor.user_id:
+                return  # unlocked by the same person: their copies are open already
+            user_id, key = actor.user_id, actor.draft_key
+            tasks.run(lambda: LocalNoteStore(path, user_id, key), stored,
+                      lambda exc: log_exception(log, "opening the note copies failed", exc),
+                      pool="write")
+            tasks.run(built.orders.clinic_header, self._set_clinic_lines,
+                      lambda exc: log_exception(log, "reading the clinic header failed", exc))
+
+        def user_changed(_actor: Any) -> None:
+            # After the charts closed (reset_patient_views, connected first): the
+            # editors' last copies are queued on the same serial pool before this close.
+            store, self.note_store = self.note_store, None
+            if store is not None:
+                tasks.run(store.close, pool="write")
+
+        session.signed_in.connect(signed_in)
+        session.user_changed.connect(user_changed)
+
+    def _set_clinic_lines(self, lines: tuple[str, ...]) -> None:
+        self.clinic_lines = lines
+
     def _start_anchoring(self, backend: Backend) -> None:
         """Once a minute, when the audit trail has grown, its head is written outside the
         database (object store and this data folder), so that cutting or rewriting the
@@ -466,6 +551,9 @@ class App:
             self.presence.signed_out()
         if self.notifications is not None:
             self.notifications.stop()
+        if self.patients is not None and self.patients.charts is not None:
+            # Every note being written is copied and saved before the stores close.
+            self.patients.charts.close_all()
         if self.session is not None:
             self.session.stop()
             if self.session.actor is not None and self._built is not None:

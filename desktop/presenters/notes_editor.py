@@ -380,8 +380,11 @@ class NoteEditorPresenter(NoteEditorTools, QObject):
     def on_view_sign_requested(self) -> None:
         empty = self.view.empty_required()
         if empty:
+            names = (empty[0] if len(empty) == 1
+                     else ", ".join(empty[:-1]) + " and " + empty[-1])
             self.view.show_problem("A note is signed with its required sections filled: "
-                                   + ", ".join(empty) + " is empty.")
+                                   + names + (" is empty." if len(empty) == 1
+                                              else " are empty."))
             return
         if not self.ctx.confirm(self.view, "Sign note",
                                 f"Sign “{self.view.content().title}” for "
