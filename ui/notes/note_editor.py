@@ -91,9 +91,9 @@ class NoteEditorView(QWidget):
         self.cosign_button = self._button("&Co-sign", "cosignButton", self.cosign_requested)
         self.addendum_button = self._button("&Addendum…", "addendumButton",
                                             self.addendum_requested)
-        self.history_button = self._button("&History…", "historyButton",
+        self.history_button = self._button("His&tory…", "historyButton",
                                            self.history_requested)
-        self.export_button = self._button("Export &PDF…", "exportButton", self.export_requested)
+        self.export_button = self._button("Export P&DF…", "exportButton", self.export_requested)
         self.expanders_button = self._button("E&xpanders…", "expandersButton",
                                              self.expanders_requested)
         QShortcut(QKeySequence.StandardKey.Save, self, self.save_requested.emit,
