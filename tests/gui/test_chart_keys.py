@@ -1,5 +1,6 @@
 """Every chart section's Alt+letter keys work in the main window: none is also a menu's
-letter (File, Patient, View, Help) or another visible button's, and the sections
+letter (File, Patient, View, Help), a work tab's (Schedule, Patients) or another visible
+button's, and the sections
 themselves are reached by Alt+1 … Alt+0. A key bound twice in one window fires neither."""
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def test_no_alt_key_of_a_chart_section_is_taken_twice(qtbot: QtBot) -> None:
     chart = presenters.charts.current()
     assert chart is not None
     menus = {_letter(a.text()) for a in window.menuBar().actions() if a.isVisible()} - {""}
-    assert {"F", "P", "V", "H"} <= menus
+    tabs = window.work_tabs
+    menus |= {_letter(tabs.tabText(i)) for i in range(tabs.count())} - {""}
+    assert {"F", "P", "V", "H", "S"} <= menus  # the menus, and the Schedule/Patients tabs
     keys = chart.view.section_keys()
     assert len(keys) == 10 and keys[4] == "notes"
     for place, key in enumerate(keys, start=1):

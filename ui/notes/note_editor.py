@@ -85,7 +85,7 @@ class NoteEditorView(QWidget):
         self.title_edit.setPlaceholderText(template.title)
 
         self.back_button = self._button("&Back to notes", "backButton", self.close_requested)
-        self.save_button = self._button("&Save", "saveButton", self.save_requested)
+        self.save_button = self._button("S&ave", "saveButton", self.save_requested)
         self.save_button.setToolTip("Save a revision (Ctrl+S)")
         self.sign_button = self._button("Si&gn…", "signButton", self.sign_requested)
         self.cosign_button = self._button("&Co-sign", "cosignButton", self.cosign_requested)

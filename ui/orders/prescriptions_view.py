@@ -48,7 +48,7 @@ def prescription_model(zone: tzinfo | None, today: Callable[[], date]
 class PrescriptionsSectionView(SectionView):
     """Signals:
         new_requested(): "New prescription…" (Alt+N or Insert).
-        sign_requested(object): "Sign" the chosen draft (Alt+S).
+        sign_requested(object): "Sign" the chosen draft (Alt+G: Alt+S is the Schedule tab).
         discontinue_requested(object): "Discontinue…" (Alt+D or Delete).
         print_requested(object): "Print…" a signed one (Alt+R or Ctrl+P).
     """
@@ -63,7 +63,7 @@ class PrescriptionsSectionView(SectionView):
         self.model = prescription_model(zone, today)
         super().__init__("prescriptions-section", self.model,
                          (("new", "&New prescription…", "Write a prescription (Insert)"),
-                          ("sign", "&Sign", "Sign the chosen draft prescription"),
+                          ("sign", "Si&gn", "Sign the chosen draft prescription"),
                           ("discontinue", "&Discontinue…",
                            "Stop the chosen prescription; you will be asked why (Delete)"),
                           ("print", "P&rint…", "Print the chosen signed prescription "
