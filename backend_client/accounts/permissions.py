@@ -33,7 +33,7 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
     "alert.write": ("record allergies and warnings", ("doctor", "nurse")),
     "problem.write": ("change a patient's problem list", ("doctor", "nurse")),
     "medication.write": ("change a patient's medication list", ("doctor", "nurse")),
-    "task.manage": ("manage tasks", ("doctor", "nurse", "receptionist", "resident")),
+    "task.manage": ("manage tasks", ("doctor", "nurse", "receptionist")),
     "chart.break_glass": ("open a chart outside your usual access, giving a reason",
                           ("doctor", "nurse")),
     "patient.restrict": ("restrict or unrestrict a patient's record", ("doctor",)),

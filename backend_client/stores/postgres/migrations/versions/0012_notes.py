@@ -45,7 +45,7 @@ INVOKER = "SECURITY INVOKER SET search_path = public, pg_temp"
 # A copy, not an import: a migration keeps meaning what it meant when it was written.
 RESIDENT = ("patient.search", "patient.demographics.read", "chart.open", "note.read",
             "note.write", "note.sign", "recording.read", "transcript.read",
-            "prescription.read", "task.manage")
+            "prescription.read")
 NEW_PERMISSIONS = (("note.cosign", "doctor"),)
 # Columns a co-signature may set on a signed row, and what the stamping triggers move.
 COSIGN_COLUMNS = ("cosigned_by", "cosigned_at")
