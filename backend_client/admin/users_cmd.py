@@ -51,7 +51,7 @@ def add_user_parser(subparsers: Any) -> argparse.ArgumentParser:
                      help="the name shown in the app")
     add.add_argument("--role", action="append", required=True, dest="roles",
                      type=text_argument("a role", max_length=100),
-                     help="doctor, nurse, receptionist or admin; repeat for several")
+                     help="doctor, resident, nurse, receptionist or admin; repeat for several")
     add.add_argument("--email", default="", type=text_argument("an e-mail address"))
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password as one line from standard input")

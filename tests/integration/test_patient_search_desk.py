@@ -119,9 +119,9 @@ def clinic(backend: Backend) -> Iterator[Clinic]:
             book("Annette", clinic.at(10, days=-200), "completed")      # too long ago
             # Seen five days ago without an appointment: an encounter (clinical content).
             conn.execute(text(
-                "INSERT INTO encounters (patient_id, provider_id, started_at, ended_at, status)"
-                " VALUES (:p, :pr, :s, CAST(:s AS timestamptz) + interval '20 minutes',"
-                " 'closed')"),
+                "INSERT INTO encounters (patient_id, provider_id, started_at, ended_at, status,"
+                " summary) VALUES (:p, :pr, :s,"
+                " CAST(:s AS timestamptz) + interval '20 minutes', 'closed', 'Seen')"),
                 {"p": ids["Angela"], "pr": providers[2], "s": clinic.at(11, days=-5)})
         yield clinic
     finally:
