@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QWidget
 
+from backend_client.chart.allergy_check import allergy_conflicts
 from backend_client.chart.api import OrdersApi
 from backend_client.chart.dto import (
     OrderDraft,
@@ -164,6 +165,11 @@ class PrescriptionsSection(ItemsSection):
         self._open(dialog)
 
     def _check(self, dialog: PrescriptionDialog, draft: PrescriptionDraft) -> None:
+        # The patient's allergies as the chart read them (the record's clinical alerts):
+        # no I/O either.
+        dialog.show_allergy_warnings(allergy_conflicts(
+            draft.drug, [(a.description, a.severity) for a in self.record.alerts
+                         if a.kind == "allergy"]))
         # Pure by contract (no I/O), so called here on the GUI thread.
         try:
             normal = self.api.check_prescription(draft)

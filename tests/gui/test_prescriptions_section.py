@@ -184,3 +184,45 @@ def test_discontinue_asks_why(qtbot: QtBot, api: FakeOrdersApi) -> None:
     assert row(section, 1)[9] == "Stopped: Side effects: diarrhoea"
     assert not view.buttons["print"].isEnabled()
     assert not view.buttons["discontinue"].isEnabled()
+
+
+def test_a_drug_the_patient_is_allergic_to_is_named_and_needs_a_deliberate_tick(
+        qtbot: QtBot, api: FakeOrdersApi) -> None:
+    from dataclasses import replace
+
+    from backend_client.dto import AlertSummary
+
+    allergic = replace(patient(), alerts=(AlertSummary("allergy", "high", "Penicillin"),
+                                          AlertSummary("clinical", "low", "Falls risk")))
+    section = make_prescriptions_section(allergic, api, InlineTaskRunner(),
+                                         can_prescribe=True, today=lambda: TODAY)
+    qtbot.addWidget(section.widget())
+    section.load(lambda: None)
+    section.on_view_new_requested()
+    dialog = section.dialog
+    assert isinstance(dialog, PrescriptionDialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.drug, "Amoxicillin")
+    dialog.strength.setText("500")
+    dialog.check_now()
+    assert dialog.allergy_warning.isVisible()
+    assert dialog.allergy_warning.text() == (
+        "⚠ Allergic to Penicillin (high): Amoxicillin is a penicillin.")
+    before = len(api.prescriptions(7))
+    dialog.on_save()  # not ticked: nothing saved, and the form says what to do
+    assert len(api.prescriptions(7)) == before and dialog.isVisible()
+    assert "clashes with a recorded allergy" in dialog.failure.text()
+    dialog.allergy_ack.setChecked(True)
+    dialog.on_save()
+    assert len(api.prescriptions(7)) == before + 1
+    assert api.prescriptions(7)[0].draft.drug == "Amoxicillin"
+
+    # Another drug: no warning, no tick needed.
+    section.on_view_new_requested()
+    other = section.dialog
+    assert isinstance(other, PrescriptionDialog) and other is not dialog
+    other.show()
+    qtbot.keyClicks(other.drug, "Metformin")
+    other.strength.setText("500")
+    other.check_now()
+    assert not other.allergy_warning.isVisible() and not other.allergy_ack.isVisible()

@@ -12,6 +12,7 @@ from datetime import date
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -71,6 +72,20 @@ class PrescriptionDialog(QDialog):
         self.setStyleSheet(STYLE + "QLabel#computed-quantity { color: #1a237e; }")
         self.banner = PatientBanner(record, today, self)
         self.failure = error_label(self)
+        # A clash with a recorded allergy: named above the form, and saving needs the
+        # prescriber to say they have seen it (a deliberate choice, never a slip).
+        self.allergy_warning = QLabel(self)
+        self.allergy_warning.setObjectName("allergy-warning")
+        self.allergy_warning.setTextFormat(Qt.TextFormat.PlainText)
+        self.allergy_warning.setWordWrap(True)
+        self.allergy_warning.setStyleSheet(
+            "QLabel#allergy-warning { color: white; background: #b71c1c; font-weight: 600;"
+            " padding: 6px; border-radius: 3px; }")
+        self.allergy_warning.hide()
+        self.allergy_ack = QCheckBox("I have checked the allergy and prescribe it an&yway",
+                                     self)
+        self.allergy_ack.setObjectName("allergy-ack")
+        self.allergy_ack.hide()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
@@ -87,6 +102,8 @@ class PrescriptionDialog(QDialog):
                                     "(Ctrl+Enter)")
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
+        layout.addWidget(self.allergy_warning)
+        layout.addWidget(self.allergy_ack)
         layout.addWidget(self.failure)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
@@ -229,6 +246,17 @@ class PrescriptionDialog(QDialog):
     def show_failure(self, text: str) -> None:
         show_error(self.failure, text)
 
+    def show_allergy_warnings(self, sentences: Sequence[str]) -> None:
+        """⚠ and each clash with a recorded allergy; none: the warning goes."""
+        if not sentences:
+            self.allergy_warning.hide()
+            self.allergy_ack.hide()
+            self.allergy_ack.setChecked(False)
+            return
+        self.allergy_warning.setText("\n".join(f"⚠ {s}" for s in sentences))
+        self.allergy_warning.show()
+        self.allergy_ack.show()
+
     def set_busy(self, busy: bool) -> None:
         self.save_button.setEnabled(not busy)
         self.save_button.setText("Saving…" if busy else SAVE)
@@ -255,5 +283,12 @@ class PrescriptionDialog(QDialog):
             return
         self._timer.stop()
         draft = self._draft_or_none(saving=True)
-        if draft is not None:
-            self.save_requested.emit(draft)
+        if draft is None:
+            return
+        self.check_requested.emit(draft)  # the allergy check sees what is saved
+        if self.allergy_warning.isVisible() and not self.allergy_ack.isChecked():
+            show_error(self.failure, "This drug clashes with a recorded allergy: tick "
+                       "\u201cI have checked the allergy\u201d (Alt+Y) to prescribe it anyway.")
+            self.allergy_ack.setFocus()
+            return
+        self.save_requested.emit(draft)
