@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 from backend_client.logsafe import log_exception
 
@@ -58,7 +58,12 @@ class TaskRunner(QObject):
         if self._closed:
             return
         job = _Job(fn, on_success, on_failure)
-        self._pools[pool].start(QRunnable.create(lambda: self._execute(job)))
+        # The callable overload: Qt wraps it in a QRunnable of its own that no Python
+        # object stands for. ``QRunnable.create`` returned a wrapper that outlived its
+        # runnable (auto-deleted by the pool, unbeknown to shiboken), so a widget later
+        # made at the same address came back from Qt as that stale QRunnable wrapper
+        # ("'QRunnable' object has no attribute 'documentLayout'").
+        self._pools[pool].start(lambda: self._execute(job))
 
     def _execute(self, job: _Job) -> None:  # on a pool thread
         try:
