@@ -94,7 +94,7 @@ def make_clinic(backend: Backend) -> Clinic:
     uids = {role: accounts.add_user(f"{role[:5]}{tag}", names[role], PASSWORD, [role]).id
             for role in ROLES}
     operator = PatientService(backend.owner_engine, SystemAccess("ws-setup"))
-    patient = operator.register(PatientDraft(given_name="Anna", family_name=f"Chart{tag}",
+    patient = operator.register(PatientDraft(given_name="Clara", family_name=f"Chart{tag}",
                                              birth_date=date(1984, 3, 12), sex="female")).id
     restricted = operator.register(PatientDraft(given_name="Seán", family_name=f"Priv{tag}",
                                                 birth_date=date(1962, 7, 8), sex="male")).id

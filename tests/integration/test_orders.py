@@ -111,7 +111,7 @@ def make_ward(backend: Backend) -> Ward:
             ).scalar_one())
     operator = PatientService(backend.owner_engine, SystemAccess("ws-setup"))
     patient = operator.register(PatientDraft(
-        given_name="Anna", family_name=f"Müller{tag}", birth_date=date(1984, 3, 12),
+        given_name="Olga", family_name=f"Order{tag}", birth_date=date(1984, 3, 12),
         sex="female", address_line1="1 Market Street", city="Springfield",
         postal_code="12345"))
     for key in ROLES:
@@ -123,7 +123,7 @@ def make_ward(backend: Backend) -> Ward:
         session.set_actor(outcome.actor)
         access[key] = session
     return Ward(backend, tag, users, names, access, providers, patient.id,
-                f"Müller{tag}, Anna")
+                f"Order{tag}, Olga")
 
 
 # Tasks given to a role reach every account with it, other tests' accounts included: each
