@@ -1,19 +1,20 @@
 """Opening a large chart, on the embedded stack, through a signed-in doctor's session on the
 app's login (the session check, row security, the stamp joins all in the path).
 
-One patient with ``BENCH_CHART_ENCOUNTERS`` encounters (default 200), 50 medications, 40
-problems and 12 allergies and alerts, and a visit today that is checked in (its open
-encounter is in the header). Timed, p50 and p95:
+One patient with ``BENCH_CHART_ENCOUNTERS`` encounters (default 200), 500 notes (MongoDB
+revisions and their PostgreSQL rows, made through the notes service), 50 medications, 300
+orders and 300 prescriptions, 40 problems, 12 allergies and alerts, and a visit today that
+is checked in (its open encounter is in the header). Timed, p50 and p95:
 
 - ``header()`` — target <= 100 ms;
-- the full chart read: header + timeline + problems + medications + alerts, one after the
-  other (the app loads them in parallel off the GUI thread; the sum is the worst case) —
-  target <= 500 ms.
+- the full chart read: header + timeline + problems + medications + alerts + the notes
+  list + orders + prescriptions + the patient's tasks, one after the other (the app loads
+  them one by one off the GUI thread; the sum is what the last section waits) — target
+  <= 500 ms.
 
 "Cold": the engine's connection pool emptied before each sample (a new PostgreSQL backend:
 new connection, no plan or catalogue caches), as for the first chart after the app starts.
-"Warm": repeated opens of the same chart. Notes (MongoDB) and orders are other modules'
-benchmarks (bench_notes, the orders benchmark) and are not seeded here.
+"Warm": repeated opens of the same chart.
 
     python -m benchmarks chart       (BENCH_CHART_N warm samples, default 200;
                                       BENCH_CHART_COLD cold samples, default 20)
@@ -25,6 +26,7 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -36,9 +38,12 @@ from backend_client.accounts.access import SystemAccess
 from backend_client.accounts.service import AccountService
 from backend_client.accounts.signin import build_session_services
 from backend_client.backend import open_backend
+from backend_client.chart.orders import OrdersService
 from backend_client.chart.service import ChartService
+from backend_client.chart.tasks import TasksService
 from backend_client.config import load_settings
 from backend_client.dto import PatientDraft
+from backend_client.notes.service import build_notes
 from backend_client.patients.service import PatientService
 from backend_client.schema import migrate
 
@@ -90,6 +95,18 @@ def _seed(owner: Engine, patient: int, doctor: int, encounters: int) -> None:
             "updated_by) SELECT :p, (ARRAY['allergy', 'clinical', 'infection'])[1 + g % 3], "
             "(ARRAY['low', 'moderate', 'high'])[1 + g % 3], 'Alert ' || g, :u, :u "
             "FROM generate_series(1, 12) g"), {"p": patient, "u": doctor})
+        conn.execute(text(
+            "INSERT INTO orders (patient_id, ordered_by, kind, description, status, "
+            "created_by, updated_by) SELECT :p, :pr, 'lab', 'Test ' || g, 'active', :u, :u "
+            "FROM generate_series(1, 300) g"), {"p": patient, "pr": provider, "u": doctor})
+        conn.execute(text(
+            "INSERT INTO prescriptions (patient_id, prescriber_id, medication, dose, "
+            "frequency, starts_on, status, signed_at, signed_by, strength, unit, "
+            "duration_days, created_by, updated_by) SELECT :p, :pr, 'Drug ' || g, '1', "
+            "'once daily', current_date, CASE WHEN g % 2 = 0 THEN 'active' ELSE 'draft' END, "
+            "CASE WHEN g % 2 = 0 THEN now() END, CASE WHEN g % 2 = 0 THEN :u END, '500', "
+            "'mg', 7, :u, :u FROM generate_series(1, 300) g"),
+            {"p": patient, "pr": provider, "u": doctor})
         appointment = conn.execute(text(
             "INSERT INTO appointments (provider_id, patient_id, appointment_type_id, "
             "starts_at, ends_at, reason) SELECT :pr, :p, min(id), "
@@ -123,6 +140,13 @@ def main() -> None:
                                           workstation="bench-1")
             desk.signin.sign_in("benchdoc", PASSWORD)
             chart = ChartService(backend.engine, desk.access, tz=TZ)
+            notes = build_notes(backend, desk.access, None)
+            orders = OrdersService(backend.engine, desk.access, tz=TZ)
+            tasks = TasksService(backend.engine, desk.access, tz=TZ)
+            t0 = time.perf_counter()
+            for _ in range(int(os.environ.get("BENCH_CHART_NOTES", "500"))):
+                notes.create(uuid.uuid4().hex, pid, "soap", title="Review")
+            seeding = time.perf_counter() - t0
 
             def full() -> None:
                 chart.header(pid)
@@ -130,10 +154,15 @@ def main() -> None:
                 chart.problems(pid)
                 chart.medications(pid)
                 chart.alerts(pid)
+                notes.notes(pid)
+                orders.orders(pid)
+                orders.prescriptions(pid)
+                tasks.patient_tasks(pid)
 
             sizes = (len(chart.timeline(pid)), len(chart.medications(pid,
                                                                      include_retired=True)),
-                     len(chart.problems(pid)), len(chart.alerts(pid)))
+                     len(chart.problems(pid)), len(chart.alerts(pid)), len(notes.notes(pid)),
+                     len(orders.orders(pid)), len(orders.prescriptions(pid)))
             if chart.header(pid).open_encounter is None:
                 raise RuntimeError("the seeded visit opened no encounter")
             cold_header, cold_full = [], []
@@ -148,8 +177,10 @@ def main() -> None:
             warm_full = [_ms(full) for _ in range(warm_n)]
         finally:
             backend.close(stop_stack=True)
-    print(f"chart: {sizes[0]} encounters, {sizes[1]} medications, {sizes[2]} problems, "
-          f"{sizes[3]} active allergies and alerts; signed-in doctor, app login")
+    print(f"chart: {sizes[0]} encounters, {sizes[4]} notes ({seeding:.1f} s to write), "
+          f"{sizes[1]} medications, {sizes[5]} orders, {sizes[6]} prescriptions, "
+          f"{sizes[2]} problems, {sizes[3]} active allergies and alerts; signed-in doctor, "
+          "app login")
     _report("header, cold", cold_header, 100)
     _report("header, warm", warm_header, 100)
     _report("full chart, cold", cold_full, 500)
