@@ -114,8 +114,10 @@ def test_kill_9_while_typing_a_note_loses_at_most_two_seconds(desk: Desk) -> Non
     # the copy holds words in the order typed (no hole, no corruption).
     old_enough = [w for w, at in typed if killed - at > ALLOWED_LOSS]
     assert old_enough and all(w in kept for w in old_enough), (text_kept, typed)
+    # (The copy may end inside a word: the last one may be cut short.)
     words = text_kept.split()
-    assert words == [w for w, _ in typed[:len(words)]]
+    expected = [w for w, _ in typed[:len(words)]]
+    assert words[:-1] == expected[:-1] and expected[-1].startswith(words[-1]), (words, typed)
     last = max(at for w, at in typed if w in kept)
     print(f"killed {killed - start:.1f} s into typing; the copy ends {killed - last:.2f} s "
           f"before the kill ({len(words)} of {len(typed)} words)")
