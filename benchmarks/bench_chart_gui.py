@@ -22,22 +22,17 @@ import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 
-HEARTBEAT_MS = 10
 TODAY = date(2026, 11, 27)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from backend_client.chart.dto import AlertDraft, MedicationDraft, ProblemDraft
     from backend_client.sync.events import ChangeEvent
+    from benchmarks.heartbeat import Heartbeat, figures
     from desktop.bridges.notifications import ChangeNotifications
     from desktop.presenters.chart import ChartPresenter, ChartTabsPresenter
     from desktop.tasks import InlineTaskRunner, TaskRunner
@@ -118,27 +113,9 @@ def main() -> None:
           f"; warm (switch to the open tab) p50 {statistics.median(w[1] for w in warm):.2f} ms")
     tabs.close_all()
 
-    lateness: list[float] = []
-    last = [0.0]
-
-    def beat() -> None:
-        t = time.perf_counter()
-        if last[0]:
-            lateness.append(max(0.0, (t - last[0]) * 1000 - HEARTBEAT_MS))
-        last[0] = t
-
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
+    heartbeat.idle_floor(app)
     heartbeat.start()
-    QTimer.singleShot(2000, app.quit)
-    app.exec()
-    idle, lateness[:] = list(lateness), []
-    last[0] = 0.0
-    print(f"idle heartbeat (2 s, the floor): p50 {statistics.median(idle):.1f} ms, p99 "
-          f"{_pct(idle, 0.99):.1f} ms, max {max(idle):.1f} ms; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
     step = [0]
 
@@ -169,8 +146,7 @@ def main() -> None:
     tabs.close_all()
     tasks.shutdown()
     print(f"{seconds:.0f} s of charts opening/closing every 400 ms and allergy changes every "
-          f"150 ms: heartbeat lateness p50 {statistics.median(lateness):.1f} ms, p99 "
-          f"{_pct(lateness, 0.99):.1f} ms, max {max(lateness):.1f} ms "
+          f"150 ms: heartbeat lateness {figures(heartbeat.take())} "
           f"(targets: p99 <= 16 ms, max <= 50 ms)")
 
 

@@ -25,21 +25,16 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-HEARTBEAT_MS = 10
 DAY = date(2026, 12, 2)
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QObject, Qt, QTimer, Signal
+    from PySide6.QtCore import QObject, QTimer, Signal
     from PySide6.QtWidgets import QApplication
 
     from backend_client.sync.events import ChangeEvent
+    from benchmarks.heartbeat import HEARTBEAT_MS, Heartbeat, figures
     from desktop.bridges.notifications import ChangeNotifications
     from desktop.presenters.schedule import SchedulePresenter
     from desktop.tasks import TaskRunner
@@ -87,21 +82,9 @@ def main() -> None:
           f"max {max(paint):.1f} ms")
 
     # --- the heartbeat while it loads and refreshes
-    lateness: list[float] = []
-    last = [0.0]
     shown = [0]
     presenter.shown.connect(lambda _mode: shown.__setitem__(0, shown[0] + 1))
-
-    def beat() -> None:
-        t = time.perf_counter()
-        if last[0]:
-            lateness.append(max(0.0, (t - last[0]) * 1000 - HEARTBEAT_MS))
-        last[0] = t
-
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
 
     ids = sorted(api._appts)
     step = [0]
@@ -125,17 +108,9 @@ def main() -> None:
         hbar = view.day_grid.horizontalScrollBar()
         hbar.setValue((hbar.value() + 300) % max(1, hbar.maximum()))
 
-    # The floor first: the same heartbeat with the sheet on screen and nothing happening
-    # (what this machine's load alone costs; the figures below are read against it).
-    heartbeat.start()
-    QTimer.singleShot(2000, app.quit)
-    app.exec()
+    # The floor first: the same heartbeat with the sheet on screen and nothing happening.
+    heartbeat.idle_floor(app)
     heartbeat.stop()
-    idle, lateness[:] = list(lateness), []
-    last[0] = 0.0
-    print(f"idle heartbeat (2 s, the floor): p50 {statistics.median(idle):.1f} ms, p99 "
-          f"{_pct(idle, 0.99):.1f} ms, max {max(idle):.1f} ms; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
     timers = []
     for interval, fn in ((150, change), (700, navigate), (400, fiddle)):
@@ -155,9 +130,8 @@ def main() -> None:
     presenter.stop()
     tasks.shutdown()
     loads = sum(1 for name, _ in api.calls if name == "day_sheet")
+    lateness = heartbeat.take()
     print(f"{seconds:.0f} s, service delay {latency * 1000:.0f} ms: {loads} day sheet loads, "
           f"{shown[0]} shown; heartbeat {len(lateness)} beats (of "
           f"{int(seconds * 1000 / HEARTBEAT_MS)} ideal)")
-    print(f"heartbeat lateness: p50 {statistics.median(lateness):.1f} ms, p99 "
-          f"{_pct(lateness, 0.99):.1f} ms, max {max(lateness):.1f} ms "
-          f"(targets: p99 <= 16 ms, max <= 50 ms)")
+    print(f"heartbeat lateness: {figures(lateness)} (targets: p99 <= 16 ms, max <= 50 ms)")
