@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from backend_client.notes.dto import NoteHit, NoteSummary
+from ui.patients.patient_table_model import ReadOnlyTableModel
 
 NOTE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_TEXT = {"draft": "Draft", "signed": "Signed", "amended": "Signed, with addendum",
@@ -15,6 +16,7 @@ STATUS_TEXT = {"draft": "Draft", "signed": "Signed", "amended": "Signed, with ad
 KIND_TEXT = {"note": "Note", "letter": "Letter"}
 
 Index = QModelIndex | QPersistentModelIndex
+R = TypeVar("R")
 
 
 def when(moment: datetime | None) -> str:
@@ -29,76 +31,56 @@ def status_text(summary: NoteSummary) -> str:
     return text
 
 
-class NotesTableModel(QAbstractTableModel):
+class _RowsModel(ReadOnlyTableModel, Generic[R]):
+    """Rows of one DTO kind; a subclass names the note a row is about and its cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: tuple[R, ...] = ()
+
+    def set_rows(self, rows: tuple[R, ...]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == NOTE_ID_ROLE:
+            return self._note_id(row)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._cells(row)[index.column()]
+        return None
+
+    def _note_id(self, row: R) -> str:
+        raise NotImplementedError
+
+    def _cells(self, row: R) -> tuple[str, ...]:
+        raise NotImplementedError
+
+
+class NotesTableModel(_RowsModel[NoteSummary]):
     HEADERS = ("Title", "Type", "Status", "Author", "Updated", "Signed")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: tuple[NoteSummary, ...] = ()
+    def _note_id(self, row: NoteSummary) -> str:
+        return row.id
 
-    def set_rows(self, rows: tuple[NoteSummary, ...]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        s = self.rows[index.row()]
-        if role == NOTE_ID_ROLE:
-            return s.id
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            signed = (f"{s.signed_by}, {when(s.signed_at)}" if s.signed_at else "")
-            return (s.title, KIND_TEXT.get(s.kind, s.kind), status_text(s), s.author,
-                    when(s.updated_at), signed)[index.column()]
-        return None
+    def _cells(self, row: NoteSummary) -> tuple[str, ...]:
+        signed = f"{row.signed_by}, {when(row.signed_at)}" if row.signed_at else ""
+        return (row.title, KIND_TEXT.get(row.kind, row.kind), status_text(row), row.author,
+                when(row.updated_at), signed)
 
 
-class HitsTableModel(QAbstractTableModel):
+class HitsTableModel(_RowsModel[NoteHit]):
     HEADERS = ("Title", "Status", "Saved", "Found")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: tuple[NoteHit, ...] = ()
+    def _note_id(self, row: NoteHit) -> str:
+        return row.note_id
 
-    def set_rows(self, rows: tuple[NoteHit, ...]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        h = self.rows[index.row()]
-        if role == NOTE_ID_ROLE:
-            return h.note_id
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return (h.title, STATUS_TEXT.get(h.status, h.status), when(h.saved_at),
-                    "…" + " ".join(h.snippet.split()) + "…")[index.column()]
-        return None
+    def _cells(self, row: NoteHit) -> tuple[str, ...]:
+        return (row.title, STATUS_TEXT.get(row.status, row.status), when(row.saved_at),
+                "…" + " ".join(row.snippet.split()) + "…")
