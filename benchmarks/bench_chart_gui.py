@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 TODAY = date(2026, 11, 27)
@@ -117,7 +118,7 @@ def main() -> None:
     heartbeat.idle_floor(app)
     heartbeat.start()
 
-    step = [0]
+    step = [0, 0]
 
     def churn() -> None:   # a chart opens; the oldest open one closes
         step[0] += 1
@@ -127,8 +128,18 @@ def main() -> None:
         else:
             tabs.open_chart(record)
 
-    def change() -> None:   # another workstation changes an allergy of an open patient
+    reactions = ("rash", "hives", "wheeze")
+
+    def change() -> None:
+        """Another workstation changes an allergy of every open patient (its reaction), as
+        the database would hold it, and its change events arrive."""
+        step[1] += 1
         for pid in list(tabs.charts):
+            allergy = next(a for a in api.alerts_.values()
+                           if a.patient_id == pid and a.draft.kind == "allergy")
+            api.alerts_[allergy.id] = replace(
+                allergy, version=allergy.version + 1,
+                draft=replace(allergy.draft, reaction=reactions[step[1] % 3]))
             notifications.changed.emit((ChangeEvent("chart", pid, 0, "alert"),))
 
     timers = []

@@ -409,13 +409,23 @@ class App:
                 permissions=actor.permissions if actor else frozenset(),
                 clinic_lines=self.clinic_lines)
 
+        from desktop.presenters.chart_section import SectionFactory
+        from desktop.presenters.notes import NotesSectionPresenter
+        from desktop.presenters.orders import OrdersSection, PrescriptionsSection
+        from desktop.presenters.tasks import PatientTasksSection
+
         return [
-            notes,
-            lambda record, _caption: make_orders_section(record, built.orders, tasks),
-            lambda record, _caption: make_prescriptions_section(
-                record, built.orders, tasks, can_prescribe=can("prescription.write")),
-            lambda record, _caption: make_patient_tasks_section(
-                record, built.tasks, tasks, notifications=notifications),
+            SectionFactory(NotesSectionPresenter.key, NotesSectionPresenter.title, notes),
+            SectionFactory(OrdersSection.key, OrdersSection.title,
+                           lambda record, _caption: make_orders_section(
+                               record, built.orders, tasks)),
+            SectionFactory(PrescriptionsSection.key, PrescriptionsSection.title,
+                           lambda record, _caption: make_prescriptions_section(
+                               record, built.orders, tasks,
+                               can_prescribe=can("prescription.write"))),
+            SectionFactory(PatientTasksSection.key, PatientTasksSection.title,
+                           lambda record, _caption: make_patient_tasks_section(
+                               record, built.tasks, tasks, notifications=notifications)),
         ]
 
     def _build_inbox(self, built: Prepared, patients: PatientPresenters) -> None:

@@ -25,7 +25,7 @@ from backend_client.dto import PatientRecord
 from backend_client.errors import NotFound, PermissionDenied
 from backend_client.sync.events import ChangeEvent
 from desktop.bridges.notifications import ChangeNotifications
-from desktop.presenters.chart_lists import OWN_SECTIONS, build_own_section
+from desktop.presenters.chart_lists import OWN_SECTIONS, _ListSectionBase, build_own_section
 from desktop.presenters.chart_section import ChartSection, SectionFactory
 from desktop.presenters.messages import failure_sentence
 from desktop.tasks import InlineTaskRunner, TaskRunner
@@ -92,19 +92,48 @@ class ChartPresenter(QObject):
         self._closed = False
         self.header: ChartHeader | None = None
         self.view = ChartView(record, today())
-        caption = patient_caption(record, today())
-        self.sections: list[ChartSection] = [
-            build_own_section(cls, record, api, tasks, today=today,
-                              written=self.on_section_written)
-            for cls in OWN_SECTIONS]
-        for factory in section_factories:
-            self.sections.append(factory(record, caption))
-        self.sections.extend(PlaceholderSection(*p) for p in PLACEHOLDERS)
-        for section in self.sections:
-            self.view.add_section(section.key, section.title, section.widget())
+        # Every section is listed at once (its key works at once); each is made on its own
+        # turn of the event loop when its time to load comes (or when the user chooses
+        # it): making them all with the tab held the GUI thread ~20 ms.
+        def own(cls: type[_ListSectionBase]) -> SectionFactory:
+            return SectionFactory(cls.key, cls.title, lambda r, _c: build_own_section(
+                cls, r, api, tasks, today=today, written=self.on_section_written))
+
+        def placeholder(key: str, title: str, sentence: str) -> SectionFactory:
+            return SectionFactory(key, title,
+                                  lambda _r, _c: PlaceholderSection(key, title, sentence))
+
+        self._factories: list[SectionFactory] = [own(cls) for cls in OWN_SECTIONS]
+        self._factories.extend(section_factories)
+        self._factories.extend(placeholder(*p) for p in PLACEHOLDERS)
+        self._made: dict[str, ChartSection] = {}
+        self._started: set[str] = set()
+        for factory in self._factories:
+            self.view.add_section(factory.key, factory.title)
+        self.view.section_shown.connect(self.on_view_section_shown)
+
+    @property
+    def sections(self) -> list[ChartSection]:
+        """The sections made so far, in the chart's order."""
+        return [self._made[f.key] for f in self._factories if f.key in self._made]
 
     def section(self, key: str) -> ChartSection:
-        return next(s for s in self.sections if s.key == key)
+        """The section, made now if its turn has not come yet."""
+        section = self._made.get(key)
+        if section is None:
+            factory = next(f for f in self._factories if f.key == key)
+            section = factory(self.record, patient_caption(self.record, self._today()))
+            self._made[key] = section
+            self.view.set_section_widget(key, section.widget())
+        return section
+
+    @Slot(str)
+    def on_view_section_shown(self, key: str) -> None:
+        """Chosen before its turn to load: made and loaded now."""
+        if self._closed or key in self._started:
+            return
+        self._started.add(key)
+        self.section(key).load(lambda: None)
 
     # ------------------------------------------------------------- loading
 
@@ -115,9 +144,19 @@ class ChartPresenter(QObject):
     def _load_from(self, i: int) -> None:
         if self._closed:
             return
-        if i >= len(self.sections):
+        if i >= len(self._factories):
             self.loaded.emit()
             return
+        self._tasks.later(lambda: self._load_one(i))
+
+    def _load_one(self, i: int) -> None:
+        key = self._factories[i].key
+        if self._closed:
+            return
+        if key in self._started:   # the user chose it first
+            self._load_from(i + 1)
+            return
+        self._started.add(key)
         called = False
 
         def done() -> None:
@@ -126,7 +165,7 @@ class ChartPresenter(QObject):
                 called = True
                 self._load_from(i + 1)
 
-        self.sections[i].load(done)
+        self.section(key).load(done)
 
     def _read_header(self, then: Callable[[], None] | None = None) -> None:
         self._token += 1

@@ -7,16 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from backend_client.chart.dto import AlertDraft
 from backend_client.errors import Unavailable
 from backend_client.sync.events import ChangeEvent
 from desktop.presenters.chart import ChartPresenter, ChartTabsPresenter
-from desktop.tasks import InlineTaskRunner
+from desktop.presenters.chart_section import SectionFactory
+from desktop.tasks import InlineTaskRunner, TaskRunner
 from tests.gui.chart_support import TODAY, Desk, clinic, close_dialogs, desk, search
 from ui.chart.chart_view import ChartView
+from ui.chart.list_section import ListSectionView
 from ui.main_window import MainWindow
 
 
@@ -77,6 +79,37 @@ def test_the_header_loads_first_then_each_section_in_turn(qtbot: QtBot) -> None:
     with qtbot.waitSignal(chart.loaded, timeout=1000):
         chart.start()
     assert c.chart.reads() == ["header", "timeline", "problems", "medications", "alerts"]
+
+
+def test_every_section_is_listed_at_once_and_one_chosen_before_its_turn_loads_then(
+        qtbot: QtBot) -> None:
+    """Sections are made one per turn of the event loop as their turn comes; the list and
+    its Alt+digit keys are there from the start, and choosing one early makes it at once."""
+    c = clinic()
+    record = c.patients.records[c.muller]
+    tasks = TaskRunner()
+    chart = ChartPresenter(record, c.chart, tasks, today=lambda: TODAY)
+    qtbot.addWidget(chart.view)
+    chart.view.show()
+    chart.view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is chart.view, timeout=2000)
+    try:
+        chart.start()
+        assert chart.view.section_keys() == ["timeline", "problems", "medications", "alerts",
+                                             "recordings", "documents"]
+        assert not chart.view.has_section_widget("medications")
+        qtbot.keyClick(chart.view, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+        assert chart.view.current_key() == "medications"
+        view = chart.view.section_widget("medications")
+        assert isinstance(view, ListSectionView) and view.table.hasFocus()
+        qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=2000)
+        assert view.model.index(0, 0).data() in ("Metformin", "Ramipril")
+        qtbot.waitUntil(lambda: chart.view.has_section_widget("documents"), timeout=2000)
+        # Every list was read once: the one chosen early is not read again in its turn.
+        assert sorted(c.chart.reads()) == sorted(["header", "timeline", "problems",
+                                                  "medications", "alerts"])
+    finally:
+        tasks.shutdown()
 
 
 def test_no_known_allergies_only_once_the_empty_list_was_read(qtbot: QtBot) -> None:
@@ -253,7 +286,7 @@ def test_a_plugged_in_section_loads_after_the_own_ones_and_can_keep_the_tab(
         made.append(_UnsavedNote(record, caption))
         return made[-1]
 
-    _charts(d).section_factories.append(factory)
+    _charts(d).section_factories.append(SectionFactory("notes", "&Notes", factory))
     chart = _open(qtbot, d, "müller")
     note = made[0]
     assert note.loaded and note.caption.startswith("Müller, Anna · born 12 Mar 1984")

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.bootstrap import build_patient_presenters
 from desktop.bridges.notifications import ChangeNotifications
+from desktop.presenters.chart_section import SectionFactory
 from desktop.presenters.notes import make_notes_section
 from desktop.presenters.orders import make_orders_section, make_prescriptions_section
 from desktop.presenters.tasks import make_patient_tasks_section
@@ -41,12 +42,16 @@ def test_no_alt_key_of_a_chart_section_is_taken_twice(qtbot: QtBot) -> None:
                                                   "plan": "Rest"})
     notes.sign(signed_note.id, notes.revisions[signed_note.id][-1].id)
     factories = [
-        lambda r, _c: make_notes_section(r, notes, runner, None, today=TODAY, user_id=11,
-                                         permissions=frozenset({"note.write", "note.sign"})),
-        lambda r, _c: make_orders_section(r, orders, runner, today=lambda: TODAY),
-        lambda r, _c: make_prescriptions_section(r, orders, runner, can_prescribe=True,
-                                                 today=lambda: TODAY),
-        lambda r, _c: make_patient_tasks_section(r, tasks, runner, today=lambda: TODAY),
+        SectionFactory("notes", "&Notes", lambda r, _c: make_notes_section(
+            r, notes, runner, None, today=TODAY, user_id=11,
+            permissions=frozenset({"note.write", "note.sign"}))),
+        SectionFactory("orders", "&Orders", lambda r, _c: make_orders_section(
+            r, orders, runner, today=lambda: TODAY)),
+        SectionFactory("prescriptions", "Prescrip&tions", lambda r, _c:
+                       make_prescriptions_section(r, orders, runner, can_prescribe=True,
+                                                  today=lambda: TODAY)),
+        SectionFactory("tasks", "Tas&ks", lambda r, _c: make_patient_tasks_section(
+            r, tasks, runner, today=lambda: TODAY)),
     ]
     presenters = build_patient_presenters(window, c.patients, runner, today=lambda: TODAY,
                                           notifications=notifications, chart=c.chart,

@@ -87,3 +87,29 @@ def test_after_shutdown_no_callbacks_run(qtbot: QtBot) -> None:
     runner.run(lambda: 1, called.append)
     qtbot.wait(100)
     assert called == []
+
+
+def test_answers_that_arrive_together_are_handed_over_one_per_turn(qtbot: QtBot) -> None:
+    """Five answers ready at once (each callback ~20 ms of GUI work, like filling a long
+    list) do not hold the GUI thread 100 ms: a timer (a paint, a key press) runs between
+    them."""
+    runner = TaskRunner()
+    seen: list[str] = []
+    timer = QTimer()
+    timer.setInterval(0)
+    timer.timeout.connect(lambda: seen.append("tick") if seen else None)
+
+    def heavy(i: int) -> None:
+        seen.append(f"answer {i}")
+        time.sleep(0.02)
+
+    for i in range(5):
+        runner.run(lambda i=i: i, heavy, pool="write")   # one thread: they finish in order
+    time.sleep(0.2)   # the GUI thread busy: every job finishes and queues its answer
+    timer.start()
+    qtbot.waitUntil(lambda: sum(s.startswith("answer") for s in seen) == 5, timeout=5000)
+    timer.stop()
+    answers = [i for i, s in enumerate(seen) if s.startswith("answer")]
+    assert [seen[i] for i in answers] == [f"answer {i}" for i in range(5)]  # in order
+    assert all("tick" in seen[a:b] for a, b in zip(answers, answers[1:], strict=False))
+    runner.shutdown()

@@ -127,6 +127,8 @@ class ChartView(QWidget):
         self.stack = QStackedWidget(self)
         self.stack.setObjectName("chart-section-area")
         self._keys: list[str] = []
+        self._slots: dict[str, QWidget] = {}
+        self._widgets: dict[str, QWidget] = {}
         self._shortcuts: dict[str, QShortcut] = {}
 
         body = QHBoxLayout()
@@ -166,11 +168,12 @@ class ChartView(QWidget):
 
     # ------------------------------------------------------------- sections
 
-    def add_section(self, key: str, title: str, widget: QWidget) -> None:
+    def add_section(self, key: str, title: str, widget: QWidget | None = None) -> None:
         """A section in the list; Alt+its place (Alt+1 … Alt+9, Alt+0 for the tenth)
         shows it, within this chart. Digits, not the title's letter: a section's own
         buttons use Alt+letters (Alt+N new, Alt+D discontinue, …), and one key bound twice
-        in a window fires neither."""
+        in a window fires neither. Its widget may come later (``set_section_widget``):
+        choosing the section before then emits ``section_shown`` so it is made at once."""
         item = QListWidgetItem(plain_title(title))
         item.setData(SECTION_KEY_ROLE, key)
         place = len(self._keys) + 1
@@ -182,12 +185,34 @@ class ChartView(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(lambda k=key: self.show_section(k, focus=True))
             self._shortcuts[key] = shortcut
-        self.nav.addItem(item)
         self._keys.append(key)
-        self.stack.addWidget(widget)
+        slot = QWidget(self.stack)
+        slot.setObjectName(f"chart-slot-{key}")
+        slot_layout = QVBoxLayout(slot)
+        slot_layout.setContentsMargins(0, 0, 0, 0)
+        self._slots[key] = slot
+        self.stack.addWidget(slot)
+        self.nav.addItem(item)
         self.nav.setFixedWidth(max(self.nav.sizeHintForColumn(0) + 16, 120))
+        if widget is not None:
+            self.set_section_widget(key, widget)
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
+
+    def set_section_widget(self, key: str, widget: QWidget) -> None:
+        """The section's own widget, in its place."""
+        slot = self._slots[key]
+        layout = slot.layout()
+        assert layout is not None
+        layout.addWidget(widget)
+        # Now, not on the next turn as a layout would for a parent already on screen: the
+        # section's keys work as soon as it is there.
+        widget.show()
+        slot.setFocusProxy(widget)
+        self._widgets[key] = widget
+
+    def has_section_widget(self, key: str) -> bool:
+        return key in self._widgets
 
     def section_keys(self) -> list[str]:
         return list(self._keys)
@@ -197,9 +222,8 @@ class ChartView(QWidget):
         return self._keys[row] if 0 <= row < len(self._keys) else ""
 
     def section_widget(self, key: str) -> QWidget:
-        widget = self.stack.widget(self._keys.index(key))
-        assert widget is not None
-        return widget
+        """The section's widget (its empty place while it is not made yet)."""
+        return self._widgets.get(key) or self._slots[key]
 
     def show_section(self, key: str, *, focus: bool = False) -> None:
         if key not in self._keys:

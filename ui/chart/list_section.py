@@ -115,7 +115,7 @@ class CellDelegate(QStyledItemDelegate):
 
 # Rows shown at first, and added each time the view scrolls to the end (``fetchMore``):
 # laying out and measuring a long timeline at once would stall the GUI thread.
-PAGE = 40
+PAGE = 20
 
 
 class ItemTableModel(ReadOnlyTableModel):
