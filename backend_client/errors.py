@@ -250,3 +250,9 @@ class NoteConflict(Conflict):
     def __init__(self, message: str, merge: object, changed_by: str = "") -> None:
         super().__init__(message, None, changed_by)
         self.merge = merge
+
+
+class DeviceProblem(DraError):
+    """The microphone cannot be used (none, taken away, refused) or the recording cannot be
+    written (disk full): the sentence says which and what was kept. Never loses what was
+    already written."""
