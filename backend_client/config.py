@@ -283,6 +283,9 @@ class Settings(BaseSettings):
     # Shown in the audit trail and the session list; the computer's name when unset.
     workstation_name: str | None = Field(default=None, max_length=100)
     store_timeout_seconds: float = Field(default=3.0, gt=0.0, le=60.0)
+    # A delivered dictation's workstation copy is removed once its upload is verified, or
+    # kept this many days (a clinic that wants a local fallback copy for a while).
+    dictation_keep_days: int = Field(default=0, ge=0, le=90)
 
     @field_validator("postgres_url", "postgres_admin_url")
     @classmethod
