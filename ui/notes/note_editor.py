@@ -140,6 +140,9 @@ class NoteEditorView(QWidget):
                        self.expanders_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.buttons_row = buttons
+        # Other capabilities' tools for this note (the dictation recorder) go here.
+        self.extras_box = QVBoxLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addLayout(top)
@@ -147,6 +150,7 @@ class NoteEditorView(QWidget):
         layout.addWidget(self.status_label)
         layout.addWidget(self.warning_label)
         layout.addWidget(self.problem_label)
+        layout.addLayout(self.extras_box)
         layout.addWidget(scroll, 1)
         self.title_edit.textEdited.connect(lambda _text: self.changed.emit())
         self.set_mode(signed=False, can_sign=True, can_cosign=False, can_write=True)
