@@ -87,6 +87,9 @@ class DictationHub(QObject):
         self.worker = UploadWorker(queue, tasks, self)
         self.owner: RecorderPresenter | None = None
         self.player_owner: object | None = None
+        # Recordings queued by this run of the app: their length and work type for lists
+        # (a QueueItem has neither).
+        self.queued_here: dict[str, LocalRecording] = {}
         self.bridge.status_changed.connect(self._on_status)
 
     def author_id(self) -> int | None:
@@ -139,6 +142,7 @@ class DictationHub(QObject):
             return registered
 
         def ok(registered: str) -> None:
+            self.queued_here[rec.id] = rec
             self.worker.kick()
             self.local_changed.emit()
             self.queued.emit(rec)
@@ -315,7 +319,7 @@ class RecorderPresenter(QObject):
     def on_discard(self) -> None:
         if self.busy or not self.owns:
             return
-        status = self.hub.bridge.status
+        status = self.hub.bridge.poll_now()   # the length asked about is the current one
         if status.state == "recording":
             self._run(self.hub.recorder.pause)
         if not self.hub.confirm(self.view, "Discard recording",

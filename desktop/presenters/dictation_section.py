@@ -35,10 +35,6 @@ from ui.dictation.recordings_view import RecordingsView
 NO_ROLE = ("Recordings are for clinical staff: your role does not include listening to "
            "them.")
 CANNOT_LIST = "The recordings cannot be listed right now"
-QUEUE_TEXT = {"waiting": "on this computer — waiting to upload",
-              "uploading": "on this computer — uploading",
-              "registering": "on this computer — being filed",
-              "failed": "on this computer — upload failed"}
 
 
 def queued_as_local(item: QueueItem, rec: LocalRecording | None) -> LocalRecording:
@@ -126,7 +122,7 @@ class RecordingsSection(QObject):
             for item in hub.queue.items():
                 if item.author_id == author and item.state != "done" and \
                         item.patient_caption == caption and item.recording_id not in known:
-                    local.append(queued_as_local(item, None))
+                    local.append(queued_as_local(item, hub.queued_here.get(item.recording_id)))
             return stored, tuple(local)
 
         def listed(result: tuple[tuple[StoredRecording, ...],

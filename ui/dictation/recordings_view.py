@@ -36,7 +36,10 @@ STATUS_TEXT = {"uploaded": "ready to transcribe", "transcribing": "being transcr
 LOCAL_TEXT = {"paused": "on this computer — paused, not finished",
               "stopped": "on this computer — waiting to upload",
               "interrupted": "on this computer — interrupted",
-              "recording": "on this computer — recording now"}
+              "recording": "on this computer — recording now",
+              "uploading": "on this computer — uploading",
+              "registering": "on this computer — being filed",
+              "failed": "on this computer — upload failed (see the upload queue)"}
 
 
 def _when(at: datetime) -> str:
@@ -50,9 +53,10 @@ def stored_line(r: StoredRecording) -> str:
 
 
 def local_line(r: LocalRecording) -> str:
+    # A queued recording from an earlier run of the app: the queue knows no length.
+    length = f" · {mmss(r.duration_ms)}" if r.duration_ms or r.state == "paused" else ""
     return (f"{PRIORITY_LABELS[r.target.priority]} · {WORK_TYPE_LABELS[r.target.work_type]}"
-            f" · {mmss(r.duration_ms)} — you\n{_when(r.started_at)} · "
-            f"{LOCAL_TEXT.get(r.state, r.state)}")
+            f"{length} — you\n{_when(r.started_at)} · {LOCAL_TEXT.get(r.state, r.state)}")
 
 
 class PlayerBar(QWidget):
