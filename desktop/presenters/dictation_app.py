@@ -171,7 +171,6 @@ class DictationScreens(QObject):
             self.panel = panel
         self._reload_queue()
         self.panel.show()
-        self.panel.raise_()
         self.panel.list.setFocus()
 
     def _reload_queue(self) -> None:
@@ -225,7 +224,6 @@ class DictationScreens(QObject):
             self.dictations = dialog
         self._reload_dictations()
         self.dictations.show()
-        self.dictations.raise_()
         self.dictations.list.setFocus()
 
     def _reload_dictations(self) -> None:
@@ -361,4 +359,3 @@ class DictationScreens(QObject):
             self.help.deleteLater()
         self.help = KeyboardHelp(self.keyboard_groups(), self.window)
         self.help.show()
-        self.help.raise_()

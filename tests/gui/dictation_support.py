@@ -70,6 +70,7 @@ def dictation_desk(qtbot: QtBot, *, size: tuple[int, int] = (1280, 800),
     screens = build_dictation(d.window, d.presenters.charts, recorder, local, queue,
                               recordings, InlineTaskRunner(), session)
     screens.hub.confirm = lambda _w, _t, _q: confirm
+    session.signed_in.emit(session.actor)
     return DictationDesk(d, screens, recorder, local, queue, recordings, session)
 
 

@@ -29,8 +29,22 @@ from backend_client.errors import DeviceProblem, PermissionDenied
 STARTED_AT = datetime(2026, 11, 27, 9, 45, tzinfo=UTC)
 NO_MICROPHONE = ("No microphone was found. Connect one (or choose it in the system's sound "
                  "settings) and try again.")
-# A tiny valid OGG/Opus file is not needed for the view: the player is given these bytes.
-FAKE_AUDIO = b"OggS-fake-audio"
+_AUDIO: list[bytes] = []
+
+
+def fake_audio() -> bytes:
+    """2 s of a tone as OGG/Opus: what the player is given (made once, in memory)."""
+    if not _AUDIO:
+        import io
+
+        import numpy as np
+        import soundfile as sf
+
+        buffer = io.BytesIO()
+        tone = (np.sin(np.arange(32_000) * 0.2) * 8000).astype("int16")
+        sf.write(buffer, tone, 16_000, format="OGG", subtype="OPUS")
+        _AUDIO.append(buffer.getvalue())
+    return _AUDIO[0]
 
 
 class FakeLocalDictations:
@@ -55,7 +69,7 @@ class FakeLocalDictations:
         if rec.author_id != author_id:
             raise PermissionDenied("This recording belongs to another author.")
         self.audio_calls.append(recording_id)
-        return FAKE_AUDIO
+        return fake_audio()
 
     def discard(self, recording_id: str, author_id: int) -> None:
         rec = self.rows.get(recording_id)
@@ -368,7 +382,7 @@ class FakeRecordingsApi:
         if not self.can_read:
             raise PermissionDenied("Your role does not include listening to recordings.")
         self.played.append(recording_id)
-        return FAKE_AUDIO
+        return fake_audio()
 
 
 def _mmss(ms: int) -> str:

@@ -43,7 +43,8 @@ def test_record_pause_overwrite_insert_stop_by_keyboard(qtbot: QtBot) -> None:
     assert dd.recorder.calls[:3] == ["new", "mode append", "record"]
     assert view.state_label.text() == "● Recording"
     assert view.record_button.text() == "Pa&use"
-    assert dd.recorder.rec is not None and dd.recorder.rec.target.patient_id == dd.desk.clinic.muller
+    assert dd.recorder.rec is not None
+    assert dd.recorder.rec.target.patient_id == dd.desk.clinic.muller
     dd.recorder.advance(3000, level=0.6)
     _shows(qtbot, view, "00:03 / 00:03")
     assert view.meter.level == 0.6
