@@ -123,7 +123,7 @@ class DictationHub(QObject):
             owner.released(KEPT)
         self.bridge.stop()
         recorder = self.recorder
-        self.tasks.run(recorder.close, None,
+        self.tasks.run(recorder.close, lambda _r: self.bridge.poll_now(),
                        lambda exc: log.warning("closing the recorder failed: %s",
                                                type(exc).__name__), pool="write")
 
@@ -246,8 +246,12 @@ class RecorderPresenter(QObject):
             return
         if self.owns and hub.bridge.status.state == "paused":
             mode = self.view.mode()
-            self._run(lambda: (recorder.set_mode(mode), recorder.record()),
-                      cannot="Recording cannot start right now")
+
+            def resume() -> None:
+                recorder.set_mode(mode)
+                recorder.record()
+
+            self._run(resume, cannot="Recording cannot start right now")
             return
         previous, hub.owner = hub.owner, self
         if previous is not None:
@@ -412,8 +416,11 @@ class RecorderPresenter(QObject):
 
         player.position_changed.connect(moved)
         player.playing_changed.connect(changed)
-        player.failed.connect(lambda s: self.hub.player_owner is self
-                              and self.view.show_problem(s))
+        def failed(sentence: str) -> None:
+            if self.hub.player_owner is self:
+                self.view.show_problem(sentence)
+
+        player.failed.connect(failed)
 
     def detach(self) -> None:
         """The recorder leaves the screen (note editor closed, chart closed): a capture
@@ -425,9 +432,14 @@ class RecorderPresenter(QObject):
         if hub.owner is self:
             hub.owner = None
             if hub.bridge.status.state == "recording":
-                hub.tasks.run(hub.recorder.pause, lambda _r: hub.bridge.poll_now(),
-                              lambda exc: log.warning("pausing failed: %s",
-                                                      type(exc).__name__), pool="write")
+                hub.bridge.hold()
+
+                def failed(exc: BaseException) -> None:
+                    log.warning("pausing failed: %s", type(exc).__name__)
+                    hub.bridge.release()
+
+                hub.tasks.run(hub.recorder.pause, lambda _r: hub.bridge.release(), failed,
+                              pool="write")
             hub.local_changed.emit()
 
 

@@ -349,7 +349,7 @@ class DictationScreens(QObject):
         chart = [("Alt+1 … Alt+0", "The open chart's sections, in their order"),
                  ("Alt+underlined letter", "The button or field with that letter"),
                  ("Ctrl+S", "Save the note being written"),
-                 ("Ctrl+F", "Search the notes (in the Notes section)")]
+                 ("Ctrl+F in Notes", "Search the notes (elsewhere: find a patient)")]
         dictation = [(self.hub.keymap[name], what) for name, (_d, what) in ACTIONS.items()]
         return [("The window", main), ("Charts and notes", chart),
                 ("Dictation", dictation)]

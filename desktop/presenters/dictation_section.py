@@ -12,6 +12,7 @@ may record (``recording.create``) have the recorder above the list. Reception
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -112,12 +113,16 @@ class RecordingsSection(QObject):
         self._token += 1
         token, hub, pid, caption = self._token, self.hub, self.patient_id, self.caption
         author = hub.author_id()
+        # The one open in the recorder is listed as such, with its length now.
+        status = hub.bridge.status
 
         def work() -> tuple[tuple[StoredRecording, ...], tuple[LocalRecording, ...]]:
             stored = hub.recordings.recordings(pid)
             if author is None:
                 return stored, ()
             local = [r for r in hub.local.recordings(author) if r.target.patient_id == pid]
+            local = [replace(r, state="open", duration_ms=status.duration_ms)
+                     if r.id == status.recording_id else r for r in local]
             known = {r.id: r for r in local}
             for item in hub.queue.items():
                 if item.author_id == author and item.state != "done" and \
@@ -183,13 +188,19 @@ class RecordingsSection(QObject):
             if hub.player_owner is self:
                 self.view.player.show_playing(self._what, player.playing, position, duration)
 
+        def changed(playing: bool) -> None:
+            if hub.player_owner is self:
+                self.view.player.show_playing(self._what, playing, player.position(),
+                                              player.duration())
+
+        def failed(sentence: str) -> None:
+            if hub.player_owner is self:
+                self.view.show_message(sentence)
+
         hub = self.hub
         player.position_changed.connect(moved)
-        player.playing_changed.connect(
-            lambda playing: hub.player_owner is self and self.view.player.show_playing(
-                self._what, playing, player.position(), player.duration()))
-        player.failed.connect(lambda s: hub.player_owner is self and
-                              self.view.show_message(s))
+        player.playing_changed.connect(changed)
+        player.failed.connect(failed)
 
     def playback_stopped(self) -> None:
         self.view.player.hide()

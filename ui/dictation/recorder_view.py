@@ -310,7 +310,10 @@ class RecorderView(QWidget):
                                    and status.duration_ms > 0 else "&Record")
         if not self._playing:
             self._show_position(status.position_ms, status.duration_ms)
-        self.meter.set_level(status.level)
+        if status.state == "recording":
+            self.meter.set_level(status.level)
+        else:
+            self.meter.reset()
         if self.mode_combo.currentData() != status.mode and status.state != "idle":
             self.mode_combo.setCurrentIndex(RECORD_MODES.index(status.mode))
         self._render_mode(status.mode, status.position_ms)

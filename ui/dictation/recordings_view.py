@@ -37,6 +37,7 @@ LOCAL_TEXT = {"paused": "on this computer — paused, not finished",
               "stopped": "on this computer — waiting to upload",
               "interrupted": "on this computer — interrupted",
               "recording": "on this computer — recording now",
+              "open": "on this computer — open in the recorder",
               "uploading": "on this computer — uploading",
               "registering": "on this computer — being filed",
               "failed": "on this computer — upload failed (see the upload queue)"}
@@ -53,8 +54,10 @@ def stored_line(r: StoredRecording) -> str:
 
 
 def local_line(r: LocalRecording) -> str:
-    # A queued recording from an earlier run of the app: the queue knows no length.
-    length = f" · {mmss(r.duration_ms)}" if r.duration_ms or r.state == "paused" else ""
+    # A queued recording from an earlier run of the app: the queue knows no length; the
+    # one open in the recorder shows its length there, live.
+    length = f" · {mmss(r.duration_ms)}" if (r.duration_ms or r.state == "paused") \
+        and r.state != "open" else ""
     return (f"{PRIORITY_LABELS[r.target.priority]} · {WORK_TYPE_LABELS[r.target.work_type]}"
             f"{length} — you\n{_when(r.started_at)} · {LOCAL_TEXT.get(r.state, r.state)}")
 
