@@ -123,7 +123,10 @@ class DictationHub(QObject):
             owner.released(KEPT)
         self.bridge.stop()
         recorder = self.recorder
-        self.tasks.run(recorder.close, lambda _r: self.bridge.poll_now(),
+        def closed(_r: object) -> None:
+            self.bridge.poll_now()
+
+        self.tasks.run(recorder.close, closed,
                        lambda exc: log.warning("closing the recorder failed: %s",
                                                type(exc).__name__), pool="write")
 
