@@ -143,3 +143,21 @@ def test_help_keyboard_lists_every_key(qtbot: QtBot) -> None:
     assert _cut(help_) == []
     _shot(help_, "help-keyboard.png")
     help_.reject()
+
+
+def test_the_dictation_keys_can_be_changed_and_bad_ones_are_named(qtbot: QtBot) -> None:
+    from ui.dictation.keymap import parse_keymap
+    from ui.dictation.recorder_view import RecorderView
+
+    keys, problems = parse_keymap("record=Ctrl+F9, stop = F12, shout=F2, play=F10, "
+                                  "rewind=Nonsense+Key")
+    assert keys["record"] == "Ctrl+F9" and keys["stop"] == "F12" and keys["play"] == "F10"
+    assert keys["rewind"] == "F7"
+    assert problems[0].startswith("“shout” is not a dictation action")
+    assert problems[1] == "“Nonsense+Key” is not a key Dr. Assistant understands."
+    view = RecorderView("Müller, Anna", keymap=keys)
+    qtbot.addWidget(view)
+    view.install_shortcuts(view)
+    assert view.shortcuts["record"].key().toString() == "Ctrl+F9"
+    assert view.record_button.toolTip() == "Record, or pause while recording (Ctrl+F9)"
+    assert view.keys_label.text().startswith("Keys: Ctrl+F9 record/pause · F12 stop")
