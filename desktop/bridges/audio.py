@@ -101,6 +101,11 @@ class AudioPlayer(QObject):
         self.source_id: str | None = None
         self.playing = False
 
+    def warm_up(self) -> None:
+        """Make the player now (~70 ms on the GUI thread the first time: QtMultimedia's
+        backend loads), at a quiet moment, rather than when the user presses Play."""
+        self._ensure()
+
     def _ensure(self) -> Any:
         if self._player is None:
             from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer

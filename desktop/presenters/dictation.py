@@ -91,6 +91,10 @@ class DictationHub(QObject):
         # (a QueueItem has neither).
         self.queued_here: dict[str, LocalRecording] = {}
         self.bridge.status_changed.connect(self._on_status)
+        # The player's news goes to whoever plays now (one connection, not one per screen).
+        self.player.position_changed.connect(self._on_player_position)
+        self.player.playing_changed.connect(self._on_player_playing)
+        self.player.failed.connect(self._on_player_failed)
 
     def author_id(self) -> int | None:
         actor = self.actor()
@@ -103,6 +107,18 @@ class DictationHub(QObject):
     def _on_status(self, status: RecorderStatus) -> None:
         if self.owner is not None:
             self.owner.show_status(status)
+
+    def _on_player_position(self, position: int, duration: int) -> None:
+        if self.player_owner is not None:
+            self.player_owner.player_position(position, duration)  # type: ignore[attr-defined]
+
+    def _on_player_playing(self, playing: bool) -> None:
+        if self.player_owner is not None:
+            self.player_owner.player_playing(playing)  # type: ignore[attr-defined]
+
+    def _on_player_failed(self, sentence: str) -> None:
+        if self.player_owner is not None:
+            self.player_owner.player_failed(sentence)  # type: ignore[attr-defined]
 
     def take_player(self, who: object) -> AudioPlayer:
         """The player for ``who``; whoever played before is told it stopped."""
@@ -241,8 +257,7 @@ class RecorderPresenter(QObject):
         if author is None:
             return
         if self.playing:
-            hub.player.pause()
-            self.playing = False
+            self.pause_playback()   # the recording goes on from where playback was
         self.view.show_problem("")
         if self.owns and hub.bridge.status.state == "recording":
             self._run(recorder.pause)
@@ -368,12 +383,23 @@ class RecorderPresenter(QObject):
         else:
             self.view.show_status(replace(IDLE, mode=mode))
 
+    def pause_playback(self) -> None:
+        """Playback pauses; in overwrite or insert mode the next recording starts where
+        it paused (as dictation products do)."""
+        hub = self.hub
+        position = hub.player.position()
+        hub.player.pause()
+        self.playing = False
+        if self.owns and hub.bridge.status.state == "paused":
+            hub.recorder.seek(position)
+            hub.bridge.poll_now()
+        self.view.show_playback(False, hub.bridge.status.position_ms,
+                                hub.bridge.status.duration_ms)
+
     def on_play(self) -> None:
         hub = self.hub
         if self.playing:
-            hub.player.pause()
-            self.playing = False
-            self.view.show_playback(False, hub.player.position(), hub.player.duration())
+            self.pause_playback()
             return
         author, rec_id = hub.author_id(), self.recording_id
         status = hub.bridge.status
@@ -388,7 +414,6 @@ class RecorderPresenter(QObject):
             player = hub.take_player(self)
             player.load(rec_id, data)
             self.playing = True
-            self._follow_player(player)
             player.play(start_at)
             self.view.show_playback(True, start_at, status.duration_ms)
 
@@ -397,33 +422,17 @@ class RecorderPresenter(QObject):
 
         hub.tasks.run(lambda: local.audio(rec_id, author), loaded, failed, pool="read")
 
-    def _follow_player(self, player: AudioPlayer) -> None:
-        if getattr(self, "_following", False):
-            return
-        self._following = True
+    def player_position(self, position: int, duration: int) -> None:
+        if self.playing:
+            self.view.show_playback(True, position,
+                                    duration or self.hub.bridge.status.duration_ms)
 
-        def moved(position: int, duration: int) -> None:
-            if self.playing and self.hub.player_owner is self:
-                self.view.show_playback(True, position,
-                                        duration or self.hub.bridge.status.duration_ms)
+    def player_playing(self, playing: bool) -> None:
+        if not playing and self.playing:   # played to the end
+            self.pause_playback()
 
-        def changed(playing: bool) -> None:
-            if self.hub.player_owner is self and not playing and self.playing:
-                self.playing = False
-                position = player.position()
-                if self.owns:  # the next recording in overwrite/insert goes from here
-                    self.hub.recorder.seek(position)
-                    self.hub.bridge.poll_now()
-                self.view.show_playback(False, self.hub.bridge.status.position_ms,
-                                        self.hub.bridge.status.duration_ms)
-
-        player.position_changed.connect(moved)
-        player.playing_changed.connect(changed)
-        def failed(sentence: str) -> None:
-            if self.hub.player_owner is self:
-                self.view.show_problem(sentence)
-
-        player.failed.connect(failed)
+    def player_failed(self, sentence: str) -> None:
+        self.view.show_problem(sentence)
 
     def detach(self) -> None:
         """The recorder leaves the screen (note editor closed, chart closed): a capture
@@ -449,10 +458,11 @@ class RecorderPresenter(QObject):
 def build_dictation(window: Any, charts: Any, recorder: DictationRecorder,
                     local: LocalDictations, queue: UploadQueueApi, recordings: RecordingsApi,
                     tasks: TaskRunner | InlineTaskRunner, session: Any, *,
-                    keymap: dict[str, str] | None = None) -> Any:
+                    keymap: dict[str, str] | None = None,
+                    warm_up_ms: int | None = None) -> Any:
     """Everything dictation shows, wired to the window and the session (see
     desktop/presenters/dictation_app.py); returns the ``DictationScreens``."""
     from desktop.presenters.dictation_app import DictationScreens
 
     return DictationScreens.build(window, charts, recorder, local, queue, recordings, tasks,
-                                  session, keymap=keymap)
+                                  session, keymap=keymap, warm_up_ms=warm_up_ms)

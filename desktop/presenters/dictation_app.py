@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -52,6 +52,7 @@ class DictationScreens(QObject):
         self.offer: DictationListDialog | None = None
         self.help: KeyboardHelp | None = None
         self.list_recorder: RecorderPresenter | None = None
+        self.warm_up_ms: int | None = None
         self.queue_action = self._action("&Upload queue…", k["queue"], self.show_queue)
         self.dictations_action = self._action("My &dictations…", k["dictations"],
                                               self.show_dictations)
@@ -73,10 +74,12 @@ class DictationScreens(QObject):
               local: LocalDictations, queue: UploadQueueApi, recordings: RecordingsApi,
               tasks: TaskRunner | InlineTaskRunner, session: Any, *,
               keymap: dict[str, str] | None = None,
-              confirm: Callable[[QWidget, str, str], bool] = ask_yes) -> DictationScreens:
+              confirm: Callable[[QWidget, str, str], bool] = ask_yes,
+              warm_up_ms: int | None = None) -> DictationScreens:
         """``charts``: the ChartTabsPresenter (its ``section_factories`` gain Recordings) or
         None; ``session``: the SessionPresenter (``actor``, signed_in, user_changed, locked,
-        unlocked)."""
+        unlocked); ``warm_up_ms``: make the audio player this long after each sign-in
+        (the app: 3000; None: on first Play)."""
 
         def actor() -> Actor | None:
             return getattr(session, "actor", None)
@@ -84,6 +87,7 @@ class DictationScreens(QObject):
         hub = DictationHub(recorder, local, queue, recordings, tasks, actor, keymap=keymap,
                            confirm=confirm, parent=window)
         screens = cls(window, hub, parent=window)
+        screens.warm_up_ms = warm_up_ms
         screens.attach(window)
         if charts is not None:
             charts.section_factories.append(screens.chart_section())
@@ -132,6 +136,8 @@ class DictationScreens(QObject):
 
     def on_signed_in(self, actor: Actor) -> None:
         self._enable(actor)
+        if self.warm_up_ms is not None and actor.can("recording.read"):
+            QTimer.singleShot(self.warm_up_ms, self, self.hub.player.warm_up)
         self.hub.worker.kick()   # the queue may hold items waiting for this author
         if actor.user_id is None or not actor.can("recording.create"):
             return

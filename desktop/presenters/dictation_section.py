@@ -74,12 +74,11 @@ class RecordingsSection(QObject):
         self.view.player.toggle_requested.connect(self.on_player_toggle)
         self.view.player.seek_requested.connect(hub.player.seek)
         hub.local_changed.connect(self.reload)
-        hub.worker.item_changed.connect(lambda _i: self.reload())
+        hub.worker.item_changed.connect(self.on_item_changed)
         self._token = 0
         self._closed = False
         self._local: dict[str, LocalRecording] = {}
         self._what = ""
-        self._following = False
         if not self.can_read:
             self.view.show_only_message(NO_ROLE)
 
@@ -168,7 +167,6 @@ class RecordingsSection(QObject):
             if self._closed:
                 return
             player = hub.take_player(self)
-            self._follow(player)
             player.load(rec_id, data)
             self._what = f"Playing: {what}"
             self.view.player.show_playing(self._what, True, 0, 0)
@@ -179,28 +177,19 @@ class RecordingsSection(QObject):
 
         hub.tasks.run(fetch, loaded, failed, pool="read")
 
-    def _follow(self, player: Any) -> None:
-        if self._following:
-            return
-        self._following = True
+    def player_position(self, position: int, duration: int) -> None:
+        self.view.player.show_playing(self._what, self.hub.player.playing, position, duration)
 
-        def moved(position: int, duration: int) -> None:
-            if hub.player_owner is self:
-                self.view.player.show_playing(self._what, player.playing, position, duration)
+    def player_playing(self, playing: bool) -> None:
+        player = self.hub.player
+        self.view.player.show_playing(self._what, playing, player.position(),
+                                      player.duration())
 
-        def changed(playing: bool) -> None:
-            if hub.player_owner is self:
-                self.view.player.show_playing(self._what, playing, player.position(),
-                                              player.duration())
+    def player_failed(self, sentence: str) -> None:
+        self.view.show_message(sentence)
 
-        def failed(sentence: str) -> None:
-            if hub.player_owner is self:
-                self.view.show_message(sentence)
-
-        hub = self.hub
-        player.position_changed.connect(moved)
-        player.playing_changed.connect(changed)
-        player.failed.connect(failed)
+    def on_item_changed(self, _item: object) -> None:
+        self.reload()
 
     def playback_stopped(self) -> None:
         self.view.player.hide()

@@ -4,6 +4,7 @@ full; discard asks; a paused recording stays for its author through the lock."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -206,3 +207,33 @@ def test_lock_pauses_and_keeps_the_recording_for_its_author(qtbot: QtBot) -> Non
     dd.recorder.advance(1000)
     _key(qtbot, dd, Qt.Key.Key_F10)
     assert dd.recordings.stored[rec_id].duration_ms == 3500
+
+
+@pytest.mark.qt_log_ignore("PulseAudioService", "No audio device", "pipewire")
+def test_play_what_was_recorded_with_the_same_slider(qtbot: QtBot) -> None:
+    dd = dictation_desk(qtbot)
+    section = _section(qtbot, dd)
+    assert section.recorder is not None
+    view = section.recorder.view
+    assert not view.play_button.isEnabled(), "nothing recorded yet"
+    _key(qtbot, dd, Qt.Key.Key_F9)
+    dd.recorder.advance(2000)
+    assert not view.play_button.isEnabled(), "not while capturing"
+    _key(qtbot, dd, Qt.Key.Key_F9)
+    _key(qtbot, dd, Qt.Key.Key_F7)                      # from the start
+    _key(qtbot, dd, Qt.Key.Key_F9, Qt.KeyboardModifier.ShiftModifier)
+    rec_id = dd.recorder.rec.id if dd.recorder.rec else ""
+    assert dd.local.audio_calls == [rec_id]
+    assert view.state_label.text() == "▶ Playing"
+    assert view.play_button.text() == "Pause p&layback"
+    qtbot.waitUntil(lambda: view.slider.value() > 0, timeout=3000)   # it moves
+    _key(qtbot, dd, Qt.Key.Key_F9, Qt.KeyboardModifier.ShiftModifier)
+    assert view.play_button.text() == "P&lay"
+    assert view.state_label.text() == "Paused"
+    # Re-record from where playback paused (overwrite), as dictation products do.
+    at = dd.recorder.position
+    assert 0 < at < 2000 and view.slider.value() == at
+    view.mode_combo.setCurrentIndex(1)
+    view.mode_chosen.emit("overwrite")
+    _key(qtbot, dd, Qt.Key.Key_F9)
+    assert dd.recorder.state == "recording" and dd.recorder._take_at == at  # noqa: SLF001

@@ -324,8 +324,7 @@ class RecorderView(QWidget):
     def show_playback(self, playing: bool, position_ms: int, duration_ms: int) -> None:
         self._playing = playing
         self.play_button.setText("Pause p&layback" if playing else "P&lay")
-        if playing:
-            self.state_label.setText(STATE_TEXT["playing"])
+        self.state_label.setText(STATE_TEXT["playing" if playing else self._state])
         self._show_position(position_ms, duration_ms)
         self._enable()
 
