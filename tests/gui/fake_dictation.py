@@ -101,6 +101,7 @@ class FakeRecorder:
         self.local = local or FakeLocalDictations()
         self.no_microphone = no_microphone
         self.record_delay = record_delay   # seconds record() takes (opening a device)
+        self.record_gate: threading.Event | None = None   # record() waits for it when set
         self.calls: list[str] = []
         self.rec: LocalRecording | None = None
         self.state = "idle"
@@ -110,6 +111,7 @@ class FakeRecorder:
         self.mode = "append"
         self.problem = ""
         self.takes: list[tuple[str, int, int]] = []   # (mode, at, length) per take
+        self.record_thread: threading.Thread | None = None
         self._take_at = 0
         self._lock = threading.Lock()
 
@@ -172,6 +174,9 @@ class FakeRecorder:
         self.calls.append("record")
         if self.record_delay:
             time.sleep(self.record_delay)
+        if self.record_gate is not None:
+            assert self.record_gate.wait(10), "the test never let the device open"
+        self.record_thread = threading.current_thread()
         if self.no_microphone:
             raise DeviceProblem(NO_MICROPHONE)
         with self._lock:

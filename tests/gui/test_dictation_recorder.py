@@ -8,7 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from backend_client.dictation.dto import RecordingTarget
 from desktop.presenters.dictation_section import RecordingsSection
+from desktop.tasks import TaskRunner
 from tests.gui.dictation_support import dictation_desk, focus, open_recordings
 from tests.gui.fake_dictation import NO_MICROPHONE
 from ui.dictation.recorder_view import RecorderView
@@ -237,3 +239,38 @@ def test_play_what_was_recorded_with_the_same_slider(qtbot: QtBot) -> None:
     view.mode_chosen.emit("overwrite")
     _key(qtbot, dd, Qt.Key.Key_F9)
     assert dd.recorder.state == "recording" and dd.recorder._take_at == at  # noqa: SLF001
+
+
+def test_opening_the_device_never_holds_the_gui_thread(qtbot: QtBot, runner: TaskRunner
+                                                       ) -> None:
+    import threading
+
+    from desktop.presenters.dictation import DictationHub, RecorderPresenter
+    from tests.gui.dictation_support import actor
+    from tests.gui.fake_dictation import (
+        FakeLocalDictations,
+        FakeRecorder,
+        FakeRecordingsApi,
+        FakeUploadQueue,
+    )
+
+    local = FakeLocalDictations()
+    recorder = FakeRecorder(local)
+    gate = threading.Event()
+    recorder.record_gate = gate
+    hub = DictationHub(recorder, local, FakeUploadQueue(local), FakeRecordingsApi(), runner,
+                       actor)
+    view = RecorderView("Müller, Anna · born 12 Mar 1984")
+    qtbot.addWidget(view)
+    RecorderPresenter(hub, view, lambda: RecordingTarget(1, "Müller, Anna"), parent=hub)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.keyClick(view.record_button, Qt.Key.Key_Space)   # returns: the device opens elsewhere
+    assert view.state_label.text() == "Ready to record"
+    gate.set()
+    qtbot.waitUntil(lambda: view.state_label.text() == "● Recording", timeout=3000)
+    assert recorder.record_thread is not threading.main_thread()
+    assert hub.bridge.polling()
+    qtbot.keyClick(view.record_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: view.state_label.text() == "Paused", timeout=3000)
+    qtbot.waitUntil(lambda: not hub.bridge.polling(), timeout=3000)
