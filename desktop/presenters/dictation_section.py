@@ -252,7 +252,8 @@ class NoteDictation(QObject):
         self.recorder = RecorderPresenter(hub, self.recorder_view, lambda: self.target,
                                           host=view, parent=self)
         self.button.toggled.connect(self.on_toggled)
-        view.buttons_row.insertWidget(view.buttons_row.count() - 1, self.button)
+        self.recorder_view.banner.hide()   # the editor's own first line names the patient
+        view.top_row.addWidget(self.button)
         view.extras_box.addWidget(self.recorder_view)
         editable = not view.title_edit.isReadOnly()
         self.button.setVisible(editable)

@@ -161,3 +161,34 @@ def test_the_dictation_keys_can_be_changed_and_bad_ones_are_named(qtbot: QtBot) 
     assert view.shortcuts["record"].key().toString() == "Ctrl+F9"
     assert view.record_button.toolTip() == "Record, or pause while recording (Ctrl+F9)"
     assert view.keys_label.text().startswith("Keys: Ctrl+F9 record/pause · F12 stop")
+
+
+def test_the_recorder_in_a_note_at_700(qtbot: QtBot) -> None:
+    from desktop.presenters.chart_section import SectionFactory
+    from desktop.presenters.notes import make_notes_section
+    from desktop.tasks import InlineTaskRunner
+    from tests.gui.chart_support import TODAY
+    from tests.gui.fake_notes import FakeNotesApi
+
+    notes = FakeNotesApi()
+    dd = dictation_desk(qtbot, size=(700, 800))
+    note = notes.add_note(dd.desk.clinic.muller, texts={"subjective": "Cough for 2 weeks"})
+    runner, hook = InlineTaskRunner(), dd.screens.note_editor_hook()
+    dd.desk.presenters.charts.section_factories.insert(0, SectionFactory(  # type: ignore[union-attr]
+        "notes", "&Notes", lambda r, _c: make_notes_section(
+            r, notes, runner, None, today=TODAY, user_id=11,
+            permissions=frozenset({"note.write", "note.sign"}), on_editor=hook)))
+    chart = open_recordings(qtbot, dd)
+    section = chart.section("notes")
+    chart.view.show_section("notes", focus=True)
+    section.on_view_open_requested(note.id)  # type: ignore[attr-defined]
+    editor = section.editor  # type: ignore[attr-defined]
+    editor.dictation.button.click()
+    qtbot.keyClick(editor.view.texts["subjective"], Qt.Key.Key_F9)
+    dd.recorder.advance(7000, level=0.45)
+    qtbot.waitUntil(lambda: editor.dictation.recorder_view.time_label.text()
+                    == "00:07 / 00:07", timeout=1000)
+    QApplication.processEvents()
+    assert _cut(editor.view) == []
+    assert dd.desk.window.width() == 700, "the recorder does not widen the window"
+    _shot(dd.desk.window, "recorder-note-700.png")

@@ -134,14 +134,15 @@ class NoteEditorView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(self.title_edit, 1)
+        self.top_row = top
         buttons = QHBoxLayout()
         for button in (self.save_button, self.sign_button, self.cosign_button,
                        self.addendum_button, self.history_button, self.export_button,
                        self.expanders_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        self.buttons_row = buttons
-        # Other capabilities' tools for this note (the dictation recorder) go here.
+        # Other capabilities' tools for this note (the dictation recorder) go here; their
+        # toggles in the top row, where the title leaves room at 700 px.
         self.extras_box = QVBoxLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
