@@ -36,6 +36,17 @@ from ui.dictation.recorder_view import RecorderView, mmss
 log = logging.getLogger(__name__)
 
 
+def keymap_from_setting(text: str) -> dict[str, str]:
+    """The dictation keys with the DRA_DICTATION_KEYS setting's changes; what is wrong in
+    it is logged (the setting's text names no patient) and keeps the default."""
+    from ui.dictation.keymap import parse_keymap
+
+    keys, problems = parse_keymap(text)
+    for problem in problems:
+        log.warning("DRA_DICTATION_KEYS: %s", problem)
+    return keys
+
+
 def _plain(text: str) -> str:
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
 

@@ -61,6 +61,7 @@ class DictationListDialog(QDialog):
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSpacing(2)
+        self.list.setAlternatingRowColors(True)  # one recording from the next
         self.list.currentRowChanged.connect(lambda _r: self._enable())
         self.message = QLabel(self)
         self.message.setObjectName("dictationMessage")

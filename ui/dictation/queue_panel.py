@@ -72,6 +72,7 @@ class QueuePanel(QDialog):
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSpacing(3)
+        self.list.setAlternatingRowColors(True)  # one recording from the next
         self.list.currentRowChanged.connect(lambda _r: self._enable())
         self.message = QLabel(self)
         self.message.setObjectName("queueMessage")

@@ -145,6 +145,7 @@ class RecordingsView(QWidget):
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setSpacing(2)
+        self.list.setAlternatingRowColors(True)  # one recording from the next
         self.list.itemActivated.connect(lambda _i: self.on_listen())
         self.list.currentRowChanged.connect(lambda _r: self._enable())
         self.listen_button = QPushButton("Liste&n", self)
