@@ -23,7 +23,11 @@ from backend_client.dictation.dto import LocalRecording, QueueItem
 from backend_client.dto import Actor
 from desktop.presenters.chart_section import SectionFactory
 from desktop.presenters.dictation import KEPT, DictationHub, RecorderPresenter, ask_yes
-from desktop.presenters.dictation_section import attach_note_dictation, recordings_factory
+from desktop.presenters.dictation_section import (
+    WorklistPresenter,
+    attach_note_dictation,
+    recordings_factory,
+)
 from desktop.presenters.messages import failure_sentence
 from desktop.tasks import InlineTaskRunner, TaskRunner
 from ui.dictation.dictation_list import DictationListDialog
@@ -68,6 +72,9 @@ class DictationScreens(QObject):
         self.dictations_action = self._action("My &dictations…", k["dictations"],
                                               self.show_dictations)
         self.help_action = self._action("&Keyboard shortcuts…", k["help"], self.show_help)
+        self.worklist_action = self._action("Transcription &worklist…", k["worklist"],
+                                            self.show_worklist)
+        self.worklist: WorklistPresenter | None = None
         hub.worker.waiting_changed.connect(self.badge.set_count)
         hub.worker.item_changed.connect(self._on_item_changed)
         hub.worker.progress.connect(self._on_progress)
@@ -121,9 +128,10 @@ class DictationScreens(QObject):
             view_menu.addSeparator()
             view_menu.addAction(self.dictations_action)
             view_menu.addAction(self.queue_action)
+            view_menu.addAction(self.worklist_action)
         else:
-            window.addAction(self.dictations_action)
-            window.addAction(self.queue_action)
+            for action in (self.dictations_action, self.queue_action, self.worklist_action):
+                window.addAction(action)
         help_menu = getattr(window, "help_menu", None)
         if help_menu is not None:
             help_menu.insertAction(help_menu.actions()[0] if help_menu.actions() else None,
@@ -144,6 +152,7 @@ class DictationScreens(QObject):
     def _enable(self, actor: Actor | None) -> None:
         self.queue_action.setEnabled(actor is not None)
         self.dictations_action.setEnabled(actor is not None and actor.can("recording.create"))
+        self.worklist_action.setEnabled(actor is not None and actor.can("recording.read"))
 
     def on_signed_in(self, actor: Actor) -> None:
         self._enable(actor)
@@ -159,9 +168,11 @@ class DictationScreens(QObject):
 
     def on_user_changed(self, actor: Actor | None) -> None:
         self.hub.leave()
-        for dialog in (self.panel, self.dictations, self.offer, self.help):
+        for dialog in (self.panel, self.dictations, self.offer, self.help,
+                       self.worklist.dialog if self.worklist else None):
             if dialog is not None:
                 dialog.reject()
+        self.worklist = None
         self.dictations = self.offer = None
         self.list_recorder = None
         self._enable(actor)
@@ -342,6 +353,15 @@ class DictationScreens(QObject):
         self.on_finish(dialog, rec_id)
         dialog.show_recordings(tuple(r for r in dialog.recordings if r.id != rec_id))
 
+    # ------------------------------------------------------------ worklist
+
+    def show_worklist(self) -> None:
+        if not self.hub.can("recording.read"):
+            return
+        if self.worklist is None:
+            self.worklist = WorklistPresenter(self.hub, self.window, parent=self)
+        self.worklist.show()
+
     # ------------------------------------------------------------ help
 
     def keyboard_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -358,9 +378,9 @@ class DictationScreens(QObject):
             keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
                              for s in action.shortcuts() if not s.isEmpty())
             text = _plain(action.text()) or action.toolTip()
-            if keys and keys not in seen and action not in (self.queue_action,
-                                                            self.dictations_action,
-                                                            self.help_action):
+            if keys and keys not in seen and action not in (
+                    self.queue_action, self.dictations_action, self.help_action,
+                    self.worklist_action):
                 seen.add(keys)
                 main.append((keys, text))
         chart = [("Alt+1 … Alt+0", "The open chart's sections, in their order"),

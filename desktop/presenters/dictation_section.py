@@ -6,7 +6,8 @@ The section lists the patient's stored recordings (``RecordingsApi.recordings``:
 ones from ``LocalDictations``, queued ones from the upload queue); Listen plays a stored one
 from the object store (audited by the service) or a local one from this computer. Those who
 may record (``recording.create``) have the recorder above the list. Reception
-(no ``recording.read``) gets a sentence and never a list.
+(no ``recording.read``) gets a sentence and never a list. The transcription worklist
+(``WorklistPresenter``) is at the end.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from desktop.presenters.dictation import DictationHub, RecorderPresenter
 from desktop.presenters.messages import failure_sentence
 from ui.chart.banner import patient_caption
 from ui.dictation.recorder_view import RecorderView
-from ui.dictation.recordings_view import RecordingsView
+from ui.dictation.recordings_view import RecordingsView, stored_line
+from ui.dictation.worklist import WorklistDialog
 
 NO_ROLE = ("Recordings are for clinical staff: your role does not include listening to "
            "them.")
@@ -277,3 +279,74 @@ def attach_note_dictation(hub: DictationHub) -> Callable[[Any], None]:
 
     return attach
 
+
+
+# ---------------------------------------------------------------- the worklist
+
+class WorklistPresenter(QObject):
+    """The transcription worklist (``recording.read``: doctors, nurses, transcriptionists):
+    STAT and urgent first; Listen plays from the object store (audited by the service)."""
+
+    def __init__(self, hub: DictationHub, parent_widget: QWidget,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.hub = hub
+        self.dialog = WorklistDialog(parent_widget)
+        self.dialog.listen_requested.connect(self.on_listen)
+        self.dialog.player.toggle_requested.connect(self.on_player_toggle)
+        self.dialog.player.seek_requested.connect(hub.player.seek)
+        self.dialog.rejected.connect(self.close)
+        self._what = ""
+
+    def show(self) -> None:
+        recordings = self.hub.recordings
+
+        def failed(exc: BaseException) -> None:
+            self.dialog.show_message(failure_sentence(exc, "The worklist cannot be read "
+                                                           "right now"))
+
+        self.hub.tasks.run(recordings.worklist, self.dialog.show_recordings, failed)
+        self.dialog.show()
+        self.dialog.list.setFocus()
+
+    def on_listen(self, rec_id: str) -> None:
+        hub = self.hub
+        rec = next((r for r in self.dialog.recordings if r.id == rec_id), None)
+        what = f"{rec.patient_caption}: {stored_line(rec).split(chr(10))[0]}" if rec else ""
+
+        def loaded(data: bytes) -> None:
+            player = hub.take_player(self)
+            player.load(rec_id, data)
+            self._what = f"Playing {what}"
+            self.dialog.player.show_playing(self._what, True, 0, 0)
+            player.play()
+
+        def failed(exc: BaseException) -> None:
+            self.dialog.show_message(failure_sentence(exc, "The recording cannot be played"))
+
+        hub.tasks.run(lambda: hub.recordings.audio(rec_id), loaded, failed)
+
+    def on_player_toggle(self) -> None:
+        player = self.hub.player
+        if self.hub.player_owner is self:
+            player.pause() if player.playing else player.play(player.position())
+
+    def player_position(self, position: int, duration: int) -> None:
+        self.dialog.player.show_playing(self._what, self.hub.player.playing, position,
+                                        duration)
+
+    def player_playing(self, playing: bool) -> None:
+        player = self.hub.player
+        self.dialog.player.show_playing(self._what, playing, player.position(),
+                                        player.duration())
+
+    def player_failed(self, sentence: str) -> None:
+        self.dialog.show_message(sentence)
+
+    def playback_stopped(self) -> None:
+        self.dialog.player.hide()
+
+    def close(self) -> None:
+        if self.hub.player_owner is self:
+            self.hub.player.stop()
+            self.hub.player_owner = None

@@ -232,3 +232,27 @@ def test_the_upload_worker_runs_off_the_gui_thread(qtbot: QtBot) -> None:
         assert worker.sleeping_for() is None
     finally:
         runner.shutdown()
+
+
+@pytest.mark.qt_log_ignore("PulseAudioService", "No audio device", "pipewire")
+def test_the_transcription_worklist_puts_stat_and_urgent_first(qtbot: QtBot) -> None:
+    dd = dictation_desk(qtbot, permissions=NURSE)
+    dd.recordings.add(_target(dd, caption="Khan, Aisha"), duration_ms=30_000)
+    stat = dd.recordings.add(_target(dd, caption="O'Brien, Seán", priority="stat"))
+    dd.recordings.add(_target(dd, caption="Müller, Anna", priority="urgent"))
+    dd.recordings.add(_target(dd, caption="Khan, Aisha"), status="transcribed")
+    open_recordings(qtbot, dd)
+    qtbot.keyClick(focus(dd.desk.window), Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    worklist = dd.screens.worklist
+    assert worklist is not None and worklist.dialog.isVisible()
+    dialog = worklist.dialog
+    heads = [dialog.list.item(i).text().split("\n")[:2] for i in range(dialog.list.count())]
+    assert [h[0] for h in heads] == ["O'Brien, Seán", "Müller, Anna", "Khan, Aisha"]
+    assert heads[0][1].startswith("STAT · Note · 01:05")
+    assert dialog.heading.text() == "3 recordings to transcribe, STAT and urgent first."
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Return)
+    assert dd.recordings.played == [stat.id]
+    assert dialog.player.label.text().startswith("Playing O'Brien, Seán: STAT")
+    dialog.reject()
+    assert dd.screens.hub.player_owner is None, "closing the list stops its playback"

@@ -21,6 +21,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "discard": ("Ctrl+Shift+D", "Discard the open recording (asks first)"),
     "dictations": ("Ctrl+Shift+L", "My dictations: this computer's recordings"),
     "queue": ("Ctrl+Shift+U", "The upload queue"),
+    "worklist": ("Ctrl+Shift+K", "The transcription worklist: STAT and urgent first"),
     "help": ("F1", "This page: every keyboard shortcut"),
 }
 STEP_MS = 5000
