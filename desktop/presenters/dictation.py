@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from backend_client.dictation.api import (
@@ -44,6 +44,7 @@ from ui.dictation.recorder_view import RecorderView, mmss
 
 log = logging.getLogger(__name__)
 
+MIC_RECHECK_MS = 5000
 IDLE = RecorderStatus("idle", None, 0, 0, 0.0, "append")
 KEPT = ("Paused: the recording is kept on this computer for you. Continue it from "
         "My dictations (View menu).")
@@ -64,10 +65,12 @@ class DictationHub(QObject):
         local_changed(): a recording was made, stopped, queued or discarded here (lists
             read again).
         queued(object): a ``LocalRecording`` just queued for upload.
+        microphone_changed(str): the microphone's problem sentence ("" once one works).
     """
 
     local_changed = Signal()
     queued = Signal(object)
+    microphone_changed = Signal(str)
 
     def __init__(self, recorder: DictationRecorder, local: LocalDictations,
                  queue: UploadQueueApi, recordings: RecordingsApi,
@@ -91,6 +94,14 @@ class DictationHub(QObject):
         # (a QueueItem has neither).
         self.queued_here: dict[str, LocalRecording] = {}
         self.bridge.status_changed.connect(self._on_status)
+        # Whether a microphone can be opened: asked off the GUI thread (listing devices
+        # talks to the sound server), and again every few seconds while there is none, so
+        # that plugging one in enables Record by itself.
+        self.microphone_problem: str | None = None
+        self._checking = False
+        self._mic_timer = QTimer(self)
+        self._mic_timer.setInterval(MIC_RECHECK_MS)
+        self._mic_timer.timeout.connect(self.check_microphone)
         # The player's news goes to whoever plays now (one connection, not one per screen).
         self.player.position_changed.connect(self._on_player_position)
         self.player.playing_changed.connect(self._on_player_playing)
@@ -107,6 +118,28 @@ class DictationHub(QObject):
     def _on_status(self, status: RecorderStatus) -> None:
         if self.owner is not None:
             self.owner.show_status(status)
+
+    def check_microphone(self) -> None:
+        if self._checking:
+            return
+        self._checking = True
+        recorder = self.recorder
+
+        def answered(problem: str) -> None:
+            self._checking = False
+            if problem:
+                self._mic_timer.start()
+            else:
+                self._mic_timer.stop()
+            if problem != self.microphone_problem:
+                self.microphone_problem = problem
+                self.microphone_changed.emit(problem)
+
+        def failed(exc: BaseException) -> None:
+            self._checking = False
+            log.warning("checking the microphone failed: %s", type(exc).__name__)
+
+        self.tasks.run(recorder.microphone_problem, answered, failed)
 
     def _on_player_position(self, position: int, duration: int) -> None:
         if self.player_owner is not None:
@@ -204,7 +237,11 @@ class RecorderPresenter(QObject):
         view.step_requested.connect(self.on_step)
         view.seek_requested.connect(self.on_seek)
         view.mode_chosen.connect(self.on_mode)
-        view.set_microphone_problem(hub.recorder.microphone_problem())
+        hub.microphone_changed.connect(view.set_microphone_problem)
+        if hub.microphone_problem is None:
+            hub.check_microphone()
+        else:
+            view.set_microphone_problem(hub.microphone_problem)
 
     @property
     def owns(self) -> bool:
@@ -244,6 +281,8 @@ class RecorderPresenter(QObject):
             sentence = str(exc.message) if isinstance(exc, DeviceProblem) \
                 else failure_sentence(exc, cannot)
             self.view.show_problem(sentence)
+            if isinstance(exc, DeviceProblem):
+                self.hub.check_microphone()   # gone? Record waits until one is back
 
         self.hub.tasks.run(fn, done, failed, pool="write")
 

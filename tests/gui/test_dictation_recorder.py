@@ -124,6 +124,14 @@ def test_no_microphone_disables_record_and_says_so(qtbot: QtBot) -> None:
     assert view.problem_label.isVisible() and view.problem_label.text() == NO_MICROPHONE
     _key(qtbot, dd, Qt.Key.Key_F9)
     assert dd.recorder.calls == []
+    # One is plugged in: the next check (every 5 s while there is none) enables Record.
+    assert dd.screens.hub._mic_timer.isActive()  # noqa: SLF001
+    dd.recorder.no_microphone = False
+    dd.screens.hub.check_microphone()
+    assert view.record_button.isEnabled() and view.problem_label.isHidden()
+    assert not dd.screens.hub._mic_timer.isActive()  # noqa: SLF001
+    _key(qtbot, dd, Qt.Key.Key_F9)
+    assert dd.recorder.state == "recording"
 
 
 def test_device_lost_says_what_was_kept(qtbot: QtBot) -> None:
