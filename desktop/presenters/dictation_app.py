@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -168,18 +169,24 @@ class DictationScreens(QObject):
 
     def on_user_changed(self, actor: Actor | None) -> None:
         self.hub.leave()
+        self._close_dialogs()
+        self._enable(actor)
+
+    def on_locked(self) -> None:
+        """Nothing of a patient stays on screen: the dialogs are windows of their own,
+        above the lock screen's overlay."""
+        self.hub.leave()
+        self._close_dialogs()
+        self._enable(None)
+
+    def _close_dialogs(self) -> None:
         for dialog in (self.panel, self.dictations, self.offer, self.help,
                        self.worklist.dialog if self.worklist else None):
             if dialog is not None:
                 dialog.reject()
-        self.worklist = None
         self.dictations = self.offer = None
         self.list_recorder = None
-        self._enable(actor)
-
-    def on_locked(self) -> None:
-        self.hub.leave()
-        self._enable(None)
+        self.worklist = None
 
     def on_unlocked(self) -> None:
         self._enable(self.hub.actor())
@@ -204,9 +211,15 @@ class DictationScreens(QObject):
     def _reload_queue(self) -> None:
         queue = self.hub.queue
 
+        me = self.hub.author_id()
+
         def listed(items: tuple[QueueItem, ...]) -> None:
             if self.panel is not None:
-                self.panel.show_items(items)
+                # Another author's recordings are counted, never named.
+                self.panel.show_items(tuple(
+                    i if i.author_id == me else replace(
+                        i, patient_caption="Another person's recording", problem="")
+                    for i in items))
             waiting = sum(1 for i in items if i.state != "done")
             self.badge.set_count(waiting)
 

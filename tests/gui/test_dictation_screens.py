@@ -256,3 +256,19 @@ def test_the_transcription_worklist_puts_stat_and_urgent_first(qtbot: QtBot) -> 
     assert dialog.player.label.text().startswith("Playing O'Brien, Seán: STAT")
     dialog.reject()
     assert dd.screens.hub.player_owner is None, "closing the list stops its playback"
+
+
+def test_the_queue_names_only_my_patients_and_the_lock_closes_it(qtbot: QtBot) -> None:
+    dd = dictation_desk(qtbot)
+    dd.queue.hold = True
+    dd.queue.enqueue(dd.local.add(11, _target(dd), state="stopped"))
+    dd.queue.enqueue(dd.local.add(12, _target(dd, caption="Khan, Aisha · born 5 May 1990"),
+                                  state="stopped"))
+    open_recordings(qtbot, dd)
+    dd.screens.show_queue()
+    panel = dd.screens.panel
+    assert panel is not None and panel.isVisible()
+    firsts = [panel.list.item(i).text().split("\n")[0] for i in range(panel.list.count())]
+    assert firsts == ["Müller, Anna · born 12 Mar 1984", "Another person's recording"]
+    dd.session.locked.emit()
+    assert not panel.isVisible(), "no patient's name stays above the lock screen"
