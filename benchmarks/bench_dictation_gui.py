@@ -125,6 +125,14 @@ def main() -> None:
     print(f"recording, live level at {polls / seconds:.0f} polls/s: heartbeat lateness "
           f"{figures(heartbeat.take())}; shown {view.time_label.text()}")
 
+    # What one poll costs the GUI thread (status read, view updated; painting comes after).
+    bridge, costs = screens.hub.bridge, []
+    for _ in range(300):
+        t = time.perf_counter()
+        bridge.poll_now()
+        costs.append((time.perf_counter() - t) * 1000)
+    print(f"one poll (status and view, without painting): {figures(costs)}")
+
     # Phase 2: uploads too, the queue panel open.
     caption = "Müller, Anna · born 12 Mar 1984 (42 y) · MRN M0000001"
     for i in range(uploads):

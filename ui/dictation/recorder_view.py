@@ -93,6 +93,8 @@ class RecorderView(QWidget):
         self._state = "idle"
         self._playing = False
         self._mic_problem = ""
+        self._red: bool | None = None
+        self._styled_mode = ""
 
         self.banner = QLabel(caption, self)
         self.banner.setObjectName("patientBanner")
@@ -302,9 +304,12 @@ class RecorderView(QWidget):
         self._state = status.state
         state = "playing" if self._playing else status.state
         self.state_label.setText(STATE_TEXT.get(state, state))
-        self.state_label.setStyleSheet(
-            "QLabel#recorderState { font-weight: 700; color: %s; }"
-            % ("#c62828" if state == "recording" else "#263238"))
+        red = state == "recording"
+        if red != self._red:   # a style sheet re-polishes: only when it changes (30 Hz)
+            self._red = red
+            self.state_label.setStyleSheet(
+                "QLabel#recorderState { font-weight: 700; color: %s; }"
+                % ("#c62828" if red else "#263238"))
         self.record_button.setText("Pa&use" if status.state == "recording" else
                                    "&Resume" if status.state == "paused"
                                    and status.duration_ms > 0 else "&Record")
@@ -340,9 +345,12 @@ class RecorderView(QWidget):
     def _render_mode(self, mode: str, position_ms: int) -> None:
         _name, _what, bg, fg = MODE_TEXT[mode]
         self.mode_badge.setText(mode_sentence(mode, position_ms))
-        self.mode_badge.setStyleSheet(
-            f"QLabel#recorderModeBadge {{ background: {bg}; color: {fg}; font-weight: 600;"
-            f" border: 1px solid {fg}; border-radius: 3px; padding: 2px 6px; }}")
+        if mode != self._styled_mode:
+            self._styled_mode = mode
+            self.mode_badge.setStyleSheet(
+                f"QLabel#recorderModeBadge {{ background: {bg}; color: {fg};"
+                " font-weight: 600;"
+                f" border: 1px solid {fg}; border-radius: 3px; padding: 2px 6px; }}")
         self.mode_badge.setAccessibleName("Recording mode: " + self.mode_badge.text())
 
     def _enable(self) -> None:
