@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         self.find_action.triggered.connect(self._find_patient)
         patient_menu.addAction(self.find_action)
 
-        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("&View")
         self.schedule_action = QAction("&Schedule", self)
         self.schedule_action.setShortcut(QKeySequence("Ctrl+1"))
         self.schedule_action.triggered.connect(self.show_schedule)
@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
         self.break_glass_action.triggered.connect(self.break_glass_report_requested)
         self.admin_menu.addAction(self.break_glass_action)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Dr. Assistant", self)
         about.triggered.connect(self._show_about)
         help_menu.addAction(about)

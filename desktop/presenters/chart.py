@@ -105,7 +105,9 @@ class ChartPresenter(QObject):
 
         self._factories: list[SectionFactory] = [own(cls) for cls in OWN_SECTIONS]
         self._factories.extend(section_factories)
-        self._factories.extend(placeholder(*p) for p in PLACEHOLDERS)
+        # A section plugged in (dictation's Recordings) replaces the placeholder of its key.
+        given = {f.key for f in self._factories}
+        self._factories.extend(placeholder(*p) for p in PLACEHOLDERS if p[0] not in given)
         self._made: dict[str, ChartSection] = {}
         self._started: set[str] = set()
         for factory in self._factories:

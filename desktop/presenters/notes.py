@@ -271,6 +271,8 @@ class NotesSectionPresenter(QObject):
         editor.saved.connect(lambda _s: self._reload_list())
         editor.finished.connect(self._on_editor_finished)
         self.editor = editor
+        if self.ctx.on_editor is not None:
+            self.ctx.on_editor(editor)
         self.view.show_message("")
         self.view.show_editor(editor.view)
         first = next(iter(editor.view.texts.values()), None)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
@@ -63,6 +63,7 @@ class NotesContext:
         clinic_lines: the clinic's letterhead for PDFs.
         timer_factory: makes the autosave timer (a fake in tests).
         now: this workstation's clock, for the status line's labels only.
+        on_editor: called with each note editor presenter as it opens (dictation).
     """
 
     api: NotesApi
@@ -80,6 +81,8 @@ class NotesContext:
     confirm: Callable[[QWidget, str, str], bool] = ask_yes
     ask_text: Callable[[QWidget, str, str], str | None] = ask_for_text
     pdf_path: Callable[[QWidget, str], Path | None] = ask_pdf_path
+    # Called with each NoteEditorPresenter as it opens (dictation adds its recorder).
+    on_editor: Callable[[Any], None] | None = None
 
     @property
     def caption(self) -> str:

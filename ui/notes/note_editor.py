@@ -134,12 +134,16 @@ class NoteEditorView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(self.title_edit, 1)
+        self.top_row = top
         buttons = QHBoxLayout()
         for button in (self.save_button, self.sign_button, self.cosign_button,
                        self.addendum_button, self.history_button, self.export_button,
                        self.expanders_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        # Other capabilities' tools for this note (the dictation recorder) go here; their
+        # toggles in the top row, where the title leaves room at 700 px.
+        self.extras_box = QVBoxLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addLayout(top)
@@ -147,6 +151,7 @@ class NoteEditorView(QWidget):
         layout.addWidget(self.status_label)
         layout.addWidget(self.warning_label)
         layout.addWidget(self.problem_label)
+        layout.addLayout(self.extras_box)
         layout.addWidget(scroll, 1)
         self.title_edit.textEdited.connect(lambda _text: self.changed.emit())
         self.set_mode(signed=False, can_sign=True, can_cosign=False, can_write=True)
