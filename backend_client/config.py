@@ -286,6 +286,9 @@ class Settings(BaseSettings):
     # A delivered dictation's workstation copy is removed once its upload is verified, or
     # kept this many days (a clinic that wants a local fallback copy for a while).
     dictation_keep_days: int = Field(default=0, ge=0, le=90)
+    # The recorder's keys, "record=F9, stop=F10, …" (ui/dictation/keymap.py); unset: the
+    # defaults in the README.
+    dictation_keys: str = Field(default="", max_length=500)
 
     @field_validator("postgres_url", "postgres_admin_url")
     @classmethod
