@@ -1,0 +1,199 @@
+"""Attacks on dictations with what a workstation holds: the app's own PostgreSQL login, with
+or without a live session named (migration 0013). The data key stays unreadable, rows are
+only ever inserted pending and for the session's own person, and only
+``recording_delivered`` turns one uploaded, once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from typing import Any
+
+import pytest
+from psycopg import errors as pg
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from tests.integration.dictation_clinic import (  # noqa: F401 (a fixture)
+    DictationClinic,
+    dictation_clinic_fixture,
+)
+
+INSERT = ("INSERT INTO recordings (id, patient_id, author_id, priority, work_type) "
+          "VALUES (:i, :p, :a, 'routine', 'letter')")
+DELIVER = "SELECT recording_delivered(:i, :k, :s, :n, :d, :key)"
+
+
+def _refused(conn: Connection, sql: str, **params: Any) -> DBAPIError:
+    with pytest.raises(DBAPIError) as exc, conn.begin_nested():
+        conn.execute(text(sql), params)
+    return exc.value
+
+
+def _pending(c: DictationClinic, who: str = "doctor") -> uuid.UUID:
+    rid = uuid.uuid4()
+    with c.backend.engine.begin() as conn:
+        conn.execute(text("SELECT set_config('dra.token', :t, true)"), {"t": c.token(who)})
+        conn.execute(text(INSERT), {"i": rid, "p": c.patient, "a": c.users[who]})
+    return rid
+
+
+def _delivery(rid: uuid.UUID, **changes: Any) -> dict[str, Any]:
+    values = {"i": rid, "k": f"recordings/{rid.hex}.ogg.sealed",
+              "s": hashlib.sha256(rid.bytes).hexdigest(), "n": 1234, "d": 5000,
+              "key": hashlib.sha256(b"key" + rid.bytes).digest()}
+    values.update(changes)
+    return values
+
+
+def _deliver(c: DictationClinic, rid: uuid.UUID, **changes: Any) -> str:
+    with c.backend.engine.begin() as conn:   # no session: the queue may run signed out
+        return str(conn.execute(text(DELIVER), _delivery(rid, **changes)).scalar_one())
+
+
+def test_the_data_key_is_not_readable_by_the_apps_login(dictation_clinic: DictationClinic
+                                                        ) -> None:
+    c = dictation_clinic
+    rid = _pending(c)
+    assert _deliver(c, rid) == "delivered"
+    with c.app("doctor") as conn:
+        assert conn.execute(text("SELECT count(*) FROM recordings WHERE id = :i"),
+                            {"i": rid}).scalar_one() == 1
+        for sql in ("SELECT data_key FROM recordings", "SELECT * FROM recordings",
+                    "SELECT to_jsonb(r) FROM recordings r"):
+            exc = _refused(conn, sql)
+            assert isinstance(exc.orig, pg.InsufficientPrivilege), sql
+
+
+@pytest.mark.parametrize(("who", "author", "sql"), [
+    # for another author
+    ("doctor", "doctor2", INSERT),
+    # as delivered, or with a key or an object of its own choosing
+    ("doctor", "doctor", INSERT.replace("work_type)", "work_type, status)")
+     .replace("'letter')", "'letter', 'uploaded')")),
+    ("doctor", "doctor", INSERT.replace("work_type)", "work_type, data_key)")
+     .replace("'letter')", "'letter', '\\x00'::bytea)")),
+    ("doctor", "doctor", INSERT.replace("work_type)", "work_type, object_key)")
+     .replace("'letter')", "'letter', 'recordings/elsewhere')")),
+    # roles that may not dictate, and nobody signed in
+    ("nurse", "nurse", INSERT),
+    ("reception", "reception", INSERT),
+    ("typist", "typist", INSERT),
+    (None, "doctor", INSERT),
+])
+def test_rows_are_inserted_pending_and_only_for_the_sessions_own_person(
+        dictation_clinic: DictationClinic, who: str | None, author: str, sql: str) -> None:
+    c = dictation_clinic
+    with c.app(who) as conn:
+        exc = _refused(conn, sql, i=uuid.uuid4(), p=c.patient, a=c.users[author])
+    assert isinstance(exc.orig, pg.InsufficientPrivilege)
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE recordings SET priority = 'stat' WHERE id = :i",
+    "UPDATE recordings SET status = 'uploaded' WHERE id = :i",
+    "DELETE FROM recordings WHERE id = :i",
+    "TRUNCATE recordings",
+])
+def test_the_app_updates_and_deletes_no_row(dictation_clinic: DictationClinic, sql: str
+                                            ) -> None:
+    c = dictation_clinic
+    rid = _pending(c)
+    with c.app("doctor") as conn:
+        exc = _refused(conn, sql, i=rid)
+    assert isinstance(exc.orig, pg.InsufficientPrivilege)
+    assert c.owner("SELECT status, priority FROM recordings WHERE id = :i", i=rid) == [
+        ("pending", "routine")]
+
+
+def test_a_pending_row_is_invisible_even_to_its_author(dictation_clinic: DictationClinic
+                                                       ) -> None:
+    c = dictation_clinic
+    rid = _pending(c)
+    with c.app("doctor") as conn:
+        assert conn.execute(text("SELECT count(*) FROM recordings WHERE id = :i"),
+                            {"i": rid}).scalar_one() == 0
+        assert conn.execute(text("SELECT status FROM recording_data_key(:i)"),
+                            {"i": rid}).scalar_one() == "missing"
+
+
+def test_delivery_is_once_and_idempotent(dictation_clinic: DictationClinic) -> None:
+    c = dictation_clinic
+    rid = _pending(c)
+    assert _deliver(c, rid) == "delivered"
+    assert _deliver(c, rid) == "already"
+    for changes in ({"s": "0" * 64}, {"n": 99}, {"d": 1}, {"key": os.urandom(32)}):
+        with pytest.raises(DBAPIError) as exc:
+            _deliver(c, rid, **changes)
+        assert exc.value.orig.sqlstate == "DRA23", changes  # type: ignore[union-attr]
+    row = c.owner("SELECT status, sha256, size_bytes, duration_ms, data_key FROM recordings "
+                  "WHERE id = :i", i=rid)[0]
+    expected = _delivery(rid)
+    assert tuple(row) == ("uploaded", expected["s"], 1234, 5000, expected["key"])
+
+
+@pytest.mark.parametrize("changes", [
+    {"k": "recordings/elsewhere.ogg.sealed"}, {"s": "not hex"}, {"n": 0},
+    {"key": b"short"}, {"d": -1},
+])
+def test_delivery_names_the_derived_object_and_sound_values(
+        dictation_clinic: DictationClinic, changes: dict[str, Any]) -> None:
+    c = dictation_clinic
+    rid = _pending(c)
+    with pytest.raises(DBAPIError) as exc:
+        _deliver(c, rid, **changes)
+    assert exc.value.orig.sqlstate == "DRA22"  # type: ignore[union-attr]
+    assert c.owner("SELECT status FROM recordings WHERE id = :i", i=rid) == [("pending",)]
+
+
+def test_an_unregistered_recording_cannot_be_delivered(dictation_clinic: DictationClinic
+                                                       ) -> None:
+    with pytest.raises(DBAPIError) as exc:
+        _deliver(dictation_clinic, uuid.uuid4())
+    assert exc.value.orig.sqlstate == "DRA21"  # type: ignore[union-attr]
+
+
+def test_the_data_key_goes_to_readers_only_and_every_play_is_audited(
+        dictation_clinic: DictationClinic) -> None:
+    c = dictation_clinic
+    rid = _pending(c)
+    _deliver(c, rid)
+    key = _delivery(rid)["key"]
+    answers = {}
+    for who in ("doctor", "nurse", "typist", "reception", None):
+        with c.backend.engine.begin() as conn:
+            if who:
+                conn.execute(text("SELECT set_config('dra.token', :t, true)"),
+                             {"t": c.token(who)})
+            answers[who] = tuple(conn.execute(
+                text("SELECT status, data_key FROM recording_data_key(:i)"), {"i": rid}).one())
+    assert answers == {"doctor": ("ok", key), "nurse": ("ok", key), "typist": ("ok", key),
+                       "reception": ("denied", None), None: ("signed_out", None)}
+    events = c.owner("SELECT action, user_id, object_id FROM audit_events "
+                     "WHERE action IN ('recording.play', 'access.denied') AND user_id = ANY(:u) "
+                     "ORDER BY id", u=list(c.users.values()))
+    assert [(a, u) for a, u, _ in events] == [
+        ("recording.play", c.users["doctor"]), ("recording.play", c.users["nurse"]),
+        ("recording.play", c.users["typist"]), ("access.denied", c.users["reception"])]
+    assert [o for a, _, o in events if a == "recording.play"] == [rid.hex] * 3
+
+
+def test_reception_sees_no_recording_row(dictation_clinic: DictationClinic) -> None:
+    c = dictation_clinic
+    rid = _pending(c)
+    _deliver(c, rid)
+    with c.app("reception") as conn:
+        assert conn.execute(text("SELECT count(*) FROM recordings WHERE id = :i"),
+                            {"i": rid}).scalar_one() == 0
+    with c.app("typist") as conn:
+        assert conn.execute(text("SELECT status FROM recordings WHERE id = :i"),
+                            {"i": rid}).scalar_one() == "uploaded"
+
+
+def test_a_registration_is_audited_as_its_authors(dictation_clinic: DictationClinic) -> None:
+    c = dictation_clinic
+    rid = _pending(c)
+    rows = c.owner("SELECT action, user_id, workstation FROM audit_events "
+                   "WHERE object_type = 'recordings' AND object_id = :i", i=str(rid))
+    assert rows == [("row.insert", c.users["doctor"], "WS-doctor")]
