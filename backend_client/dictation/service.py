@@ -42,8 +42,10 @@ if TYPE_CHECKING:
 
 _INSERT = text(
     "INSERT INTO recordings (id, patient_id, encounter_id, note_id, author_id, priority, "
-    "work_type) VALUES (:id, :patient, :encounter, :note, :author, :priority, :work_type) "
-    "ON CONFLICT (id) DO NOTHING")
+    "work_type) VALUES (:id, :patient, :encounter, :note, :author, :priority, :work_type)")
+# Not ON CONFLICT DO NOTHING: with row security PostgreSQL also checks the new row against
+# the read policy then, and a pending row is nobody's to read.
+_UNIQUE = "23505"
 _SELECT = """
 SELECT r.id, r.patient_id, r.encounter_id, r.note_id, r.created_at, r.duration_ms,
        r.size_bytes, r.priority, r.work_type, r.status, r.object_key,
@@ -127,13 +129,18 @@ class RecordingsService:
     def _insert(self, actor: Actor, recording_id: str, author_id: int,
                 target: RecordingTarget) -> None:
         _check_target(recording_id, target)
-        with self._work(actor) as uow:
-            uow.session.execute(_INSERT, {
-                "id": uuid.UUID(recording_id), "patient": target.patient_id,
-                "encounter": target.encounter_id, "note": target.note_id,
-                "author": author_id, "priority": target.priority,
-                "work_type": target.work_type})
-            uow.commit()
+        try:
+            with self._work(actor) as uow:
+                uow.session.execute(_INSERT, {
+                    "id": uuid.UUID(recording_id), "patient": target.patient_id,
+                    "encounter": target.encounter_id, "note": target.note_id,
+                    "author": author_id, "priority": target.priority,
+                    "work_type": target.work_type})
+                uow.commit()
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _UNIQUE:
+                raise
+            # Registered before (a retry): the id is made on this workstation, uuid4.
 
     def register(self, recording: LocalRecording) -> None:
         actor = self.access.require("recording.create", patient_id=recording.target.patient_id)
