@@ -27,6 +27,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -168,6 +169,7 @@ class Uploader:
         discard: removes the local copy (``LocalDictations.discard``) after delivery.
         delivered: told (job) after a row became visible, once its transaction committed.
         multipart_threshold, part_size: bytes; multipart above the threshold.
+        threads: parts sent at once.
     """
 
     def __init__(self, *, objects: ResumableObjectStore, mongo_db: Database[dict[str, Any]],
@@ -176,7 +178,7 @@ class Uploader:
                  discard: Callable[[str, int], None] | None = None,
                  delivered: Callable[[Job], None] | None = None,
                  multipart_threshold: int = MULTIPART_THRESHOLD,
-                 part_size: int = PART_SIZE) -> None:
+                 part_size: int = PART_SIZE, threads: int = 4) -> None:
         self.objects = objects
         self.meta = mongo_db["recording_meta"].with_options(
             write_concern=WriteConcern("majority"))
@@ -189,6 +191,7 @@ class Uploader:
         self.delivered = delivered
         self.threshold = multipart_threshold
         self.part_size = part_size
+        self.threads = threads
 
     # ------------------------------------------------------------------ Deliverer
 
@@ -221,8 +224,9 @@ class Uploader:
         state = dict(sha256=job.sha256, size=job.size_bytes, wrapped=job.wrapped_key,
                      duration=job.duration_ms)
         if not job.stored:
-            blob = self._sealed(job, note, state)                       # 2
-            self._upload(job, key, blob, note, progress, str(state["sha256"]))   # 3
+            blob, fresh = self._sealed(job, note, state)                # 2
+            self._upload(job, key, blob, note, progress, str(state["sha256"]),   # 3
+                         fresh=fresh)
             note(stored=True, upload_id=None, parts={}, sent_bytes=len(blob))
         if not job.described:                                           # 4
             self._describe(job, key, state)
@@ -241,8 +245,10 @@ class Uploader:
     def _sealed_path(self, recording_id: str) -> Path:
         return self.outbox / f"{recording_id}.sealed"
 
-    def _sealed(self, job: Job, note: Callable[..., None], state: dict[str, Any]) -> bytes:
-        """The sealed object, the same bytes on every attempt once made."""
+    def _sealed(self, job: Job, note: Callable[..., None], state: dict[str, Any]
+                ) -> tuple[bytes, bool]:
+        """The sealed object, the same bytes on every attempt once made; and whether it
+        was made just now (then no store can hold it yet: it is under a new key)."""
         path = self._sealed_path(job.recording_id)
         if job.sha256 and job.wrapped_key:
             try:
@@ -250,7 +256,7 @@ class Uploader:
             except FileNotFoundError:
                 blob = b""
             if hashlib.sha256(blob).hexdigest() == job.sha256:
-                return blob
+                return blob, False
             # The sealed copy is gone: if the store has it whole already, use that.
             try:
                 size, digest = self.objects.head_checksum(object_key(job.recording_id))
@@ -258,7 +264,7 @@ class Uploader:
                 pass
             else:
                 if size == job.size_bytes and digest == job.sha256:
-                    return self.objects.get(object_key(job.recording_id))
+                    return self.objects.get(object_key(job.recording_id)), False
         try:
             ogg = self.audio(job.recording_id, job.author_id)
             duration = opus_duration_ms(ogg)
@@ -274,7 +280,7 @@ class Uploader:
         # A new sealing starts any upload afresh (its parts were other bytes).
         note(sha256=state["sha256"], size_bytes=state["size"], wrapped_key=state["wrapped"],
              duration_ms=state["duration"], upload_id=None, parts={}, sent_bytes=0)
-        return blob
+        return blob, True
 
     def _write(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -308,14 +314,16 @@ class Uploader:
         return size == len(blob) and digest in self._checksums(blob)
 
     def _upload(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
-                progress: Progress | None, sha256: str) -> None:
+                progress: Progress | None, sha256: str, *, fresh: bool) -> None:
         rid, total = job.recording_id, len(blob)
-        if self._there(key, blob):       # a retry after the upload finished: nothing to send
+        # A retry after the upload finished: nothing to send. (Bytes sealed just now, under
+        # a key made just now, cannot be there: no round trip to ask.)
+        if not fresh and self._there(key, blob):
             if progress:
                 progress(rid, total, total)
             return
         if total <= self.threshold:
-            self.objects.put(key, blob, content_type=CONTENT_TYPE, sha256=sha256)
+            self.objects.put_unread(key, blob, content_type=CONTENT_TYPE, sha256=sha256)
         else:
             self._multipart(job, key, blob, note, progress, sha256)
         if progress:
@@ -340,17 +348,33 @@ class Uploader:
             upload_id = self.objects.multipart_start(key, content_type=CONTENT_TYPE,
                                                      sha256=sha256)
             note(upload_id=upload_id, parts={}, sent_bytes=0)
-        sent = 0
-        for n in range(1, count + 1):
-            chunk = blob[(n - 1) * size:n * size]
-            digest = hashlib.sha256(chunk).hexdigest()
-            if not (n in parts and parts[n][1] == digest and held.get(n) == len(chunk)):
-                etag = self.objects.multipart_put_part(key, upload_id, n, chunk)
-                parts[n] = (etag, digest)
-                note(parts=parts, sent_bytes=sent + len(chunk))
-            sent += len(chunk)
-            if progress:
-                progress(rid, sent, total)
+        # Parts go several at a time (the boto3 client is thread-safe), each noted as it
+        # finishes, so that a restart sends only what the store does not hold.
+        chunks = {n: blob[(n - 1) * size:n * size] for n in range(1, count + 1)}
+        todo = {n: hashlib.sha256(c).hexdigest() for n, c in chunks.items()}
+        todo = {n: d for n, d in todo.items()
+                if not (n in parts and parts[n][1] == d and held.get(n) == len(chunks[n]))}
+        sent = total - sum(len(chunks[n]) for n in todo)
+        if progress and sent:
+            progress(rid, sent, total)
+        upload, waiting = upload_id, sorted(todo)
+        running: dict[Future[str], int] = {}
+        with ThreadPoolExecutor(max_workers=self.threads,
+                                thread_name_prefix="dictation-part") as pool:
+            # At most ``threads`` parts in flight: a kill loses at most those.
+            while waiting or running:
+                while waiting and len(running) < self.threads:
+                    n = waiting.pop(0)
+                    running[pool.submit(self.objects.multipart_put_part, key, upload, n,
+                                        chunks[n])] = n
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    n = running.pop(future)
+                    parts[n] = (future.result(), todo[n])
+                    sent += len(chunks[n])
+                    note(parts=parts, sent_bytes=sent)
+                    if progress:
+                        progress(rid, sent, total)
         self.objects.multipart_complete(key, upload_id, parts)
 
     def _describe(self, job: Job, key: str, state: dict[str, Any]) -> None:

@@ -102,6 +102,7 @@ class Desk:
     clock: FakeClock = field(default_factory=FakeClock)
     threshold: int = 16 * MB
     part_size: int = 8 * MB
+    threads: int = 4
 
     def __post_init__(self) -> None:
         c = self.clinic
@@ -120,7 +121,8 @@ class Desk:
                         workstation_key=self.key, outbox=self.tmp / "dictation" / "outbox",
                         registrar=self.recordings, discard=lambda r, a: self.discarded.append(r),
                         delivered=self.recordings.delivered,
-                        multipart_threshold=self.threshold, part_size=self.part_size)
+                        multipart_threshold=self.threshold, part_size=self.part_size,
+                        threads=self.threads)
 
     def restart(self, deliverer: Any = None) -> UploadQueue:
         self.queue = UploadQueue(self.tmp, deliverer or self.uploader,
@@ -283,7 +285,9 @@ def test_a_long_recording_resumes_its_multipart_upload(dictation_clinic: Dictati
     store = Counting(_s3(s3_endpoint))
     # Parts of 5 MB above 6 MB (instead of 8 above 16) keep the test small; the recording
     # is a real OGG/Opus file (chained streams of a minute each).
-    desk = Desk(dictation_clinic, store, tmp_path, threshold=6 * MB, part_size=5 * MB)
+    # One part at a time, so that where it dies is exact.
+    desk = Desk(dictation_clinic, store, tmp_path, threshold=6 * MB, part_size=5 * MB,
+                threads=1)
     rec = desk.stop(opus(60.0) * 50)
     assert len(desk.audio[rec.id]) > 10 * MB
     noted: list[str] = []

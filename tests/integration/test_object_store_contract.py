@@ -129,6 +129,13 @@ def test_the_store_reports_the_checksum_it_computed(store: ResumableObjectStore)
                                                       hashlib.sha256(data).hexdigest())
     with pytest.raises(NotFound):
         store.head_checksum("recordings/none")
+    store.put_unread("recordings/two", data[:5], content_type="audio/ogg",
+                     sha256=hashlib.sha256(data[:5]).hexdigest())
+    assert store.get("recordings/two") == data[:5]
+    assert store.stat("recordings/two").content_type == "audio/ogg"
+    with pytest.raises(Conflict, match="checksum"):
+        store.put_unread("recordings/three", data, content_type="audio/ogg",
+                         sha256=hashlib.sha256(b"other").hexdigest())
 
 
 def test_a_multipart_upload_resumes_from_the_parts_the_store_holds(

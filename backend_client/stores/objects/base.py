@@ -96,6 +96,11 @@ class ResumableObjectStore(ObjectStore, Protocol):
     under the same number replaces the earlier one (so resuming after a crash between
     sending a part and noting it is harmless)."""
 
+    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> None:
+        """``put`` without reading the object back (the caller verifies with
+        ``head_checksum``): one round trip less."""
+        ...
+
     def head_checksum(self, key: str) -> tuple[int, str]:
         """(size, SHA-256 hex) as the store computed it: of the whole object when it was
         put at once, or the composite of its parts' SHA-256s (``composite_sha256``) when it

@@ -149,18 +149,22 @@ class S3ObjectStore:
 
     def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
             sha256: str | None = None) -> ObjectInfo:
+        self._put(key, data, content_type, sha256)
+        return self.stat(key)
+
+    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> None:
+        self._put(key, data, content_type, sha256)
+
+    def _put(self, key: str, data: bytes, content_type: str, sha256: str | None) -> None:
         validate_key(key)
         digest = check_expected(data, sha256)
-        extra: dict[str, Any] = {}
-        if self.sse:
-            extra["ServerSideEncryption"] = "AES256"
         try:
             # The server verifies the checksum too, so a corrupted upload is refused there.
             self.client.put_object(
                 Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
                 ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode(),
-                Metadata={"sha256": digest}, **extra,
+                Metadata={"sha256": digest}, **self._extra(),
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
@@ -169,7 +173,6 @@ class S3ObjectStore:
             raise self._unavailable(exc) from exc
         except BotoCoreError as exc:
             raise self._unavailable(exc) from exc
-        return self.stat(key)
 
     def stat(self, key: str) -> ObjectInfo:
         validate_key(key)
