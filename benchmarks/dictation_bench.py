@@ -64,8 +64,8 @@ class Bench:
     tmp: Path
     audio: dict[str, bytes]
 
-    def queue(self, **uploader: Any) -> UploadQueue:
-        up = Uploader(objects=self.s3, mongo_db=self.backend.mongo_db,
+    def queue(self, objects: Any = None, **uploader: Any) -> UploadQueue:
+        up = Uploader(objects=objects or self.s3, mongo_db=self.backend.mongo_db,
                       engine=self.backend.engine, audio=lambda rid, _a: self.audio[rid],
                       workstation_key=os.urandom(32), outbox=self.tmp / "dictation" / "outbox",
                       registrar=self.recordings, delivered=self.recordings.delivered,

@@ -178,7 +178,7 @@ class Uploader:
                  discard: Callable[[str, int], None] | None = None,
                  delivered: Callable[[Job], None] | None = None,
                  multipart_threshold: int = MULTIPART_THRESHOLD,
-                 part_size: int = PART_SIZE, threads: int = 4) -> None:
+                 part_size: int = PART_SIZE, threads: int = 8) -> None:
         self.objects = objects
         self.meta = mongo_db["recording_meta"].with_options(
             write_concern=WriteConcern("majority"))
@@ -300,40 +300,41 @@ class Uploader:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _checksums(self, blob: bytes) -> tuple[str, str]:
-        whole = hashlib.sha256(blob).hexdigest()
-        parts = [hashlib.sha256(blob[i:i + self.part_size]).digest()
-                 for i in range(0, len(blob), self.part_size)]
-        return whole, composite_sha256(parts)
-
-    def _there(self, key: str, blob: bytes) -> bool:
+    def _there(self, key: str, size: int, expected: set[str]) -> bool:
         try:
-            size, digest = self.objects.head_checksum(key)
+            there, digest = self.objects.head_checksum(key)
         except NotFound:
             return False
-        return size == len(blob) and digest in self._checksums(blob)
+        return there == size and digest in expected
 
     def _upload(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
                 progress: Progress | None, sha256: str, *, fresh: bool) -> None:
         rid, total = job.recording_id, len(blob)
+        multipart = total > self.threshold
+        # Each part's SHA-256 once: sent with the part, and S3's composite checksum of the
+        # whole is made of them.
+        digests = [hashlib.sha256(blob[i:i + self.part_size]).digest()
+                   for i in range(0, total, self.part_size)] if multipart else []
+        expected = {sha256, composite_sha256(digests)} if multipart else {sha256}
         # A retry after the upload finished: nothing to send. (Bytes sealed just now, under
         # a key made just now, cannot be there: no round trip to ask.)
-        if not fresh and self._there(key, blob):
+        if not fresh and self._there(key, total, expected):
             if progress:
                 progress(rid, total, total)
             return
-        if total <= self.threshold:
-            self.objects.put_unread(key, blob, content_type=CONTENT_TYPE, sha256=sha256)
+        if multipart:
+            self._multipart(job, key, blob, digests, note, progress, sha256)
         else:
-            self._multipart(job, key, blob, note, progress, sha256)
+            self.objects.put_unread(key, blob, content_type=CONTENT_TYPE, sha256=sha256)
         if progress:
             progress(rid, total, total)
-        if not self._there(key, blob):
+        if not self._there(key, total, expected):
             raise Transient("The stored copy did not match what was sent; it will be sent "
                             "again." + AGAIN)
 
-    def _multipart(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
-                   progress: Progress | None, sha256: str) -> None:
+    def _multipart(self, job: Job, key: str, blob: bytes, digests: list[bytes],
+                   note: Callable[..., None], progress: Progress | None, sha256: str
+                   ) -> None:
         rid, total, size = job.recording_id, len(blob), self.part_size
         count = (total + size - 1) // size
         upload_id = job.upload_id if job.sha256 == sha256 else None
@@ -351,7 +352,7 @@ class Uploader:
         # Parts go several at a time (the boto3 client is thread-safe), each noted as it
         # finishes, so that a restart sends only what the store does not hold.
         chunks = {n: blob[(n - 1) * size:n * size] for n in range(1, count + 1)}
-        todo = {n: hashlib.sha256(c).hexdigest() for n, c in chunks.items()}
+        todo = {n: digests[n - 1].hex() for n in chunks}
         todo = {n: d for n, d in todo.items()
                 if not (n in parts and parts[n][1] == d and held.get(n) == len(chunks[n]))}
         sent = total - sum(len(chunks[n]) for n in todo)
