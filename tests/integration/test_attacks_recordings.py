@@ -1,17 +1,20 @@
 """Attacks on dictations with what a workstation holds: the app's own PostgreSQL login, with
 or without a live session named (migration 0013). The data key stays unreadable, rows are
 only ever inserted pending and for the session's own person, and only
-``recording_delivered`` turns one uploaded, once."""
+``recording_delivered`` turns one uploaded, once. The app's MongoDB user may only find and
+insert the metadata documents, in their one shape."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from psycopg import errors as pg
+from pymongo.errors import OperationFailure, WriteError
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
@@ -197,3 +200,40 @@ def test_a_registration_is_audited_as_its_authors(dictation_clinic: DictationCli
     rows = c.owner("SELECT action, user_id, workstation FROM audit_events "
                    "WHERE object_type = 'recordings' AND object_id = :i", i=str(rid))
     assert rows == [("row.insert", c.users["doctor"], "WS-doctor")]
+
+
+# ------------------------------------------------------------------ MongoDB
+
+
+def _meta(rid: str, **extra: Any) -> dict[str, Any]:
+    return {"_id": rid, "patient_id": 1, "encounter_id": None, "note_id": None,
+            "author_id": 1, "priority": "stat", "work_type": "letter", "duration_ms": 1000,
+            "size": 10, "sha256": "0" * 64, "object_key": f"recordings/{rid}.ogg.sealed",
+            "content_type": "audio/ogg; codecs=opus",
+            "started_at": datetime(2026, 12, 3, tzinfo=UTC), **extra}
+
+
+def test_the_apps_mongodb_user_only_finds_and_inserts_recording_meta(
+        dictation_clinic: DictationClinic) -> None:
+    c = dictation_clinic
+    coll = c.backend.mongo_db["recording_meta"]          # the app's own MongoDB user
+    rid = uuid.uuid4().hex
+    try:
+        coll.insert_one(_meta(rid))
+        for attempt in (lambda: coll.update_one({"_id": rid}, {"$set": {"priority": "routine"}}),
+                        lambda: coll.replace_one({"_id": rid}, _meta(rid, size=99)),
+                        lambda: coll.delete_one({"_id": rid}),
+                        lambda: coll.drop_indexes(),
+                        lambda: c.backend.mongo_db.command("collMod", "recording_meta",
+                                                           validator={})):
+            with pytest.raises(OperationFailure, match="not authorized"):
+                attempt()
+        assert coll.find_one({"_id": rid}) == _meta(rid)
+        # The validator refuses anything but the shape delivery writes.
+        for bad in (_meta(uuid.uuid4().hex, transcript="typed here"),
+                    _meta(uuid.uuid4().hex, priority="asap"),
+                    _meta(uuid.uuid4().hex, object_key="recordings/elsewhere")):
+            with pytest.raises(WriteError):
+                coll.insert_one(bad)
+    finally:
+        c.backend.owner_mongo_db["recording_meta"].delete_many({"_id": rid})
