@@ -231,6 +231,7 @@ class Uploader:
         if not job.described:                                           # 4
             self._describe(job, key, state)
             note(described=True)
+        note(state="registering")        # what the queue panel shows meanwhile
         assert isinstance(state["wrapped"], bytes)
         data_key = unwrap_key(self.workstation_key, rid, state["wrapped"])
         if self._mark_delivered(job, key, state, data_key) is None:     # 5

@@ -227,12 +227,19 @@ def test_a_stopped_recording_arrives_sealed_described_and_visible(desk: Desk) ->
     c = desk.clinic
     rec = desk.stop()
     seen: list[tuple[str, int, int]] = []
-    item = desk.queue.run_once(lambda *a: seen.append(a))
+    states: list[str] = []
+
+    def progress(rid: str, sent: int, total: int) -> None:
+        seen.append((rid, sent, total))
+        states.append(desk.queue.item(rid).state)
+
+    item = desk.queue.run_once(progress)
     assert item is not None and (item.state, item.problem) == ("done", "")
     assert desk.queue.waiting() == 0
     blob = desk.store.get(object_key(rec.id))
     assert blob[:5] == b"DRAO\x01" and desk.audio[rec.id] not in blob
     assert seen[-1] == (rec.id, len(blob), len(blob))
+    assert states[-1] == "uploading"
     assert desk.opened(rec.id) == desk.audio[rec.id]
     row = desk.row(rec.id)
     assert (row.status, row.sha256, row.size_bytes, row.duration_ms) == (
