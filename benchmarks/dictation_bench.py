@@ -63,11 +63,12 @@ class Bench:
     patient: int
     tmp: Path
     audio: dict[str, bytes]
+    key: bytes
 
     def queue(self, objects: Any = None, **uploader: Any) -> UploadQueue:
         up = Uploader(objects=objects or self.s3, mongo_db=self.backend.mongo_db,
                       engine=self.backend.engine, audio=lambda rid, _a: self.audio[rid],
-                      workstation_key=os.urandom(32), outbox=self.tmp / "dictation" / "outbox",
+                      workstation_key=self.key, outbox=self.tmp / "dictation" / "outbox",
                       registrar=self.recordings, delivered=self.recordings.delivered,
                       **uploader)
         return UploadQueue(self.tmp, up)
@@ -113,9 +114,10 @@ def bench_stack(name: str) -> Iterator[Bench]:
             patient = PatientService(backend.owner_engine, SystemAccess("bench")).register(
                 PatientDraft(given_name="Bench", family_name="Dictation",
                              birth_date=date(1960, 1, 2), sex="female")).id
+            key = os.urandom(32)
             yield Bench(backend, s3, endpoint,
-                        RecordingsService(backend.engine, s3, desk.access), actor.user_id,
-                        patient, Path(tmp), {})
+                        RecordingsService(backend.engine, s3, desk.access, workstation_key=key),
+                        actor.user_id, patient, Path(tmp), {}, key)
         finally:
             backend.close(stop_stack=True)
             moto.terminate()

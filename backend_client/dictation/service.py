@@ -28,7 +28,7 @@ from backend_client.dictation.dto import (
     StoredRecording,
 )
 from backend_client.dictation.queue import Job, UploadQueue
-from backend_client.dictation.upload import Uploader, open_object
+from backend_client.dictation.upload import Uploader, delivery_check, open_object
 from backend_client.dto import Actor
 from backend_client.errors import NotFound, PermissionDenied, ValidationError
 from backend_client.stores.objects.base import ResumableObjectStore
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 _INSERT = text(
     "INSERT INTO recordings (id, patient_id, encounter_id, note_id, author_id, priority, "
-    "work_type) VALUES (:id, :patient, :encounter, :note, :author, :priority, :work_type)")
+    "work_type, delivery_check) VALUES (:id, :patient, :encounter, :note, :author, "
+    ":priority, :work_type, :check)")
 # Not ON CONFLICT DO NOTHING: with row security PostgreSQL also checks the new row against
 # the read policy then, and a pending row is nobody's to read.
 _UNIQUE = "23505"
@@ -100,11 +101,15 @@ class RecordingsService:
         objects: where the sealed recordings are.
         access: who is signed in here.
         publisher: where the chart's change events go.
+        workstation_key: this workstation's key (dictation/keys.py); registering needs it
+            (the row keeps a check that only this workstation's delivery can answer).
     """
 
     def __init__(self, engine: Engine | Connection, objects: ResumableObjectStore,
-                 access: Access, *, publisher: ChangePublisher | None = None) -> None:
+                 access: Access, *, publisher: ChangePublisher | None = None,
+                 workstation_key: bytes | None = None) -> None:
         self.engine = engine
+        self.workstation_key = workstation_key
         self.objects = objects
         self.access = access
         self.publisher = publisher or NullPublisher()
@@ -129,13 +134,16 @@ class RecordingsService:
     def _insert(self, actor: Actor, recording_id: str, author_id: int,
                 target: RecordingTarget) -> None:
         _check_target(recording_id, target)
+        if self.workstation_key is None:
+            raise RuntimeError("registering a recording needs the workstation key")
         try:
             with self._work(actor) as uow:
                 uow.session.execute(_INSERT, {
                     "id": uuid.UUID(recording_id), "patient": target.patient_id,
                     "encounter": target.encounter_id, "note": target.note_id,
                     "author": author_id, "priority": target.priority,
-                    "work_type": target.work_type})
+                    "work_type": target.work_type,
+                    "check": delivery_check(self.workstation_key, recording_id)})
                 uow.commit()
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) != _UNIQUE:
@@ -212,11 +220,13 @@ class RecordingsService:
                            "under this id.") from None
 
 
-def build_recordings(backend: Backend, access: Access, publisher: ChangePublisher | None
-                     ) -> RecordingsService:
-    """The recordings service as the composition root builds it."""
+def build_recordings(backend: Backend, access: Access, publisher: ChangePublisher | None,
+                     *, workstation_key: bytes) -> RecordingsService:
+    """The recordings service as the composition root builds it (``workstation_key`` from
+    dictation/keys.py, the same the upload queue gets)."""
     objects: Any = backend.objects
-    return RecordingsService(backend.engine, objects, access, publisher=publisher)
+    return RecordingsService(backend.engine, objects, access, publisher=publisher,
+                             workstation_key=workstation_key)
 
 
 def build_upload_queue(backend: Backend, recordings: RecordingsService, *,

@@ -22,6 +22,7 @@ retried on request), each with a sentence for the queue panel.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import tempfile
@@ -87,6 +88,17 @@ def open_object(data_key: bytes, recording_id: str, blob: bytes) -> bytes:
         raise ValueError("the sealed recording does not open with its key") from None
 
 
+def delivery_proof(workstation_key: bytes, recording_id: str) -> bytes:
+    """What only the workstation that recorded it can show to deliver a recording: the
+    row keeps its sha256 from the registration (``recording_delivered`` compares)."""
+    return hmac.new(workstation_key, b"dra-delivery:" + recording_id.encode(),
+                    hashlib.sha256).digest()
+
+
+def delivery_check(workstation_key: bytes, recording_id: str) -> bytes:
+    return hashlib.sha256(delivery_proof(workstation_key, recording_id)).digest()
+
+
 def wrap_key(workstation_key: bytes, recording_id: str, data_key: bytes) -> bytes:
     nonce = os.urandom(12)
     return nonce + AESGCM(workstation_key).encrypt(
@@ -134,7 +146,7 @@ def classify(exc: BaseException) -> Transient | Permanent:
         cause = cause.__cause__
     if isinstance(exc, DBAPIError):
         state = getattr(exc.orig, "sqlstate", None)
-        if state in ("DRA22", "DRA23", "42501"):
+        if state in ("DRA22", "DRA23", "DRA24", "42501"):
             return Permanent("The clinic database refused this recording's delivery: it "
                              "was delivered before with other contents, or its details are "
                              "wrong." + ON_REQUEST)
@@ -401,9 +413,10 @@ class Uploader:
         try:
             with _transaction(self.engine) as conn:
                 return str(conn.execute(
-                    text("SELECT recording_delivered(:i, :k, :s, :n, :d, :key)"),
+                    text("SELECT recording_delivered(:i, :k, :s, :n, :d, :key, :proof)"),
                     {"i": uuid.UUID(job.recording_id), "k": key, "s": state["sha256"],
-                     "n": int(state["size"]), "d": int(state["duration"]), "key": data_key},
+                     "n": int(state["size"]), "d": int(state["duration"]), "key": data_key,
+                     "proof": delivery_proof(self.workstation_key, job.recording_id)},
                 ).scalar_one())
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) == "DRA21":

@@ -18,14 +18,29 @@ from pymongo.errors import OperationFailure, WriteError
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from backend_client.dictation.upload import delivery_proof
 from tests.integration.dictation_clinic import (  # noqa: F401 (a fixture)
     DictationClinic,
     dictation_clinic_fixture,
 )
 
-INSERT = ("INSERT INTO recordings (id, patient_id, author_id, priority, work_type) "
-          "VALUES (:i, :p, :a, 'routine', 'letter')")
-DELIVER = "SELECT recording_delivered(:i, :k, :s, :n, :d, :key)"
+# The workstation that records (its key makes the delivery proof the row checks).
+KEY = os.urandom(32)
+INSERT = ("INSERT INTO recordings (id, patient_id, author_id, priority, work_type, "
+          "delivery_check) VALUES (:i, :p, :a, 'routine', 'letter', sha256(:proof))")
+DELIVER = "SELECT recording_delivered(:i, :k, :s, :n, :d, :key, :proof)"
+
+
+def _with(column: str, value: str) -> str:
+    """INSERT with one more column set."""
+    sql = INSERT.replace("delivery_check)", f"delivery_check, {column})").replace(
+        "sha256(:proof))", f"sha256(:proof), {value})")
+    assert sql.count(column) == 1 and sql.count(value) == 1
+    return sql
+
+
+def _proof(rid: uuid.UUID) -> bytes:
+    return delivery_proof(KEY, rid.hex)
 
 
 def _refused(conn: Connection, sql: str, **params: Any) -> DBAPIError:
@@ -38,14 +53,15 @@ def _pending(c: DictationClinic, who: str = "doctor") -> uuid.UUID:
     rid = uuid.uuid4()
     with c.backend.engine.begin() as conn:
         conn.execute(text("SELECT set_config('dra.token', :t, true)"), {"t": c.token(who)})
-        conn.execute(text(INSERT), {"i": rid, "p": c.patient, "a": c.users[who]})
+        conn.execute(text(INSERT), {"i": rid, "p": c.patient, "a": c.users[who],
+                                    "proof": _proof(rid)})
     return rid
 
 
 def _delivery(rid: uuid.UUID, **changes: Any) -> dict[str, Any]:
     values = {"i": rid, "k": f"recordings/{rid.hex}.ogg.sealed",
               "s": hashlib.sha256(rid.bytes).hexdigest(), "n": 1234, "d": 5000,
-              "key": hashlib.sha256(b"key" + rid.bytes).digest()}
+              "key": hashlib.sha256(b"key" + rid.bytes).digest(), "proof": _proof(rid)}
     values.update(changes)
     return values
 
@@ -73,12 +89,12 @@ def test_the_data_key_is_not_readable_by_the_apps_login(dictation_clinic: Dictat
     # for another author
     ("doctor", "doctor2", INSERT),
     # as delivered, or with a key or an object of its own choosing
-    ("doctor", "doctor", INSERT.replace("work_type)", "work_type, status)")
-     .replace("'letter')", "'letter', 'uploaded')")),
-    ("doctor", "doctor", INSERT.replace("work_type)", "work_type, data_key)")
-     .replace("'letter')", "'letter', '\\x00'::bytea)")),
-    ("doctor", "doctor", INSERT.replace("work_type)", "work_type, object_key)")
-     .replace("'letter')", "'letter', 'recordings/elsewhere')")),
+    ("doctor", "doctor", _with("status", "'uploaded'")),
+    ("doctor", "doctor", _with("data_key", "'\\x00'::bytea")),
+    ("doctor", "doctor", _with("object_key", "'recordings/elsewhere'")),
+    # without the check its delivery must answer
+    ("doctor", "doctor", INSERT.replace(", delivery_check)", ")")
+     .replace(", sha256(:proof))", ")")),
     # roles that may not dictate, and nobody signed in
     ("nurse", "nurse", INSERT),
     ("reception", "reception", INSERT),
@@ -88,8 +104,10 @@ def test_the_data_key_is_not_readable_by_the_apps_login(dictation_clinic: Dictat
 def test_rows_are_inserted_pending_and_only_for_the_sessions_own_person(
         dictation_clinic: DictationClinic, who: str | None, author: str, sql: str) -> None:
     c = dictation_clinic
+    rid = uuid.uuid4()
+    params = {"i": rid, "p": c.patient, "a": c.users[author], "proof": _proof(rid)}
     with c.app(who) as conn:
-        exc = _refused(conn, sql, i=uuid.uuid4(), p=c.patient, a=c.users[author])
+        exc = _refused(conn, sql, **{k: v for k, v in params.items() if f":{k}" in sql})
     assert isinstance(exc.orig, pg.InsufficientPrivilege)
 
 
@@ -148,6 +166,21 @@ def test_delivery_names_the_derived_object_and_sound_values(
         _deliver(c, rid, **changes)
     assert exc.value.orig.sqlstate == "DRA22"  # type: ignore[union-attr]
     assert c.owner("SELECT status FROM recordings WHERE id = :i", i=rid) == [("pending",)]
+
+
+def test_only_the_recording_workstation_can_deliver(dictation_clinic: DictationClinic) -> None:
+    """Someone who learns a pending id (the MongoDB document comes before the row) cannot
+    deliver it with values of their own, nor confirm the real ones, without the proof."""
+    c = dictation_clinic
+    rid = _pending(c)
+    for proof in (None, b"", os.urandom(32), delivery_proof(os.urandom(32), rid.hex)):
+        with pytest.raises(DBAPIError) as exc:
+            _deliver(c, rid, proof=proof, s="1" * 64)
+        assert exc.value.orig.sqlstate == "DRA24"  # type: ignore[union-attr]
+    assert _deliver(c, rid) == "delivered"
+    with pytest.raises(DBAPIError) as exc:
+        _deliver(c, rid, proof=os.urandom(32))
+    assert exc.value.orig.sqlstate == "DRA24"  # type: ignore[union-attr]
 
 
 def test_an_unregistered_recording_cannot_be_delivered(dictation_clinic: DictationClinic

@@ -23,15 +23,17 @@ from tests.integration.dictation_clinic import (  # noqa: F401 (a fixture)
 )
 
 AUDIO: dict[str, bytes] = {}
+KEY = os.urandom(32)                  # this workstation's key
 
 
 def deliver(c: DictationClinic, tmp: Path, store: LocalObjectStore,
             priorities: list[str]) -> list[str]:
     """Recordings by the doctor, delivered in this order; their ids (their audio: AUDIO)."""
-    doctor = RecordingsService(c.backend.engine, store, c.access["doctor"], publisher=c.events)
+    doctor = RecordingsService(c.backend.engine, store, c.access["doctor"], publisher=c.events,
+                               workstation_key=KEY)
     audio = AUDIO
     uploader = Uploader(objects=store, mongo_db=c.backend.mongo_db, engine=c.backend.engine,
-                        audio=lambda rid, _a: audio[rid], workstation_key=os.urandom(32),
+                        audio=lambda rid, _a: audio[rid], workstation_key=KEY,
                         outbox=tmp / "outbox", registrar=doctor)
     queue = UploadQueue(tmp, uploader)
     ids = []
@@ -58,7 +60,7 @@ def store(tmp_path: Path) -> LocalObjectStore:
 
 
 def service(c: DictationClinic, who: str, store: LocalObjectStore) -> RecordingsService:
-    return RecordingsService(c.backend.engine, store, c.access[who])
+    return RecordingsService(c.backend.engine, store, c.access[who], workstation_key=KEY)
 
 
 def test_reception_may_neither_list_nor_play_nor_dictate(

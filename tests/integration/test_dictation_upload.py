@@ -107,7 +107,7 @@ class Desk:
     def __post_init__(self) -> None:
         c = self.clinic
         self.recordings = RecordingsService(c.backend.engine, self.store, c.access["doctor"],
-                                            publisher=c.events)
+                                            publisher=c.events, workstation_key=self.key)
         self.uploader = self.make_uploader()
         self.queue = self.restart()
 

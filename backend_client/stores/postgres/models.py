@@ -670,6 +670,8 @@ class Recording(Tracked, Base):
     # Not readable by the app's login (column grants): recording_data_key() gives it out.
     data_key: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     delivered_at: Mapped[datetime | None] = mapped_column(TS)
+    # sha256 of the registering workstation's delivery proof (recording_delivered checks it).
+    delivery_check: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     __table_args__ = (
         CheckConstraint("size_bytes >= 0 AND duration_ms >= 0", name="sizes_non_negative"),
@@ -685,6 +687,7 @@ class Recording(Tracked, Base):
                         "delivered_at IS NOT NULL)", name="delivered_complete"),
         CheckConstraint("data_key IS NULL OR octet_length(data_key) = 32",
                         name="data_key_length"),
+        CheckConstraint("octet_length(delivery_check) = 32", name="delivery_check_length"),
         Index("ix_recordings_worklist", "status", "priority", "created_at"),
         Index("ix_recordings_patient_created", "patient_id", "created_at"),
     )

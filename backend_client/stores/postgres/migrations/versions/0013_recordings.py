@@ -11,7 +11,12 @@ metadata in MongoDB, and only then turns the row *uploaded* through ``recording_
 - ``recording_delivered`` (SECURITY DEFINER) is the one way a row becomes uploaded: only
   pending → uploaded, only the columns delivery owns, the object key derived from the id;
   called again with the same values it answers "already", with other values it refuses
-  (``DRA23``). It needs no session: a stopped recording uploads after its author signed out.
+  (``DRA23``). It needs no session (a stopped recording uploads after its author signed
+  out) but a *proof*: the row keeps ``delivery_check`` = sha256(proof), inserted at
+  registration by the workstation that recorded it, which alone can make the proof (an HMAC
+  of the id under its workstation key). Whoever learns a pending id (MongoDB's metadata
+  documents are written before the row is delivered) cannot deliver it with other values
+  and so block the real delivery (``DRA24``).
 - ``data_key`` (the 32-byte key the object is sealed under) is not readable by the app's
   login (column grants). ``recording_data_key`` gives it to a session with
   ``recording.read`` that may see the row, and audits "recording.play"; a refusal is
@@ -49,7 +54,7 @@ WORK_TYPES = ("letter", "note", "report")
 # Unknown until delivered: nullable from now on, required once uploaded.
 DELIVERED = ("object_key", "sha256", "size_bytes", "duration_ms", "content_type")
 INSERTABLE = ("id", "patient_id", "encounter_id", "note_id", "author_id", "priority",
-              "work_type")
+              "work_type", "delivery_check")
 READABLE = ("id", "patient_id", "encounter_id", "author_id", "object_key", "sha256",
             "size_bytes", "duration_ms", "content_type", "transcript_doc_id", "status",
             "created_at", "updated_at", "version", "created_by", "updated_by", "note_id",
@@ -67,11 +72,13 @@ CHECKS = {
     "delivered_complete": "status = 'pending' OR (" + " AND ".join(
         f"{c} IS NOT NULL" for c in (*DELIVERED, "data_key", "delivered_at")) + ")",
     "data_key_length": "data_key IS NULL OR octet_length(data_key) = 32",
+    "delivery_check_length": "octet_length(delivery_check) = 32",
 }
 
 DELIVERED_FN = f"""
 CREATE FUNCTION recording_delivered(p_id uuid, p_object_key text, p_sha256 text,
-                                    p_size bigint, p_duration integer, p_data_key bytea)
+                                    p_size bigint, p_duration integer, p_data_key bytea,
+                                    p_proof bytea)
 RETURNS text LANGUAGE plpgsql {DEFINER} AS $$
 DECLARE
     r recordings;
@@ -87,6 +94,10 @@ BEGIN
     SELECT * INTO r FROM recordings WHERE id = p_id FOR UPDATE;
     IF r.id IS NULL THEN
         RAISE EXCEPTION 'no such recording is registered' USING ERRCODE = 'DRA21';
+    END IF;
+    IF p_proof IS NULL OR sha256(p_proof) IS DISTINCT FROM r.delivery_check THEN
+        RAISE EXCEPTION 'this delivery does not come from the workstation that recorded it'
+            USING ERRCODE = 'DRA24';
     END IF;
     IF r.status = 'pending' THEN
         UPDATE recordings SET status = 'uploaded', object_key = p_object_key,
@@ -137,7 +148,7 @@ BEGIN
     data_key := r.data_key;
 END $$"""
 
-FUNCTIONS = ("recording_delivered(uuid, text, text, bigint, integer, bytea)",
+FUNCTIONS = ("recording_delivered(uuid, text, text, bigint, integer, bytea, bytea)",
              "recording_data_key(uuid)")
 
 
@@ -154,6 +165,7 @@ def upgrade() -> None:
     op.add_column("recordings", sa.Column("data_key", sa.LargeBinary(), nullable=True))
     op.add_column("recordings", sa.Column("delivered_at", sa.DateTime(timezone=True),
                                           nullable=True))
+    op.add_column("recordings", sa.Column("delivery_check", sa.LargeBinary(), nullable=True))
     for column in DELIVERED:
         op.alter_column("recordings", column, nullable=True)
     op.drop_constraint(op.f("ck_recordings_status_known"), "recordings", type_="check")
@@ -176,9 +188,10 @@ def upgrade() -> None:
     op.execute(
         'CREATE POLICY "insert" ON recordings FOR INSERT TO PUBLIC WITH CHECK ('
         f"{_can('recording.create')} AND author_id = (SELECT dra_session_user()) "
-        "AND status = 'pending' AND dra_may_open(patient_id))")
+        "AND status = 'pending' AND delivery_check IS NOT NULL "
+        "AND dra_may_open(patient_id))")
 
-    # Column grants: the key is never readable, and a registration names only its own
+    # Column grants: the keys are never readable, and a registration names only its own
     # columns (status stays its default, pending).
     op.execute(f"REVOKE SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON recordings FROM {APP}")
     op.execute(f"GRANT SELECT ({', '.join(READABLE)}) ON recordings TO {APP}")
@@ -233,5 +246,6 @@ def downgrade() -> None:
     op.alter_column("recordings", "status", server_default="uploaded")
     for column in DELIVERED:
         op.alter_column("recordings", column, nullable=False)
-    for column in ("delivered_at", "data_key", "work_type", "priority", "note_id"):
+    for column in ("delivery_check", "delivered_at", "data_key", "work_type", "priority",
+                   "note_id"):
         op.drop_column("recordings", column)
