@@ -190,8 +190,8 @@ def s3_desk(dictation_clinic: DictationClinic, s3_endpoint: str, tmp_path: Path)
 class OwnS3:
     """A moto server of the test's own, to stop and start again on the same port."""
 
-    def __init__(self, log: Path) -> None:
-        self.port, self.log = free_port(), log
+    def __init__(self, log: Path, env: dict[str, str] | None = None) -> None:
+        self.port, self.log, self.env = free_port(), log, env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -202,7 +202,8 @@ class OwnS3:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env})
         assert wait_for(lambda: port_answers(self.port), 30), self.log.read_text()[-2000:]
 
     def stop(self) -> None:
@@ -363,6 +364,23 @@ def test_a_missing_bucket_fails_with_a_sentence_until_retried(
     item = desk.queue.run_once()
     assert item is not None and item.state == "done"
     assert desk.row(rec.id).status == "uploaded"
+
+
+def test_refused_access_keys_fail_with_a_sentence(dictation_clinic: DictationClinic,
+                                                  tmp_path: Path) -> None:
+    # moto checks access keys when told to: ours ("testing") are unknown to it.
+    server = OwnS3(tmp_path / "moto.log", {"INITIAL_NO_AUTH_ACTION_COUNT": "0"})
+    server.start()
+    try:
+        desk = Desk(dictation_clinic, _s3(server.url, create=False), tmp_path)
+        rec = desk.stop()
+        item = desk.queue.run_once()
+    finally:
+        server.stop()
+    assert item is not None and item.state == "failed"
+    assert "it refused the access key in DRA_S3_ACCESS_KEY_ID and DRA_S3_SECRET_ACCESS_KEY" \
+        in item.problem
+    assert desk.queue.next_due_in() is None and desk.row(rec.id).status == "pending"
 
 
 def test_a_local_copy_that_does_not_open_fails_with_a_sentence(s3_desk: Desk) -> None:
