@@ -253,7 +253,10 @@ class Uploader:
             self._mark_delivered(job, key, state, data_key)
         sealed.unlink(missing_ok=True)
         if self.delivered is not None:
-            self.delivered(job)
+            try:
+                self.delivered(job)
+            except Exception:  # noqa: BLE001 - telling others is best effort (pub/sub)
+                log.warning("a delivered recording could not be announced")
 
     def _sealed_path(self, recording_id: str) -> Path:
         return self.outbox / f"{recording_id}.sealed"
@@ -272,12 +275,15 @@ class Uploader:
                 return blob, False
             # The sealed copy is gone: if the store has it whole already, use that.
             try:
-                size, digest = self.objects.head_checksum(object_key(job.recording_id))
+                there = self.objects.get(object_key(job.recording_id))
             except NotFound:
-                pass
-            else:
-                if size == job.size_bytes and digest == job.sha256:
-                    return self.objects.get(object_key(job.recording_id)), False
+                there = b""
+            if hashlib.sha256(there).hexdigest() == job.sha256:
+                return there, False
+        if job.upload_id:
+            # Parts of an earlier sealing are other bytes: S3 would keep them (and bill
+            # them) until a lifecycle rule removes unfinished uploads.
+            self.objects.multipart_abort(object_key(job.recording_id), job.upload_id)
         try:
             ogg = self.audio(job.recording_id, job.author_id)
             duration = opus_duration_ms(ogg)

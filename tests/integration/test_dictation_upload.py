@@ -287,6 +287,18 @@ def test_a_kill_between_any_two_steps_is_finished_without_duplicates(
     assert desk.opened(rec.id) == desk.audio[rec.id]
 
 
+def test_a_lost_outbox_copy_after_the_upload_sends_nothing_again(s3_desk: Desk) -> None:
+    desk = s3_desk
+    rec = desk.stop()
+    with pytest.raises(Killed):
+        desk.restart(Killing(desk.uploader, lambda columns: "stored" in columns)).run_once()
+    (desk.tmp / "dictation" / "outbox" / f"{rec.id}.sealed").unlink()
+    desk.clock.t += LEASE_SECONDS
+    item = desk.restart().run_once()
+    assert item is not None and item.state == "done"
+    assert desk.versions(rec.id) == 1 and desk.opened(rec.id) == desk.audio[rec.id]
+
+
 def test_a_long_recording_resumes_its_multipart_upload(dictation_clinic: DictationClinic,
                                                        s3_endpoint: str, tmp_path: Path
                                                        ) -> None:
