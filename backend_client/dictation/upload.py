@@ -12,7 +12,8 @@ idempotent, so that a kill between any two repeats a step and never duplicates o
    computed;
 4. insert the MongoDB ``recording_meta`` document (a duplicate key: there already; it must
    say the same);
-5. ``recording_delivered(...)`` in PostgreSQL turns the row visible; then the chart hears;
+5. ``recording_delivered(...)`` in PostgreSQL turns the row visible (with the delivery
+   proof only this workstation can make: ``delivery_proof``); then the chart hears;
 6. (the queue) the local copy goes.
 
 Errors become ``Transient`` (retried with backoff by itself) or ``Permanent`` (shown,
