@@ -12,8 +12,10 @@ from backend_client.uow import unit_of_work
 # permission → (what it allows, in words for a refusal sentence; roles that have it)
 MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
     "patient.search": ("find patients", ("doctor", "nurse", "receptionist", "resident")),
+    # A transcriptionist sees who a dictation is about (the worklist's captions).
     "patient.demographics.read": ("see patient details",
-                                  ("doctor", "nurse", "receptionist", "resident")),
+                                  ("doctor", "nurse", "receptionist", "resident",
+                                   "transcriptionist")),
     "patient.demographics.write": ("register or edit patients",
                                    ("doctor", "nurse", "receptionist")),
     "appointment.manage": ("book, move or check in appointments",
@@ -25,7 +27,8 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
     "note.sign": ("sign clinical notes", ("doctor", "resident")),
     "note.cosign": ("co-sign a trainee's notes", ("doctor",)),
     "recording.create": ("dictate", ("doctor",)),
-    "recording.read": ("listen to recordings", ("doctor", "nurse", "resident")),
+    "recording.read": ("listen to recordings",
+                       ("doctor", "nurse", "resident", "transcriptionist")),
     "transcript.read": ("read transcripts", ("doctor", "nurse", "resident")),
     "prescription.read": ("see prescriptions", ("doctor", "nurse", "resident")),
     "prescription.write": ("prescribe", ("doctor",)),
@@ -41,8 +44,9 @@ MATRIX: dict[str, tuple[str, tuple[str, ...]]] = {
     "session.revoke": ("end other people's sessions", ("admin",)),
     "audit.report": ("see the audit report", ("admin",)),
 }
-# "resident": a doctor in training (migration 0012).
-ROLES = ("doctor", "nurse", "receptionist", "admin", "resident")
+# "resident": a doctor in training (migration 0012); "transcriptionist": types dictations
+# (migration 0013).
+ROLES = ("doctor", "nurse", "receptionist", "admin", "resident", "transcriptionist")
 
 
 def matrix_rows() -> list[tuple[str, str]]:

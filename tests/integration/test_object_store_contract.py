@@ -11,11 +11,12 @@ import pytest
 
 from backend_client.errors import Conflict, NotFound, ValidationError
 from backend_client.stores.objects import LocalObjectStore, ObjectStore, S3ObjectStore
+from backend_client.stores.objects.base import ResumableObjectStore, composite_sha256
 from backend_client.stores.objects.s3 import build_s3_client
 
 
 @pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ResumableObjectStore]:
     if request.param == "local":
         yield LocalObjectStore(tmp_path / "objects")
         return
@@ -114,3 +115,65 @@ def test_s3_objects_are_encrypted_at_rest(s3_endpoint: str) -> None:
     store.put("k", b"v")
     head = client.head_object(Bucket=store.bucket, Key="k")
     assert head["ServerSideEncryption"] == "AES256"
+
+
+# ------------------------------------------------------------------ resumable uploads
+
+PART = 5 * 1024 * 1024   # S3's smallest part but the last
+
+
+def test_the_store_reports_the_checksum_it_computed(store: ResumableObjectStore) -> None:
+    data = b"sealed audio" * 1000
+    store.put("recordings/one", data)
+    assert store.head_checksum("recordings/one") == (len(data),
+                                                      hashlib.sha256(data).hexdigest())
+    with pytest.raises(NotFound):
+        store.head_checksum("recordings/none")
+    store.put_unread("recordings/two", data[:5], content_type="audio/ogg",
+                     sha256=hashlib.sha256(data[:5]).hexdigest())
+    assert store.get("recordings/two") == data[:5]
+    assert store.stat("recordings/two").content_type == "audio/ogg"
+    with pytest.raises(Conflict, match="checksum"):
+        store.put_unread("recordings/three", data, content_type="audio/ogg",
+                         sha256=hashlib.sha256(b"other").hexdigest())
+
+
+def test_a_multipart_upload_resumes_from_the_parts_the_store_holds(
+        store: ResumableObjectStore) -> None:
+    data = bytes(range(256)) * (2 * PART // 256) + b"tail"
+    chunks = [data[i:i + PART] for i in range(0, len(data), PART)]
+    whole = hashlib.sha256(data).hexdigest()
+    upload = store.multipart_start("recordings/long", content_type="application/x-test",
+                                   sha256=whole)
+    etags = {1: store.multipart_put_part("recordings/long", upload, 1, chunks[0])}
+    # A restart: all the uploader kept is the upload id; the store says what it holds.
+    assert store.multipart_parts("recordings/long", upload) == {1: PART}
+    for n in (2, 3):
+        etags[n] = store.multipart_put_part("recordings/long", upload, n, chunks[n - 1])
+    # A part sent again (a crash before it was noted) replaces the first copy.
+    etags[3] = store.multipart_put_part("recordings/long", upload, 3, chunks[2])
+    assert store.multipart_parts("recordings/long", upload) == {1: PART, 2: PART, 3: 4}
+    with pytest.raises(NotFound):
+        store.stat("recordings/long")           # nothing visible before it is joined
+    store.multipart_complete("recordings/long", upload, {
+        n: (etags[n], hashlib.sha256(c).hexdigest()) for n, c in enumerate(chunks, 1)})
+    assert store.get("recordings/long") == data
+    assert store.stat("recordings/long").sha256 == whole
+    assert store.head_checksum("recordings/long") == (
+        len(data), composite_sha256([hashlib.sha256(c).digest() for c in chunks]))
+    with pytest.raises(NotFound):
+        store.multipart_parts("recordings/long", upload)
+
+
+def test_an_unknown_or_aborted_upload_is_not_found(store: ResumableObjectStore) -> None:
+    with pytest.raises(NotFound):
+        store.multipart_parts("recordings/x", "0" * 32)
+    upload = store.multipart_start("recordings/x", content_type="application/x-test",
+                                   sha256="0" * 64)
+    store.multipart_put_part("recordings/x", upload, 1, b"part")
+    store.multipart_abort("recordings/x", upload)
+    store.multipart_abort("recordings/x", upload)      # idempotent
+    with pytest.raises(NotFound):
+        store.multipart_parts("recordings/x", upload)
+    with pytest.raises(NotFound):
+        store.stat("recordings/x")

@@ -82,6 +82,46 @@ def _v3_sealed_drafts(db: Db) -> None:
     db["drafts"].delete_many({"sealed": {"$exists": False}})
 
 
+HEX32 = "^[0-9a-f]{32}$"
+INT = ["int", "long"]
+RECORDING_META = {
+    "$jsonSchema": {
+        "bsonType": "object",
+        "required": ["_id", "patient_id", "encounter_id", "note_id", "author_id", "priority",
+                     "work_type", "duration_ms", "size", "sha256", "object_key",
+                     "content_type", "started_at"],
+        "additionalProperties": False,
+        "properties": {
+            "_id": {"bsonType": "string", "pattern": HEX32},
+            "patient_id": {"bsonType": INT, "minimum": 1},
+            "encounter_id": {"bsonType": [*INT, "null"]},
+            "note_id": {"bsonType": ["string", "null"], "pattern": HEX32},
+            "author_id": {"bsonType": INT, "minimum": 1},
+            "priority": {"enum": ["routine", "urgent", "stat"]},
+            "work_type": {"enum": ["letter", "note", "report"]},
+            "duration_ms": {"bsonType": INT, "minimum": 0},
+            "size": {"bsonType": INT, "minimum": 1},
+            "sha256": {"bsonType": "string", "pattern": "^[0-9a-f]{64}$"},
+            "object_key": {"bsonType": "string",
+                           "pattern": "^recordings/[0-9a-f]{32}[.]ogg[.]sealed$"},
+            "content_type": {"bsonType": "string", "maxLength": 100},
+            # The workstation's clock: a label (the record's time is the PostgreSQL row's).
+            "started_at": {"bsonType": "date"},
+        },
+    }
+}
+
+
+def _v6_recording_meta(db: Db) -> None:
+    # One document per delivered dictation, keyed by the recording's id: insert-only for
+    # the app (a retry's duplicate key means it is there already; delivery compares).
+    ensure_collection(db, "recording_meta", RECORDING_META)
+    db["recording_meta"].create_index([("patient_id", 1), ("started_at", -1)],
+                                      name="patient_newest")
+    db["recording_meta"].create_index([("priority", 1), ("started_at", 1)],
+                                      name="priority_oldest")
+
+
 STEPS: list[tuple[int, str, Callable[[Db], None]]] = [
     (1, "clinic_meta collection with validator and unique key", _v1_clinic_meta),
     (2, "drafts collection: unsaved work kept for its author", _v2_drafts),
@@ -89,6 +129,8 @@ STEPS: list[tuple[int, str, Callable[[Db], None]]] = [
     (4, "clinical notes: immutable revisions, autosaves, text expanders", notes.v4_notes),
     (5, "AI drafts, transcripts and document metadata (filled by later issues)",
      notes.v5_later_documents),
+    (6, "dictation metadata (recording_meta): one insert-only document per recording",
+     _v6_recording_meta),
 ]
 
 
@@ -107,6 +149,7 @@ APP_COLLECTIONS: dict[str, tuple[str, ...]] = {
     "ai_drafts": ("find", "insert", "update"),
     "transcripts": ("find", "insert", "update"),
     "document_meta": ("find", "insert", "update"),
+    "recording_meta": ("find", "insert"),
 }
 
 

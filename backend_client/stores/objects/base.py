@@ -86,3 +86,49 @@ def check_expected(data: bytes, expected: str | None) -> str:
     if expected is not None and expected.lower() != actual:
         raise Conflict("The data does not match its expected SHA-256 checksum; nothing was stored.")
     return actual
+
+
+class ResumableObjectStore(ObjectStore, Protocol):
+    """What dictation delivery needs beyond ``ObjectStore`` (both stores have it): the
+    checksum the *server* computed, and multipart uploads that survive a restart.
+
+    Part numbers start at 1; every part but the last has the same size. A part sent again
+    under the same number replaces the earlier one (so resuming after a crash between
+    sending a part and noting it is harmless)."""
+
+    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> None:
+        """``put`` without reading the object back (the caller verifies with
+        ``head_checksum``): one round trip less."""
+        ...
+
+    def head_checksum(self, key: str) -> tuple[int, str]:
+        """(size, SHA-256 hex) as the store computed it: of the whole object when it was
+        put at once, or the composite of its parts' SHA-256s (``composite_sha256``) when it
+        was uploaded in parts. ``NotFound`` if absent."""
+        ...
+
+    def multipart_start(self, key: str, *, content_type: str, sha256: str) -> str:
+        """A new multipart upload for ``key`` (whose whole SHA-256 is ``sha256``); its id."""
+        ...
+
+    def multipart_parts(self, key: str, upload_id: str) -> dict[int, int]:
+        """The parts the store holds for this upload (number → size); ``NotFound`` when the
+        upload is unknown (completed, aborted or expired)."""
+        ...
+
+    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        """Send one part (checked by the store against its SHA-256); its ETag."""
+        ...
+
+    def multipart_complete(self, key: str, upload_id: str,
+                           parts: dict[int, tuple[str, str]]) -> None:
+        """Join the parts (number → (ETag, SHA-256 hex)) into the object."""
+        ...
+
+    def multipart_abort(self, key: str, upload_id: str) -> None:
+        ...
+
+
+def composite_sha256(part_digests: list[bytes]) -> str:
+    """S3's checksum of a multipart object: the SHA-256 of its parts' SHA-256s, in order."""
+    return hashlib.sha256(b"".join(part_digests)).hexdigest()

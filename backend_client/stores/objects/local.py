@@ -3,13 +3,21 @@
 Each object is a file; its metadata (sha256, content type) is a JSON sidecar written after
 the data, both atomically (write to a temp file, fsync, rename), so a crash leaves either
 the old object or the new one, never a torn file.
+
+Multipart uploads (``ResumableObjectStore``) keep their parts under ``uploads/<id>/`` until
+they are joined, as S3 keeps them until ``CompleteMultipartUpload``; the joined object's
+sidecar carries the composite checksum S3 would report for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +26,15 @@ from backend_client.errors import Conflict, NotFound, Unavailable
 from backend_client.stores.objects.base import (
     ObjectInfo,
     check_expected,
+    composite_sha256,
     sha256_hex,
     validate_key,
     validate_prefix,
 )
 
 _META = ".meta.json"
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_CHUNK = 1024 * 1024
 
 
 class LocalObjectStore:
@@ -120,3 +131,98 @@ class LocalObjectStore:
                 yield self.stat(key)
             except NotFound:
                 continue  # deleted while we listed
+
+    # ------------------------------------------------------------------ resumable uploads
+
+    def _upload_dir(self, key: str, upload_id: str) -> Path:
+        validate_key(key)
+        folder = self.root / "uploads" / upload_id
+        try:
+            meta = json.loads((folder / "upload.json").read_text()) \
+                if _UPLOAD_ID.match(upload_id) else None
+        except (FileNotFoundError, json.JSONDecodeError):
+            meta = None
+        if meta is None or meta.get("key") != key:
+            raise NotFound(f"No upload {upload_id} is under way for {key}.")
+        return folder
+
+    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> None:
+        self.put(key, data, content_type=content_type, sha256=sha256)
+
+    def head_checksum(self, key: str) -> tuple[int, str]:
+        path, meta = self._paths(key)
+        info = self._info(key, path, meta)
+        try:
+            composite = json.loads(meta.read_text()).get("composite", "")
+        except (FileNotFoundError, json.JSONDecodeError):
+            composite = ""
+        # Computed from the file now, as a server would have when it received it.
+        digest = hashlib.sha256()
+        parts: list[bytes] = []
+        part_size = int(composite.split(":")[1]) if composite else 0
+        with path.open("rb") as fh:
+            while chunk := fh.read(part_size or _CHUNK):
+                digest.update(chunk)
+                if part_size:
+                    parts.append(hashlib.sha256(chunk).digest())
+        return info.size, composite_sha256(parts) if part_size else digest.hexdigest()
+
+    def multipart_start(self, key: str, *, content_type: str, sha256: str) -> str:
+        validate_key(key)
+        upload_id = uuid.uuid4().hex
+        folder = self.root / "uploads" / upload_id
+        folder.mkdir(parents=True)
+        self._atomic_write(folder / "upload.json", json.dumps(
+            {"key": key, "content_type": content_type, "sha256": sha256}).encode())
+        return upload_id
+
+    def multipart_parts(self, key: str, upload_id: str) -> dict[int, int]:
+        folder = self._upload_dir(key, upload_id)
+        return {int(p.name[5:]): p.stat().st_size for p in folder.glob("part-*")
+                if p.name[5:].isdigit()}
+
+    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        folder = self._upload_dir(key, upload_id)
+        self._atomic_write(folder / f"part-{number:05d}", data)
+        return f'"{sha256_hex(data)}"'
+
+    def multipart_complete(self, key: str, upload_id: str,
+                           parts: dict[int, tuple[str, str]]) -> None:
+        folder = self._upload_dir(key, upload_id)
+        meta = json.loads((folder / "upload.json").read_text())
+        numbers = sorted(parts)
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise Conflict("The parts of this upload are not numbered 1, 2, 3, …")
+        path, sidecar = self._paths(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        whole = hashlib.sha256()
+        part_size = 0
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for n in numbers:
+                    data = (folder / f"part-{n:05d}").read_bytes()
+                    if sha256_hex(data) != parts[n][1]:
+                        raise Conflict("Object storage rejected the data: checksum mismatch.")
+                    part_size = part_size or len(data)
+                    whole.update(data)
+                    out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            if whole.hexdigest() != meta["sha256"]:
+                raise Conflict("Object storage rejected the data: checksum mismatch.")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._atomic_write(sidecar, json.dumps({
+            "sha256": meta["sha256"], "content_type": meta["content_type"],
+            "composite": f"parts:{part_size}"}).encode())
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def multipart_abort(self, key: str, upload_id: str) -> None:
+        try:
+            folder = self._upload_dir(key, upload_id)
+        except NotFound:
+            return
+        shutil.rmtree(folder, ignore_errors=True)

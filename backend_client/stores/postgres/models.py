@@ -646,7 +646,9 @@ class Alert(Tracked, Base):
 
 
 class Recording(Tracked, Base):
-    """A dictation: the audio is an object in storage, its transcript a MongoDB document."""
+    """A dictation: the audio is a sealed object in storage, its metadata a MongoDB
+    document, its transcript another. Registered ``pending`` at stop (invisible), turned
+    ``uploaded`` by ``recording_delivered`` once stored (migration 0013)."""
 
     __tablename__ = "recordings"
 
@@ -655,18 +657,39 @@ class Recording(Tracked, Base):
     encounter_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("encounters.id"), index=True)
     author_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
-    object_key: Mapped[str] = mapped_column(String(512), unique=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    duration_ms: Mapped[int] = mapped_column(Integer)
-    content_type: Mapped[str] = mapped_column(String(100))
+    object_key: Mapped[str | None] = mapped_column(String(512), unique=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(100))
     transcript_doc_id: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), server_default="uploaded")
+    status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    note_id: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(Text, server_default="routine")
+    work_type: Mapped[str] = mapped_column(Text, server_default="note")
+    # Not readable by the app's login (column grants): recording_data_key() gives it out.
+    data_key: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(TS)
+    # sha256 of the registering workstation's delivery proof (recording_delivered checks it).
+    delivery_check: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     __table_args__ = (
         CheckConstraint("size_bytes >= 0 AND duration_ms >= 0", name="sizes_non_negative"),
-        CheckConstraint(_in("status", ("uploaded", "transcribing", "transcribed", "failed")),
-                        name="status_known"),
+        CheckConstraint(_in("status", ("pending", "uploaded", "transcribing", "transcribed",
+                                       "failed")), name="status_known"),
+        CheckConstraint(_in("priority", ("routine", "urgent", "stat")), name="priority_known"),
+        CheckConstraint(_in("work_type", ("letter", "note", "report")),
+                        name="work_type_known"),
+        CheckConstraint("note_id IS NULL OR note_id ~ '^[0-9a-f]{32}$'", name="note_id_hex"),
+        CheckConstraint("status = 'pending' OR (object_key IS NOT NULL AND sha256 IS NOT NULL "
+                        "AND size_bytes IS NOT NULL AND duration_ms IS NOT NULL AND "
+                        "content_type IS NOT NULL AND data_key IS NOT NULL AND "
+                        "delivered_at IS NOT NULL)", name="delivered_complete"),
+        CheckConstraint("data_key IS NULL OR octet_length(data_key) = 32",
+                        name="data_key_length"),
+        CheckConstraint("octet_length(delivery_check) = 32", name="delivery_check_length"),
+        Index("ix_recordings_worklist", "status", "priority", "created_at"),
+        Index("ix_recordings_patient_created", "patient_id", "created_at"),
     )
 
 

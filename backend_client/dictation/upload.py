@@ -1,0 +1,454 @@
+"""Delivery of one queued recording (docs/dictation.md, "Delivery", steps 1–6), each step
+idempotent, so that a kill between any two repeats a step and never duplicates one:
+
+1. register the ``recordings`` row if the author is signed in here (``Registrar``);
+2. assemble the audio (``audio(id, author)``: one OGG/Opus file), seal it under a fresh
+   data key as ``DRAO | 1 | nonce | AES-256-GCM``, AAD ``b"dra-recording:" + id``; the sealed
+   bytes are kept in ``dictation/outbox/<id>.sealed`` and the key (wrapped by the
+   workstation key) in the queue row, so that a retry sends the same bytes;
+3. upload to ``recordings/<id>.ogg.sealed`` with server-side encryption and SHA-256: HEAD
+   first (there with our checksum: nothing to send), multipart above a threshold resumed
+   from the parts the store holds, then verify the size and the checksum the store
+   computed;
+4. insert the MongoDB ``recording_meta`` document (a duplicate key: there already; it must
+   say the same);
+5. ``recording_delivered(...)`` in PostgreSQL turns the row visible (with the delivery
+   proof only this workstation can make: ``delivery_proof``); then the chart hears;
+6. (the queue) the local copy goes.
+
+Errors become ``Transient`` (retried with backoff by itself) or ``Permanent`` (shown,
+retried on request), each with a sentence for the queue panel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.write_concern import WriteConcern
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from backend_client.dictation.queue import Job, Permanent, Progress, Transient
+from backend_client.errors import DraError, NotFound
+from backend_client.stores.mongo.client import is_mongo_unavailable
+from backend_client.stores.objects.base import ResumableObjectStore, composite_sha256
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"DRAO"
+FORMAT = 1
+CONTENT_TYPE = "audio/ogg; codecs=opus"
+MULTIPART_THRESHOLD = 16 * 1024 * 1024
+PART_SIZE = 8 * 1024 * 1024
+WAITS_FOR_AUTHOR = "Waits for its author to sign in."
+# S3 answers that no retry can change: shown, retried only when the user asks.
+PERMANENT_S3 = {"AccessDenied", "403", "NoSuchBucket", "InvalidAccessKeyId",
+                "SignatureDoesNotMatch", "AllAccessDisabled", "InvalidBucketName",
+                "AccountProblem", "InvalidObjectState"}
+AGAIN = " It will be tried again by itself."
+ON_REQUEST = " It will be tried again only when you ask."
+
+
+def object_key(recording_id: str) -> str:
+    """Derived from the id alone: a retry can only ever address the same object."""
+    return f"recordings/{recording_id}.ogg.sealed"
+
+
+def _aad(recording_id: str) -> bytes:
+    return b"dra-recording:" + recording_id.encode()
+
+
+def seal_object(data_key: bytes, recording_id: str, ogg: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return MAGIC + bytes([FORMAT]) + nonce + AESGCM(data_key).encrypt(
+        nonce, ogg, _aad(recording_id))
+
+
+def open_object(data_key: bytes, recording_id: str, blob: bytes) -> bytes:
+    """The OGG/Opus bytes of a sealed object; ``ValueError`` when it is not one of ours or
+    not this recording's (a moved or altered object does not open)."""
+    if blob[:4] != MAGIC or len(blob) < 5 + 12 + 16 or blob[4] != FORMAT:
+        raise ValueError("not a sealed recording")
+    try:
+        return AESGCM(data_key).decrypt(blob[5:17], blob[17:], _aad(recording_id))
+    except InvalidTag:
+        raise ValueError("the sealed recording does not open with its key") from None
+
+
+def delivery_proof(workstation_key: bytes, recording_id: str) -> bytes:
+    """What only the workstation that recorded it can show to deliver a recording: the
+    row keeps its sha256 from the registration (``recording_delivered`` compares)."""
+    return hmac.new(workstation_key, b"dra-delivery:" + recording_id.encode(),
+                    hashlib.sha256).digest()
+
+
+def delivery_check(workstation_key: bytes, recording_id: str) -> bytes:
+    return hashlib.sha256(delivery_proof(workstation_key, recording_id)).digest()
+
+
+def wrap_key(workstation_key: bytes, recording_id: str, data_key: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(workstation_key).encrypt(
+        nonce, data_key, b"dra-data-key:" + recording_id.encode())
+
+
+def unwrap_key(workstation_key: bytes, recording_id: str, wrapped: bytes) -> bytes:
+    return AESGCM(workstation_key).decrypt(wrapped[:12], wrapped[12:],
+                                           b"dra-data-key:" + recording_id.encode())
+
+
+def opus_duration_ms(ogg: bytes) -> int:
+    """The length of an OGG/Opus file, from its last page's granule position (48 kHz
+    samples) less the encoder's pre-skip (RFC 7845); ``ValueError`` if it is not one."""
+    head = ogg.find(b"OpusHead")
+    last = ogg.rfind(b"OggS")
+    if not ogg.startswith(b"OggS") or head < 0 or last < 0 or len(ogg) < last + 14:
+        raise ValueError("not an OGG/Opus file")
+    pre_skip = int.from_bytes(ogg[head + 10:head + 12], "little")
+    granule = int.from_bytes(ogg[last + 6:last + 14], "little", signed=True)
+    if granule < 0:
+        raise ValueError("the OGG/Opus file has no end")
+    return max(0, round((granule - pre_skip) * 1000 / 48_000))
+
+
+class Registrar(Protocol):
+    def register_job(self, job: Job) -> bool:
+        """Register the pending row with the author's session if the author is signed in
+        here (idempotent); False when they are not."""
+        ...
+
+
+def classify(exc: BaseException) -> Transient | Permanent:
+    """What a failure means for the queue, as a sentence."""
+    if isinstance(exc, Transient | Permanent):
+        return exc
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ClientError):
+            code = str(cause.response.get("Error", {}).get("Code", ""))
+            if code in PERMANENT_S3:
+                text_ = str(exc) if isinstance(exc, DraError) else \
+                    f"Object storage refused the upload ({code})."
+                return Permanent(text_ + ON_REQUEST)
+        cause = cause.__cause__
+    if isinstance(exc, DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None)
+        if state in ("DRA22", "DRA23", "DRA24", "42501"):
+            return Permanent("The clinic database refused this recording's delivery: it "
+                             "was delivered before with other contents, or its details are "
+                             "wrong." + ON_REQUEST)
+        return Transient("The clinic database cannot be reached right now." + AGAIN)
+    if isinstance(exc, PyMongoError):
+        if is_mongo_unavailable(exc):
+            return Transient("The clinic's document store (MongoDB) cannot be reached "
+                             "right now." + AGAIN)
+        return Permanent("The clinic's document store refused this recording's "
+                         "description." + ON_REQUEST)
+    if isinstance(exc, DraError):
+        return Transient(str(exc).rstrip(".") + "." + AGAIN)
+    if isinstance(exc, BotoCoreError | ClientError | OSError):
+        return Transient("Object storage cannot be reached right now." + AGAIN)
+    log.warning("dictation delivery failed: %s", type(exc).__name__)
+    return Transient(f"Delivery stopped on an unexpected error ({type(exc).__name__})."
+                     + AGAIN)
+
+
+class Uploader:
+    """Implements the queue's ``Deliverer``.
+
+    Args:
+        objects: the object store (S3 or local disk) with resumable uploads.
+        mongo_db: the app's MongoDB database (its user may find and insert
+            ``recording_meta``).
+        engine: PostgreSQL as the app's login; ``recording_delivered`` needs no session.
+        audio: the recording as one OGG/Opus file (``LocalDictations.audio``).
+        workstation_key: 32 bytes; wraps the data keys kept in the queue.
+        outbox: where sealed objects wait (``<data dir>/dictation/outbox``).
+        registrar: registers a row whose registration failed at stop.
+        discard: removes the local copy (``LocalDictations.discard``) after delivery.
+        delivered: told (job) after a row became visible, once its transaction committed.
+        multipart_threshold, part_size: bytes; multipart above the threshold.
+        threads: parts sent at once.
+    """
+
+    def __init__(self, *, objects: ResumableObjectStore, mongo_db: Database[dict[str, Any]],
+                 engine: Engine | Connection, audio: Callable[[str, int], bytes],
+                 workstation_key: bytes, outbox: Path, registrar: Registrar | None = None,
+                 discard: Callable[[str, int], None] | None = None,
+                 delivered: Callable[[Job], None] | None = None,
+                 multipart_threshold: int = MULTIPART_THRESHOLD,
+                 part_size: int = PART_SIZE, threads: int = 8) -> None:
+        self.objects = objects
+        self.meta = mongo_db["recording_meta"].with_options(
+            write_concern=WriteConcern("majority"))
+        self.engine = engine
+        self.audio = audio
+        self.workstation_key = workstation_key
+        self.outbox = Path(outbox)
+        self.registrar = registrar
+        self.discard = discard
+        self.delivered = delivered
+        self.threshold = multipart_threshold
+        self.part_size = part_size
+        self.threads = threads
+
+    # ------------------------------------------------------------------ Deliverer
+
+    def deliver(self, job: Job, note: Callable[..., None], progress: Progress | None
+                ) -> None:
+        try:
+            self._deliver(job, note, progress)
+        except Exception as exc:  # noqa: BLE001 - each becomes a sentence for the queue
+            raise classify(exc) from exc
+
+    def discard_local(self, job: Job) -> None:
+        if self.discard is not None:
+            try:
+                self.discard(job.recording_id, job.author_id)
+            except (OSError, DraError):
+                log.warning("a delivered recording's local copy could not be removed")
+
+    # ------------------------------------------------------------------ the steps
+
+    def _deliver(self, job: Job, note: Callable[..., None], progress: Progress | None
+                 ) -> None:
+        rid = job.recording_id
+        registered = job.registered
+        if not registered and self.registrar is not None:            # 1
+            registered = self.registrar.register_job(job)
+            if registered:
+                note(registered=True)
+        key = object_key(rid)
+        sealed = self._sealed_path(rid)
+        state = dict(sha256=job.sha256, size=job.size_bytes, wrapped=job.wrapped_key,
+                     duration=job.duration_ms)
+        if not job.stored:
+            blob, fresh = self._sealed(job, note, state)                # 2
+            self._upload(job, key, blob, note, progress, str(state["sha256"]),   # 3
+                         fresh=fresh)
+            note(stored=True, upload_id=None, parts={}, sent_bytes=len(blob))
+        if not job.described:                                           # 4
+            self._describe(job, key, state)
+            note(described=True)
+        note(state="registering")        # what the queue panel shows meanwhile
+        assert isinstance(state["wrapped"], bytes)
+        data_key = unwrap_key(self.workstation_key, rid, state["wrapped"])
+        if self._mark_delivered(job, key, state, data_key) is None:     # 5
+            if self.registrar is None or not self.registrar.register_job(job):
+                raise Transient(WAITS_FOR_AUTHOR)
+            note(registered=True)
+            self._mark_delivered(job, key, state, data_key)
+        sealed.unlink(missing_ok=True)
+        if self.delivered is not None:
+            try:
+                self.delivered(job)
+            except Exception:  # noqa: BLE001 - telling others is best effort (pub/sub)
+                log.warning("a delivered recording could not be announced")
+
+    def _sealed_path(self, recording_id: str) -> Path:
+        return self.outbox / f"{recording_id}.sealed"
+
+    def _sealed(self, job: Job, note: Callable[..., None], state: dict[str, Any]
+                ) -> tuple[bytes, bool]:
+        """The sealed object, the same bytes on every attempt once made; and whether it
+        was made just now (then no store can hold it yet: it is under a new key)."""
+        path = self._sealed_path(job.recording_id)
+        if job.sha256 and job.wrapped_key:
+            try:
+                blob = path.read_bytes()
+            except FileNotFoundError:
+                blob = b""
+            if hashlib.sha256(blob).hexdigest() == job.sha256:
+                return blob, False
+            # The sealed copy is gone: if the store has it whole already, use that.
+            try:
+                there = self.objects.get(object_key(job.recording_id))
+            except NotFound:
+                there = b""
+            if hashlib.sha256(there).hexdigest() == job.sha256:
+                return there, False
+        if job.upload_id:
+            # Parts of an earlier sealing are other bytes: S3 would keep them (and bill
+            # them) until a lifecycle rule removes unfinished uploads.
+            self.objects.multipart_abort(object_key(job.recording_id), job.upload_id)
+        try:
+            ogg = self.audio(job.recording_id, job.author_id)
+            duration = opus_duration_ms(ogg)
+        except Exception as exc:  # noqa: BLE001 - a local copy that does not open
+            raise Permanent("The recording on this workstation cannot be read: it is "
+                            "damaged or missing, so it was not sent." + ON_REQUEST) from exc
+        data_key = os.urandom(32)
+        blob = seal_object(data_key, job.recording_id, ogg)
+        self._write(path, blob)
+        state.update(sha256=hashlib.sha256(blob).hexdigest(), size=len(blob),
+                     wrapped=wrap_key(self.workstation_key, job.recording_id, data_key),
+                     duration=duration)
+        # A new sealing starts any upload afresh (its parts were other bytes).
+        note(sha256=state["sha256"], size_bytes=state["size"], wrapped_key=state["wrapped"],
+             duration_ms=state["duration"], upload_id=None, parts={}, sent_bytes=0)
+        return blob, True
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _there(self, key: str, size: int, expected: set[str]) -> bool:
+        try:
+            there, digest = self.objects.head_checksum(key)
+        except NotFound:
+            return False
+        return there == size and digest in expected
+
+    def _upload(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
+                progress: Progress | None, sha256: str, *, fresh: bool) -> None:
+        rid, total = job.recording_id, len(blob)
+        multipart = total > self.threshold
+        # Each part's SHA-256 once: sent with the part, and S3's composite checksum of the
+        # whole is made of them.
+        digests = [hashlib.sha256(blob[i:i + self.part_size]).digest()
+                   for i in range(0, total, self.part_size)] if multipart else []
+        expected = {sha256, composite_sha256(digests)} if multipart else {sha256}
+        # A retry after the upload finished: nothing to send. (Bytes sealed just now, under
+        # a key made just now, cannot be there: no round trip to ask.)
+        if not fresh and self._there(key, total, expected):
+            if progress:
+                progress(rid, total, total)
+            return
+        if multipart:
+            self._multipart(job, key, blob, digests, note, progress, sha256)
+        else:
+            self.objects.put_unread(key, blob, content_type=CONTENT_TYPE, sha256=sha256)
+        if progress:
+            progress(rid, total, total)
+        if not self._there(key, total, expected):
+            raise Transient("The stored copy did not match what was sent; it will be sent "
+                            "again." + AGAIN)
+
+    def _multipart(self, job: Job, key: str, blob: bytes, digests: list[bytes],
+                   note: Callable[..., None], progress: Progress | None, sha256: str
+                   ) -> None:
+        rid, total, size = job.recording_id, len(blob), self.part_size
+        count = (total + size - 1) // size
+        upload_id = job.upload_id if job.sha256 == sha256 else None
+        parts = dict(job.parts) if upload_id else {}
+        held: dict[int, int] = {}
+        if upload_id:
+            try:
+                held = self.objects.multipart_parts(key, upload_id)
+            except NotFound:
+                upload_id, parts = None, {}
+        if upload_id is None:
+            upload_id = self.objects.multipart_start(key, content_type=CONTENT_TYPE,
+                                                     sha256=sha256)
+            note(upload_id=upload_id, parts={}, sent_bytes=0)
+        # Parts go several at a time (the boto3 client is thread-safe), each noted as it
+        # finishes, so that a restart sends only what the store does not hold.
+        chunks = {n: blob[(n - 1) * size:n * size] for n in range(1, count + 1)}
+        todo = {n: digests[n - 1].hex() for n in chunks}
+        todo = {n: d for n, d in todo.items()
+                if not (n in parts and parts[n][1] == d and held.get(n) == len(chunks[n]))}
+        sent = total - sum(len(chunks[n]) for n in todo)
+        if progress and sent:
+            progress(rid, sent, total)
+        upload, waiting = upload_id, sorted(todo)
+        running: dict[Future[str], int] = {}
+        with ThreadPoolExecutor(max_workers=self.threads,
+                                thread_name_prefix="dictation-part") as pool:
+            # At most ``threads`` parts in flight: a kill loses at most those.
+            while waiting or running:
+                while waiting and len(running) < self.threads:
+                    n = waiting.pop(0)
+                    running[pool.submit(self.objects.multipart_put_part, key, upload, n,
+                                        chunks[n])] = n
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    n = running.pop(future)
+                    parts[n] = (future.result(), todo[n])
+                    sent += len(chunks[n])
+                    note(parts=parts, sent_bytes=sent)
+                    if progress:
+                        progress(rid, sent, total)
+        self.objects.multipart_complete(key, upload_id, parts)
+
+    def _describe(self, job: Job, key: str, state: dict[str, Any]) -> None:
+        doc = {"_id": job.recording_id, "patient_id": job.patient_id,
+               "encounter_id": job.encounter_id, "note_id": job.note_id,
+               "author_id": job.author_id, "priority": job.priority,
+               "work_type": job.work_type, "duration_ms": int(state["duration"]),
+               "size": int(state["size"]), "sha256": state["sha256"], "object_key": key,
+               "content_type": CONTENT_TYPE, "started_at": job.started_at}
+        try:
+            self.meta.insert_one(doc)
+        except DuplicateKeyError:
+            there = self.meta.find_one({"_id": job.recording_id})
+            if there is None or {k: there.get(k) for k in doc if k != "started_at"} != {
+                    k: v for k, v in doc.items() if k != "started_at"}:
+                raise Permanent("A different description of this recording is stored "
+                                "already; it was not replaced." + ON_REQUEST) from None
+
+    def _mark_delivered(self, job: Job, key: str, state: dict[str, Any], data_key: bytes
+                        ) -> str | None:
+        """'delivered' or 'already'; None when no row is registered yet."""
+        try:
+            with _transaction(self.engine) as conn:
+                return str(conn.execute(
+                    text("SELECT recording_delivered(:i, :k, :s, :n, :d, :key, :proof)"),
+                    {"i": uuid.UUID(job.recording_id), "k": key, "s": state["sha256"],
+                     "n": int(state["size"]), "d": int(state["duration"]), "key": data_key,
+                     "proof": delivery_proof(self.workstation_key, job.recording_id)},
+                ).scalar_one())
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "DRA21":
+                return None
+            raise
+
+
+def _transaction(bind: Engine | Connection) -> Any:
+    """A transaction on the engine; on a test's shared connection, a savepoint."""
+    if isinstance(bind, Connection):
+        return _Nested(bind)
+    return bind.begin()
+
+
+class _Nested:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        self.tx = self.conn.begin_nested()
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.tx.commit()
+        else:
+            self.tx.rollback()
+
