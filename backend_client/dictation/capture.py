@@ -85,15 +85,18 @@ class Recorder:
         device: a sounddevice input device (index or name); None is the system default.
         stream_factory: builds the input stream; None is ``sounddevice.InputStream``.
         stall_seconds: no block for this long while recording means the device is gone.
+        segment_frames: frames per segment (docs/dictation.md: 2 s); the kill tests use
+            shorter ones so that kills land inside segment writes more often.
     """
 
     def __init__(self, store: LocalDictationStore, *, device: int | str | None = None,
                  stream_factory: StreamFactory | None = None,
-                 stall_seconds: float = 1.0) -> None:
+                 stall_seconds: float = 1.0, segment_frames: int = SEGMENT_FRAMES) -> None:
         self._store = store
         self._device = device
         self._factory = stream_factory
         self._stall = stall_seconds
+        self._segment_frames = segment_frames
         self._lock = threading.Lock()
         self._state = "idle"
         self._rid: str | None = None
@@ -279,7 +282,7 @@ class Recorder:
                 self._captured += len(item)
             blocks.append(item)
             buffered += len(item)
-            if buffered >= SEGMENT_FRAMES and not flush(SEGMENT_FRAMES):
+            if buffered >= self._segment_frames and not flush(self._segment_frames):
                 break
         if problem:
             with self._lock:
