@@ -24,6 +24,7 @@ until killed, printing ``recording <id>`` once capture runs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -228,6 +229,57 @@ def speech_span(pcm: np.ndarray, floor: float = 0.02) -> int:
     return int((loud[-1] - loud[0] + 1) * 160)
 
 
+# ----- a disk that fills up ---------------------------------------------------------------
+PAGE = 4096
+SMALL_SEGMENT = 8_000          # 0.5 s: one tmpfs page each, so the disk fills within seconds
+
+
+def disk_full_scenario(data_dir: Path, speech_wav: Path, server: str) -> dict[str, Any]:
+    """Record into ``data_dir`` (a small, empty tmpfs) while speech plays, leaving room for
+    about three segments; report what the user would see and what is on disk."""
+    from backend_client.dictation.capture import Recorder
+    from backend_client.dictation.dto import RecordingTarget
+    from backend_client.dictation.local_store import LocalDictationStore
+
+    store = LocalDictationStore(data_dir, key=bytes(range(32)))
+    recorder = Recorder(store, segment_frames=SMALL_SEGMENT)
+    rec = recorder.new(1, RecordingTarget(patient_id=1, patient_caption="Full, Disk"))
+    filler = data_dir / "filler"
+    with open(filler, "wb") as fh:
+        free = os.statvfs(data_dir).f_bavail * os.statvfs(data_dir).f_frsize
+        fh.write(b"\0" * max(0, free - 4 * PAGE))   # the manifest's rewrite + ~3 segments
+    player = subprocess.Popen(["paplay", "--device=vmic_sink", str(speech_wav)],
+                              env={**os.environ, "PULSE_SERVER": server})
+    recorder.record()
+    deadline = time.monotonic() + 10
+    while recorder.status().state == "recording" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    player.kill()
+    player.wait()
+    status = recorder.status()
+    folder = store.folder(rec.id)
+    seg_frames = []
+    for path in sorted(folder.glob("*.seg")):
+        take, seq = int(path.name[1:5]), int(path.name[6:12])
+        from backend_client.dictation import sealing
+        n, _ = sealing.open_segment(store.recording_key(rec.id), rec.id, take, seq,
+                                    path.read_bytes())
+        seg_frames.append(n)
+    out: dict[str, Any] = {
+        "state": status.state, "problem": status.problem,
+        "status_duration_ms": status.duration_ms, "segments": seg_frames,
+        "tmp_files": [p.name for p in folder.glob("*.tmp")],
+        "damaged": list(store.damaged(rec.id)), "pcm_frames": len(store.pcm(rec.id))}
+    filler.unlink()                 # space again: recording goes on where it stopped
+    recorder.record()
+    time.sleep(1.2)
+    recorder.pause()
+    out["after_freeing_frames"] = store.duration_frames(rec.id)
+    out["after_freeing_problem"] = recorder.status().problem
+    recorder.close()
+    return out
+
+
 # ----- a recorder process to kill ----------------------------------------------------------
 def _record_forever(args: argparse.Namespace) -> None:
     from backend_client.dictation.capture import Recorder
@@ -254,9 +306,20 @@ def main() -> None:
     rec.add_argument("--open", default="")
     rec.add_argument("--author", type=int, default=1)
     rec.add_argument("--segment-frames", type=int, default=32_000)
+    full = sub.add_parser("diskfull", help="mount a small tmpfs at DIR and fill it while "
+                          "recording (run inside unshare --user --map-root-user --mount)")
+    full.add_argument("data_dir")
+    full.add_argument("speech")
+    full.add_argument("server")
     args = parser.parse_args()
     if args.cmd == "record":
         _record_forever(args)
+    elif args.cmd == "diskfull":
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs",
+                        args.data_dir], check=True)
+        os.environ["PULSE_SERVER"] = args.server
+        print(json.dumps(disk_full_scenario(Path(args.data_dir), Path(args.speech),
+                                            args.server)))
 
 
 if __name__ == "__main__":

@@ -115,7 +115,8 @@ class Recorder:
         self._take_mode = "append"
         self._captured = 0
         self._written = 0
-        self._take_problem = ""     # the writer's sentence, "{at}" filled in once settled
+        self._take_problem = ""     # the writer's sentence, "{at}" filled in when paused
+        self._pausing = False
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     # ----- device -----------------------------------------------------------------------
@@ -290,26 +291,36 @@ class Recorder:
             self._stop_capture()
 
     def _stop_capture(self) -> None:
-        """The writer gave up (device lost, disk full): close the stream and pause.
-
-        When ``pause`` got there first it settles and shows the sentence itself."""
+        """The writer gave up (device lost, disk full): close the stream and pause."""
         with self._lock:
             stream, self._stream = self._stream, None
-            was_recording = self._state == "recording"
-            if was_recording:
-                self._state = "paused"
         if stream is not None:
             self._close(stream)
-        if was_recording:
-            self._settle()
-            self._show_problem()
+        self._finish_take()
 
-    def _show_problem(self) -> None:
+    def _finish_take(self) -> None:
+        """Paused, with position, duration and any sentence in one step (the GUI polls
+        from another thread and must never see "paused" with the old clock), then the
+        duration from the disk. Idempotent: pause and the writer may both get here."""
         with self._lock:
-            if self._take_problem:
-                self._problem = self._take_problem.replace("{at}", _clock(self._position))
-                self._take_problem = ""
-            self._level = 0.0
+            if self._state == "recording":
+                self._position = self._take_at + self._written
+                if self._take_mode == "overwrite":
+                    self._duration = max(self._duration, self._position)
+                else:
+                    self._duration += self._written
+                if self._take_problem:
+                    self._problem = self._take_problem.replace("{at}",
+                                                               _clock(self._position))
+                    self._take_problem = ""
+                self._state = "paused"
+                self._level = 0.0
+                settle = True
+            else:
+                settle = False
+            self._pausing = False
+        if settle:
+            self._settle()
 
     @staticmethod
     def _close(stream: Any) -> None:
@@ -342,9 +353,9 @@ class Recorder:
 
     def pause(self) -> None:
         with self._lock:
-            if self._state != "recording":
+            if self._state != "recording" or self._pausing:
                 return
-            self._state = "paused"
+            self._pausing = True
             stream, self._stream = self._stream, None
             writer = self._writer
         if stream is not None:
@@ -352,8 +363,7 @@ class Recorder:
         self._queue.put(_STOP)
         if writer is not None:
             writer.join()
-        self._settle()
-        self._show_problem()
+        self._finish_take()
 
     def seek(self, position_ms: int) -> None:
         with self._lock:
