@@ -24,6 +24,7 @@ until killed, printing ``recording <id>`` once capture runs.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -296,6 +297,89 @@ def _record_forever(args: argparse.Namespace) -> None:
     print(f"recording {rec.id}", flush=True)
     while True:
         time.sleep(3600)
+
+
+@dataclass
+class KillCounts:
+    """What a run of kills found: finished segments lost, segments that do not open,
+    duplicated segments or takes, recordings not found interrupted or not rendering."""
+
+    kills: int = 0
+    segments: int = 0
+    lost: int = 0
+    corrupt: int = 0
+    duplicate: int = 0
+    not_interrupted: int = 0
+    not_rendering: int = 0
+
+    def add(self, other: KillCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def kill_lane(data_dir: Path, kills: int, server: str, seed: int, *,
+              segment_frames: int = 4_000, max_wait: float = 1.2) -> KillCounts:
+    """Start a recorder process, kill -9 it at a random instant, check the disk, start it
+    again on the same (interrupted) recording; ``kills`` times.
+
+    The first run is killed a random time after capture began; the later ones a random
+    time after the process started, so kills also land while it opens the recording and
+    rewrites the manifest for a new take. "Finished" segments are the ``.seg`` files the
+    process had renamed into place when the folder was last listed before the kill.
+    """
+    import random
+
+    from backend_client.dictation.local_store import LocalDictationStore
+
+    rng = random.Random(seed)
+    counts = KillCounts()
+    rid = ""
+    finished: set[str] = set()
+    # 0.25 s segments: a write every quarter second, so kills often land inside one.
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PULSE_SERVER": server}
+    for _ in range(kills):
+        cmd = [sys.executable, "-m", "tests.audio_support", "record", str(data_dir),
+               "--segment-frames", str(segment_frames)] + (["--open", rid] if rid else [])
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE)
+        if rid:
+            # Python and its imports take ~0.35 s: most kills land while capturing, some
+            # while the recording is opened and its new take written to the manifest.
+            time.sleep(0.3)
+        else:
+            assert proc.stdout is not None
+            rid = proc.stdout.readline().decode().split()[-1]
+        folder = data_dir / "dictation" / "rec" / rid
+        deadline = time.monotonic() + rng.uniform(0.05, max_wait)
+        while time.monotonic() < deadline:
+            finished.update(p.name for p in folder.glob("*.seg"))
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        counts.kills += 1
+        store = LocalDictationStore(data_dir, use_keyring=False)
+        on_disk = {p.name for p in folder.glob("*.seg")}
+        counts.lost += len(finished - on_disk)
+        damaged = store.damaged(rid)
+        counts.corrupt += len(damaged)
+        blobs = [p.read_bytes() for p in folder.glob("*.seg")]
+        takes = [t["take"] for t in store.manifest(rid)["takes"]]
+        counts.duplicate += (len(blobs) - len(set(blobs))) + (len(takes) - len(set(takes)))
+        if rid not in {r.id for r in store.interrupted(1)}:
+            counts.not_interrupted += 1
+        try:
+            import soundfile as sf
+
+            expected = store.duration_frames(rid)
+            # An empty recording (killed before its first segment) has no audio to render.
+            frames = sf.info(io.BytesIO(store.render(rid))).frames if expected else 0
+            if frames != expected:
+                counts.not_rendering += 1
+        except Exception:  # noqa: BLE001 - counted, not raised: the run goes on
+            counts.not_rendering += 1
+        finished = on_disk
+    counts.segments = len(finished)
+    return counts
 
 
 def main() -> None:

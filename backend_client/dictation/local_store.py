@@ -42,7 +42,7 @@ from backend_client.dictation.dto import (
     RecordingTarget,
 )
 from backend_client.dictation.keys import dictation_dir, workstation_key
-from backend_client.errors import NotFound, PermissionDenied
+from backend_client.errors import NotFound, PermissionDenied, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -360,11 +360,17 @@ class LocalDictationStore:
         return self.render(recording_id)
 
     def render(self, recording_id: str) -> bytes:
-        """``audio`` without the author check: for delivery, which runs signed out too."""
+        """``audio`` without the author check: for delivery, which runs signed out too.
+
+        ``ValidationError`` for a recording with no audio: an OGG/Opus file of no frames
+        is one libsndfile itself refuses to read, so none is made.
+        """
         import io
 
         import soundfile as sf
 
+        if self.duration_frames(recording_id) == 0:
+            raise ValidationError("audio", "The recording is empty: nothing was recorded.")
         out = io.BytesIO()
         with sf.SoundFile(out, "w", SAMPLE_RATE, 1, format="OGG", subtype="OPUS") as fh:
             for part in self.iter_pcm(recording_id):

@@ -14,7 +14,7 @@ import soundfile as sf
 from backend_client.dictation import sealing
 from backend_client.dictation.dto import RecordingTarget
 from backend_client.dictation.local_store import LocalDictationStore, Piece, apply_take
-from backend_client.errors import PermissionDenied
+from backend_client.errors import PermissionDenied, ValidationError
 
 RATE = 16_000
 TARGET = RecordingTarget(patient_id=7, patient_caption="Test, Patient")
@@ -175,3 +175,10 @@ def test_files_are_private(store: LocalDictationStore) -> None:
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     for name in ("manifest.json", "t0001-000001.seg"):
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600
+
+
+def test_an_empty_recording_has_no_audio_to_play(store: LocalDictationStore) -> None:
+    rid = store.create(1, TARGET).id
+    with pytest.raises(ValidationError, match="empty"):
+        store.audio(rid, 1)
+    assert len(store.pcm(rid)) == 0 and store.recording(rid).duration_ms == 0
