@@ -367,12 +367,10 @@ class LocalDictationStore:
         """
         import io
 
-        import soundfile as sf
-
         if self.duration_frames(recording_id) == 0:
             raise ValidationError("audio", "The recording is empty: nothing was recorded.")
         out = io.BytesIO()
-        with sf.SoundFile(out, "w", SAMPLE_RATE, 1, format="OGG", subtype="OPUS") as fh:
+        with codec.writer(out) as fh:
             for part in self.iter_pcm(recording_id):
                 fh.write(part)
         return out.getvalue()

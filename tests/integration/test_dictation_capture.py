@@ -2,10 +2,10 @@
 and insert put the new words where the doctor put them.
 
 Thresholds (normalised cross-correlation at the best lag, measured on this machine on
-3 Dec 2026, three runs): the delivered file (segments Opus-encoded, decoded, re-encoded
-once) against the speech played 0.9850-0.9854; a take (Opus once) against its speech
-0.9948-0.9951; a recording against the other voice 0.046, and the overwritten words
-against what replaced them 0.126-0.128. The tests ask >= 0.9 for "is" and < 0.3 for
+3 Dec 2026, Opus at ~21.5 kbit/s (codec.COMPRESSION_LEVEL), two runs): the delivered file
+(segments Opus-encoded, decoded, re-encoded once) against the speech played
+0.9674-0.9695; a take (Opus once) against its speech 0.9868-0.9874; a recording against
+the other voice 0.043-0.045, and the overwritten words against what replaced them 0.126. The tests ask >= 0.9 for "is" and < 0.3 for
 "is not". Speech spans (first to last loud 10 ms) agreed within 160 frames (the 2 %
 asked is ~1,100).
 """
