@@ -30,7 +30,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(lanes) as pool:
             per_lane = [kills // lanes + (1 if i < kills % lanes else 0) for i in range(lanes)]
-            futures = [pool.submit(kill_lane, Path(tmp) / f"lane{i}", k, mic.server, 1000 + i)
+            futures = [pool.submit(kill_lane, Path(tmp) / f"lane{i}", k, mic.server, 1000 + i,
+                                   max_wait=2.0)
                        for i, k in enumerate(per_lane)]
             total = KillCounts()
             for future in futures:

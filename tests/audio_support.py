@@ -318,9 +318,11 @@ class KillCounts:
 
 
 def kill_lane(data_dir: Path, kills: int, server: str, seed: int, *,
-              segment_frames: int = 4_000, max_wait: float = 1.2) -> KillCounts:
+              segment_frames: int = 4_000, max_wait: float = 1.2,
+              per_recording: int = 10) -> KillCounts:
     """Start a recorder process, kill -9 it at a random instant, check the disk, start it
-    again on the same (interrupted) recording; ``kills`` times.
+    again on the same (interrupted) recording; ``kills`` times, a new recording every
+    ``per_recording`` kills (each check reads the whole recording: this keeps it small).
 
     The first run is killed a random time after capture began; the later ones a random
     time after the process started, so kills also land while it opens the recording and
@@ -338,7 +340,10 @@ def kill_lane(data_dir: Path, kills: int, server: str, seed: int, *,
     # 0.25 s segments: a write every quarter second, so kills often land inside one.
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PULSE_SERVER": server}
-    for _ in range(kills):
+    for i in range(kills):
+        if i % per_recording == 0:
+            counts.segments += len(finished)
+            rid, finished = "", set()
         cmd = [sys.executable, "-m", "tests.audio_support", "record", str(data_dir),
                "--segment-frames", str(segment_frames)] + (["--open", rid] if rid else [])
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE)
@@ -378,7 +383,7 @@ def kill_lane(data_dir: Path, kills: int, server: str, seed: int, *,
         except Exception:  # noqa: BLE001 - counted, not raised: the run goes on
             counts.not_rendering += 1
         finished = on_disk
-    counts.segments = len(finished)
+    counts.segments += len(finished)
     return counts
 
 

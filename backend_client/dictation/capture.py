@@ -117,6 +117,7 @@ class Recorder:
         self._written = 0
         self._take_problem = ""     # the writer's sentence, "{at}" filled in when paused
         self._pausing = False
+        self._flagged = 0           # callbacks with a status flag in this take
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     # ----- device -----------------------------------------------------------------------
@@ -167,6 +168,8 @@ class Recorder:
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio's thread: copy and go. Nothing here may wait.
         self._queue.put(indata.copy())
+        if status:                  # input overflow: frames were dropped before we saw them
+            self._flagged += 1
 
     # ----- recordings -------------------------------------------------------------------
     def new(self, author_id: int, target: RecordingTarget) -> LocalRecording:
@@ -195,9 +198,17 @@ class Recorder:
             self._duration = self._position = duration
 
     def _release_current(self) -> None:
-        if self._rid is None:
+        """Pause, mark the manifest "paused" (so the recording is not taken for one a
+        crash left), and let go of its lock."""
+        rid = self._rid
+        if rid is None:
             return
         self.pause()
+        try:
+            if self._store.manifest(rid)["state"] == "open":
+                self._store.set_state(rid, "paused")
+        except OSError as exc:      # a full disk: it will be offered as interrupted instead
+            log.warning("dictation: manifest not marked paused: %s", type(exc).__name__)
         if self._held is not None:
             self._held.release()
         with self._lock:
@@ -226,7 +237,7 @@ class Recorder:
         with self._lock:
             self._stream = stream
             self._take, self._take_at, self._take_mode = take, at, mode
-            self._captured = self._written = 0
+            self._captured = self._written = self._flagged = 0
             self._take_problem = ""
             self._state, self._problem = "recording", ""
             self._writer = threading.Thread(target=self._write_loop, name="dictation-writer",
@@ -319,7 +330,11 @@ class Recorder:
             else:
                 settle = False
             self._pausing = False
+            flagged = self._flagged
         if settle:
+            if flagged:
+                log.warning("dictation: %d audio blocks came with a PortAudio status flag "
+                            "(input overflow) in this take", flagged)
             self._settle()
 
     @staticmethod

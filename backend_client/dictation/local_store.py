@@ -379,7 +379,7 @@ class LocalDictationStore:
         data = self.manifest(recording_id)
         folder = self.folder(recording_id)
         size = sum(p.stat().st_size for p in folder.glob("*.seg"))
-        state = data["state"]
+        state = data["state"]        # "open", "paused", "stopped" ("discarded" is not listed)
         if state == "open":
             state = held_state if self.is_held(recording_id) else "interrupted"
         return LocalRecording(

@@ -5,9 +5,9 @@ Thresholds (normalised cross-correlation at the best lag, measured on this machi
 3 Dec 2026, Opus at ~21.5 kbit/s (codec.COMPRESSION_LEVEL), two runs): the delivered file
 (segments Opus-encoded, decoded, re-encoded once) against the speech played
 0.9674-0.9695; a take (Opus once) against its speech 0.9868-0.9874; a recording against
-the other voice 0.043-0.045, and the overwritten words against what replaced them 0.126. The tests ask >= 0.9 for "is" and < 0.3 for
-"is not". Speech spans (first to last loud 10 ms) agreed within 160 frames (the 2 %
-asked is ~1,100).
+the other voice 0.043-0.045, and the overwritten words against what replaced them 0.126.
+The tests ask >= 0.9 for "is" and < 0.3 for "is not". Speech spans (first to last loud
+10 ms) agreed within 160 frames (the 2 % asked is ~1,100).
 """
 
 from __future__ import annotations
@@ -140,3 +140,6 @@ def test_insert_puts_the_words_at_the_position_and_keeps_the_rest(
     print(f"insert: B {b_ncc:.4f}")
     assert b_ncc >= SAME
     assert recorder.status().position_ms == (cut + inserted) * 1000 // RATE
+    recorder.close()                                 # sign-out: kept, paused, not "crashed"
+    assert [(r.id, r.state) for r in store.recordings(1)] == [(rid, "paused")]
+    assert store.interrupted(1) == ()

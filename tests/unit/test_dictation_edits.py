@@ -148,6 +148,8 @@ def test_interrupted_means_open_and_held_by_no_recorder(store: LocalDictationSto
     held.release()
     assert [r.id for r in store.interrupted(1)] == [rid]
     assert store.recordings(2) == ()
+    store.set_state(rid, "paused")                 # left paused on purpose (sign-out)
+    assert store.interrupted(1) == () and store.recording(rid).state == "paused"
     store.set_state(rid, "stopped")
     assert store.interrupted(1) == ()
     assert [r.state for r in store.recordings(1)] == ["stopped"]
