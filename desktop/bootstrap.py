@@ -37,6 +37,12 @@ if TYPE_CHECKING:
     from backend_client.accounts.signin import SessionServices
     from backend_client.backend import Backend
     from backend_client.chart.api import ChartApi, OrdersApi, TasksApi
+    from backend_client.dictation.api import (
+        DictationRecorder,
+        LocalDictations,
+        RecordingsApi,
+        UploadQueueApi,
+    )
     from backend_client.drafts.store import DraftStore
     from backend_client.health import HealthService
     from backend_client.notes.api import NotesApi
@@ -71,6 +77,37 @@ class Prepared:
     orders: OrdersApi
     tasks: TasksApi
     notes: NotesApi
+    dictation: DictationParts
+
+
+@dataclass
+class DictationParts:
+    """Issue 12: the recorder and this workstation's recordings, the upload queue, and the
+    stored recordings (docs/dictation.md)."""
+
+    recorder: DictationRecorder
+    local: LocalDictations
+    queue: UploadQueueApi
+    recordings: RecordingsApi
+
+
+def _build_dictation_parts(settings: Settings, backend: Backend, access: Any,
+                           publisher: Any) -> DictationParts:
+    """On the pool thread: the workstation key may come from the OS keyring (D-Bus)."""
+    from backend_client.dictation.capture import Recorder
+    from backend_client.dictation.keys import workstation_key
+    from backend_client.dictation.local_store import LocalDictationStore
+    from backend_client.dictation.service import build_recordings, build_upload_queue
+
+    key = workstation_key(settings.data_dir)
+    local = LocalDictationStore(settings.data_dir, key=key)
+    recordings = build_recordings(backend, access, publisher, workstation_key=key)
+    queue = build_upload_queue(backend, recordings, audio=local.audio, workstation_key=key,
+                               discard=lambda recording_id, _author: local.remove(
+                                   recording_id),
+                               keep_days=settings.dictation_keep_days,
+                               data_dir=settings.data_dir)
+    return DictationParts(Recorder(local), local, queue, recordings)
 
 
 def prepare_backend(settings: Settings) -> Prepared:
@@ -126,7 +163,8 @@ def prepare_backend(settings: Settings) -> Prepared:
                     build_chart(backend, sessions.access, publisher),
                     build_orders(backend, sessions.access, publisher),
                     build_tasks(backend, sessions.access, publisher),
-                    build_notes(backend, sessions.access, publisher))
+                    build_notes(backend, sessions.access, publisher),
+                    _build_dictation_parts(settings, backend, sessions.access, publisher))
 
 
 def _seed_demo_if_empty(backend: Backend) -> None:
@@ -274,6 +312,8 @@ class App:
         self.inbox: InboxPresenter | None = None
         # The signed-in author's crash-safe copies of notes being written (issue 11).
         self.note_store: LocalNoteStore | None = None
+        # Issue 12: the recorder, the recordings section, the upload worker and their menus.
+        self.dictation: Any = None
         self.clinic_lines: tuple[str, ...] = ()
         self.startup_error: str | None = None
         self._built: Prepared | None = None
@@ -328,6 +368,7 @@ class App:
         self._build_front_desk(built, patients)
         self._build_inbox(built, patients)
         self._build_note_copies(built, patients)
+        self._build_dictation(built, patients)
         self.notifications.start()
         self.session.start()
         self.health = StoreHealthPresenter(
@@ -388,6 +429,19 @@ class App:
         session.locked.connect(lambda: presence.set_away(True))
         session.unlocked.connect(lambda: presence.set_away(False))
 
+    def _build_dictation(self, built: Prepared, patients: PatientPresenters) -> None:
+        """The recorder in the chart and the note editor, the Recordings section, My
+        dictations, the upload queue and its worker, the transcription worklist, and the
+        offer of interrupted recordings at sign-in (desktop/presenters/dictation_app.py)."""
+        from desktop.presenters.dictation import build_dictation
+        from desktop.presenters.dictation_app import keymap_from_setting
+
+        parts = built.dictation
+        self.dictation = build_dictation(
+            self.window, patients.charts, parts.recorder, parts.local, parts.queue,
+            parts.recordings, self.tasks, self.session,
+            keymap=keymap_from_setting(self.settings.dictation_keys), warm_up_ms=3000)
+
     def _chart_sections(self, built: Prepared) -> list[SectionFactory]:
         """The sections other capabilities add to every chart, made for the person signed
         in when the chart opens (their permissions decide what they may do in it)."""
@@ -407,7 +461,8 @@ class App:
                 record, built.notes, tasks, self.note_store, today=date.today(),
                 user_id=actor.user_id if actor and actor.user_id is not None else 0,
                 permissions=actor.permissions if actor else frozenset(),
-                clinic_lines=self.clinic_lines)
+                clinic_lines=self.clinic_lines,
+                on_editor=self.dictation.note_editor_hook() if self.dictation else None)
 
         from desktop.presenters.chart_section import SectionFactory
         from desktop.presenters.notes import NotesSectionPresenter
@@ -564,6 +619,9 @@ class App:
         if self.patients is not None and self.patients.charts is not None:
             # Every note being written is copied and saved before the stores close.
             self.patients.charts.close_all()
+        if self.dictation is not None:
+            # A recording being made is paused and flushed; the upload worker stops.
+            self.dictation.shutdown()
         if self.session is not None:
             self.session.stop()
             if self.session.actor is not None and self._built is not None:
