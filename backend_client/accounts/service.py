@@ -50,6 +50,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("nurse", "nurse", "Demo Nurse", "violet lantern river 27"),
     ("reception", "receptionist", "Demo Receptionist", "copper kettle meadow 58"),
     ("admin", "admin", "Demo Administrator", "silent orchard compass 63"),
+    ("transcription", "transcriptionist", "Demo Transcriptionist", "amber willow ledger 35"),
 )
 
 

@@ -150,12 +150,13 @@ def test_each_account_is_checked_with_its_own_argon2_costs(db: Connection) -> No
 
 def test_demo_accounts_one_per_role_created_once(accounts: AccountService, db: Connection) -> None:
     created = ensure_demo_accounts(db)
-    assert sorted(r for _, r, _ in created) == ["admin", "doctor", "nurse", "receptionist"]
+    assert sorted(r for _, r, _ in created) == ["admin", "doctor", "nurse", "receptionist",
+                                                "transcriptionist"]
     for username, role, password in created:
         user = authenticate(accounts.engine, username, password)
         assert user is not None and user.roles == (role,)
     assert ensure_demo_accounts(db) == []
-    assert len(DEMO_ACCOUNTS) == 4
+    assert len(DEMO_ACCOUNTS) == 5
 
 
 # ---------------------------------------------------------------------- CLI
