@@ -61,8 +61,31 @@ CREATE TABLE IF NOT EXISTS items (
     described INTEGER NOT NULL DEFAULT 0,
     queued_at REAL NOT NULL,
     done_at REAL,
-    purge_at REAL
+    purge_at REAL,
+    leased_by TEXT
 )"""
+
+
+def _this_process() -> str:
+    """Who holds a lease: the pid and the process's start time (a pid alone may be reused
+    by another process after a crash)."""
+    import psutil
+
+    return f"{os.getpid()}:{psutil.Process().create_time():.3f}"
+
+
+def _alive(holder: str | None) -> bool:
+    """Whether the process that took a lease still runs (several app instances may share a
+    data folder, so a lease of a live one is left alone)."""
+    import psutil
+
+    if not holder:
+        return False
+    pid, _, started = holder.partition(":")
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.3f}" == started
+    except (ValueError, psutil.Error):
+        return False
 
 
 class Transient(Exception):
@@ -135,6 +158,7 @@ class UploadQueue:
         self.deliverer = deliverer
         self.keep_seconds = max(0.0, keep_days) * 86400
         self.clock = clock or Clock()
+        self._me = _this_process()
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
 
@@ -153,6 +177,9 @@ class UploadQueue:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute(_SCHEMA)
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
+            if "leased_by" not in columns:   # a queue made before leases named their holder
+                conn.execute("ALTER TABLE items ADD COLUMN leased_by TEXT")
             self._conn = conn
         return self._conn
 
@@ -262,7 +289,20 @@ class UploadQueue:
                          "WHERE recording_id = ? AND state IN ('failed', 'waiting')",
                          (self.clock.now(), recording_id))
 
+    def _reclaim(self) -> None:
+        """An item whose delivery was cut off by a crash (its lease's process is gone) is
+        due at once, not when the lease runs out: the app started again resumes it."""
+        now = self.clock.now()
+        with self._tx() as conn:
+            rows = conn.execute("SELECT recording_id, leased_by FROM items WHERE state = "
+                                "'uploading' AND next_attempt_at > ?", (now,)).fetchall()
+            for row in rows:
+                if row["leased_by"] != self._me and not _alive(row["leased_by"]):
+                    conn.execute("UPDATE items SET next_attempt_at = ?, leased_by = NULL "
+                                 "WHERE recording_id = ?", (now, row["recording_id"]))
+
     def next_due_in(self) -> float | None:
+        self._reclaim()
         with self._tx() as conn:
             row = conn.execute("SELECT min(next_attempt_at) FROM items WHERE state IN "
                                "('waiting', 'uploading', 'registering')").fetchone()
@@ -274,6 +314,7 @@ class UploadQueue:
         self._purge()
         if self.deliverer is None:
             return None
+        self._reclaim()
         now = self.clock.now()
         with self._tx() as conn:
             row = conn.execute(
@@ -281,9 +322,11 @@ class UploadQueue:
                 f"AND next_attempt_at <= ? ORDER BY {_ORDER} LIMIT 1", (now,)).fetchone()
             if row is None:
                 return None
-            # The lease: a crash mid-delivery leaves it due again later, by itself.
-            conn.execute("UPDATE items SET state = 'uploading', next_attempt_at = ? "
-                         "WHERE recording_id = ?", (now + LEASE_SECONDS, row["recording_id"]))
+            # The lease: a crash mid-delivery leaves it due again at the next start (its
+            # holder is gone), or after LEASE_SECONDS whatever happens.
+            conn.execute("UPDATE items SET state = 'uploading', next_attempt_at = ?, "
+                         "leased_by = ? WHERE recording_id = ?",
+                         (now + LEASE_SECONDS, self._me, row["recording_id"]))
             job = self._job(row)
         rid = job.recording_id
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from backend_client.dictation.queue import (
 
 class FakeClock:
     def __init__(self) -> None:
-        self.t = 1_000_000.0
+        self.t = time.time()   # fake clocks start at the real now
         self.draws: list[tuple[float, float]] = []
 
     def now(self) -> float:
@@ -175,3 +176,48 @@ def test_retention_keeps_the_local_copy_and_done_items_show_for_an_hour(
     clock.t += 2 * 86400
     queue.run_once()
     assert fake.discarded == [rec(1).id]
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from backend_client.dictation.queue import UploadQueue
+
+class Hangs:
+    def deliver(self, job, note, progress):
+        note(upload_id="u-9", sent_bytes=8)
+        print("noted", flush=True)
+        time.sleep(60)          # killed here, mid-delivery
+
+    def discard_local(self, job):
+        pass
+
+UploadQueue(Path(sys.argv[1]), Hangs()).run_once()
+"""
+
+
+def test_an_app_killed_mid_delivery_resumes_it_at_its_next_start(tmp_path: Path) -> None:
+    """kill -9 while an upload runs: the next start takes the item up at once (the lease's
+    process is gone), with what was noted, instead of waiting out the lease."""
+    import subprocess
+    import sys
+
+    queue, _fake, _clock = make(tmp_path)
+    queue.enqueue(rec(1))
+    queue.close()
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "noted"
+        child.kill()
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    again, fake, clock = make(tmp_path)
+    assert again.item(rec(1).id).state == "uploading"
+    seen: list[Job] = []
+    fake.step = lambda job, note: seen.append(job)
+    item = again.run_once()
+    assert item is not None and item.state == "done"
+    assert seen[0].upload_id == "u-9"          # resumed with what the killed one noted
