@@ -6,8 +6,11 @@ bytes are sealed before anything touches the disk, so no clear audio is ever wri
 
 Why libopus through ctypes (ogg_opus.py) and not libsndfile's writer: speed. Issue 12 asks
 for encode + seal at >= 50x real time; libsndfile's Opus writer ran at ~35x here, the
-direct encoder at ~170x (``python -m benchmarks dictation_encode``). Without libopus (not a
-Debian machine) the libsndfile writer is used, one log line says so.
+direct encoder at ~150x (``python -m benchmarks dictation_encode``). Without libopus (not a
+Debian machine) the libsndfile writer is used, one log line says so. Measured with the
+settings below (22 kbit/s VBR, complexity 5) on espeak-ng speech: 12.4x smaller than WAV,
+normalised correlation with the original >= 0.984 (>= 0.972 after the delivered file's
+second encoding); the comment at ``BITRATE`` has the alternatives.
 
 Length: Opus decoders skip the encoder's pre-skip (its lookahead, 312 samples at 48 kHz)
 and an OGG stream's last granule position says where the audio ends, so libsndfile 1.2
@@ -28,15 +31,19 @@ from backend_client.dictation import ogg_opus
 
 SAMPLE_RATE = 16_000
 
-# libopus settings (ogg_opus.py), chosen from measurements on espeak-ng speech (the text of
-# benchmarks/bench_dictation_size.py, 2 s segments, this machine): application "audio" with
-# the signal hint "voice", VBR at 20 kbit/s, complexity 5 → ~19 kbit/s of Ogg Opus (13.4x
-# smaller than WAV with the sealing), normalised correlation with the original 0.987, ~170x
-# real time. Alternatives measured: complexity 10 gives 0.990 at ~80x real time; 24 kbit/s
-# 0.992 but 11.5x; 16 kbit/s under 0.96 with application "voip" (SILK's parametric coding
-# keeps the sound, not the waveform: "voip" scored 0.954-0.964 at 16-24 kbit/s).
+# libopus settings (ogg_opus.py), chosen from measurements on this machine, 2 s segments,
+# three espeak-ng speech samples (tests/audio_support.py's "a" and "b", the text of
+# benchmarks/bench_dictation_size.py): application "audio" with the signal hint "voice", VBR
+# at 22 kbit/s, complexity 5 → 12.4x smaller than WAV (segments sealed), normalised
+# correlation with the original 0.984-0.990, and 0.972-0.982 for the delivered file (decoded
+# and encoded once more), ~150x real time. Measured alternatives (first/second generation
+# on the worst sample, size): 20 kbit/s 0.980/0.966, 13.4x; 24 kbit/s 0.987/0.976, 11.5x
+# (real speech with room noise can push VBR above its target, so little room left for 10x);
+# complexity 10 adds ~0.003 at half the speed (~75x); application "voip" (SILK keeps how
+# speech sounds, not its waveform) 0.954-0.964 at 16-24 kbit/s. libsndfile's writer (below)
+# gave 0.981/0.969, 11.9x, at ~35x real time.
 # benchmarks/bench_dictation_size.py and bench_dictation_encode.py print the figures.
-BITRATE = 20_000
+BITRATE = 22_000
 COMPLEXITY = 5
 
 # The libsndfile fallback (no libopus loadable): its "compression level" (0..1) maps onto

@@ -61,8 +61,6 @@ def load() -> Any:
     if _tried:
         return _lib
     _tried = True
-    if os.environ.get("DRA_DICTATION_NO_LIBOPUS"):   # tests of the fallback path
-        return None
     names = [n for n in (ctypes.util.find_library("opus"),) if n]
     names += [p for p in _DEBIAN_PATHS if os.path.exists(p)] + ["libopus.so.0"]
     for name in names:
