@@ -69,6 +69,14 @@ def writer(out: io.BytesIO, sample_rate: int = SAMPLE_RATE) -> Any:
                                   complexity=COMPLEXITY)
 
 
+def encoder_name() -> str:
+    """Which encoder ``writer`` uses, for benchmarks and diagnostics."""
+    lib = ogg_opus.load()
+    if lib is None:
+        return "libsndfile's Opus writer"
+    return f"{lib.opus_get_version_string().decode()} through ctypes"
+
+
 def encode(frames: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
     """An OGG/Opus file of ``frames`` (int16, mono, shape (n,) or (n, 1))."""
     data = np.asarray(frames, dtype=np.int16).reshape(-1)

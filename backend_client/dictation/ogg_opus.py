@@ -26,6 +26,7 @@ import io
 import logging
 import os
 import struct
+import threading
 import zlib
 from types import TracebackType
 from typing import Any
@@ -53,10 +54,16 @@ _DEBIAN_PATHS = ("/lib/x86_64-linux-gnu/libopus.so.0", "/usr/lib/x86_64-linux-gn
 
 _lib: Any = None
 _tried = False
+_load_lock = threading.Lock()     # the recorder's writer thread and the upload pool race
 
 
 def load() -> Any:
     """libopus as a ``ctypes.CDLL``, or None when it is not installed (cached)."""
+    with _load_lock:
+        return _load()
+
+
+def _load() -> Any:
     global _lib, _tried
     if _tried:
         return _lib
@@ -234,7 +241,7 @@ class OggOpusWriter:
             self.closed = True
 
     def _free(self) -> None:
-        if self._enc is not None:
+        if getattr(self, "_enc", None) is not None:
             self._lib.opus_encoder_destroy(ctypes.c_void_p(self._enc))
             self._enc = None
 
