@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import ctypes
 import io
+import json
 import logging
+import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +145,59 @@ def test_written_in_pieces_is_the_same_audio_as_written_whole() -> None:
         for a, b in ((0, 1), (1, 300), (300, 5_000), (5_000, 5_000), (5_000, len(x))):
             fh.write(x[a:b])
     assert np.array_equal(codec.decode(out.getvalue()), whole)
+
+
+# Run in a child process: a QCoreApplication here would stand in the way of the GUI tests'
+# QApplication. QMediaPlayer's duration and QAudioDecoder's samples both come from FFmpeg,
+# which the app's playback uses.
+_QT_READS = """
+import json, sys
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QTimer, QUrl
+from PySide6.QtMultimedia import QAudioDecoder, QAudioFormat, QMediaPlayer
+app = QCoreApplication([])
+url = QUrl.fromLocalFile(sys.argv[1])
+got = {"chunks": []}
+player = QMediaPlayer()
+def status(s):
+    if s in (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.InvalidMedia):
+        got["status"], got["duration_ms"] = s.name, player.duration()
+player.mediaStatusChanged.connect(status)
+player.setSource(url)
+fmt = QAudioFormat()
+fmt.setSampleRate(16000)
+fmt.setChannelCount(1)
+fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+dec = QAudioDecoder()
+dec.setAudioFormat(fmt)
+dec.bufferReady.connect(lambda: got["chunks"].append(bytes(dec.read().constData())))
+dec.finished.connect(lambda: QTimer.singleShot(200, app.quit))
+dec.error.connect(lambda e: app.quit())
+dec.setSource(url)
+dec.start()
+QTimer.singleShot(30000, app.quit)
+app.exec()
+np.save(sys.argv[2], np.frombuffer(b"".join(got.pop("chunks")), dtype=np.int16))
+print(json.dumps(got))
+"""
+
+
+def test_qt_multimedia_ffmpeg_plays_it_at_its_length(tmp_path: Path) -> None:
+    speech = read_wav(make_speech(tmp_path, "a"))
+    path = tmp_path / "a.ogg"
+    path.write_bytes(codec.encode(speech))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run([sys.executable, "-c", _QT_READS, str(path), str(tmp_path / "a.npy")],
+                         capture_output=True, text=True, env=env, timeout=60, check=True)
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["status"] == "LoadedMedia"
+    # FFmpeg's Ogg demuxer counts the pre-skip (6.5 ms) in the duration; the same with
+    # libsndfile's writer.
+    assert abs(got["duration_ms"] - len(speech) * 1000 / RATE) <= 10
+    heard = np.load(tmp_path / "a.npy")
+    assert abs(len(heard) - len(speech)) <= RATE // 100      # Qt's resampler: ~1 ms less
+    lag, corr = best_match(np.concatenate([heard, np.zeros(RATE // 10, np.int16)]), speech)
+    assert lag == 0 and corr >= 0.97
 
 
 def test_without_libopus_the_libsndfile_writer_records(
