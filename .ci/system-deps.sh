@@ -7,14 +7,15 @@
 # redis-server; and an X server with a keyboard driver (xvfb, xdotool) for the test that
 # drives two app windows as people would; for dictation, a private PulseAudio with a
 # virtual microphone (pulseaudio, pulseaudio-utils, libasound2-plugins) fed with speech
-# from espeak-ng, resampled by sox. libportaudio2 always: sounddevice's microphone capture.
+# from espeak-ng, resampled by sox. libportaudio2 always: sounddevice's microphone capture;
+# libopus0 always: dictation encodes with libopus directly (ctypes), libsndfile decodes.
 # As root: installs what is missing. Otherwise: fails naming exactly what to install.
 set -eu
 
 PKGS="python3-venv libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 \
 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
 libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 fonts-dejavu-core \
-libportaudio2"
+libportaudio2 libopus0"
 if [ "${1:-}" = "test" ]; then
     PKGS="$PKGS faketime postgresql-15 redis-server xvfb xdotool \
         pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox"

@@ -36,6 +36,8 @@ def main() -> None:
         for seq, frames in enumerate(segments, 1):
             sealing.seal_segment(key, "r" * 32, 1, seq, len(frames), codec.encode(frames))
         cpu = time.process_time() - cpu
+        print(f"encoder: {codec.encoder_name()}, {codec.BITRATE} bit/s VBR, complexity "
+              f"{codec.COMPLEXITY}")
         print(f"encode+seal: {cpu:.2f} CPU s for {seconds:g} s of audio = "
               f"{cpu / seconds * 1000:.2f} CPU ms per audio second, "
               f"{seconds / cpu:.0f}x real time")
