@@ -109,7 +109,7 @@ class DictationScreens(QObject):
         screens.warm_up_ms = warm_up_ms
         screens.attach(window)
         if charts is not None:
-            charts.section_factories.append(screens.chart_section())
+            charts.section_factories.append(screens.chart_section(charts))
         for name in ("signed_in", "user_changed", "locked", "unlocked"):
             signal = getattr(session, name, None)
             if signal is not None:
@@ -141,8 +141,16 @@ class DictationScreens(QObject):
             window.addAction(self.help_action)
         self._enable(None)
 
-    def chart_section(self) -> SectionFactory:
-        return recordings_factory(self.hub)
+    def chart_section(self, charts: Any = None) -> SectionFactory:
+        """The Recordings section; a recording made in a chart is linked to the encounter
+        open in that chart's header (if any) when recording starts."""
+        def open_encounter(patient_id: int) -> int | None:
+            chart = getattr(charts, "charts", {}).get(patient_id)
+            header = getattr(chart, "header", None)
+            encounter = getattr(header, "open_encounter", None)
+            return None if encounter is None else int(encounter.id)
+
+        return recordings_factory(self.hub, encounter_id=open_encounter)
 
     def note_editor_hook(self) -> Callable[[Any], None]:
         """For ``make_notes_section(..., on_editor=...)``."""

@@ -282,3 +282,15 @@ def test_opening_the_device_never_holds_the_gui_thread(qtbot: QtBot, runner: Tas
     qtbot.keyClick(view.record_button, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: view.state_label.text() == "Paused", timeout=3000)
     qtbot.waitUntil(lambda: not hub.bridge.polling(), timeout=3000)
+
+
+def test_a_recording_in_the_chart_is_linked_to_its_open_encounter(qtbot: QtBot) -> None:
+    dd = dictation_desk(qtbot)
+    chart = open_recordings(qtbot, dd)
+    assert chart.header is not None and chart.header.open_encounter is not None
+    _key(qtbot, dd, Qt.Key.Key_F9)
+    dd.recorder.advance(1500)
+    _key(qtbot, dd, Qt.Key.Key_F10)
+    item = next(iter(dd.recordings.stored.values()))
+    assert (item.patient_id, item.encounter_id) == (
+        chart.patient_id, chart.header.open_encounter.id)
