@@ -252,6 +252,8 @@ BAD: dict[str, list[Bad]] = {
     "session_max_hours": [("25", {})],
     "workstation_name": [("x" * 101, {}), ("desk\tone", {})],
     "store_timeout_seconds": [("-1", {}), ("soon", {}), ("61", {})],
+    "dictation_keep_days": [("-1", {}), ("91", {}), ("a week", {})],
+    "dictation_keys": [("record=F9," * 60, {})],
 }
 
 # Mistakes that are not one setting's value: (id, changes, what the sentence must name).
