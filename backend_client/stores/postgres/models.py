@@ -221,6 +221,9 @@ class Patient(Tracked, Base):
         Index("ix_patients_birth_date", "birth_date"),
         Index("ix_patients_phone_digits", "phone_digits",
               postgresql_where=text("phone_digits <> ''")),
+        # Search finds a number by its last 7+ digits in any format (migration 0014).
+        Index("ix_patients_phone_tail", text("right(phone_digits, 7)"),
+              postgresql_where=text("phone_digits <> ''")),
     )
 
 
