@@ -1,12 +1,20 @@
 """Patient search from one box, on vanilla PostgreSQL (no pg_trgm, no unaccent).
 
 What is typed is split into name tokens, dates of birth, and identifier or phone numbers
-(``query.py``). Each name token matches the patient_name_terms index in four tiers, best first:
+(``query.py``). Each name token matches the patient_name_terms index in five tiers, best
+first:
 
-    4  the whole term        ("smith" → smith)
-    3  a prefix of a term    ("smi"   → smith, smithers), from 2 letters
+    5  the whole term        ("smith" → smith; "vandam" → van Dam, "李娜" → 李 娜, "mcleod"
+                             → MacLeod: the index holds those forms, see names.patient_terms)
+    4  another spelling      ("mohamed" → muhammad), the curated name_equivalents.txt
+    3  a prefix of a term    ("smi"   → smith, smithers), from 2 letters; a one-letter word
+                             typed with a name is an initial ("smith j"), a prefix too
     2  one edit away         ("smiht" → smith), through the name_variants dictionary
     1  sounds alike          ("smyth" → smith), Metaphone keys in the same dictionary
+
+Corrections (tiers 2 and 1) are ranked by how close they are to what was typed, never by
+how common the corrected word is. A year typed with a name ("anna 1984") keeps only the
+patients born that year; a phone number matches by its last 7+ digits, in any format.
 
 A patient must match every token (in any order, any name part, current or previous
 names). One token is answered by ordered index range scans that stop at the page size;
@@ -24,9 +32,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import partial
 from typing import Any
 
+import jellyfish
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
@@ -38,7 +48,7 @@ from backend_client.patients.query import parse_query as parse_query  # the serv
 
 # Scores of one token's match; a part of a hyphenated name, a middle, preferred or previous
 # name scores one less than a whole given or family name.
-EXACT, PREFIX, FUZZY, PHONETIC = 16, 12, 8, 4
+EXACT, VARIANT, PREFIX, FUZZY, PHONETIC = 16, 14, 12, 8, 4
 PENALTY_SQL = f"CASE WHEN {{a}}.source IN {tuple(names.PRIMARY_SOURCES)} THEN 0 ELSE 1 END"
 PREVIOUS_SQL = f"{{a}}.source IN {tuple(names.PREVIOUS_SOURCES)}"
 MAX_PHONETIC_EDITS = 2
@@ -50,6 +60,7 @@ class NameToken:
     text: str
     fuzzy: list[str] = field(default_factory=list)      # terms one edit away
     phonetic: list[str] = field(default_factory=list)   # terms that sound alike
+    alts: list[str] = field(default_factory=list)       # other spellings of the same name
 
     @property
     def upper(self) -> str:
@@ -65,25 +76,43 @@ SUMMARY_COLUMNS = """
 
 
 def _summary(row: Row[Any], matched_on: str = "",
-             appointment_today: datetime | None = None) -> PatientSummary:
+             appointment_today: datetime | None = None, hit: Hit | None = None
+             ) -> PatientSummary:
     m = row._mapping
     return PatientSummary(
         id=m["id"], given_name=m["given_name"], family_name=m["family_name"],
         middle_name=m["middle_name"], birth_date=m["birth_date"], sex=m["sex"],
         mrn=m["mrn"] or "", phone=m["phone"], deceased=m["deceased"], matched_on=matched_on,
         appointment_today=appointment_today,
+        score=hit.score if hit else 0, tier=hit.tier if hit else "",
     )
 
 
-def _matched_on(worst: int, previous: bool) -> str:
-    """What to tell the user about a match: the weakest token match and previous names."""
-    parts = []
+def closeness(typed: str, term: str) -> tuple[int, float, str]:
+    """Sort key of a correction: fewer edits, then more alike from the start (Jaro-Winkler
+    weighs the first letters, which people get right most often), then the word itself."""
+    return (int(jellyfish.damerau_levenshtein_distance(typed, term)),
+            -float(jellyfish.jaro_winkler_similarity(typed, term)), term)
+
+
+def _tier(worst: int) -> str:
+    """The tier of a match, named by its weakest word (``PatientSummary.tier``)."""
+    for floor, name in ((EXACT - 1, "exact"), (VARIANT - 1, "other spelling"),
+                        (PREFIX, "prefix"), (FUZZY - 1, "similar spelling")):
+        if worst >= floor:
+            return name
+    return "sounds alike"
+
+
+def _matched_on(worst: int, previous: bool, also: str = "") -> str:
+    """What to tell the user about a match: the weakest token match, previous names, and
+    what besides the name decided it (``also``: "date of birth", "phone", ...)."""
+    parts = [also] if also else []
     if previous:
         parts.append("previous name")
-    if worst <= PHONETIC:
-        parts.append("sounds alike")
-    elif worst <= FUZZY:
-        parts.append("similar spelling")
+    tier = _tier(worst)
+    if tier in ("other spelling", "similar spelling", "sounds alike"):
+        parts.append(tier)
     return ", ".join(parts)
 
 
@@ -96,9 +125,11 @@ class PatientSearch:
     # ------------------------------------------------------------------ spelling
 
     def _expand(self, tokens: tuple[str, ...]) -> list[NameToken]:
-        out = [NameToken(t) for t in tokens]
+        out = [NameToken(t, alts=list(names.equivalents(t))) for t in tokens]
         lookups: dict[str, list[NameToken]] = {}
         for tok in out:
+            if len(tok.text) < names.MIN_PREFIX:
+                continue  # an initial: a prefix, nothing to correct
             variants, key = names.query_variants(tok.text)
             for v in [*variants, key]:
                 if v:
@@ -111,8 +142,8 @@ class PatientSearch:
         ).all()
         for variant, term, kind in rows:
             for tok in lookups[variant]:
-                if term == tok.text or term.startswith(tok.text):
-                    continue  # already found as the whole term or a prefix
+                if term == tok.text or term.startswith(tok.text) or term in tok.alts:
+                    continue  # already found as the whole term, a prefix or a spelling
                 if kind == names.DELETION:
                     if names.within_one_edit(tok.text, term) and term not in tok.fuzzy:
                         tok.fuzzy.append(term)
@@ -122,26 +153,14 @@ class PatientSearch:
                     # sound-alikes that are also spelt alike.
                     tok.phonetic.append(term)
         for tok in out:
-            tok.phonetic = [t for t in tok.phonetic if t not in tok.fuzzy]
-        if len(out) == 1:
-            # One word lists corrections in order; several words are ranked by pairs, so
-            # counting every correction's patients there would only cost time.
-            self._by_frequency(out)
-        return out
-
-    def _by_frequency(self, tokens: list[NameToken]) -> None:
-        """Order each token's corrections most common first ("smiht": smith before smit),
-        as a spelling corrector does, and keep the most likely few."""
-        candidates = {t for tok in tokens for t in tok.fuzzy + tok.phonetic}
-        if not candidates:
-            return
-        counts: dict[str, int] = dict(self.s.execute(text(
-            "SELECT term, count(*) FROM patient_name_terms WHERE term = ANY(:t) GROUP BY term"),
-            {"t": list(candidates)}).all())
-        for tok in tokens:
+            tok.fuzzy = [t for t in tok.fuzzy if t not in tok.alts]
+            tok.phonetic = [t for t in tok.phonetic if t not in tok.fuzzy and t not in tok.alts]
+            # Closest first ("smiht": smith, a transposition, before smit): the rank orders
+            # one word's corrections; several words are ranked by what they match together.
             for attr in ("fuzzy", "phonetic"):
-                ranked = sorted(getattr(tok, attr), key=lambda t: (-counts.get(t, 0), t))
-                setattr(tok, attr, ranked[:MAX_CORRECTIONS])
+                ranked = sorted(getattr(tok, attr), key=partial(closeness, tok.text))
+                setattr(tok, attr, ranked[:MAX_CORRECTIONS] if len(out) == 1 else ranked)
+        return out
 
     # ------------------------------------------------------------------ entry point
 
@@ -150,9 +169,9 @@ class PatientSearch:
             return SearchPage(q.text, offset, (), False)
         day = DeskDay.of(q.today or datetime.now().date())
         tokens = self._expand(q.tokens)
-        ident_ids = self._identifier_hits(q) if (q.identifiers or q.phones) else []
-        if ident_ids:
-            hits = self._driven(tokens, "ids", ident_ids, day)
+        ident = self._identifier_hits(q) if (q.identifiers or q.phones) else {}
+        if ident:
+            hits = self._driven(tokens, "ids", list(ident), day, ident)
             if hits or not tokens:
                 return self._page(q, offset, limit, day, hits)
         if not tokens:
@@ -162,6 +181,8 @@ class PatientSearch:
             return SearchPage(q.text, offset, (), False)
         if q.dates:
             hits = self._driven(tokens, "dates", list(q.dates), day)
+        elif q.years:
+            hits = self._driven(tokens, "years", list(q.years), day)
         elif len(tokens) == 1:
             hits = self._single(tokens[0], offset, limit, day)
         else:
@@ -179,20 +200,36 @@ class PatientSearch:
                 "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}))
         ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
                            for pid, r in rows.items())[offset:offset + limit + 1]
-        items = tuple(_summary(rows[h.patient_id], h.label, booked)
+        items = tuple(_summary(rows[h.patient_id], h.label, booked, h)
                       for h, booked, _ in ranked[:limit])
         return SearchPage(q.text, offset, items, len(ranked) > limit)
 
     # ------------------------------------------------------------------ identifiers
 
-    def _identifier_hits(self, q: ParsedQuery) -> list[int]:
+    def _identifier_hits(self, q: ParsedQuery) -> dict[int, str]:
+        """Patients an identifier or a phone number names: {patient id: "identifier" or
+        "phone"}, identifiers first.
+
+        A phone number matches by its last 7+ digits, whatever the format either side was
+        written in: the stored digits and the typed ones agree on their last seven (an
+        index range, ``ix_patients_phone_tail``), and once leading zeros (a trunk or an
+        international prefix) are dropped, one is the end of the other: "+1 917 206 5843",
+        "1-917-206-5843", "206-5843" and "2065843" all find (917) 206-5843, and "020 7946
+        0958" finds +44 20 7946 0958."""
         rows = self.s.execute(text("""
             SELECT patient_id, 0 AS rank FROM patient_identifiers WHERE value = ANY(:ids)
             UNION ALL
-            SELECT id, 1 FROM patients WHERE phone_digits = ANY(:phones) AND phone_digits <> ''
+            SELECT p.id, 1 FROM unnest(CAST(:phones AS text[])) AS q(d)
+              JOIN patients p ON right(p.phone_digits, 7) = right(q.d, 7)
+                              AND p.phone_digits <> ''
+             WHERE ltrim(p.phone_digits, '0') LIKE '%' || ltrim(q.d, '0')
+                OR ltrim(q.d, '0') LIKE '%' || ltrim(p.phone_digits, '0')
             ORDER BY rank LIMIT 200
         """), {"ids": list(q.identifiers), "phones": list(q.phones)}).all()
-        return list(dict.fromkeys(int(r[0]) for r in rows))
+        out: dict[int, str] = {}
+        for pid, rank in rows:
+            out.setdefault(int(pid), "identifier" if rank == 0 else "phone")
+        return out
 
     # ------------------------------------------------------------------ one token
 
@@ -203,7 +240,7 @@ class PatientSearch:
         # twice the page end leaves room for that before distinct patients are counted.
         n = 2 * (offset + limit + 1) + 10
         params: dict[str, Any] = {"e": tok.text, "hi": tok.upper, "fz": tok.fuzzy,
-                                  "ph": tok.phonetic, "n": n}
+                                  "ph": tok.phonetic, "va": tok.alts, "n": n}
         primary = tuple(names.PRIMARY_SOURCES)
         parts = [f"""(SELECT patient_id, {EXACT} AS score, source, ''::text COLLATE "C" AS k0,
                         sort_name FROM patient_name_terms
@@ -216,15 +253,19 @@ class PatientSearch:
             parts.append(f"""(SELECT patient_id, {PREFIX}, source, term, sort_name
                      FROM patient_name_terms WHERE term > :e AND term < :hi
                      ORDER BY term, sort_name, patient_id LIMIT :n)""")
-        # Corrections come most common first, each in name order (k0 is the rank); a
-        # whole given or family name before a part, middle or previous name.
-        for tier, kind, terms in ((FUZZY, "fz", tok.fuzzy), (PHONETIC, "ph", tok.phonetic)):
+        # Other spellings and corrections come closest first, each in name order (k0 is the
+        # rank, then 0 for a family name, 1 for any other part: one word typed alone is most
+        # often the family name); a whole given or family name before a part, middle or
+        # previous name.
+        for tier, kind, terms in ((VARIANT, "va", tok.alts), (FUZZY, "fz", tok.fuzzy),
+                                  (PHONETIC, "ph", tok.phonetic)):
             for rank, term in enumerate(terms):
                 params[f"{kind}{rank}"] = term
                 for score, where in ((tier, f"source IN {primary}"),
                                      (tier - 1, f"source NOT IN {primary}")):
                     parts.append(f"""(SELECT patient_id, {score}, source,
-                                '{rank:02d}'::text COLLATE "C", sort_name
+                                ('{rank:02d}' || CASE WHEN source = {names.FAMILY} THEN '0'
+                                 ELSE '1' END)::text COLLATE "C", sort_name
                          FROM patient_name_terms WHERE term = :{kind}{rank} AND {where}
                          ORDER BY sort_name, patient_id LIMIT :n)""")
         # Every patient's best match; the page is cut after the desk's tie-break. When no
@@ -247,7 +288,8 @@ class PatientSearch:
                                        OFFSET :want - 1 LIMIT 1), 0)
         """
         return [Hit(r.id, r.score, r.sort_name,
-                    _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r)
+                    _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r,
+                    tier=_tier(r.score))
                 for r in self.s.execute(text(sql), params)]
 
     @staticmethod
@@ -258,16 +300,18 @@ class PatientSearch:
         booked patient's names, whichever is cheaper (the name is read from the patient
         row, so either way only matches leave the index); it runs only when some scan above
         stopped at its limit (a one-time filter)."""
-        params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic)
+        params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic, vaa=tok.alts)
         penalty = PENALTY_SQL.format(a="t")
         prefix = len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()
         whole = f"CASE WHEN t.term = :e THEN {EXACT} - {penalty} ELSE {PREFIX} END"
         word = "CASE WHEN t.term = :e THEN '' ELSE t.term END"
         tiers = [(whole, word, "t.term >= :e AND t.term < :hi" if prefix else "t.term = :e")]
-        for tier, name, terms in ((FUZZY, "fza", tok.fuzzy), (PHONETIC, "pha", tok.phonetic)):
+        for tier, name, terms in ((VARIANT, "vaa", tok.alts), (FUZZY, "fza", tok.fuzzy),
+                                  (PHONETIC, "pha", tok.phonetic)):
             if terms:  # the correction's rank orders its matches, as k0 does above
                 rank = (f"lpad((array_position(CAST(:{name} AS text[]), t.term::text) - 1)"
-                        f"::text, 2, '0')")
+                        f"::text, 2, '0') || CASE WHEN t.source = {names.FAMILY} THEN '0' "
+                        f"ELSE '1' END")
                 tiers.append((f"{tier} - {penalty}", rank,
                               f"t.term = ANY(CAST(:{name} AS text[]))"))
         return " UNION ALL ".join(
@@ -283,6 +327,7 @@ class PatientSearch:
     def _score_sql(i: int, a: str) -> str:
         """Score of one term row ``a`` for token ``i``."""
         return (f"(CASE WHEN {a}.term = :e{i} THEN {EXACT} "
+                f"WHEN {a}.term = ANY(:va{i}) THEN {VARIANT} "
                 f"WHEN {a}.term > :e{i} AND {a}.term < :hi{i} THEN {PREFIX} "
                 f"WHEN {a}.term = ANY(:fz{i}) THEN {FUZZY} ELSE {PHONETIC} END"
                 f" - {PENALTY_SQL.format(a=a)})")
@@ -314,7 +359,9 @@ class PatientSearch:
             tiers = []
             if found[2 * i]:
                 tiers.append(EXACT)
-            if found[2 * i + 1] and (len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()):
+            if tok.alts:
+                tiers.append(VARIANT)
+            if found[2 * i + 1]:  # from 2 letters, or an initial (query.py)
                 tiers.append(PREFIX)
             if tok.fuzzy:
                 tiers.append(FUZZY)
@@ -326,6 +373,7 @@ class PatientSearch:
     @staticmethod
     def _pair_sql(column: str, i: int, tier: int) -> str:
         return {EXACT: f"x.{column} = :e{i}",
+                VARIANT: f"x.{column} = ANY(:va{i})",
                 PREFIX: f"x.{column} > :e{i} AND x.{column} < :hi{i}",
                 FUZZY: f"x.{column} = ANY(:fz{i})",
                 PHONETIC: f"x.{column} = ANY(:ph{i})"}[tier]
@@ -345,7 +393,8 @@ class PatientSearch:
         params: dict[str, Any] = {"want": want, **day.params}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
-                           f"ph{i}": tok.phonetic, f"fp{i}": tok.fuzzy + tok.phonetic})
+                           f"ph{i}": tok.phonetic, f"va{i}": tok.alts,
+                           f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic})
         order = sorted(range(len(tokens)), key=lambda i: (-len(tokens[i].text), i))
         i, j = order[0], order[1]
         rest = order[2:]
@@ -357,10 +406,11 @@ class PatientSearch:
         best: dict[int, Hit] = {}
         for n, (ti, tj) in enumerate(bands):
             for row in self._pair_band(i, ti, j, tj, rest, params):
-                label = _matched_on(min(ti, tj, row.worst_rest), row.prev)
+                worst = min(ti, tj, row.worst_rest)
+                label = _matched_on(worst, row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
                     best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
-                                               row=row)
+                                               row=row, tier=_tier(worst))
             if len(best) >= want and n + 1 < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
@@ -402,20 +452,37 @@ class PatientSearch:
         return list(self.s.execute(text(sql), params).all())
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
-                day: DeskDay) -> list[Hit]:
-        """Patients from a small starting set — same date of birth ("dates") or identifier
-        hits ("ids") — that match every token, each token checked per patient on the
-        covering (patient_id, term) index; scored by the sum of their best matches. The
-        set is small, so all of it is returned and ranked."""
+                day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
+        """Patients from a small starting set — same date of birth ("dates"), identifier
+        or phone hits ("ids"), or born in a year ("years") and matching the longest token
+        — that match every token, each token checked per patient on the covering
+        (patient_id, term) index; scored by the sum of their best matches. The set is
+        small, so all of it is returned and ranked. ``why``: per patient id, what besides
+        the name found them ("phone", "identifier")."""
         params: dict[str, Any] = {"v": values}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
-                           f"fp{i}": tok.fuzzy + tok.phonetic})
+                           f"va{i}": tok.alts, f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic})
         ks = range(len(tokens))
         prev = " OR ".join(f"m{i}.prev" for i in ks) or "false"
         score = " + ".join(f"m{i}.best" for i in ks) or "0"
         worst = f"LEAST({', '.join(f'm{i}.best' for i in ks)})" if tokens else str(EXACT)
-        where = "p.birth_date = ANY(:v)" if driver == "dates" else "p.id = ANY(:v)"
+        also = {"dates": "date of birth", "years": "year of birth"}.get(driver, "")
+        if driver == "dates":
+            where = "p.birth_date = ANY(:v)"
+        elif driver == "ids":
+            where = "p.id = ANY(:v)"
+        else:
+            # Born in one of the years, and matching the longest word in some tier: the
+            # planner starts from whichever of the two is smaller (the year's births
+            # through the birth_date index, or the word's matches through the term index).
+            spans = []
+            for n, year in enumerate(values):
+                params[f"y0_{n}"], params[f"y1_{n}"] = date(year, 1, 1), date(year + 1, 1, 1)
+                spans.append(f"(p.birth_date >= :y0_{n} AND p.birth_date < :y1_{n})")
+            lead = max(ks, key=lambda i: (len(tokens[i].text), -i))
+            where = (f"({' OR '.join(spans)}) AND p.id IN (SELECT t.patient_id "
+                     f"FROM patient_name_terms t WHERE {self._match_sql(lead, 't')})")
         source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
             self._lateral_sql(i, "p.id") for i in ks)
         if tokens:
@@ -426,7 +493,9 @@ class PatientSearch:
                    {SUMMARY_COLUMNS}, {desk.COLUMNS}
             FROM {source}
         """
-        return [Hit(r.id, r.score, r.sort_name, _matched_on(r.worst, r.prev), row=r)
+        return [Hit(r.id, r.score, r.sort_name,
+                    _matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
+                    tier=(why or {}).get(r.id, also) if not tokens else _tier(r.worst))
                 for r in self.s.execute(text(sql), params)]
 
     # ------------------------------------------------------------------ by id
