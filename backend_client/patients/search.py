@@ -52,7 +52,8 @@ EXACT, VARIANT, PREFIX, FUZZY, PHONETIC = 16, 14, 12, 8, 4
 PENALTY_SQL = f"CASE WHEN {{a}}.source IN {tuple(names.PRIMARY_SOURCES)} THEN 0 ELSE 1 END"
 PREVIOUS_SQL = f"{{a}}.source IN {tuple(names.PREVIOUS_SOURCES)}"
 MAX_PHONETIC_EDITS = 2
-MAX_CORRECTIONS = 8   # per token and kind, the most common first
+MAX_CORRECTIONS = 8   # per token and kind, the closest first
+BAND_GROUPS = (1, 2, 0)  # bands per statement, best first; 0: all that are left
 
 
 @dataclass
@@ -404,23 +405,33 @@ class PatientSearch:
             return []
         rest_max = EXACT * len(rest)
         best: dict[int, Hit] = {}
-        for n, (ti, tj) in enumerate(bands):
-            for row in self._pair_band(i, ti, j, tj, rest, params):
-                worst = min(ti, tj, row.worst_rest)
+        # The best band alone (it fills most pages), then the next two, then the rest, each
+        # group one statement: with five tiers there are up to 25 bands, and a query that
+        # matches few patients would otherwise pay a round trip for each.
+        done = 0
+        for size in BAND_GROUPS:
+            group = bands[done:done + size] if size else bands[done:]
+            if not group:
+                break
+            done += len(group)
+            sql = " UNION ALL ".join(f"({self._pair_band(i, ti, j, tj, rest)})"
+                                     for ti, tj in group)
+            for row in self.s.execute(text(sql), params):
+                worst = min(row.band, row.worst_rest)
                 label = _matched_on(worst, row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
                     best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
                                                row=row, tier=_tier(worst))
-            if len(best) >= want and n + 1 < len(bands):
+            if len(best) >= want and done < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
                 scores = sorted((h.score for h in best.values()), reverse=True)
-                if scores[want - 1] > sum(bands[n + 1]) + rest_max:
+                if scores[want - 1] > sum(bands[done]) + rest_max:
                     break
         return list(best.values())
 
-    def _pair_band(self, i: int, ti: int, j: int, tj: int, rest: list[int],
-                   params: dict[str, Any]) -> list[Row[Any]]:
+    def _pair_band(self, i: int, ti: int, j: int, tj: int, rest: list[int]) -> str:
+        """One band's statement: its best ``want`` patients, and those booked today."""
         # The side with a finite set of words leads the index scan; two prefixes lead with
         # the longer one (fewer words start with it).
         if ti == PREFIX and tj != PREFIX:
@@ -443,13 +454,13 @@ class PatientSearch:
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
                 LIMIT :want)
-            SELECT r.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            SELECT r.*, {min(ti, tj)} AS band, {SUMMARY_COLUMNS}, {desk.COLUMNS}
             FROM (SELECT * FROM page
                   UNION ALL ({select} AND (SELECT count(*) FROM page) >= :want
                     AND x.patient_id IN (SELECT patient_id FROM today)
                     GROUP BY x.patient_id, x.sort_name)) r
             JOIN patients p ON p.id = r.patient_id"""
-        return list(self.s.execute(text(sql), params).all())
+        return sql
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
                 day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
