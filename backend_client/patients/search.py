@@ -89,17 +89,19 @@ def _summary(row: Row[Any], matched_on: str = "",
     )
 
 
-def closeness(typed: str, term: str) -> tuple[int, float, str]:
+def closeness(typed: str, term: str) -> tuple[int, float, int, str]:
     """Sort key of a correction: fewer edits, then more alike from the start (Jaro-Winkler
-    weighs the first letters, which people get right most often), then the word itself."""
+    weighs the first letters, which people get right most often), then as long as what was
+    typed (a swapped pair keeps the length), then the word itself."""
     return (int(jellyfish.damerau_levenshtein_distance(typed, term)),
-            -float(jellyfish.jaro_winkler_similarity(typed, term)), term)
+            -float(jellyfish.jaro_winkler_similarity(typed, term)),
+            abs(len(term) - len(typed)), term)
 
 
 def _tier(worst: int) -> str:
     """The tier of a match, named by its weakest word (``PatientSummary.tier``)."""
     for floor, name in ((EXACT - 1, "exact"), (VARIANT - 1, "other spelling"),
-                        (PREFIX, "prefix"), (FUZZY - 1, "similar spelling")):
+                        (PREFIX - 1, "prefix"), (FUZZY - 1, "similar spelling")):
         if worst >= floor:
             return name
     return "sounds alike"
@@ -254,10 +256,10 @@ class PatientSearch:
             parts.append(f"""(SELECT patient_id, {PREFIX}, source, term, sort_name
                      FROM patient_name_terms WHERE term > :e AND term < :hi
                      ORDER BY term, sort_name, patient_id LIMIT :n)""")
-        # Other spellings and corrections come closest first, each in name order (k0 is the
-        # rank, then 0 for a family name, 1 for any other part: one word typed alone is most
-        # often the family name); a whole given or family name before a part, middle or
-        # previous name.
+        # Other spellings and corrections: family names first (a word typed alone is most
+        # often the family name: a misspelt surname must not drown among the given names one
+        # edit away), then the closest first, each in name order (k0); a whole given or
+        # family name before a part, middle or previous name.
         for tier, kind, terms in ((VARIANT, "va", tok.alts), (FUZZY, "fz", tok.fuzzy),
                                   (PHONETIC, "ph", tok.phonetic)):
             for rank, term in enumerate(terms):
@@ -265,8 +267,8 @@ class PatientSearch:
                 for score, where in ((tier, f"source IN {primary}"),
                                      (tier - 1, f"source NOT IN {primary}")):
                     parts.append(f"""(SELECT patient_id, {score}, source,
-                                ('{rank:02d}' || CASE WHEN source = {names.FAMILY} THEN '0'
-                                 ELSE '1' END)::text COLLATE "C", sort_name
+                                (CASE WHEN source = {names.FAMILY} THEN '0' ELSE '1' END
+                                 || '{rank:02d}')::text COLLATE "C", sort_name
                          FROM patient_name_terms WHERE term = :{kind}{rank} AND {where}
                          ORDER BY sort_name, patient_id LIMIT :n)""")
         # Every patient's best match; the page is cut after the desk's tie-break. When no
@@ -310,9 +312,9 @@ class PatientSearch:
         for tier, name, terms in ((VARIANT, "vaa", tok.alts), (FUZZY, "fza", tok.fuzzy),
                                   (PHONETIC, "pha", tok.phonetic)):
             if terms:  # the correction's rank orders its matches, as k0 does above
-                rank = (f"lpad((array_position(CAST(:{name} AS text[]), t.term::text) - 1)"
-                        f"::text, 2, '0') || CASE WHEN t.source = {names.FAMILY} THEN '0' "
-                        f"ELSE '1' END")
+                rank = (f"CASE WHEN t.source = {names.FAMILY} THEN '0' ELSE '1' END || "
+                        f"lpad((array_position(CAST(:{name} AS text[]), t.term::text) - 1)"
+                        f"::text, 2, '0')")
                 tiers.append((f"{tier} - {penalty}", rank,
                               f"t.term = ANY(CAST(:{name} AS text[]))"))
         return " UNION ALL ".join(
