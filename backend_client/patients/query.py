@@ -30,6 +30,8 @@ class ParsedQuery:
 
 
 _PHONE_ONLY = re.compile(r"^[\s0-9+\-().]+$")
+# Digit groups joined by blanks, dashes, dots or brackets: at least two groups.
+_PHONE_GROUPS = re.compile(r"(?<![\w])\+?\(?\d+\)?(?:[ \-.]+\(?\d+\)?)+(?![\w])")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -67,6 +69,12 @@ def parse_query(query: str, today: date) -> ParsedQuery:
     if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
         _add_number(names.phone_digits(stripped), identifiers, phones)
         stripped = ""
+    # A number written in groups next to a name ("okafor 917 206 5843") is one phone number.
+    for m in reversed(list(_PHONE_GROUPS.finditer(stripped))):
+        digits = names.phone_digits(m.group())
+        if 7 <= len(digits) <= 15:
+            phones.append(digits)
+            stripped = stripped[:m.start()] + " " + stripped[m.end():]
     initials: list[str] = []
     years: list[str] = []
     for raw in re.split(r"[\s,;]+", stripped):
