@@ -138,24 +138,23 @@ def build(engine: Engine, per_kind: int, rng: random.Random
         given = "".join(names.tokens(row.given_name))
         others = groups.get(given, [])
         far = [o for o in others if not names.within_edits(given, o, 2)]
-        fam = names.tokens(row.family_name)
-        if not others or not fam:
+        family = " ".join(names.tokens(row.family_name))
+        if not others or not family:
             continue
-        add("variant", f"{rng.choice(far or others)} {' '.join(fam)}", row,
-            fam=" ".join(fam), givens=[given, *others])
+        add("variant", f"{rng.choice(far or others)} {family}", row,
+            fam=family, givens=[given, *others])
     latin = "family_name ~ '^[A-Za-z]+$' AND given_name ~ '^[A-Za-z]+$'"
     for row in _sample(engine, latin, per_kind, rng):
-        fam = names.tokens(row.family_name)
         ini = names.tokens(row.given_name)[0][0]
-        add("initial", f"{row.family_name} {ini}", row, fam=" ".join(fam), ini=ini)
+        add("initial", f"{row.family_name} {ini}", row,
+            fam=" ".join(names.tokens(row.family_name)), ini=ini)
     for row in _sample(engine, latin, per_kind, rng):
         word = rng.choice([names.tokens(row.given_name)[0], names.tokens(row.family_name)[0]])
         add("name + year", f"{word} {row.birth_date.year}", row, word=word,
             y=row.birth_date.year)
     for row in _sample(engine, latin, per_kind // 2, rng):
-        fam = names.tokens(row.family_name)
         add("name + date of birth", f"{row.family_name} {row.birth_date:%d.%m.%Y}", row,
-            fam=" ".join(fam), born=row.birth_date)
+            fam=" ".join(names.tokens(row.family_name)), born=row.birth_date)
     for row in _sample(engine, "length(phone_digits) >= 10", per_kind, rng):
         d = row.phone_digits
         form = rng.randrange(len(PHONE_FORMS))
