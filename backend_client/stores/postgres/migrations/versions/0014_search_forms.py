@@ -1,10 +1,13 @@
 """Patient search finds the forms clinics type (issue 13): phone numbers by their last
 digits, names typed joined, unspaced CJK names, and the Mac/Mc/M' family.
 
-- ``ix_patients_phone_tail``: the last seven digits of ``phone_digits``. Search finds a
-  number by any format and by its last 7+ digits ("206-5843" for (917) 206-5843, "020 7946
-  0958" for +44 20 7946 0958): an index range on the tail, then a suffix check. The numbers
-  themselves are not changed.
+- ``patients.phone_tail``, the last seven digits of ``phone_digits`` (a generated column),
+  and its index. Search finds a number by any format and by its last 7+ digits ("206-5843"
+  for (917) 206-5843, "020 7946 0958" for +44 20 7946 0958): an index lookup of the tail,
+  then a suffix check. The numbers themselves are not changed. A column rather than an
+  index on ``right(phone_digits, 7)``: under row-level security (the app's login) only
+  leakproof conditions may use an index, and ``right()`` is not leakproof, so the
+  expression index was passed over for a scan of every patient.
 - The name index gains the forms ``names.patient_terms`` now makes: a name of several words
   joined ("van Dam" → vandam), family + given of a CJK name ("李 娜" → 李娜), and the other
   Mac/Mc forms and the stem ("MacLeod" → mcleod, leod). Only the patients whose names can
@@ -49,13 +52,16 @@ BATCH = 2000
 
 
 def upgrade() -> None:
-    op.create_index("ix_patients_phone_tail", "patients", [sa.text("right(phone_digits, 7)")],
-                    postgresql_where=sa.text("phone_digits <> ''"))
+    op.add_column("patients", sa.Column(
+        "phone_tail", sa.String(7), sa.Computed("right(phone_digits, 7)", persisted=True)))
+    op.create_index("ix_patients_phone_tail", "patients", ["phone_tail"],
+                    postgresql_where=sa.text("phone_tail <> ''"))
     _reindex()
 
 
 def downgrade() -> None:
     op.drop_index("ix_patients_phone_tail", table_name="patients")
+    op.drop_column("patients", "phone_tail")
     # The extra terms only ever add matches; leaving them is harmless, and a re-index with
     # the older code is what the older version would do on each save anyway.
 
