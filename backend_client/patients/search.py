@@ -31,6 +31,8 @@ the page.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -363,33 +365,41 @@ class PatientSearch:
         out = []
         for i, tok in enumerate(tokens):
             tiers = []
-            if found[2 * i]:
-                tiers.append(EXACT)
-            if tok.alts:
-                tiers.append(VARIANT)
-            if found[2 * i + 1]:  # from 2 letters, or an initial (query.py)
+            if found[2 * i] or tok.alts:
+                tiers.append(EXACT)     # the word itself or another spelling
+            if found[2 * i + 1]:        # from 2 letters, or an initial (query.py)
                 tiers.append(PREFIX)
-            if tok.fuzzy:
-                tiers.append(FUZZY)
-            if tok.phonetic:
-                tiers.append(PHONETIC)
+            if tok.fuzzy or tok.phonetic:
+                tiers.append(FUZZY)     # a correction, one edit away or sounding alike
             out.append(tiers)
         return out
 
     @staticmethod
     def _pair_sql(column: str, i: int, tier: int) -> str:
-        return {EXACT: f"x.{column} = :e{i}",
-                VARIANT: f"x.{column} = ANY(:va{i})",
+        """The condition of a band's side: a finite set of words, or a prefix range."""
+        return {EXACT: f"x.{column} = ANY(:ex{i})",
                 PREFIX: f"x.{column} > :e{i} AND x.{column} < :hi{i}",
-                FUZZY: f"x.{column} = ANY(:fz{i})",
-                PHONETIC: f"x.{column} = ANY(:ph{i})"}[tier]
+                FUZZY: f"x.{column} = ANY(:lo{i})"}[tier]
+
+    @staticmethod
+    def _pair_score(column: str, i: int, tier: int, tok: NameToken) -> str:
+        """The score of a band's side for the word it matched."""
+        if tier == EXACT and tok.alts:
+            return f"(CASE WHEN x.{column} = :e{i} THEN {EXACT} ELSE {VARIANT} END)"
+        if tier == FUZZY and tok.fuzzy and tok.phonetic:
+            return f"(CASE WHEN x.{column} = ANY(:fz{i}) THEN {FUZZY} ELSE {PHONETIC} END)"
+        if tier == FUZZY and not tok.fuzzy:
+            return str(PHONETIC)
+        return str(tier)
 
     def _bands(self, tokens: list[NameToken], offset: int, limit: int,
                day: DeskDay) -> list[Hit]:
         """Several tokens, best matches first, without scanning what cannot reach the page.
 
-        Every token matches in one of four tiers; a *band* gives each of the two longest
-        tokens a tier (both whole words; one a prefix; ...). A band is one range scan of
+        For a band, each token's tiers are taken three ways: a finite set of words at its
+        best (the word itself or another spelling), a prefix, a finite set of corrections;
+        a *band* gives each of the two longest tokens one of the three (both whole words;
+        one a prefix; ...), at most nine bands. A band is one range scan of
         the word-pair index; further tokens are checked per patient on the term index.
         Bands run in descending order of their best possible score, and the search stops
         as soon as the page is full of rows that no later band could outscore. Each band
@@ -400,7 +410,8 @@ class PatientSearch:
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"ph{i}": tok.phonetic, f"va{i}": tok.alts,
-                           f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic})
+                           f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic,
+                           f"ex{i}": [tok.text, *tok.alts], f"lo{i}": tok.fuzzy + tok.phonetic})
         order = sorted(range(len(tokens)), key=lambda i: (-len(tokens[i].text), i))
         i, j = order[0], order[1]
         rest = order[2:]
@@ -411,32 +422,53 @@ class PatientSearch:
         rest_max = EXACT * len(rest)
         best: dict[int, Hit] = {}
         # The best band alone (it fills most pages), then the next two, then the rest, each
-        # group one statement: with five tiers there are up to 25 bands, and a query that
-        # matches few patients would otherwise pay a round trip for each.
+        # group one statement: a query that matches few patients would otherwise pay a
+        # round trip for each band.
         done = 0
-        for size in BAND_GROUPS:
-            group = bands[done:done + size] if size else bands[done:]
-            if not group:
-                break
-            done += len(group)
-            sql = " UNION ALL ".join(f"({self._pair_band(i, ti, j, tj, rest)})"
-                                     for ti, tj in group)
-            for row in self.s.execute(text(sql), params):
+        booked: list[str] = []  # the bands that stopped at their limit, for who is booked today
+
+        def take(rows: Iterable[Row[Any]]) -> Counter[int]:
+            per_band: Counter[int] = Counter()
+            for row in rows:
+                per_band[row.bn] += 1
                 worst = min(row.band, row.worst_rest)
                 label = _matched_on(worst, row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
                     best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
-                                               row=row, tier=_tier(worst))
+                                               tier=_tier(worst))
+            return per_band
+
+        for size in BAND_GROUPS:
+            group = bands[done:done + size] if size else bands[done:]
+            if not group:
+                break
+            parts = {done + k: self._pair_band(done + k, tokens, i, ti, j, tj, rest)
+                     for k, (ti, tj) in enumerate(group)}
+            done += len(group)
+            sql = (f"WITH {', '.join(cte for cte, _ in parts.values())} "
+                   + " UNION ALL ".join(f"SELECT * FROM b{n}" for n in parts))
+            counts = take(self.s.execute(text(sql), params))
+            booked += [today for n, (_, today) in parts.items() if counts[n] >= want]
             if len(best) >= want and done < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
                 scores = sorted((h.score for h in best.values()), reverse=True)
                 if scores[want - 1] > sum(bands[done]) + rest_max:
                     break
+        if booked:
+            # As in _single: the patients booked today beyond a band's limit, looked for
+            # only in the bands that stopped at it (one statement, driven by the day's few).
+            take(self.s.execute(text(f"WITH {desk.TODAY_CTE} "
+                                     + " UNION ALL ".join(f"({b})" for b in booked)), params))
         return list(best.values())
 
-    def _pair_band(self, i: int, ti: int, j: int, tj: int, rest: list[int]) -> str:
-        """One band's statement: its best ``want`` patients, and those booked today."""
+    def _pair_band(self, n: int, tokens: list[NameToken], i: int, ti: int, j: int, tj: int,
+                   rest: list[int]) -> tuple[str, str]:
+        """Band ``n``: a CTE ``b{n}`` of its best ``want`` patients, and the query of its
+        matches booked today (it needs the ``today`` CTE). Only ids and scores: the rows
+        of the patients that can reach the page are read once, by ``_page`` (reading them
+        here, with the desk's subqueries, made planning each band cost more than running
+        it)."""
         # The side with a finite set of words leads the index scan; two prefixes lead with
         # the longer one (fewer words start with it).
         if ti == PREFIX and tj != PREFIX:
@@ -444,28 +476,25 @@ class PatientSearch:
         lateral = "".join(self._lateral_sql(k, "x.patient_id") for k in rest)
         where = [self._pair_sql("first", i, ti), self._pair_sql("second", j, tj)]
         where += [f"m{k}.best IS NOT NULL" for k in rest]
-        score = " + ".join([f"{ti + tj} - x.penalty", *(f"m{k}.best" for k in rest)])
+        si = self._pair_score("first", i, ti, tokens[i])
+        sj = self._pair_score("second", j, tj, tokens[j])
+        score = " + ".join([f"{si} + {sj} - x.penalty", *(f"m{k}.best" for k in rest)])
         prev = " OR ".join(["x.previous", *(f"m{k}.prev" for k in rest)])
         worst_rest = f"LEAST({', '.join(f'm{k}.best' for k in rest)})" if rest else str(EXACT)
         # A patient with several matching word pairs (García Gálvez for "ga") is one row.
         select = f"""
                 SELECT x.patient_id, max({score}) AS score, bool_or({prev}) AS prev,
-                       min({worst_rest}) AS worst_rest, x.sort_name
+                       min({worst_rest}) AS worst_rest, x.sort_name,
+                       min(LEAST({si}, {sj})) AS band, {n} AS bn
                 FROM patient_name_pairs x {lateral}
                 WHERE {" AND ".join(where)}"""
-        # As in _single: the patients booked today beyond the limit are looked for only
-        # when the scan stopped at it.
-        sql = f"""WITH {desk.TODAY_CTE}, page AS MATERIALIZED ({select}
+        cte = f"""b{n} AS MATERIALIZED ({select}
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
-                LIMIT :want)
-            SELECT r.*, {min(ti, tj)} AS band, {SUMMARY_COLUMNS}, {desk.COLUMNS}
-            FROM (SELECT * FROM page
-                  UNION ALL ({select} AND (SELECT count(*) FROM page) >= :want
-                    AND x.patient_id IN (SELECT patient_id FROM today)
-                    GROUP BY x.patient_id, x.sort_name)) r
-            JOIN patients p ON p.id = r.patient_id"""
-        return sql
+                LIMIT :want)"""
+        today = f"""{select} AND x.patient_id IN (SELECT patient_id FROM today)
+                GROUP BY x.patient_id, x.sort_name"""
+        return cte, today
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
                 day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
