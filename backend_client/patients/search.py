@@ -64,6 +64,10 @@ class NameToken:
     fuzzy: list[str] = field(default_factory=list)      # terms one edit away
     phonetic: list[str] = field(default_factory=list)   # terms that sound alike
     alts: list[str] = field(default_factory=list)       # other spellings of the same name
+    # Whether the index holds the word itself / a word starting with it (several-word
+    # queries only; None: not looked up).
+    whole: bool | None = None
+    starts: bool | None = None
 
     @property
     def upper(self) -> str:
@@ -129,7 +133,10 @@ class PatientSearch:
 
     # ------------------------------------------------------------------ spelling
 
-    def _expand(self, tokens: tuple[str, ...]) -> list[NameToken]:
+    def _expand(self, tokens: tuple[str, ...], *, tiers: bool = False) -> list[NameToken]:
+        """The typed words with their other spellings and corrections; with ``tiers``, also
+        whether each is a word or a prefix in the index (for ``_bands``), in the same
+        round trip."""
         out = [NameToken(t, alts=list(names.equivalents(t))) for t in tokens]
         lookups: dict[str, list[NameToken]] = {}
         for tok in out:
@@ -139,13 +146,22 @@ class PatientSearch:
             for v in [*variants, key]:
                 if v:
                     lookups.setdefault(v, []).append(tok)
-        if not lookups:
+        if not lookups and not tiers:
             return out
-        rows = self.s.execute(
-            text("SELECT variant, term, kind FROM name_variants WHERE variant = ANY(:v)"),
-            {"v": list(lookups)},
-        ).all()
-        for variant, term, kind in rows:
+        params: dict[str, Any] = {"v": list(lookups)}
+        checks = []
+        for i, tok in enumerate(out if tiers else []):
+            params[f"e{i}"], params[f"hi{i}"] = tok.text, tok.upper
+            checks += [f"EXISTS (SELECT 1 FROM patient_name_terms WHERE term = :e{i})",
+                       f"EXISTS (SELECT 1 FROM patient_name_terms "
+                       f"WHERE term > :e{i} AND term < :hi{i})"]
+        found = self.s.execute(text(
+            "SELECT ARRAY(SELECT ARRAY[variant, term, kind::text] FROM name_variants "
+            "WHERE variant = ANY(:v))" + "".join(f", {c}" for c in checks)), params).one()
+        for i, tok in enumerate(out if tiers else []):
+            tok.whole, tok.starts = found[1 + 2 * i], found[2 + 2 * i]
+        for variant, term, kind_text in found[0]:
+            kind = int(kind_text)
             for tok in lookups[variant]:
                 if term == tok.text or term.startswith(tok.text) or term in tok.alts:
                     continue  # already found as the whole term, a prefix or a spelling
@@ -173,7 +189,8 @@ class PatientSearch:
         if q.empty:
             return SearchPage(q.text, offset, (), False)
         day = DeskDay.of(q.today or datetime.now().date())
-        tokens = self._expand(q.tokens)
+        tokens = self._expand(q.tokens,
+                              tiers=len(q.tokens) > 1 and not (q.dates or q.years))
         ident = self._identifier_hits(q) if (q.identifiers or q.phones) else {}
         if ident:
             hits = self._driven(tokens, "ids", list(ident), day, ident)
@@ -352,22 +369,15 @@ class PatientSearch:
                     FROM patient_name_terms t
                     WHERE t.patient_id = {patient} AND {self._match_sql(i, "t")}) m{i}"""
 
-    def _available_tiers(self, tokens: list[NameToken]) -> list[list[int]]:
-        """For each token, the tiers that match anything at all (one round trip)."""
-        checks = []
-        params: dict[str, Any] = {}
-        for i, tok in enumerate(tokens):
-            params[f"e{i}"], params[f"hi{i}"] = tok.text, tok.upper
-            checks += [f"EXISTS (SELECT 1 FROM patient_name_terms WHERE term = :e{i})",
-                       f"EXISTS (SELECT 1 FROM patient_name_terms "
-                       f"WHERE term > :e{i} AND term < :hi{i})"]
-        found = self.s.execute(text("SELECT " + ", ".join(checks)), params).one()
+    @staticmethod
+    def _available_tiers(tokens: list[NameToken]) -> list[list[int]]:
+        """For each token, the tiers that match anything at all (``_expand`` looked)."""
         out = []
-        for i, tok in enumerate(tokens):
+        for tok in tokens:
             tiers = []
-            if found[2 * i] or tok.alts:
+            if tok.whole is not False or tok.alts:
                 tiers.append(EXACT)     # the word itself or another spelling
-            if found[2 * i + 1]:        # from 2 letters, or an initial (query.py)
+            if tok.starts is not False:  # from 2 letters, or an initial (query.py)
                 tiers.append(PREFIX)
             if tok.fuzzy or tok.phonetic:
                 tiers.append(FUZZY)     # a correction, one edit away or sounding alike
