@@ -115,7 +115,7 @@ class Hit:
     # The patient's row (search.py's summary columns and ``COLUMNS``) when the query that
     # found them read it too; otherwise it is read for the page's contenders.
     row: Any = field(default=None, compare=False)
-    tier: str = ""   # the weakest word's tier, named (search.py ``_tier``)
+    tier: str = ""   # the weakest word's tier, named (tiers.py ``tier_name``)
 
 
 def contenders(hits: Iterable[Hit], offset: int, limit: int) -> list[Hit]:

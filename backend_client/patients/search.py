@@ -33,12 +33,10 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-import jellyfish
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
@@ -47,31 +45,23 @@ from backend_client.patients import desk, names
 from backend_client.patients.desk import DeskDay, Hit
 from backend_client.patients.query import ParsedQuery
 from backend_client.patients.query import parse_query as parse_query  # the service's import
+from backend_client.patients.tiers import (
+    EXACT,
+    FUZZY,
+    PHONETIC,
+    PREFIX,
+    VARIANT,
+    NameToken,
+    closeness,
+    matched_on,
+    tier_name,
+)
 
-# Scores of one token's match; a part of a hyphenated name, a middle, preferred or previous
-# name scores one less than a whole given or family name.
-EXACT, VARIANT, PREFIX, FUZZY, PHONETIC = 16, 14, 12, 8, 4
 PENALTY_SQL = f"CASE WHEN {{a}}.source IN {tuple(names.PRIMARY_SOURCES)} THEN 0 ELSE 1 END"
 PREVIOUS_SQL = f"{{a}}.source IN {tuple(names.PREVIOUS_SOURCES)}"
 MAX_PHONETIC_EDITS = 2
 MAX_CORRECTIONS = 8   # per token and kind, the closest first
 BAND_GROUPS = (1, 2, 0)  # bands per statement, best first; 0: all that are left
-
-
-@dataclass
-class NameToken:
-    text: str
-    fuzzy: list[str] = field(default_factory=list)      # terms one edit away
-    phonetic: list[str] = field(default_factory=list)   # terms that sound alike
-    alts: list[str] = field(default_factory=list)       # other spellings of the same name
-    # Whether the index holds the word itself / a word starting with it (several-word
-    # queries only; None: not looked up).
-    whole: bool | None = None
-    starts: bool | None = None
-
-    @property
-    def upper(self) -> str:
-        return names.prefix_upper_bound(self.text)
 
 
 SUMMARY_COLUMNS = """
@@ -93,36 +83,6 @@ def _summary(row: Row[Any], matched_on: str = "",
         appointment_today=appointment_today,
         score=hit.score if hit else 0, tier=hit.tier if hit else "",
     )
-
-
-def closeness(typed: str, term: str) -> tuple[int, float, int, str]:
-    """Sort key of a correction: fewer edits, then more alike from the start (Jaro-Winkler
-    weighs the first letters, which people get right most often), then as long as what was
-    typed (a swapped pair keeps the length), then the word itself."""
-    return (int(jellyfish.damerau_levenshtein_distance(typed, term)),
-            -float(jellyfish.jaro_winkler_similarity(typed, term)),
-            abs(len(term) - len(typed)), term)
-
-
-def _tier(worst: int) -> str:
-    """The tier of a match, named by its weakest word (``PatientSummary.tier``)."""
-    for floor, name in ((EXACT - 1, "exact"), (VARIANT - 1, "other spelling"),
-                        (PREFIX - 1, "prefix"), (FUZZY - 1, "similar spelling")):
-        if worst >= floor:
-            return name
-    return "sounds alike"
-
-
-def _matched_on(worst: int, previous: bool, also: str = "") -> str:
-    """What to tell the user about a match: the weakest token match, previous names, and
-    what besides the name decided it (``also``: "date of birth", "phone", ...)."""
-    parts = [also] if also else []
-    if previous:
-        parts.append("previous name")
-    tier = _tier(worst)
-    if tier in ("other spelling", "similar spelling", "sounds alike"):
-        parts.append(tier)
-    return ", ".join(parts)
 
 
 class PatientSearch:
@@ -313,8 +273,8 @@ class PatientSearch:
                                        OFFSET :want - 1 LIMIT 1), 0)
         """
         return [Hit(r.id, r.score, r.sort_name,
-                    _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r,
-                    tier=_tier(r.score))
+                    matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r,
+                    tier=tier_name(r.score))
                 for r in self.s.execute(text(sql), params)]
 
     @staticmethod
@@ -442,10 +402,10 @@ class PatientSearch:
             for row in rows:
                 per_band[row.bn] += 1
                 worst = min(row.band, row.worst_rest)
-                label = _matched_on(worst, row.prev)
+                label = matched_on(worst, row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
                     best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
-                                               tier=_tier(worst))
+                                               tier=tier_name(worst))
             return per_band
 
         for size in BAND_GROUPS:
@@ -549,8 +509,8 @@ class PatientSearch:
             FROM {source}
         """
         return [Hit(r.id, r.score, r.sort_name,
-                    _matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
-                    tier=(why or {}).get(r.id, also) if not tokens else _tier(r.worst))
+                    matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
+                    tier=(why or {}).get(r.id, also) if not tokens else tier_name(r.worst))
                 for r in self.s.execute(text(sql), params)]
 
     # ------------------------------------------------------------------ by id

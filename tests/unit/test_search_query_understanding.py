@@ -10,7 +10,15 @@ import pytest
 
 from backend_client.patients import names
 from backend_client.patients.query import parse_query
-from backend_client.patients.search import EXACT, FUZZY, PHONETIC, PREFIX, VARIANT, _tier, closeness
+from backend_client.patients.tiers import (
+    EXACT,
+    FUZZY,
+    PHONETIC,
+    PREFIX,
+    VARIANT,
+    closeness,
+    tier_name,
+)
 
 TODAY = date(2026, 11, 27)
 
@@ -91,7 +99,7 @@ def test_corrections_rank_by_closeness_not_by_how_common_they_are() -> None:
 
 
 def test_tiers_are_named_by_the_weakest_word() -> None:
-    assert [_tier(s) for s in (EXACT, EXACT - 1, VARIANT, VARIANT - 1, PREFIX, PREFIX - 1,
+    assert [tier_name(s) for s in (EXACT, EXACT - 1, VARIANT, VARIANT - 1, PREFIX, PREFIX - 1,
                                FUZZY, FUZZY - 1, PHONETIC)] == [
         "exact", "exact", "other spelling", "other spelling", "prefix", "prefix",
         "similar spelling", "similar spelling", "sounds alike"]
