@@ -164,7 +164,10 @@ class PatientSearch:
         if q.dates:
             hits = self._driven(tokens, "dates", list(q.dates), day)
         elif q.years:
-            hits = self._driven(tokens, "years", list(q.years), day)
+            # The name as typed first: born that year, it is usually enough for a page.
+            hits = self._driven(tokens, "years", list(q.years), day, narrow=True)
+            if len(hits) < offset + limit + 1:
+                hits = self._driven(tokens, "years", list(q.years), day)
         elif len(tokens) == 1:
             hits = self._single(tokens[0], offset, limit, day)
         else:
@@ -467,13 +470,16 @@ class PatientSearch:
         return cte, today
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
-                day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
+                day: DeskDay, why: dict[int, str] | None = None, *,
+                narrow: bool = False) -> list[Hit]:
         """Patients from a small starting set — same date of birth ("dates"), identifier
         or phone hits ("ids"), or born in a year ("years") and matching the longest token
         — that match every token, each token checked per patient on the covering
         (patient_id, term) index; scored by the sum of their best matches. The set is
         small, so all of it is returned and ranked. ``why``: per patient id, what besides
-        the name found them ("phone", "identifier")."""
+        the name found them ("phone", "identifier"). ``narrow`` ("years"): start from the
+        longest word's exact spelling and other spellings only, not its prefixes and
+        corrections (a common name's tens of thousands of near matches)."""
         params: dict[str, Any] = {"v": values}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
@@ -483,27 +489,32 @@ class PatientSearch:
         score = " + ".join(f"m{i}.best" for i in ks) or "0"
         worst = f"LEAST({', '.join(f'm{i}.best' for i in ks)})" if tokens else str(EXACT)
         also = {"dates": "date of birth", "years": "year of birth"}.get(driver, "")
+        with_ = ""
         if driver == "dates":
             where = "p.birth_date = ANY(:v)"
         elif driver == "ids":
             where = "p.id = ANY(:v)"
         else:
-            # Born in one of the years, and matching the longest word in some tier: the
-            # planner starts from whichever of the two is smaller (the year's births
-            # through the birth_date index, or the word's matches through the term index).
+            # Born in one of the years and matching the longest word: the ids of the year's
+            # births (from the birth_date index alone) met with the word's matches (from
+            # the term index alone); only the few in both are read from the table.
             spans = []
             for n, year in enumerate(values):
                 params[f"y0_{n}"], params[f"y1_{n}"] = date(year, 1, 1), date(year + 1, 1, 1)
-                spans.append(f"(p.birth_date >= :y0_{n} AND p.birth_date < :y1_{n})")
+                spans.append(f"(b.birth_date >= :y0_{n} AND b.birth_date < :y1_{n})")
             lead = max(ks, key=lambda i: (len(tokens[i].text), -i))
-            where = (f"({' OR '.join(spans)}) AND p.id IN (SELECT t.patient_id "
-                     f"FROM patient_name_terms t WHERE {self._match_sql(lead, 't')})")
+            params["lead"] = [tokens[lead].text, *tokens[lead].alts]
+            match = "t.term = ANY(:lead)" if narrow else self._match_sql(lead, "t")
+            with_ = (f"WITH born AS MATERIALIZED (SELECT b.id FROM patients b "
+                     f"WHERE {' OR '.join(spans)} INTERSECT "
+                     f"SELECT t.patient_id FROM patient_name_terms t WHERE {match})")
+            where = "p.id IN (SELECT id FROM born)"
         source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
             self._lateral_sql(i, "p.id") for i in ks)
         if tokens:
             source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
         params.update(day.params)
-        sql = f"""
+        sql = f"""{with_}
             SELECT {score} AS score, {worst} AS worst, ({prev}) AS prev, p.sort_name,
                    {SUMMARY_COLUMNS}, {desk.COLUMNS}
             FROM {source}

@@ -8,6 +8,9 @@ digits, names typed joined, unspaced CJK names, and the Mac/Mc/M' family.
   index on ``right(phone_digits, 7)``: under row-level security (the app's login) only
   leakproof conditions may use an index, and ``right()`` is not leakproof, so the
   expression index was passed over for a scan of every patient.
+- ``ix_patients_birth_date`` carries the patient id: "anna 1984" reads that year's births
+  from the index alone and meets the name's matches there, instead of visiting each
+  birth's row.
 - The name index gains the forms ``names.patient_terms`` now makes: a name of several words
   joined ("van Dam" → vandam), family + given of a CJK name ("李 娜" → 李娜), and the other
   Mac/Mc forms and the stem ("MacLeod" → mcleod, leod). Only the patients whose names can
@@ -56,10 +59,14 @@ def upgrade() -> None:
         "phone_tail", sa.String(7), sa.Computed("right(phone_digits, 7)", persisted=True)))
     op.create_index("ix_patients_phone_tail", "patients", ["phone_tail"],
                     postgresql_where=sa.text("phone_tail <> ''"))
+    op.drop_index("ix_patients_birth_date", table_name="patients")
+    op.create_index("ix_patients_birth_date", "patients", ["birth_date", "id"])
     _reindex()
 
 
 def downgrade() -> None:
+    op.drop_index("ix_patients_birth_date", table_name="patients")
+    op.create_index("ix_patients_birth_date", "patients", ["birth_date"])
     op.drop_index("ix_patients_phone_tail", table_name="patients")
     op.drop_column("patients", "phone_tail")
     # The extra terms only ever add matches; leaving them is harmless, and a re-index with
