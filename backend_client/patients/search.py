@@ -164,10 +164,7 @@ class PatientSearch:
         if q.dates:
             hits = self._driven(tokens, "dates", list(q.dates), day)
         elif q.years:
-            # The name as typed first: born that year, it is usually enough for a page.
-            hits = self._driven(tokens, "years", list(q.years), day, narrow=True)
-            if len(hits) < offset + limit + 1:
-                hits = self._driven(tokens, "years", list(q.years), day)
+            hits = self._driven(tokens, "years", list(q.years), day)
         elif len(tokens) == 1:
             hits = self._single(tokens[0], offset, limit, day)
         else:
@@ -470,16 +467,13 @@ class PatientSearch:
         return cte, today
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
-                day: DeskDay, why: dict[int, str] | None = None, *,
-                narrow: bool = False) -> list[Hit]:
+                day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
         """Patients from a small starting set — same date of birth ("dates"), identifier
         or phone hits ("ids"), or born in a year ("years") and matching the longest token
         — that match every token, each token checked per patient on the covering
         (patient_id, term) index; scored by the sum of their best matches. The set is
         small, so all of it is returned and ranked. ``why``: per patient id, what besides
-        the name found them ("phone", "identifier"). ``narrow`` ("years"): start from the
-        longest word's exact spelling and other spellings only, not its prefixes and
-        corrections (a common name's tens of thousands of near matches)."""
+        the name found them ("phone", "identifier")."""
         params: dict[str, Any] = {"v": values}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
@@ -503,11 +497,9 @@ class PatientSearch:
                 params[f"y0_{n}"], params[f"y1_{n}"] = date(year, 1, 1), date(year + 1, 1, 1)
                 spans.append(f"(b.birth_date >= :y0_{n} AND b.birth_date < :y1_{n})")
             lead = max(ks, key=lambda i: (len(tokens[i].text), -i))
-            params["lead"] = [tokens[lead].text, *tokens[lead].alts]
-            match = "t.term = ANY(:lead)" if narrow else self._match_sql(lead, "t")
             with_ = (f"WITH born AS MATERIALIZED (SELECT b.id FROM patients b "
-                     f"WHERE {' OR '.join(spans)} INTERSECT "
-                     f"SELECT t.patient_id FROM patient_name_terms t WHERE {match})")
+                     f"WHERE {' OR '.join(spans)} INTERSECT SELECT t.patient_id "
+                     f"FROM patient_name_terms t WHERE {self._match_sql(lead, 't')})")
             where = "p.id IN (SELECT id FROM born)"
         source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
             self._lateral_sql(i, "p.id") for i in ks)
