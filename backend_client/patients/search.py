@@ -72,14 +72,14 @@ SUMMARY_COLUMNS = """
 """
 
 
-def _summary(row: Row[Any], matched_on: str = "",
+def _summary(row: Row[Any], label: str = "",
              appointment_today: datetime | None = None, hit: Hit | None = None
              ) -> PatientSummary:
     m = row._mapping
     return PatientSummary(
         id=m["id"], given_name=m["given_name"], family_name=m["family_name"],
         middle_name=m["middle_name"], birth_date=m["birth_date"], sex=m["sex"],
-        mrn=m["mrn"] or "", phone=m["phone"], deceased=m["deceased"], matched_on=matched_on,
+        mrn=m["mrn"] or "", phone=m["phone"], deceased=m["deceased"], matched_on=label,
         appointment_today=appointment_today,
         score=hit.score if hit else 0, tier=hit.tier if hit else "",
     )
@@ -193,8 +193,8 @@ class PatientSearch:
         "phone"}, identifiers first.
 
         A phone number matches by its last 7+ digits, whatever the format either side was
-        written in: the stored digits and the typed ones agree on their last seven (an
-        ``patients.phone_tail``, indexed), and once leading zeros (a trunk or an
+        written in: the stored digits and the typed ones agree on their last seven
+        (``patients.phone_tail``, indexed), and once leading zeros (a trunk or an
         international prefix) are dropped, one is the end of the other: "+1 917 206 5843",
         "1-917-206-5843", "206-5843" and "2065843" all find (917) 206-5843, and "020 7946
         0958" finds +44 20 7946 0958."""
