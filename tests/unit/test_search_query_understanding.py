@@ -155,3 +155,14 @@ def test_six_digits_are_no_phone_number() -> None:
 ])
 def test_query_words(typed: str, tokens: tuple[str, ...]) -> None:
     assert parse_query(typed, TODAY).tokens == tokens
+
+
+def test_every_line_of_the_spelling_table_is_a_group_of_distinct_spellings() -> None:
+    from importlib.resources import files
+
+    table = files("backend_client.patients").joinpath("name_equivalents.txt").read_text("utf-8")
+    for line in table.splitlines():
+        words = line.split("#", 1)[0].split()
+        if words:
+            folded = ["".join(names.tokens(w)) for w in words]
+            assert len(set(folded)) == len(folded) >= 2, line
