@@ -29,6 +29,7 @@ Create Date: 2026-12-03 08:10:00
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -84,30 +85,39 @@ def _reindex() -> None:
                 "SELECT patient_id, given_name, family_name FROM patient_names "
                 "WHERE kind = 'previous' AND patient_id = ANY(:ids) ORDER BY id"), {"ids": ids}):
             previous.setdefault(pid, []).append((given, family))
-        terms_rows, pair_rows, variants = [], [], set()
+        terms: dict[str, list[Any]] = {"t": [], "k": [], "p": [], "s": []}
+        pairs: dict[str, list[Any]] = {"a": [], "b": [], "k": [], "p": [], "n": [], "v": []}
+        variants: set[tuple[str, str, int]] = set()
         for r in batch:
-            terms = names.patient_terms(names.PersonNames(
+            person = names.patient_terms(names.PersonNames(
                 r.given_name, r.family_name, r.middle_name, r.preferred_name,
                 tuple(previous.get(r.id, ()))))
             key = names.sort_name(r.family_name, r.given_name)
-            terms_rows += [{"t": t, "k": key, "p": r.id, "s": s} for t, s in terms]
-            pair_rows += [{"a": a, "b": b, "k": key, "p": r.id, "n": n, "v": v}
-                          for a, b, n, v in names.patient_pairs(terms)]
-            variants |= names.dictionary_for(t for t, _ in terms)
+            for t, src in person:
+                for col, value in zip("tkps", (t, key, r.id, src), strict=True):
+                    terms[col].append(value)
+            for a, b, n, v in names.patient_pairs(person):
+                for col, value in zip("abkpnv", (a, b, key, r.id, n, v), strict=True):
+                    pairs[col].append(value)
+            variants |= names.dictionary_for(t for t, _ in person)
         conn.execute(sa.text("DELETE FROM patient_name_terms WHERE patient_id = ANY(:ids)"),
                      {"ids": ids})
         conn.execute(sa.text("DELETE FROM patient_name_pairs WHERE patient_id = ANY(:ids)"),
                      {"ids": ids})
-        if terms_rows:
-            conn.execute(sa.text(
-                "INSERT INTO patient_name_terms (term, sort_name, patient_id, source) "
-                "VALUES (:t, :k, :p, :s)"), terms_rows)
-        if pair_rows:
-            conn.execute(sa.text(
-                'INSERT INTO patient_name_pairs ("first", "second", sort_name, patient_id, '
-                "penalty, previous) VALUES (:a, :b, :k, :p, :n, :v)"), pair_rows)
-        if variants:
-            conn.execute(sa.text(
-                "INSERT INTO name_variants (variant, term, kind) VALUES (:v, :t, :k) "
-                "ON CONFLICT DO NOTHING"),
-                [{"v": v, "t": t, "k": k} for v, t, k in sorted(variants)])
+        # One statement per table and batch (arrays, unnested by the server).
+        conn.execute(sa.text(
+            "INSERT INTO patient_name_terms (term, sort_name, patient_id, source) "
+            "SELECT * FROM unnest(CAST(:t AS text[]), CAST(:k AS text[]), "
+            "CAST(:p AS bigint[]), CAST(:s AS smallint[]))"), terms)
+        conn.execute(sa.text(
+            'INSERT INTO patient_name_pairs ("first", "second", sort_name, patient_id, '
+            "penalty, previous) SELECT * FROM unnest(CAST(:a AS text[]), CAST(:b AS text[]), "
+            "CAST(:k AS text[]), CAST(:p AS bigint[]), CAST(:n AS smallint[]), "
+            "CAST(:v AS boolean[]))"), pairs)
+        dictionary = sorted(variants)
+        conn.execute(sa.text(
+            "INSERT INTO name_variants (variant, term, kind) SELECT * FROM unnest("
+            "CAST(:v AS text[]), CAST(:t AS text[]), CAST(:k AS smallint[])) "
+            "ON CONFLICT DO NOTHING"),
+            {"v": [v for v, _, _ in dictionary], "t": [t for _, t, _ in dictionary],
+             "k": [k for _, _, k in dictionary]})
