@@ -31,7 +31,6 @@ the page.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import partial
@@ -108,18 +107,23 @@ class PatientSearch:
                     lookups.setdefault(v, []).append(tok)
         if not lookups and not tiers:
             return out
-        params: dict[str, Any] = {"v": list(lookups)}
-        checks = []
-        for i, tok in enumerate(out if tiers else []):
-            params[f"e{i}"], params[f"hi{i}"] = tok.text, tok.upper
-            checks += [f"EXISTS (SELECT 1 FROM patient_name_terms WHERE term = :e{i})",
-                       f"EXISTS (SELECT 1 FROM patient_name_terms "
-                       f"WHERE term > :e{i} AND term < :hi{i})"]
-        found = self.s.execute(text(
-            "SELECT ARRAY(SELECT ARRAY[variant, term, kind::text] FROM name_variants "
-            "WHERE variant = ANY(:v))" + "".join(f", {c}" for c in checks)), params).one()
-        for i, tok in enumerate(out if tiers else []):
-            tok.whole, tok.starts = found[1 + 2 * i], found[2 + 2 * i]
+        looked = out if tiers else []
+        # The words are checked by one subquery each for the word and for a prefix, over
+        # a list of them: every table a statement names costs a permission check under
+        # row-level security, so two names for any number of words, not two per word.
+        found = self.s.execute(text("""
+            SELECT ARRAY(SELECT ARRAY[variant, term, kind::text] FROM name_variants
+                          WHERE variant = ANY(:v)),
+                   ARRAY(SELECT ARRAY[
+                            EXISTS (SELECT 1 FROM patient_name_terms t WHERE t.term = w.e),
+                            EXISTS (SELECT 1 FROM patient_name_terms t
+                                     WHERE t.term > w.e AND t.term < w.hi)]
+                         FROM unnest(CAST(:es AS text[]), CAST(:his AS text[]))
+                              WITH ORDINALITY AS w(e, hi, n) ORDER BY w.n)"""),
+            {"v": list(lookups), "es": [t.text for t in looked],
+             "his": [t.upper for t in looked]}).one()
+        for tok, (whole, starts) in zip(looked, found[1], strict=True):
+            tok.whole, tok.starts = whole, starts
         for variant, term, kind_text in found[0]:
             kind = int(kind_text)
             for tok in lookups[variant]:
@@ -351,17 +355,6 @@ class PatientSearch:
                 PREFIX: f"x.{column} > :e{i} AND x.{column} < :hi{i}",
                 FUZZY: f"x.{column} = ANY(:lo{i})"}[tier]
 
-    @staticmethod
-    def _pair_score(column: str, i: int, tier: int, tok: NameToken) -> str:
-        """The score of a band's side for the word it matched."""
-        if tier == EXACT and tok.alts:
-            return f"(CASE WHEN x.{column} = :e{i} THEN {EXACT} ELSE {VARIANT} END)"
-        if tier == FUZZY and tok.fuzzy and tok.phonetic:
-            return f"(CASE WHEN x.{column} = ANY(:fz{i}) THEN {FUZZY} ELSE {PHONETIC} END)"
-        if tier == FUZZY and not tok.fuzzy:
-            return str(PHONETIC)
-        return str(tier)
-
     def _bands(self, tokens: list[NameToken], offset: int, limit: int,
                day: DeskDay) -> list[Hit]:
         """Several tokens, best matches first, without scanning what cannot reach the page.
@@ -392,33 +385,30 @@ class PatientSearch:
         rest_max = EXACT * len(rest)
         best: dict[int, Hit] = {}
         # The best band alone (it fills most pages), then the next two, then the rest, each
-        # group one statement: a query that matches few patients would otherwise pay a
-        # round trip for each band.
+        # group one statement and one scan of the pair index: every table a statement names
+        # costs a permission check under row-level security (about a millisecond each).
         done = 0
-        booked: list[str] = []  # the bands that stopped at their limit, for who is booked today
+        booked: list[str] = []  # the groups that stopped at their limit, for who is booked today
 
-        def take(rows: Iterable[Row[Any]]) -> Counter[int]:
-            per_band: Counter[int] = Counter()
+        def take(rows: Iterable[Row[Any]]) -> int:
+            n = 0
             for row in rows:
-                per_band[row.bn] += 1
+                n += 1
                 worst = min(row.band, row.worst_rest)
                 label = matched_on(worst, row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
                     best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
                                                tier=tier_name(worst))
-            return per_band
+            return n
 
         for size in BAND_GROUPS:
             group = bands[done:done + size] if size else bands[done:]
             if not group:
                 break
-            parts = {done + k: self._pair_band(done + k, tokens, i, ti, j, tj, rest)
-                     for k, (ti, tj) in enumerate(group)}
             done += len(group)
-            sql = (f"WITH {', '.join(cte for cte, _ in parts.values())} "
-                   + " UNION ALL ".join(f"SELECT * FROM b{n}" for n in parts))
-            counts = take(self.s.execute(text(sql), params))
-            booked += [today for n, (_, today) in parts.items() if counts[n] >= want]
+            page, today = self._pair_group(tokens, i, j, group, rest)
+            if take(self.s.execute(text(page), params)) >= want:
+                booked.append(today)
             if len(best) >= want and done < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
@@ -426,45 +416,63 @@ class PatientSearch:
                 if scores[want - 1] > sum(bands[done]) + rest_max:
                     break
         if booked:
-            # As in _single: the patients booked today beyond a band's limit, looked for
-            # only in the bands that stopped at it (one statement, driven by the day's few).
+            # As in _single: the patients booked today beyond a group's limit, looked for
+            # only in the groups that stopped at it (one statement, driven by the day's few).
             take(self.s.execute(text(f"WITH {desk.TODAY_CTE} "
                                      + " UNION ALL ".join(f"({b})" for b in booked)), params))
         return list(best.values())
 
-    def _pair_band(self, n: int, tokens: list[NameToken], i: int, ti: int, j: int, tj: int,
-                   rest: list[int]) -> tuple[str, str]:
-        """Band ``n``: a CTE ``b{n}`` of its best ``want`` patients, and the query of its
-        matches booked today (it needs the ``today`` CTE). Only ids and scores: the rows
-        of the patients that can reach the page are read once, by ``_page`` (reading them
-        here, with the desk's subqueries, made planning each band cost more than running
-        it)."""
-        # The side with a finite set of words leads the index scan; two prefixes lead with
-        # the longer one (fewer words start with it).
-        if ti == PREFIX and tj != PREFIX:
-            i, ti, j, tj = j, tj, i, ti
+    def _side_score(self, column: str, k: int, tok: NameToken) -> str:
+        """Token ``k``'s score for the word in ``x.column``, NULL if it does not match."""
+        tiers = [f"WHEN x.{column} = :e{k} THEN {EXACT}"]
+        if tok.alts:
+            tiers.append(f"WHEN x.{column} = ANY(:va{k}) THEN {VARIANT}")
+        tiers.append(f"WHEN x.{column} > :e{k} AND x.{column} < :hi{k} THEN {PREFIX}")
+        if tok.fuzzy:
+            tiers.append(f"WHEN x.{column} = ANY(:fz{k}) THEN {FUZZY}")
+        if tok.phonetic:
+            tiers.append(f"WHEN x.{column} = ANY(:ph{k}) THEN {PHONETIC}")
+        return f"(CASE {' '.join(tiers)} END)"
+
+    def _pair_group(self, tokens: list[NameToken], i: int, j: int,
+                    group: list[tuple[int, int]], rest: list[int]) -> tuple[str, str]:
+        """A group of bands as one scan of the pair index: the statement of its best
+        ``want`` patients, and the query of its matches booked today (it needs the
+        ``today`` CTE). Only ids and scores: the rows of the patients that can reach the
+        page are read once, by ``_page``."""
+        conditions = []
+        for ti, tj in group:
+            # The side with a finite set of words leads the index scan; two prefixes lead
+            # with the longer one (fewer words start with it).
+            a, ta, b, tb = (j, tj, i, ti) if ti == PREFIX and tj != PREFIX else (i, ti, j, tj)
+            conditions.append(f"({self._pair_sql('first', a, ta)} AND "
+                              f"{self._pair_sql('second', b, tb)})")
+        # A row is a pair of the patient's words in either order: its score is the better
+        # reading (token i first or token j first).
+        si_f, sj_s = self._side_score("first", i, tokens[i]), self._side_score("second", j,
+                                                                                tokens[j])
+        sj_f, si_s = self._side_score("first", j, tokens[j]), self._side_score("second", i,
+                                                                                tokens[i])
+        pair_score = f"GREATEST({si_f} + {sj_s}, {sj_f} + {si_s})"
+        band = f"GREATEST(LEAST({si_f}, {sj_s}), LEAST({sj_f}, {si_s}))"
         lateral = "".join(self._lateral_sql(k, "x.patient_id") for k in rest)
-        where = [self._pair_sql("first", i, ti), self._pair_sql("second", j, tj)]
-        where += [f"m{k}.best IS NOT NULL" for k in rest]
-        si = self._pair_score("first", i, ti, tokens[i])
-        sj = self._pair_score("second", j, tj, tokens[j])
-        score = " + ".join([f"{si} + {sj} - x.penalty", *(f"m{k}.best" for k in rest)])
+        where = [f"({' OR '.join(conditions)})", *(f"m{k}.best IS NOT NULL" for k in rest)]
+        score = " + ".join([f"{pair_score} - x.penalty", *(f"m{k}.best" for k in rest)])
         prev = " OR ".join(["x.previous", *(f"m{k}.prev" for k in rest)])
         worst_rest = f"LEAST({', '.join(f'm{k}.best' for k in rest)})" if rest else str(EXACT)
         # A patient with several matching word pairs (García Gálvez for "ga") is one row.
         select = f"""
                 SELECT x.patient_id, max({score}) AS score, bool_or({prev}) AS prev,
-                       min({worst_rest}) AS worst_rest, x.sort_name,
-                       min(LEAST({si}, {sj})) AS band, {n} AS bn
+                       min({worst_rest}) AS worst_rest, x.sort_name, max({band}) AS band
                 FROM patient_name_pairs x {lateral}
                 WHERE {" AND ".join(where)}"""
-        cte = f"""b{n} AS MATERIALIZED ({select}
+        page = f"""{select}
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
-                LIMIT :want)"""
+                LIMIT :want"""
         today = f"""{select} AND x.patient_id IN (SELECT patient_id FROM today)
                 GROUP BY x.patient_id, x.sort_name"""
-        return cte, today
+        return page, today
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
                 day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
