@@ -362,11 +362,12 @@ class PatientSearch:
         For a band, each token's tiers are taken three ways: a finite set of words at its
         best (the word itself or another spelling), a prefix, a finite set of corrections;
         a *band* gives each of the two longest tokens one of the three (both whole words;
-        one a prefix; ...), at most nine bands. A band is one range scan of
-        the word-pair index; further tokens are checked per patient on the term index.
-        Bands run in descending order of their best possible score, and the search stops
-        as soon as the page is full of rows that no later band could outscore. Each band
-        also brings the patients booked today that it matches, wherever their names fall.
+        one a prefix; ...), at most nine bands. A band is a range scan of the word-pair
+        index; further tokens are checked per patient on the term index. Bands run in
+        descending order of their best possible score, in groups (``BAND_GROUPS``, one
+        statement each), and the search stops as soon as the page is full of rows that no
+        later band could outscore. A group that stopped at its limit also brings the
+        patients booked today that it matches, wherever their names fall.
         """
         want = offset + limit + 1
         params: dict[str, Any] = {"want": want, **day.params}
