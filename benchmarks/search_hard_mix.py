@@ -79,9 +79,11 @@ def _rivals_sql(kind: str) -> str:
                 "' ', '') = replace(:fam, ' ', '') "
                 "AND split_part(split_part(sort_name, :sep, 2), ' ', 1) = ANY(:givens)")
     if kind == "initial":
-        return ("SELECT count(*) FROM patients WHERE replace(split_part(sort_name, :sep, 1), "
+        # "Orlando g" is as good for Orlando García as for García Orlando.
+        return ("SELECT count(*) FROM patients WHERE (replace(split_part(sort_name, :sep, 1), "
                 "' ', '') = replace(:fam, ' ', '') AND split_part(sort_name, :sep, 2) "
-                "LIKE :ini || '%'")
+                "LIKE :ini || '%') OR (split_part(split_part(sort_name, :sep, 2), ' ', 1) "
+                "= replace(:fam, ' ', '') AND split_part(sort_name, :sep, 1) LIKE :ini || '%')")
     if kind == "name + year":
         return ("SELECT count(*) FROM patients WHERE (split_part(sort_name, :sep, 1) = :word "
                 "OR split_part(split_part(sort_name, :sep, 2), ' ', 1) = :word) "
