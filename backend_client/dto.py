@@ -195,6 +195,14 @@ class PatientSummary:
     # The patient's next appointment today at this clinic (not cancelled), if any: the
     # desk sees it in the row, and it ranks the patient first among equal matches.
     appointment_today: datetime | None = None
+    # How well it matched (issue 13), so the ranking can be seen and tested: ``score`` sums
+    # each typed word's match (16 whole word, 14 another spelling, 12 prefix or initial,
+    # 8 one edit, 4 sounds alike; one less for a part, middle or previous name; higher is
+    # better); ``tier`` names the weakest: "exact", "other spelling", "prefix", "similar
+    # spelling", "sounds alike", or what found the patient without a name ("phone",
+    # "identifier", "date of birth"). Results are ordered by score, then as desk.py says.
+    score: int = 0
+    tier: str = ""
 
     @property
     def display_name(self) -> str:

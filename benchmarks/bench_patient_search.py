@@ -9,6 +9,11 @@ fewer than BENCH_PATIENTS patients (default 1,000,000) they are seeded first (bu
 and the seed time is printed. BENCH_QUERIES (default 1000), BENCH_BASELINE (default 100).
 The seed books appointments from its day on, so a stack seeded today has patients booked
 today: "who is at the desk" reports where they rank when searched by family name alone.
+
+BENCH_PARTS (default "standard,hard") picks the parts: "standard" is the mix above, "hard"
+the issue-13 mix of the forms clinics type (``search_hard_mix.py``: particles, unspaced
+CJK, Mac/Mc/O', other spellings, initials, name + year or date, phones in five formats),
+BENCH_HARD_PER queries per class (default 60).
 """
 
 from __future__ import annotations
@@ -201,6 +206,15 @@ def main() -> None:
         print(f"patients in the database: {have}")
         rng = random.Random(2026)
         service = PatientService(backend.engine, _reception(backend))
+        parts = os.environ.get("BENCH_PARTS", "standard,hard").split(",")
+        if "hard" in parts:
+            from benchmarks import search_hard_mix
+
+            search_hard_mix.run(engine, lambda q: service.search(q, limit=50),
+                                int(os.environ.get("BENCH_HARD_PER", "60")), n_baseline,
+                                random.Random(2026))
+        if "standard" not in parts:
+            return
         mix = build_mix(sample_patients(engine, n_queries, rng), n_queries, rng)
         for _, q, _ in mix[:50]:  # warm the caches and the connection pool
             service.search(q)

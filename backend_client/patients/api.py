@@ -18,9 +18,12 @@ class PatientsApi(Protocol):
 
     def search(self, text: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
         """Ranked matches for what was typed in the one search box (names in any order,
-        prefixes from 2 letters, previous names, misspellings and sound-alikes, date of
-        birth in common written forms, MRN or phone exactly). Empty or too-short text
+        prefixes from 2 letters, previous names, misspellings and sound-alikes, other
+        spellings of a name, names typed joined or without a space, initials and years of
+        birth that narrow a name, date of birth in common written forms, MRN exactly, a
+        phone number in any format or by its last 7+ digits). Empty or too-short text
         gives an empty page. Raises ``Unavailable`` when PostgreSQL cannot be reached.
+        Each row's ``score`` and ``tier`` say how well it matched, ``matched_on`` why.
 
         Among equally good matches, who is at the desk comes first: patients with an
         appointment today at this clinic (not cancelled, not a no-show), then those seen

@@ -7,9 +7,10 @@ patients with the *same* score the order is, deliberately:
 1. an appointment today at this clinic (any status but cancelled or no-show) first;
 2. then seen recently: a completed appointment, or an encounter, that started within the
    last ``SEEN_DAYS`` days (up to the end of today), the most recent first;
-3. then the match's own order: the rank of a spelling correction (more common spellings
-   first), the name (``sort_name``: family then given name, in byte order), and last the
-   patient id, i.e. the order of registration. Nothing is left to the order rows happen
+3. then the match's own order: for another spelling or a correction, a family name
+   first, then the closest spelling first (search.py); the name (``sort_name``: family
+   then given name, in byte order), and last the patient id, i.e. the order of
+   registration. Nothing is left to the order rows happen
    to come back in, so the same query gives the same page on every run.
 
 A better match always beats a worse one with an appointment: the desk only breaks ties.
@@ -114,6 +115,7 @@ class Hit:
     # The patient's row (search.py's summary columns and ``COLUMNS``) when the query that
     # found them read it too; otherwise it is read for the page's contenders.
     row: Any = field(default=None, compare=False)
+    tier: str = ""   # the weakest word's tier, named (tiers.py ``tier_name``)
 
 
 def contenders(hits: Iterable[Hit], offset: int, limit: int) -> list[Hit]:

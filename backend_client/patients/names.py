@@ -167,14 +167,80 @@ def patient_terms(names: PersonNames) -> list[tuple[str, int]]:
                                      (names.middle, MIDDLE), (names.preferred, PREFERRED)]
     for given, family in names.previous:
         fields += [(family, PREVIOUS_FAMILY), (given, PREVIOUS_GIVEN)]
+    def add(term: str, src: int) -> None:
+        if term and (term not in seen or _RANK[src] < _RANK[seen[term]]):
+            seen[term] = src
+
     for value, source in fields:
         if not value:
             continue
         for term, is_part in _split_terms(value):
-            src = _PART_OF.get(source, source) if is_part else source
-            if term not in seen or _RANK[src] < _RANK[seen[term]]:
-                seen[term] = src
+            add(term, _PART_OF.get(source, source) if is_part else source)
+        if source in _JOINABLE:
+            for term, is_part in _typed_forms(value):
+                add(term, _PART_OF.get(source, source) if is_part else source)
+    # CJK names are written family then given with no space ("李娜" for 李 娜): the whole
+    # name is one more term, a whole name's (the two parts are still terms of their own).
+    for given, family in ((names.given, names.family), *names.previous):
+        if given and family and is_cjk(given) and is_cjk(family):
+            add(_clean(fold(family + given)), FAMILY)
     return list(seen.items())
+
+
+# Fields whose words clinics also type joined ("vandam", "delacruz") or in another prefix
+# form (McLeod / MacLeod / M'Leod).
+_JOINABLE = frozenset({FAMILY, GIVEN, PREVIOUS_FAMILY})
+_MAC = re.compile(r"^(mac|mc|m)(?=[a-z]{3,}$)")
+
+
+@lru_cache(maxsize=1 << 16)
+def _typed_forms(name: str) -> tuple[tuple[str, bool], ...]:
+    """(term, is_part) a name is also typed as: a name of several words joined into one
+    ("van Dam" → vandam, "Ó Súilleabháin" → osuilleabhain), and the Mac/Mc/M' family
+    written in its other forms with the stem alone ("MacLeod" → mcleod, leod; "M'Leod"
+    → macleod, mcleod, leod). O'Neill needs nothing here: "o neill" already finds the
+    part "neill", and "oneil" is a prefix of "oneill"."""
+    out: list[tuple[str, bool]] = []
+    words = [w for w in (_clean(_JOINERS.sub("", c)) for c in _SEPARATORS.split(fold(name)))
+             if w]
+    if len(words) > 1:
+        out.append(("".join(words), False))
+    for chunk in re.split(r"[\s\-‐‑–—]+", fold(name)):
+        apostrophe = bool(re.match(r"^m['’`´ʼ‘]", chunk))
+        word = _clean(_JOINERS.sub("", chunk))
+        m = _MAC.match(word) if word.isascii() else None
+        if m and (m.group(1) != "m" or apostrophe):
+            stem = word[m.end():]
+            out += [(f"mac{stem}", True), (f"mc{stem}", True), (stem, True)]
+    return tuple(t for t in out if t[0])
+
+
+def is_cjk(text: str) -> bool:
+    """Han, kana or hangul: scripts whose names are written without spaces."""
+    return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff"
+               or "\uac00" <= c <= "\ud7af" or "\uf900" <= c <= "\ufaff" for c in text)
+
+
+@lru_cache(maxsize=1)
+def _equivalence_groups() -> dict[str, tuple[str, ...]]:
+    """The curated table of names spelt differently (``name_equivalents.txt``), read once,
+    on first use (never at import): each spelling → the other spellings of its group."""
+    from importlib.resources import files
+
+    out: dict[str, list[str]] = {}
+    source = files("backend_client.patients").joinpath("name_equivalents.txt")
+    for line in source.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0]
+        group = list(dict.fromkeys(t for w in line.split() for t in ["".join(tokens(w))] if t))
+        for term in group:
+            out.setdefault(term, [])
+            out[term] += [t for t in group if t != term and t not in out[term]]
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def equivalents(term: str) -> tuple[str, ...]:
+    """Other spellings of the same name ("mohammed" → muhammad, mohamed, ...)."""
+    return _equivalence_groups().get(term, ())
 
 
 ALL_PAIRS_UP_TO = 12  # terms; a patient with more gets the pairs that touch the current name

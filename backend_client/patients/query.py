@@ -18,6 +18,8 @@ class ParsedQuery:
     dates: tuple[date, ...]
     identifiers: tuple[str, ...]
     phones: tuple[str, ...]
+    # Years of birth typed with a name ("anna 1984"): they narrow the name's matches.
+    years: tuple[int, ...] = ()
     # The workstation's date the query was read on: relative dates are resolved on it, and
     # it is the day whose appointments rank patients first (None: the local date at run).
     today: date | None = None
@@ -28,11 +30,14 @@ class ParsedQuery:
 
 
 _PHONE_ONLY = re.compile(r"^[\s0-9+\-().]+$")
+# Digit groups joined by blanks, dashes, dots or brackets: at least two groups.
+_PHONE_GROUPS = re.compile(r"(?<![\w])\+?\(?\d+\)?(?:[ \-.]+\(?\d+\)?)+(?![\w])")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ASCII_DIGITS = frozenset("0123456789")
 MAX_TOKENS = 6
+MIN_YEAR = 1900   # four digits from here to this year, typed with a name, are a birth year
 
 
 def _add_number(digits: str, identifiers: list[str], phones: list[str]) -> None:
@@ -64,13 +69,24 @@ def parse_query(query: str, today: date) -> ParsedQuery:
     if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
         _add_number(names.phone_digits(stripped), identifiers, phones)
         stripped = ""
+    # A number written in groups next to a name ("okafor 917 206 5843") is one phone number.
+    for m in reversed(list(_PHONE_GROUPS.finditer(stripped))):
+        digits = names.phone_digits(m.group())
+        if 7 <= len(digits) <= 15:
+            phones.append(digits)
+            stripped = stripped[:m.start()] + " " + stripped[m.end():]
+    initials: list[str] = []
+    years: list[str] = []
     for raw in re.split(r"[\s,;]+", stripped):
         if not raw:
             continue
         if any(c in _ASCII_DIGITS for c in raw):
             ident = raw.strip(".").upper()
             if ident.isascii() and ident.isdigit():
-                _add_number(ident, identifiers, phones)
+                if len(ident) == 4 and MIN_YEAR <= int(ident) <= today.year:
+                    years.append(ident)  # a year of birth if a name comes with it
+                else:
+                    _add_number(ident, identifiers, phones)
             else:
                 identifiers.append(ident)
             continue
@@ -78,8 +94,18 @@ def parse_query(query: str, today: date) -> ParsedQuery:
             ascii_tok = all(ord(c) < 128 for c in tok)
             if (len(tok) >= names.MIN_PREFIX or not ascii_tok) and tok not in tokens:
                 tokens.append(tok)
+            elif tok.isalpha() and tok not in initials:
+                initials.append(tok)
+    if tokens:
+        # An initial narrows a name ("smith j"); alone, one letter names nobody.
+        tokens += [i for i in initials if i not in tokens]
+    else:
+        for y in years:
+            _add_number(y, identifiers, phones)
+        years = []
     # Enough to name anyone; more words only make the query slower, not better.
     tokens = sorted(tokens, key=len, reverse=True)[:MAX_TOKENS] if len(tokens) > MAX_TOKENS \
         else tokens
     return ParsedQuery(query, tuple(tokens), tuple(dict.fromkeys(dates)),
-                       tuple(dict.fromkeys(identifiers)), tuple(dict.fromkeys(phones)), today)
+                       tuple(dict.fromkeys(identifiers)), tuple(dict.fromkeys(phones)),
+                       tuple(dict.fromkeys(int(y) for y in years)), today)

@@ -1,12 +1,20 @@
 """Patient search from one box, on vanilla PostgreSQL (no pg_trgm, no unaccent).
 
 What is typed is split into name tokens, dates of birth, and identifier or phone numbers
-(``query.py``). Each name token matches the patient_name_terms index in four tiers, best first:
+(``query.py``). Each name token matches the patient_name_terms index in five tiers, best
+first:
 
-    4  the whole term        ("smith" → smith)
-    3  a prefix of a term    ("smi"   → smith, smithers), from 2 letters
+    5  the whole term        ("smith" → smith; "vandam" → van Dam, "李娜" → 李 娜, "mcleod"
+                             → MacLeod: the index holds those forms, see names.patient_terms)
+    4  another spelling      ("mohamed" → muhammad), the curated name_equivalents.txt
+    3  a prefix of a term    ("smi"   → smith, smithers), from 2 letters; a one-letter word
+                             typed with a name is an initial ("smith j"), a prefix too
     2  one edit away         ("smiht" → smith), through the name_variants dictionary
     1  sounds alike          ("smyth" → smith), Metaphone keys in the same dictionary
+
+Corrections (tiers 2 and 1) are ranked by how close they are to what was typed, never by
+how common the corrected word is. A year typed with a name ("anna 1984") keeps only the
+patients born that year; a phone number matches by its last 7+ digits, in any format.
 
 A patient must match every token (in any order, any name part, current or previous
 names). One token is answered by ordered index range scans that stop at the page size;
@@ -23,8 +31,9 @@ the page.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row, text
@@ -35,25 +44,23 @@ from backend_client.patients import desk, names
 from backend_client.patients.desk import DeskDay, Hit
 from backend_client.patients.query import ParsedQuery
 from backend_client.patients.query import parse_query as parse_query  # the service's import
+from backend_client.patients.tiers import (
+    EXACT,
+    FUZZY,
+    PHONETIC,
+    PREFIX,
+    VARIANT,
+    NameToken,
+    closeness,
+    matched_on,
+    tier_name,
+)
 
-# Scores of one token's match; a part of a hyphenated name, a middle, preferred or previous
-# name scores one less than a whole given or family name.
-EXACT, PREFIX, FUZZY, PHONETIC = 16, 12, 8, 4
 PENALTY_SQL = f"CASE WHEN {{a}}.source IN {tuple(names.PRIMARY_SOURCES)} THEN 0 ELSE 1 END"
 PREVIOUS_SQL = f"{{a}}.source IN {tuple(names.PREVIOUS_SOURCES)}"
 MAX_PHONETIC_EDITS = 2
-MAX_CORRECTIONS = 8   # per token and kind, the most common first
-
-
-@dataclass
-class NameToken:
-    text: str
-    fuzzy: list[str] = field(default_factory=list)      # terms one edit away
-    phonetic: list[str] = field(default_factory=list)   # terms that sound alike
-
-    @property
-    def upper(self) -> str:
-        return names.prefix_upper_bound(self.text)
+MAX_CORRECTIONS = 8   # per token and kind, the closest first
+BAND_GROUPS = (1, 2, 0)  # bands per statement, best first; 0: all that are left
 
 
 SUMMARY_COLUMNS = """
@@ -64,27 +71,17 @@ SUMMARY_COLUMNS = """
 """
 
 
-def _summary(row: Row[Any], matched_on: str = "",
-             appointment_today: datetime | None = None) -> PatientSummary:
+def _summary(row: Row[Any], label: str = "",
+             appointment_today: datetime | None = None, hit: Hit | None = None
+             ) -> PatientSummary:
     m = row._mapping
     return PatientSummary(
         id=m["id"], given_name=m["given_name"], family_name=m["family_name"],
         middle_name=m["middle_name"], birth_date=m["birth_date"], sex=m["sex"],
-        mrn=m["mrn"] or "", phone=m["phone"], deceased=m["deceased"], matched_on=matched_on,
+        mrn=m["mrn"] or "", phone=m["phone"], deceased=m["deceased"], matched_on=label,
         appointment_today=appointment_today,
+        score=hit.score if hit else 0, tier=hit.tier if hit else "",
     )
-
-
-def _matched_on(worst: int, previous: bool) -> str:
-    """What to tell the user about a match: the weakest token match and previous names."""
-    parts = []
-    if previous:
-        parts.append("previous name")
-    if worst <= PHONETIC:
-        parts.append("sounds alike")
-    elif worst <= FUZZY:
-        parts.append("similar spelling")
-    return ", ".join(parts)
 
 
 class PatientSearch:
@@ -95,24 +92,43 @@ class PatientSearch:
 
     # ------------------------------------------------------------------ spelling
 
-    def _expand(self, tokens: tuple[str, ...]) -> list[NameToken]:
-        out = [NameToken(t) for t in tokens]
+    def _expand(self, tokens: tuple[str, ...], *, tiers: bool = False) -> list[NameToken]:
+        """The typed words with their other spellings and corrections; with ``tiers``, also
+        whether each is a word or a prefix in the index (for ``_bands``), in the same
+        round trip."""
+        out = [NameToken(t, alts=list(names.equivalents(t))) for t in tokens]
         lookups: dict[str, list[NameToken]] = {}
         for tok in out:
+            if len(tok.text) < names.MIN_PREFIX:
+                continue  # an initial: a prefix, nothing to correct
             variants, key = names.query_variants(tok.text)
             for v in [*variants, key]:
                 if v:
                     lookups.setdefault(v, []).append(tok)
-        if not lookups:
+        if not lookups and not tiers:
             return out
-        rows = self.s.execute(
-            text("SELECT variant, term, kind FROM name_variants WHERE variant = ANY(:v)"),
-            {"v": list(lookups)},
-        ).all()
-        for variant, term, kind in rows:
+        looked = out if tiers else []
+        # The words are checked by one subquery each for the word and for a prefix, over
+        # a list of them: every table a statement names costs a permission check under
+        # row-level security, so two names for any number of words, not two per word.
+        found = self.s.execute(text("""
+            SELECT ARRAY(SELECT ARRAY[variant, term, kind::text] FROM name_variants
+                          WHERE variant = ANY(:v)),
+                   ARRAY(SELECT ARRAY[
+                            EXISTS (SELECT 1 FROM patient_name_terms t WHERE t.term = w.e),
+                            EXISTS (SELECT 1 FROM patient_name_terms t
+                                     WHERE t.term > w.e AND t.term < w.hi)]
+                         FROM unnest(CAST(:es AS text[]), CAST(:his AS text[]))
+                              WITH ORDINALITY AS w(e, hi, n) ORDER BY w.n)"""),
+            {"v": list(lookups), "es": [t.text for t in looked],
+             "his": [t.upper for t in looked]}).one()
+        for tok, (whole, starts) in zip(looked, found[1], strict=True):
+            tok.whole, tok.starts = whole, starts
+        for variant, term, kind_text in found[0]:
+            kind = int(kind_text)
             for tok in lookups[variant]:
-                if term == tok.text or term.startswith(tok.text):
-                    continue  # already found as the whole term or a prefix
+                if term == tok.text or term.startswith(tok.text) or term in tok.alts:
+                    continue  # already found as the whole term, a prefix or a spelling
                 if kind == names.DELETION:
                     if names.within_one_edit(tok.text, term) and term not in tok.fuzzy:
                         tok.fuzzy.append(term)
@@ -122,26 +138,14 @@ class PatientSearch:
                     # sound-alikes that are also spelt alike.
                     tok.phonetic.append(term)
         for tok in out:
-            tok.phonetic = [t for t in tok.phonetic if t not in tok.fuzzy]
-        if len(out) == 1:
-            # One word lists corrections in order; several words are ranked by pairs, so
-            # counting every correction's patients there would only cost time.
-            self._by_frequency(out)
-        return out
-
-    def _by_frequency(self, tokens: list[NameToken]) -> None:
-        """Order each token's corrections most common first ("smiht": smith before smit),
-        as a spelling corrector does, and keep the most likely few."""
-        candidates = {t for tok in tokens for t in tok.fuzzy + tok.phonetic}
-        if not candidates:
-            return
-        counts: dict[str, int] = dict(self.s.execute(text(
-            "SELECT term, count(*) FROM patient_name_terms WHERE term = ANY(:t) GROUP BY term"),
-            {"t": list(candidates)}).all())
-        for tok in tokens:
+            tok.fuzzy = [t for t in tok.fuzzy if t not in tok.alts]
+            tok.phonetic = [t for t in tok.phonetic if t not in tok.fuzzy and t not in tok.alts]
+            # Closest first ("smiht": smith, a transposition, before smit): the rank orders
+            # one word's corrections; several words are ranked by what they match together.
             for attr in ("fuzzy", "phonetic"):
-                ranked = sorted(getattr(tok, attr), key=lambda t: (-counts.get(t, 0), t))
-                setattr(tok, attr, ranked[:MAX_CORRECTIONS])
+                ranked = sorted(getattr(tok, attr), key=partial(closeness, tok.text))
+                setattr(tok, attr, ranked[:MAX_CORRECTIONS] if len(out) == 1 else ranked)
+        return out
 
     # ------------------------------------------------------------------ entry point
 
@@ -149,10 +153,11 @@ class PatientSearch:
         if q.empty:
             return SearchPage(q.text, offset, (), False)
         day = DeskDay.of(q.today or datetime.now().date())
-        tokens = self._expand(q.tokens)
-        ident_ids = self._identifier_hits(q) if (q.identifiers or q.phones) else []
-        if ident_ids:
-            hits = self._driven(tokens, "ids", ident_ids, day)
+        tokens = self._expand(q.tokens,
+                              tiers=len(q.tokens) > 1 and not (q.dates or q.years))
+        ident = self._identifier_hits(q) if (q.identifiers or q.phones) else {}
+        if ident:
+            hits = self._driven(tokens, "ids", list(ident), day, ident)
             if hits or not tokens:
                 return self._page(q, offset, limit, day, hits)
         if not tokens:
@@ -162,6 +167,8 @@ class PatientSearch:
             return SearchPage(q.text, offset, (), False)
         if q.dates:
             hits = self._driven(tokens, "dates", list(q.dates), day)
+        elif q.years:
+            hits = self._driven(tokens, "years", list(q.years), day)
         elif len(tokens) == 1:
             hits = self._single(tokens[0], offset, limit, day)
         else:
@@ -179,20 +186,39 @@ class PatientSearch:
                 "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}))
         ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
                            for pid, r in rows.items())[offset:offset + limit + 1]
-        items = tuple(_summary(rows[h.patient_id], h.label, booked)
+        items = tuple(_summary(rows[h.patient_id], h.label, booked, h)
                       for h, booked, _ in ranked[:limit])
         return SearchPage(q.text, offset, items, len(ranked) > limit)
 
     # ------------------------------------------------------------------ identifiers
 
-    def _identifier_hits(self, q: ParsedQuery) -> list[int]:
+    def _identifier_hits(self, q: ParsedQuery) -> dict[int, str]:
+        """Patients an identifier or a phone number names: {patient id: "identifier" or
+        "phone"}, identifiers first.
+
+        A phone number matches by its last 7+ digits, whatever the format either side was
+        written in: the stored digits and the typed ones agree on their last seven
+        (``patients.phone_tail``, indexed), and once leading zeros (a trunk or an
+        international prefix) are dropped, one is the end of the other: "+1 917 206 5843",
+        "1-917-206-5843", "206-5843" and "2065843" all find (917) 206-5843, and "020 7946
+        0958" finds +44 20 7946 0958."""
         rows = self.s.execute(text("""
             SELECT patient_id, 0 AS rank FROM patient_identifiers WHERE value = ANY(:ids)
             UNION ALL
-            SELECT id, 1 FROM patients WHERE phone_digits = ANY(:phones) AND phone_digits <> ''
+            SELECT p.id, 1 FROM patients p
+             WHERE p.phone_tail = ANY(:tails) AND p.phone_tail <> ''
+               AND EXISTS (SELECT 1 FROM unnest(CAST(:phones AS text[])) AS q(d)
+                            WHERE ltrim(p.phone_digits, '0') LIKE '%' || ltrim(q.d, '0')
+                               OR ltrim(q.d, '0') LIKE '%' || ltrim(p.phone_digits, '0'))
             ORDER BY rank LIMIT 200
-        """), {"ids": list(q.identifiers), "phones": list(q.phones)}).all()
-        return list(dict.fromkeys(int(r[0]) for r in rows))
+        """), {"ids": list(q.identifiers), "phones": list(q.phones),
+               # A plain array, not a join to the typed numbers: under row-level security
+               # the planner then still takes the tail index instead of a scan.
+               "tails": [d[-7:] for d in q.phones]}).all()
+        out: dict[int, str] = {}
+        for pid, rank in rows:
+            out.setdefault(int(pid), "identifier" if rank == 0 else "phone")
+        return out
 
     # ------------------------------------------------------------------ one token
 
@@ -203,7 +229,7 @@ class PatientSearch:
         # twice the page end leaves room for that before distinct patients are counted.
         n = 2 * (offset + limit + 1) + 10
         params: dict[str, Any] = {"e": tok.text, "hi": tok.upper, "fz": tok.fuzzy,
-                                  "ph": tok.phonetic, "n": n}
+                                  "ph": tok.phonetic, "va": tok.alts, "n": n}
         primary = tuple(names.PRIMARY_SOURCES)
         parts = [f"""(SELECT patient_id, {EXACT} AS score, source, ''::text COLLATE "C" AS k0,
                         sort_name FROM patient_name_terms
@@ -216,15 +242,19 @@ class PatientSearch:
             parts.append(f"""(SELECT patient_id, {PREFIX}, source, term, sort_name
                      FROM patient_name_terms WHERE term > :e AND term < :hi
                      ORDER BY term, sort_name, patient_id LIMIT :n)""")
-        # Corrections come most common first, each in name order (k0 is the rank); a
-        # whole given or family name before a part, middle or previous name.
-        for tier, kind, terms in ((FUZZY, "fz", tok.fuzzy), (PHONETIC, "ph", tok.phonetic)):
+        # Other spellings and corrections: family names first (a word typed alone is most
+        # often the family name: a misspelt surname must not drown among the given names one
+        # edit away), then the closest first, each in name order (k0); a whole given or
+        # family name before a part, middle or previous name.
+        for tier, kind, terms in ((VARIANT, "va", tok.alts), (FUZZY, "fz", tok.fuzzy),
+                                  (PHONETIC, "ph", tok.phonetic)):
             for rank, term in enumerate(terms):
                 params[f"{kind}{rank}"] = term
                 for score, where in ((tier, f"source IN {primary}"),
                                      (tier - 1, f"source NOT IN {primary}")):
                     parts.append(f"""(SELECT patient_id, {score}, source,
-                                '{rank:02d}'::text COLLATE "C", sort_name
+                                (CASE WHEN source = {names.FAMILY} THEN '0' ELSE '1' END
+                                 || '{rank:02d}')::text COLLATE "C", sort_name
                          FROM patient_name_terms WHERE term = :{kind}{rank} AND {where}
                          ORDER BY sort_name, patient_id LIMIT :n)""")
         # Every patient's best match; the page is cut after the desk's tie-break. When no
@@ -247,7 +277,8 @@ class PatientSearch:
                                        OFFSET :want - 1 LIMIT 1), 0)
         """
         return [Hit(r.id, r.score, r.sort_name,
-                    _matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r)
+                    matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r,
+                    tier=tier_name(r.score))
                 for r in self.s.execute(text(sql), params)]
 
     @staticmethod
@@ -258,15 +289,17 @@ class PatientSearch:
         booked patient's names, whichever is cheaper (the name is read from the patient
         row, so either way only matches leave the index); it runs only when some scan above
         stopped at its limit (a one-time filter)."""
-        params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic)
+        params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic, vaa=tok.alts)
         penalty = PENALTY_SQL.format(a="t")
         prefix = len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()
         whole = f"CASE WHEN t.term = :e THEN {EXACT} - {penalty} ELSE {PREFIX} END"
         word = "CASE WHEN t.term = :e THEN '' ELSE t.term END"
         tiers = [(whole, word, "t.term >= :e AND t.term < :hi" if prefix else "t.term = :e")]
-        for tier, name, terms in ((FUZZY, "fza", tok.fuzzy), (PHONETIC, "pha", tok.phonetic)):
+        for tier, name, terms in ((VARIANT, "vaa", tok.alts), (FUZZY, "fza", tok.fuzzy),
+                                  (PHONETIC, "pha", tok.phonetic)):
             if terms:  # the correction's rank orders its matches, as k0 does above
-                rank = (f"lpad((array_position(CAST(:{name} AS text[]), t.term::text) - 1)"
+                rank = (f"CASE WHEN t.source = {names.FAMILY} THEN '0' ELSE '1' END || "
+                        f"lpad((array_position(CAST(:{name} AS text[]), t.term::text) - 1)"
                         f"::text, 2, '0')")
                 tiers.append((f"{tier} - {penalty}", rank,
                               f"t.term = ANY(CAST(:{name} AS text[]))"))
@@ -283,6 +316,7 @@ class PatientSearch:
     def _score_sql(i: int, a: str) -> str:
         """Score of one term row ``a`` for token ``i``."""
         return (f"(CASE WHEN {a}.term = :e{i} THEN {EXACT} "
+                f"WHEN {a}.term = ANY(:va{i}) THEN {VARIANT} "
                 f"WHEN {a}.term > :e{i} AND {a}.term < :hi{i} THEN {PREFIX} "
                 f"WHEN {a}.term = ANY(:fz{i}) THEN {FUZZY} ELSE {PHONETIC} END"
                 f" - {PENALTY_SQL.format(a=a)})")
@@ -299,53 +333,49 @@ class PatientSearch:
                     FROM patient_name_terms t
                     WHERE t.patient_id = {patient} AND {self._match_sql(i, "t")}) m{i}"""
 
-    def _available_tiers(self, tokens: list[NameToken]) -> list[list[int]]:
-        """For each token, the tiers that match anything at all (one round trip)."""
-        checks = []
-        params: dict[str, Any] = {}
-        for i, tok in enumerate(tokens):
-            params[f"e{i}"], params[f"hi{i}"] = tok.text, tok.upper
-            checks += [f"EXISTS (SELECT 1 FROM patient_name_terms WHERE term = :e{i})",
-                       f"EXISTS (SELECT 1 FROM patient_name_terms "
-                       f"WHERE term > :e{i} AND term < :hi{i})"]
-        found = self.s.execute(text("SELECT " + ", ".join(checks)), params).one()
+    @staticmethod
+    def _available_tiers(tokens: list[NameToken]) -> list[list[int]]:
+        """For each token, the tiers that match anything at all (``_expand`` looked)."""
         out = []
-        for i, tok in enumerate(tokens):
+        for tok in tokens:
             tiers = []
-            if found[2 * i]:
-                tiers.append(EXACT)
-            if found[2 * i + 1] and (len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()):
+            if tok.whole is not False or tok.alts:
+                tiers.append(EXACT)     # the word itself or another spelling
+            if tok.starts is not False:  # from 2 letters, or an initial (query.py)
                 tiers.append(PREFIX)
-            if tok.fuzzy:
-                tiers.append(FUZZY)
-            if tok.phonetic:
-                tiers.append(PHONETIC)
+            if tok.fuzzy or tok.phonetic:
+                tiers.append(FUZZY)     # a correction, one edit away or sounding alike
             out.append(tiers)
         return out
 
     @staticmethod
     def _pair_sql(column: str, i: int, tier: int) -> str:
-        return {EXACT: f"x.{column} = :e{i}",
+        """The condition of a band's side: a finite set of words, or a prefix range."""
+        return {EXACT: f"x.{column} = ANY(:ex{i})",
                 PREFIX: f"x.{column} > :e{i} AND x.{column} < :hi{i}",
-                FUZZY: f"x.{column} = ANY(:fz{i})",
-                PHONETIC: f"x.{column} = ANY(:ph{i})"}[tier]
+                FUZZY: f"x.{column} = ANY(:lo{i})"}[tier]
 
     def _bands(self, tokens: list[NameToken], offset: int, limit: int,
                day: DeskDay) -> list[Hit]:
         """Several tokens, best matches first, without scanning what cannot reach the page.
 
-        Every token matches in one of four tiers; a *band* gives each of the two longest
-        tokens a tier (both whole words; one a prefix; ...). A band is one range scan of
-        the word-pair index; further tokens are checked per patient on the term index.
-        Bands run in descending order of their best possible score, and the search stops
-        as soon as the page is full of rows that no later band could outscore. Each band
-        also brings the patients booked today that it matches, wherever their names fall.
+        For a band, each token's tiers are taken three ways: a finite set of words at its
+        best (the word itself or another spelling), a prefix, a finite set of corrections;
+        a *band* gives each of the two longest tokens one of the three (both whole words;
+        one a prefix; ...), at most nine bands. A band is a range scan of the word-pair
+        index; further tokens are checked per patient on the term index. Bands run in
+        descending order of their best possible score, in groups (``BAND_GROUPS``, one
+        statement each), and the search stops as soon as the page is full of rows that no
+        later band could outscore. A group that stopped at its limit also brings the
+        patients booked today that it matches, wherever their names fall.
         """
         want = offset + limit + 1
         params: dict[str, Any] = {"want": want, **day.params}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
-                           f"ph{i}": tok.phonetic, f"fp{i}": tok.fuzzy + tok.phonetic})
+                           f"ph{i}": tok.phonetic, f"va{i}": tok.alts,
+                           f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic,
+                           f"ex{i}": [tok.text, *tok.alts], f"lo{i}": tok.fuzzy + tok.phonetic})
         order = sorted(range(len(tokens)), key=lambda i: (-len(tokens[i].text), i))
         i, j = order[0], order[1]
         rest = order[2:]
@@ -355,78 +385,144 @@ class PatientSearch:
             return []
         rest_max = EXACT * len(rest)
         best: dict[int, Hit] = {}
-        for n, (ti, tj) in enumerate(bands):
-            for row in self._pair_band(i, ti, j, tj, rest, params):
-                label = _matched_on(min(ti, tj, row.worst_rest), row.prev)
+        # The best band alone (it fills most pages), then the next two, then the rest, each
+        # group one statement and one scan of the pair index: every table a statement names
+        # costs a permission check under row-level security (about a millisecond each).
+        done = 0
+        booked: list[str] = []  # the groups that stopped at their limit, for who is booked today
+
+        def take(rows: Iterable[Row[Any]]) -> int:
+            n = 0
+            for row in rows:
+                n += 1
+                worst = min(row.band, row.worst_rest)
+                label = matched_on(worst, row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
                     best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
-                                               row=row)
-            if len(best) >= want and n + 1 < len(bands):
+                                               tier=tier_name(worst))
+            return n
+
+        for size in BAND_GROUPS:
+            group = bands[done:done + size] if size else bands[done:]
+            if not group:
+                break
+            done += len(group)
+            page, today = self._pair_group(tokens, i, j, group, rest)
+            if take(self.s.execute(text(page), params)) >= want:
+                booked.append(today)
+            if len(best) >= want and done < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
                 scores = sorted((h.score for h in best.values()), reverse=True)
-                if scores[want - 1] > sum(bands[n + 1]) + rest_max:
+                if scores[want - 1] > sum(bands[done]) + rest_max:
                     break
+        if booked:
+            # As in _single: the patients booked today beyond a group's limit, looked for
+            # only in the groups that stopped at it (one statement, driven by the day's few).
+            take(self.s.execute(text(f"WITH {desk.TODAY_CTE} "
+                                     + " UNION ALL ".join(f"({b})" for b in booked)), params))
         return list(best.values())
 
-    def _pair_band(self, i: int, ti: int, j: int, tj: int, rest: list[int],
-                   params: dict[str, Any]) -> list[Row[Any]]:
-        # The side with a finite set of words leads the index scan; two prefixes lead with
-        # the longer one (fewer words start with it).
-        if ti == PREFIX and tj != PREFIX:
-            i, ti, j, tj = j, tj, i, ti
+    def _side_score(self, column: str, k: int, tok: NameToken) -> str:
+        """Token ``k``'s score for the word in ``x.column``, NULL if it does not match."""
+        tiers = [f"WHEN x.{column} = :e{k} THEN {EXACT}"]
+        if tok.alts:
+            tiers.append(f"WHEN x.{column} = ANY(:va{k}) THEN {VARIANT}")
+        tiers.append(f"WHEN x.{column} > :e{k} AND x.{column} < :hi{k} THEN {PREFIX}")
+        if tok.fuzzy:
+            tiers.append(f"WHEN x.{column} = ANY(:fz{k}) THEN {FUZZY}")
+        if tok.phonetic:
+            tiers.append(f"WHEN x.{column} = ANY(:ph{k}) THEN {PHONETIC}")
+        return f"(CASE {' '.join(tiers)} END)"
+
+    def _pair_group(self, tokens: list[NameToken], i: int, j: int,
+                    group: list[tuple[int, int]], rest: list[int]) -> tuple[str, str]:
+        """A group of bands as one scan of the pair index: the statement of its best
+        ``want`` patients, and the query of its matches booked today (it needs the
+        ``today`` CTE). Only ids and scores: the rows of the patients that can reach the
+        page are read once, by ``_page``."""
+        conditions = []
+        for ti, tj in group:
+            # The side with a finite set of words leads the index scan; two prefixes lead
+            # with the longer one (fewer words start with it).
+            a, ta, b, tb = (j, tj, i, ti) if ti == PREFIX and tj != PREFIX else (i, ti, j, tj)
+            conditions.append(f"({self._pair_sql('first', a, ta)} AND "
+                              f"{self._pair_sql('second', b, tb)})")
+        # A row is a pair of the patient's words in either order: its score is the better
+        # reading (token i first or token j first).
+        si_f, sj_s = self._side_score("first", i, tokens[i]), self._side_score("second", j,
+                                                                                tokens[j])
+        sj_f, si_s = self._side_score("first", j, tokens[j]), self._side_score("second", i,
+                                                                                tokens[i])
+        pair_score = f"GREATEST({si_f} + {sj_s}, {sj_f} + {si_s})"
+        band = f"GREATEST(LEAST({si_f}, {sj_s}), LEAST({sj_f}, {si_s}))"
         lateral = "".join(self._lateral_sql(k, "x.patient_id") for k in rest)
-        where = [self._pair_sql("first", i, ti), self._pair_sql("second", j, tj)]
-        where += [f"m{k}.best IS NOT NULL" for k in rest]
-        score = " + ".join([f"{ti + tj} - x.penalty", *(f"m{k}.best" for k in rest)])
+        where = [f"({' OR '.join(conditions)})", *(f"m{k}.best IS NOT NULL" for k in rest)]
+        score = " + ".join([f"{pair_score} - x.penalty", *(f"m{k}.best" for k in rest)])
         prev = " OR ".join(["x.previous", *(f"m{k}.prev" for k in rest)])
         worst_rest = f"LEAST({', '.join(f'm{k}.best' for k in rest)})" if rest else str(EXACT)
         # A patient with several matching word pairs (García Gálvez for "ga") is one row.
         select = f"""
                 SELECT x.patient_id, max({score}) AS score, bool_or({prev}) AS prev,
-                       min({worst_rest}) AS worst_rest, x.sort_name
+                       min({worst_rest}) AS worst_rest, x.sort_name, max({band}) AS band
                 FROM patient_name_pairs x {lateral}
                 WHERE {" AND ".join(where)}"""
-        # As in _single: the patients booked today beyond the limit are looked for only
-        # when the scan stopped at it.
-        sql = f"""WITH {desk.TODAY_CTE}, page AS MATERIALIZED ({select}
+        page = f"""{select}
                 GROUP BY x.patient_id, x.sort_name
                 ORDER BY score DESC, x.sort_name, x.patient_id
-                LIMIT :want)
-            SELECT r.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
-            FROM (SELECT * FROM page
-                  UNION ALL ({select} AND (SELECT count(*) FROM page) >= :want
-                    AND x.patient_id IN (SELECT patient_id FROM today)
-                    GROUP BY x.patient_id, x.sort_name)) r
-            JOIN patients p ON p.id = r.patient_id"""
-        return list(self.s.execute(text(sql), params).all())
+                LIMIT :want"""
+        today = f"""{select} AND x.patient_id IN (SELECT patient_id FROM today)
+                GROUP BY x.patient_id, x.sort_name"""
+        return page, today
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
-                day: DeskDay) -> list[Hit]:
-        """Patients from a small starting set — same date of birth ("dates") or identifier
-        hits ("ids") — that match every token, each token checked per patient on the
-        covering (patient_id, term) index; scored by the sum of their best matches. The
-        set is small, so all of it is returned and ranked."""
+                day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
+        """Patients from a small starting set — same date of birth ("dates"), identifier
+        or phone hits ("ids"), or born in a year ("years") and matching the longest token
+        — that match every token, each token checked per patient on the covering
+        (patient_id, term) index; scored by the sum of their best matches. The set is
+        small, so all of it is returned and ranked. ``why``: per patient id, what besides
+        the name found them ("phone", "identifier")."""
         params: dict[str, Any] = {"v": values}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
-                           f"fp{i}": tok.fuzzy + tok.phonetic})
+                           f"va{i}": tok.alts, f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic})
         ks = range(len(tokens))
         prev = " OR ".join(f"m{i}.prev" for i in ks) or "false"
         score = " + ".join(f"m{i}.best" for i in ks) or "0"
         worst = f"LEAST({', '.join(f'm{i}.best' for i in ks)})" if tokens else str(EXACT)
-        where = "p.birth_date = ANY(:v)" if driver == "dates" else "p.id = ANY(:v)"
+        also = {"dates": "date of birth", "years": "year of birth"}.get(driver, "")
+        with_ = ""
+        if driver == "dates":
+            where = "p.birth_date = ANY(:v)"
+        elif driver == "ids":
+            where = "p.id = ANY(:v)"
+        else:
+            # Born in one of the years and matching the longest word: the ids of the year's
+            # births (from the birth_date index alone) met with the word's matches (from
+            # the term index alone); only the few in both are read from the table.
+            spans = []
+            for n, year in enumerate(values):
+                params[f"y0_{n}"], params[f"y1_{n}"] = date(year, 1, 1), date(year + 1, 1, 1)
+                spans.append(f"(b.birth_date >= :y0_{n} AND b.birth_date < :y1_{n})")
+            lead = max(ks, key=lambda i: (len(tokens[i].text), -i))
+            with_ = (f"WITH born AS MATERIALIZED (SELECT b.id FROM patients b "
+                     f"WHERE {' OR '.join(spans)} INTERSECT SELECT t.patient_id "
+                     f"FROM patient_name_terms t WHERE {self._match_sql(lead, 't')})")
+            where = "p.id IN (SELECT id FROM born)"
         source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
             self._lateral_sql(i, "p.id") for i in ks)
         if tokens:
             source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
         params.update(day.params)
-        sql = f"""
+        sql = f"""{with_}
             SELECT {score} AS score, {worst} AS worst, ({prev}) AS prev, p.sort_name,
                    {SUMMARY_COLUMNS}, {desk.COLUMNS}
             FROM {source}
         """
-        return [Hit(r.id, r.score, r.sort_name, _matched_on(r.worst, r.prev), row=r)
+        return [Hit(r.id, r.score, r.sort_name,
+                    matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
+                    tier=(why or {}).get(r.id, also) if not tokens else tier_name(r.worst))
                 for r in self.s.execute(text(sql), params)]
 
     # ------------------------------------------------------------------ by id
