@@ -17,12 +17,11 @@ digits, names typed joined, unspaced CJK names, and the Mac/Mc/M' family.
   have them are re-indexed (a space in a name, a CJK name, a name starting Mac/Mc/M'); their
   rows are written again from their names, as the service writes them on every save.
 
-Numbered 0014 and based on 0012 on purpose: another change is adding 0013 in parallel;
-whoever merges second rebases this file's ``down_revision`` onto it. Nothing here depends
-on 0013.
+Written beside 0013 (recordings) and chained after it when both were merged; nothing here
+depends on 0013.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 08:10:00
 """
 
@@ -37,7 +36,7 @@ from alembic import op
 from backend_client.patients import names
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
