@@ -324,7 +324,7 @@ def kill_lane(data_dir: Path, kills: int, server: str, seed: int, *,
     again on the same (interrupted) recording; ``kills`` times, a new recording every
     ``per_recording`` kills (each check reads the whole recording: this keeps it small).
 
-    The first run is killed a random time after capture began; the later ones a random
+    Every other run is killed a random time after capture began; the others a random
     time after the process started, so kills also land while it opens the recording and
     rewrites the manifest for a new take. "Finished" segments are the ``.seg`` files the
     process had renamed into place when the folder was last listed before the kill.
@@ -347,13 +347,16 @@ def kill_lane(data_dir: Path, kills: int, server: str, seed: int, *,
         cmd = [sys.executable, "-m", "tests.audio_support", "record", str(data_dir),
                "--segment-frames", str(segment_frames)] + (["--open", rid] if rid else [])
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE)
-        if rid:
-            # Python and its imports take ~0.35 s: most kills land while capturing, some
-            # while the recording is opened and its new take written to the manifest.
+        assert proc.stdout is not None
+        if rid and i % 2:
+            # Python and its imports take ~0.35 s on an idle machine: these kills land
+            # while capturing or while the recording is opened and its new take written
+            # to the manifest (on a loaded machine, more of them before anything is written).
             time.sleep(0.3)
         else:
-            assert proc.stdout is not None
-            rid = proc.stdout.readline().decode().split()[-1]
+            # These a random time after capture began, however long the start took.
+            said = proc.stdout.readline().decode().split()[-1]
+            rid = rid or said
         folder = data_dir / "dictation" / "rec" / rid
         deadline = time.monotonic() + rng.uniform(0.05, max_wait)
         while time.monotonic() < deadline:

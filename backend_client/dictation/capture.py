@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BLOCK_FRAMES = 800                      # 50 ms at 16 kHz
 SEGMENT_FRAMES = int(SAMPLE_RATE * SEGMENT_SECONDS)
+FRAME_20MS = SAMPLE_RATE // 50
 
 NO_MICROPHONE = ("No microphone was found. Connect one and try again; until then you can "
                  "type the note.")
@@ -252,6 +253,8 @@ class Recorder:
         # waking up); only a stall after that, or a long silence at start, is a lost device.
         last_block = time.monotonic() + max(0.0, 3.0 - self._stall)
         problem = ""
+        with self._lock:
+            mode = self._take_mode
 
         def flush(frames: int) -> bool:
             nonlocal blocks, buffered, seq, problem
@@ -272,17 +275,28 @@ class Recorder:
                 self._written += frames
             return True
 
+        def last_frames() -> int:
+            # An inserted take ends on a whole 20 ms frame (padded with at most 19.9 ms of
+            # silence): the delivery file then reuses the encoded audio after the insert
+            # instead of encoding it again at stop (assembly.py).
+            nonlocal blocks, buffered
+            pad = -(self._written + buffered) % FRAME_20MS if mode == "insert" else 0
+            if pad and buffered:
+                blocks.append(np.zeros((pad, *blocks[-1].shape[1:]), dtype=blocks[-1].dtype))
+                buffered += pad
+            return buffered
+
         while True:
             try:
                 item = self._queue.get(timeout=0.1)
             except queue.Empty:
                 item = None
             if item is _STOP:
-                flush(buffered)
+                flush(last_frames())
                 break
             if item is None:
                 if time.monotonic() - last_block > self._stall or not stream.active:
-                    flush(buffered)
+                    flush(last_frames())
                     problem = problem or (
                         "The microphone stopped sending sound (was it unplugged?): "
                         "recording paused. Everything up to {at} is kept.")

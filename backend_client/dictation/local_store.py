@@ -27,7 +27,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from backend_client.dictation import codec, sealing
+from backend_client.dictation import codec, ogg_opus, sealing
+from backend_client.dictation.assembly import Assembly
 from backend_client.dictation.dto import (
     RECORD_MODES,
     SAMPLE_RATE,
@@ -112,34 +113,6 @@ def apply_take(pieces: list[Piece], mode: str, at: int, new: list[Piece]) -> lis
     raise ValueError(f"unknown record mode {mode!r}")
 
 
-class _RunningAssembly:
-    """One recording's delivery file, encoded while it is recorded (append only)."""
-
-    def __init__(self) -> None:
-        self._out = io.BytesIO()
-        self._writer: Any = codec.writer(self._out)
-        self.frames = 0
-        self._done: bytes | None = None
-        self._lock = threading.Lock()
-
-    def write(self, frames: np.ndarray) -> None:
-        with self._lock:
-            if self._done is None:
-                self._writer.write(frames)
-                self.frames += len(frames)
-
-    def finish(self, expected: int) -> bytes | None:
-        """The file, if it holds exactly the ``expected`` frames the disk holds (a segment
-        that no longer opens makes it differ: then None, and the segments decide)."""
-        with self._lock:
-            if self._done is None:
-                if self.frames != expected:
-                    return None
-                self._writer.close()
-                self._done = self._out.getvalue()
-            return self._done
-
-
 class RecordingLock:
     """``recorder.lock`` held with ``flock`` while a recorder has the recording open."""
 
@@ -172,10 +145,11 @@ class LocalDictationStore:
         # (None: does not open) saves decrypting every segment on every listing.
         self._checked: dict[Path, tuple[int, int, int | None]] = {}
         self._rec_keys: dict[str, bytes] = {}
-        # Recordings made by appending only: their delivery file, encoded as the segments
-        # are written (a second encoder on the writer thread), so that at stop it is ready;
-        # assembling five minutes from the segments afterwards took ~2 s of CPU.
-        self._running: dict[str, _RunningAssembly] = {}
+        # Recordings made since this store opened: their delivery file, encoded as the
+        # segments are written and re-encoded only around an edit's joins (assembly.py),
+        # so that at stop it is ready; assembling five minutes from the segments
+        # afterwards takes ~2 s of CPU.
+        self._running: dict[str, Assembly] = {}
 
     # ----- paths, keys, manifests -------------------------------------------------------
     @property
@@ -279,22 +253,58 @@ class LocalDictationStore:
         """Note a new take (manifest rewritten) and return its number."""
         if mode not in RECORD_MODES:
             raise ValueError(f"unknown record mode {mode!r}")
+        self._settle_assembly(recording_id)
         end = self.duration_frames(recording_id)
         with self._lock:
             running = self._running.get(recording_id)
-            if int(at) != end or (running is None and end > 0) or \
-                    (running is not None and running.frames != end):
-                # An edit inside the audio (or a take after a restart): delivery assembles
-                # from the segments instead.
-                self._running.pop(recording_id, None)
-            elif running is None:
-                self._running[recording_id] = _RunningAssembly()
+            if running is not None and running.frames != end:
+                # A segment that no longer opens: the segments decide, at stop.
+                self._drop_assembly(recording_id)
+                running = None
+            if running is None and end == 0:
+                lib = ogg_opus.load()
+                if lib is not None:
+                    running = Assembly(lib, bitrate=codec.BITRATE,
+                                       complexity=codec.COMPLEXITY)
+                    self._running[recording_id] = running
+        if running is not None and mode != "append" and 0 <= int(at) < end:
+            running.begin_edit(mode, int(at), self._reader(recording_id))
         data = self.manifest(recording_id)
         take = max((t["take"] for t in data["takes"]), default=0) + 1
         data["takes"].append({"take": take, "mode": mode, "at": int(at)})
         data["state"] = "open"
         self._write_manifest(recording_id, data)
         return take
+
+    def _reader(self, recording_id: str) -> Callable[[int, int], np.ndarray]:
+        """Frames ``[a, b)`` of the recording as its edit list stands now."""
+        pieces = self.pieces(recording_id)
+
+        def read(a: int, b: int) -> np.ndarray:
+            _before, rest = _split(pieces, a)
+            span, _after = _split(rest, b - a)
+            parts = list(self.iter_pcm(recording_id, span))
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+        return read
+
+    def assembled(self, recording_id: str) -> bool:
+        """Whether the delivery file is being kept encoded (else it is made at stop)."""
+        with self._lock:
+            return recording_id in self._running
+
+    def _settle_assembly(self, recording_id: str) -> None:
+        """Join the last edit's take into the delivery file (or give the file up)."""
+        with self._lock:
+            running = self._running.get(recording_id)
+        if running is not None and running.editing and \
+                not running.end_edit(self._reader(recording_id)):
+            with self._lock:
+                self._drop_assembly(recording_id)
+
+    def _drop_assembly(self, recording_id: str) -> None:
+        running = self._running.pop(recording_id, None)
+        if running is not None:
+            running.close()
 
     def write_segment(self, recording_id: str, take: int, seq: int,
                       frames: np.ndarray) -> int:
@@ -412,17 +422,15 @@ class LocalDictationStore:
         ``ValidationError`` for a recording with no audio: an OGG/Opus file of no frames
         is one libsndfile itself refuses to read, so none is made.
         """
-        import io
-
         frames = self.duration_frames(recording_id)
         if frames == 0:
             raise ValidationError("audio", "The recording is empty: nothing was recorded.")
-        with self._lock:
-            running = self._running.get(recording_id)
-        if running is not None and self.manifest(recording_id)["state"] == "stopped":
-            ready = running.finish(frames)
-            if ready is not None:
-                return ready
+        if self.manifest(recording_id)["state"] == "stopped":
+            self._settle_assembly(recording_id)
+            with self._lock:
+                running = self._running.get(recording_id)
+            if running is not None and running.frames == frames:
+                return running.finish()
         out = io.BytesIO()
         with codec.writer(out) as fh:
             for part in self.iter_pcm(recording_id):
@@ -475,6 +483,6 @@ class LocalDictationStore:
         sealing.fsync_dir(self.root)
         with self._lock:
             self._rec_keys.pop(recording_id, None)
-            self._running.pop(recording_id, None)
+            self._drop_assembly(recording_id)
             for path in [p for p in self._checked if p.parent == folder]:
                 del self._checked[path]

@@ -125,6 +125,106 @@ def _lacing_len(packet: bytes) -> int:
     return len(packet) // 255 + 1
 
 
+# ----- packets ----------------------------------------------------------------------------
+class PacketEncoder:
+    """libopus with the stream's settings: whole 20 ms frames in, one packet per frame out.
+
+    Packet ``k`` of an encoder fed from frame 0 decodes to the input frames
+    ``[k * FRAME - lookahead, (k + 1) * FRAME - lookahead)``: the encoder's lookahead delays
+    its output, and a stream's pre-skip (``lookahead * 3``) drops that much at its start.
+    assembly.py splices packets of several encoders on that grid.
+    """
+
+    def __init__(self, lib: Any, *, bitrate: int, complexity: int) -> None:
+        self._lib = lib
+        err = ctypes.c_int()
+        enc = lib.opus_encoder_create(SAMPLE_RATE, 1, _APPLICATION_AUDIO, ctypes.byref(err))
+        if not enc or err.value != 0:
+            raise RuntimeError(f"opus_encoder_create failed ({err.value})")
+        self._enc: int | None = enc
+        for request, value in ((_SET_BITRATE, bitrate), (_SET_COMPLEXITY, complexity),
+                               (_SET_VBR, 1), (_SET_SIGNAL, _SIGNAL_VOICE)):
+            lib.opus_encoder_ctl(ctypes.c_void_p(enc), request, ctypes.c_int32(value))
+        lookahead = ctypes.c_int32()
+        lib.opus_encoder_ctl(ctypes.c_void_p(enc), _GET_LOOKAHEAD, ctypes.byref(lookahead))
+        self.lookahead = int(lookahead.value)          # at 16 kHz
+        self.pre_skip = self.lookahead * _SCALE
+        self._buf = ctypes.create_string_buffer(_MAX_PACKET)
+        version = lib.opus_get_version_string() or b"libopus"
+        self.vendor = bytes(version)
+
+    def encode(self, pcm: np.ndarray) -> list[bytes]:
+        """The packets of ``pcm`` (int16, its length a multiple of FRAME)."""
+        if self._enc is None:
+            raise ValueError("encode with a freed Opus encoder")
+        pcm = np.ascontiguousarray(pcm, dtype=np.int16).reshape(-1)
+        if len(pcm) % FRAME:
+            raise ValueError("Opus packets are made of whole 20 ms frames")
+        enc, buf, encode = ctypes.c_void_p(self._enc), self._buf, self._lib.opus_encode
+        base = pcm.ctypes.data
+        out = []
+        for i in range(len(pcm) // FRAME):
+            n = encode(enc, base + i * FRAME * 2, FRAME, buf, _MAX_PACKET)
+            if n < 0:
+                raise RuntimeError(f"opus_encode failed ({n})")
+            out.append(ctypes.string_at(buf, n))
+        return out
+
+    def tail(self, pending: np.ndarray) -> list[bytes]:
+        """The last packets: ``pending`` (< one frame) and the lookahead, in silence up to
+        a whole frame, so that every real frame comes out of the decoder."""
+        pad = -(len(pending) + self.lookahead) % FRAME
+        return self.encode(np.concatenate([np.asarray(pending, dtype=np.int16),
+                                           np.zeros(self.lookahead + pad, dtype=np.int16)]))
+
+    def free(self) -> None:
+        if getattr(self, "_enc", None) is not None:
+            self._lib.opus_encoder_destroy(ctypes.c_void_p(self._enc))
+            self._enc = None
+
+    def __del__(self) -> None:
+        self.free()
+
+
+def write_stream(out: io.BytesIO, packets: list[bytes], *, frames: int, pre_skip: int,
+                 vendor: bytes, serial: int | None = None) -> None:
+    """An Ogg Opus file of ``packets`` (the tail included) holding ``frames`` real frames.
+
+    Page 0 holds OpusHead alone (beginning of stream), page 1 OpusTags, then pages of at
+    most ~1 s of packets. The last page holds at least the last two packets — every packet
+    the end trim reaches into (up to one frame of padding plus the lookahead) — and its
+    granule position ``pre_skip + 3 * frames`` says where the audio ends.
+    """
+    serial = int.from_bytes(os.urandom(4), "little") if serial is None else serial
+    seq = 0
+
+    def emit(page: list[bytes], granule: int, flags: int = 0) -> None:
+        nonlocal seq
+        out.write(ogg_page(page, granule=granule, serial=serial, seq=seq, flags=flags))
+        seq += 1
+
+    head = struct.pack("<8sBBHIhB", b"OpusHead", 1, 1, pre_skip, SAMPLE_RATE, 0, 0)
+    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    emit([head], 0, 0x02)
+    emit([tags], 0)
+    done, n = 0, len(packets)
+    while done < n:
+        take, lacing = 0, 0
+        while done + take < n and take < _PAGE_PACKETS and \
+                lacing + _lacing_len(packets[done + take]) <= 255:
+            lacing += _lacing_len(packets[done + take])
+            take += 1
+        rest = n - done - take
+        if 0 < rest < 2:        # keep two packets for the last page
+            take -= 2 - rest
+        if done + take == n:
+            emit(packets[done:], pre_skip + frames * _SCALE, 0x04)
+            return
+        emit(packets[done:done + take], (done + take) * FRAME * _SCALE)
+        done += take
+    emit([], pre_skip + frames * _SCALE, 0x04)
+
+
 # ----- the writer -------------------------------------------------------------------------
 class OggOpusWriter:
     """Encodes int16 mono frames written piece by piece into an Ogg Opus stream in ``out``.
@@ -137,64 +237,13 @@ class OggOpusWriter:
                  bitrate: int, complexity: int) -> None:
         if sample_rate != SAMPLE_RATE:
             raise ValueError("the Ogg Opus writer takes 16 kHz audio only")
-        self._out, self._lib = out, lib
-        err = ctypes.c_int()
-        enc = lib.opus_encoder_create(sample_rate, 1, _APPLICATION_AUDIO, ctypes.byref(err))
-        if not enc or err.value != 0:
-            raise RuntimeError(f"opus_encoder_create failed ({err.value})")
-        self._enc: int | None = enc
-        for request, value in ((_SET_BITRATE, bitrate), (_SET_COMPLEXITY, complexity),
-                               (_SET_VBR, 1), (_SET_SIGNAL, _SIGNAL_VOICE)):
-            lib.opus_encoder_ctl(ctypes.c_void_p(enc), request, ctypes.c_int32(value))
-        lookahead = ctypes.c_int32()
-        lib.opus_encoder_ctl(ctypes.c_void_p(enc), _GET_LOOKAHEAD, ctypes.byref(lookahead))
-        self._lookahead = int(lookahead.value)          # at 16 kHz
-        self.pre_skip = self._lookahead * _SCALE
-        self._serial = int.from_bytes(os.urandom(4), "little")
-        self._page_seq = 0
-        self._packet_buf = ctypes.create_string_buffer(_MAX_PACKET)
+        self._out = out
+        self._encoder = PacketEncoder(lib, bitrate=bitrate, complexity=complexity)
+        self.pre_skip = self._encoder.pre_skip
         self._pending = np.zeros(0, dtype=np.int16)     # < one frame, waiting for more
-        self._packets: list[bytes] = []                 # encoded, not yet on a page
-        self._encoded = 0                               # 16 kHz samples fed to the encoder
+        self._packets: list[bytes] = []
         self.frames = 0                                 # real frames written
         self.closed = False
-        head = struct.pack("<8sBBHIhB", b"OpusHead", 1, 1, self.pre_skip, sample_rate, 0, 0)
-        version = lib.opus_get_version_string() or b"libopus"
-        vendor = bytes(version)
-        tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
-        self._emit([head], granule=0, flags=0x02)
-        self._emit([tags], granule=0)
-
-    def _emit(self, packets: list[bytes], *, granule: int, flags: int = 0) -> None:
-        self._out.write(ogg_page(packets, granule=granule, serial=self._serial,
-                                 seq=self._page_seq, flags=flags))
-        self._page_seq += 1
-
-    def _encode(self, pcm: np.ndarray) -> None:
-        """Encode whole 20 ms frames of ``pcm`` (its length is a multiple of FRAME)."""
-        assert self._enc is not None
-        pcm = np.ascontiguousarray(pcm, dtype=np.int16)
-        enc, buf, encode = ctypes.c_void_p(self._enc), self._packet_buf, self._lib.opus_encode
-        base = pcm.ctypes.data
-        for i in range(len(pcm) // FRAME):
-            n = encode(enc, base + i * FRAME * 2, FRAME, buf, _MAX_PACKET)
-            if n < 0:
-                raise RuntimeError(f"opus_encode failed ({n})")
-            self._packets.append(ctypes.string_at(buf, n))
-        self._encoded += len(pcm)
-        self._flush_pages()
-
-    def _flush_pages(self) -> None:
-        # Keep the last two packets back: the final page must hold every packet the end
-        # trim reaches into (up to one frame of padding plus the lookahead).
-        while len(self._packets) > _PAGE_PACKETS + 2:
-            take, lacing = 0, 0
-            while take < _PAGE_PACKETS and lacing + _lacing_len(self._packets[take]) <= 255:
-                lacing += _lacing_len(self._packets[take])
-                take += 1
-            page, self._packets = self._packets[:take], self._packets[take:]
-            done = self._encoded - len(self._packets) * FRAME
-            self._emit(page, granule=done * _SCALE)
 
     def write(self, frames: np.ndarray) -> None:
         if self.closed:
@@ -208,45 +257,21 @@ class OggOpusWriter:
         whole = len(data) // FRAME * FRAME
         self._pending = data[whole:].copy()
         if whole:
-            self._encode(data[:whole])
+            self._packets += self._encoder.encode(data[:whole])
 
     def close(self) -> None:
-        """Flush the lookahead, write the last page (end of stream) and free the encoder."""
+        """Flush the lookahead, write the pages (end of stream) and free the encoder."""
         if self.closed:
             return
         try:
-            tail = len(self._pending) + self._lookahead
-            pad = -tail % FRAME
             if self.frames:
-                self._encode(np.concatenate([
-                    self._pending, np.zeros(self._lookahead + pad, dtype=np.int16)]))
-            while True:
-                # A last page too full for its lacing table is split; only the last
-                # carries the end-of-stream flag and the trimming granule position.
-                lacing, take = 0, 0
-                while take < len(self._packets) and \
-                        lacing + _lacing_len(self._packets[take]) <= 255:
-                    lacing += _lacing_len(self._packets[take])
-                    take += 1
-                if take == len(self._packets):
-                    break
-                page, self._packets = self._packets[:take], self._packets[take:]
-                done = self._encoded - len(self._packets) * FRAME
-                self._emit(page, granule=done * _SCALE)
-            self._emit(self._packets, granule=self.pre_skip + self.frames * _SCALE,
-                       flags=0x04)
+                self._packets += self._encoder.tail(self._pending)
+            write_stream(self._out, self._packets, frames=self.frames,
+                         pre_skip=self.pre_skip, vendor=self._encoder.vendor)
             self._packets = []
         finally:
-            self._free()
+            self._encoder.free()
             self.closed = True
-
-    def _free(self) -> None:
-        if getattr(self, "_enc", None) is not None:
-            self._lib.opus_encoder_destroy(ctypes.c_void_p(self._enc))
-            self._enc = None
-
-    def __del__(self) -> None:
-        self._free()
 
     def __enter__(self) -> OggOpusWriter:
         return self
@@ -256,5 +281,5 @@ class OggOpusWriter:
         if exc_type is None:
             self.close()
         else:
-            self._free()
+            self._encoder.free()
             self.closed = True

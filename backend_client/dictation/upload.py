@@ -3,13 +3,15 @@ idempotent, so that a kill between any two repeats a step and never duplicates o
 
 1. register the ``recordings`` row if the author is signed in here (``Registrar``);
 2. assemble the audio (``audio(id, author)``: one OGG/Opus file), seal it under a fresh
-   data key as ``DRAO | 1 | nonce | AES-256-GCM``, AAD ``b"dra-recording:" + id``; the sealed
-   bytes are kept in ``dictation/outbox/<id>.sealed`` and the key (wrapped by the
-   workstation key) in the queue row, so that a retry sends the same bytes;
-3. upload to ``recordings/<id>.ogg.sealed`` with server-side encryption and SHA-256: HEAD
-   first (there with our checksum: nothing to send), multipart above a threshold resumed
-   from the parts the store holds, then verify the size and the checksum the store
-   computed;
+   data key as ``DRAO | 1 | nonce | AES-256-GCM``, AAD ``b"dra-recording:" + id``; its
+   SHA-256 and the key (wrapped by the workstation key) go in the queue row. A recording
+   sent in parts also keeps its sealed bytes in ``dictation/outbox/<id>.sealed``, so that
+   a retry resumes with the same bytes; one sent at once does not need them: a retry
+   asks the store whether it holds the noted SHA-256, and seals afresh if not;
+3. upload to ``recordings/<id>.ogg.sealed`` with server-side encryption and SHA-256,
+   multipart above a threshold (resumed from the parts the store holds); verified by the
+   checksum the store computed of what it received — from its answer to the upload where
+   it gives one (S3 does), else by a HEAD;
 4. insert the MongoDB ``recording_meta`` document (a duplicate key: there already; it must
    say the same);
 5. ``recording_delivered(...)`` in PostgreSQL turns the row visible (with the delivery
@@ -238,9 +240,13 @@ class Uploader:
                      duration=job.duration_ms)
         if not job.stored:
             blob, fresh = self._sealed(job, note, state)                # 2
-            self._upload(job, key, blob, note, progress, str(state["sha256"]),   # 3
-                         fresh=fresh)
-            note(stored=True, upload_id=None, parts={}, sent_bytes=len(blob))
+            if blob is not None:
+                self._upload(job, key, blob, note, progress,             # 3
+                             str(state["sha256"]), fresh=fresh)
+            elif progress:
+                progress(rid, job.size_bytes, job.size_bytes)
+            note(stored=True, upload_id=None, parts={},
+                 sent_bytes=len(blob) if blob is not None else job.size_bytes)
         if not job.described:                                           # 4
             self._describe(job, key, state)
             note(described=True)
@@ -263,24 +269,21 @@ class Uploader:
         return self.outbox / f"{recording_id}.sealed"
 
     def _sealed(self, job: Job, note: Callable[..., None], state: dict[str, Any]
-                ) -> tuple[bytes, bool]:
-        """The sealed object, the same bytes on every attempt once made; and whether it
-        was made just now (then no store can hold it yet: it is under a new key)."""
+                ) -> tuple[bytes | None, bool]:
+        """The sealed object, the same bytes on every attempt of a multipart upload once
+        made, and whether it was made just now (then no store can hold it yet: it is under
+        a new key); None when the store holds the noted sealing whole already."""
         path = self._sealed_path(job.recording_id)
         if job.sha256 and job.wrapped_key:
             try:
                 blob = path.read_bytes()
             except FileNotFoundError:
                 blob = b""
-            if hashlib.sha256(blob).hexdigest() == job.sha256:
+            # A torn outbox copy (it is not fsynced: see ``_write``) fails this too.
+            if blob and hashlib.sha256(blob).hexdigest() == job.sha256:
                 return blob, False
-            # The sealed copy is gone: if the store has it whole already, use that.
-            try:
-                there = self.objects.get(object_key(job.recording_id))
-            except NotFound:
-                there = b""
-            if hashlib.sha256(there).hexdigest() == job.sha256:
-                return there, False
+            if self._holds(object_key(job.recording_id), job.sha256, job.size_bytes):
+                return None, False
         if job.upload_id:
             # Parts of an earlier sealing are other bytes: S3 would keep them (and bill
             # them) until a lifecycle rule removes unfinished uploads.
@@ -293,7 +296,8 @@ class Uploader:
                             "damaged or missing, so it was not sent." + ON_REQUEST) from exc
         data_key = os.urandom(32)
         blob = seal_object(data_key, job.recording_id, ogg)
-        self._write(path, blob)
+        if len(blob) > self.threshold:
+            self._write(path, blob)
         state.update(sha256=hashlib.sha256(blob).hexdigest(), size=len(blob),
                      wrapped=wrap_key(self.workstation_key, job.recording_id, data_key),
                      duration=duration)
@@ -302,20 +306,27 @@ class Uploader:
              duration_ms=state["duration"], upload_id=None, parts={}, sent_bytes=0)
         return blob, True
 
+    def _holds(self, key: str, sha256: str, size: int) -> bool:
+        """Whether the store holds the object of this sealing: its SHA-256 was noted
+        before any byte was sent, and an object exists only once the store has verified
+        every byte against it (whole, or part by part)."""
+        try:
+            there = self.objects.stat(key)
+        except NotFound:
+            return False
+        return there.sha256 == sha256 and there.size == size
+
     def _write(self, path: Path, data: bytes) -> None:
+        """The outbox copy, renamed into place whole. Not fsynced (writing tens of MB
+        through to the disk cost more than the upload): a copy a power cut tore does
+        not match the SHA-256 in the queue row, and the recording is sealed again from
+        its segments, which are."""
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
             os.replace(tmp, path)
-            dfd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -330,31 +341,30 @@ class Uploader:
     def _upload(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
                 progress: Progress | None, sha256: str, *, fresh: bool) -> None:
         rid, total = job.recording_id, len(blob)
-        multipart = total > self.threshold
-        # Each part's SHA-256 once: sent with the part, and S3's composite checksum of the
-        # whole is made of them.
-        digests = [hashlib.sha256(blob[i:i + self.part_size]).digest()
-                   for i in range(0, total, self.part_size)] if multipart else []
-        expected = {sha256, composite_sha256(digests)} if multipart else {sha256}
-        # A retry after the upload finished: nothing to send. (Bytes sealed just now, under
-        # a key made just now, cannot be there: no round trip to ask.)
-        if not fresh and self._there(key, total, expected):
+        if not fresh and self._holds(key, sha256, total):
+            # A retry after the upload finished: nothing to send. (Bytes sealed just now,
+            # under a key made just now, cannot be there: no round trip to ask.)
             if progress:
                 progress(rid, total, total)
             return
-        if multipart:
-            self._multipart(job, key, blob, digests, note, progress, sha256)
+        if total > self.threshold:
+            said, expected = self._multipart(job, key, blob, note, progress, sha256)
         else:
-            self.objects.put_unread(key, blob, content_type=CONTENT_TYPE, sha256=sha256)
+            said = self.objects.put_unread(key, blob, content_type=CONTENT_TYPE,
+                                           sha256=sha256)
+            expected = sha256
         if progress:
             progress(rid, total, total)
-        if not self._there(key, total, expected):
+        if said == expected:
+            return          # the store computed our checksum from what it received
+        if not self._there(key, total, {expected}):
             raise Transient("The stored copy did not match what was sent; it will be sent "
                             "again." + AGAIN)
 
-    def _multipart(self, job: Job, key: str, blob: bytes, digests: list[bytes],
-                   note: Callable[..., None], progress: Progress | None, sha256: str
-                   ) -> None:
+    def _multipart(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
+                   progress: Progress | None, sha256: str) -> tuple[str, str]:
+        """Send the parts the store lacks; (the composite the store says it holds, the
+        composite of our parts)."""
         rid, total, size = job.recording_id, len(blob), self.part_size
         count = (total + size - 1) // size
         upload_id = job.upload_id if job.sha256 == sha256 else None
@@ -369,34 +379,49 @@ class Uploader:
             upload_id = self.objects.multipart_start(key, content_type=CONTENT_TYPE,
                                                      sha256=sha256)
             note(upload_id=upload_id, parts={}, sent_bytes=0)
-        # Parts go several at a time (the boto3 client is thread-safe), each noted as it
-        # finishes, so that a restart sends only what the store does not hold.
         chunks = {n: blob[(n - 1) * size:n * size] for n in range(1, count + 1)}
-        todo = {n: digests[n - 1].hex() for n in chunks}
-        todo = {n: d for n, d in todo.items()
-                if not (n in parts and parts[n][1] == d and held.get(n) == len(chunks[n]))}
+        digests: dict[int, bytes] = {}
+
+        def digest(n: int) -> bytes:
+            if n not in digests:
+                digests[n] = hashlib.sha256(chunks[n]).digest()
+            return digests[n]
+
+        # A part noted as sent counts only if the store holds it at that size and it was
+        # these bytes (its noted digest).
+        todo = [n for n in chunks if not (n in parts and held.get(n) == len(chunks[n])
+                                          and parts[n][1] == digest(n).hex())]
         sent = total - sum(len(chunks[n]) for n in todo)
         if progress and sent:
             progress(rid, sent, total)
-        upload, waiting = upload_id, sorted(todo)
+
+        def send(n: int) -> str:
+            # Hashed on the part's own thread (hashlib lets go of the GIL), once: the
+            # digest goes with the part, and the composite of the whole is made of them.
+            return self.objects.multipart_put_part(key, upload_id, n, chunks[n],
+                                                   digest(n).hex())
+
+        waiting = list(todo)
         running: dict[Future[str], int] = {}
         with ThreadPoolExecutor(max_workers=self.threads,
                                 thread_name_prefix="dictation-part") as pool:
-            # At most ``threads`` parts in flight: a kill loses at most those.
+            # Parts go several at a time (the boto3 client is thread-safe), each noted as
+            # it finishes, so that a restart sends only what the store does not hold. At
+            # most ``threads`` in flight: a kill loses at most those.
             while waiting or running:
                 while waiting and len(running) < self.threads:
                     n = waiting.pop(0)
-                    running[pool.submit(self.objects.multipart_put_part, key, upload, n,
-                                        chunks[n])] = n
+                    running[pool.submit(send, n)] = n
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     n = running.pop(future)
-                    parts[n] = (future.result(), todo[n])
+                    parts[n] = (future.result(), digest(n).hex())
                     sent += len(chunks[n])
                     note(parts=parts, sent_bytes=sent)
                     if progress:
                         progress(rid, sent, total)
-        self.objects.multipart_complete(key, upload_id, parts)
+        said = self.objects.multipart_complete(key, upload_id, parts)
+        return said, composite_sha256([digest(n) for n in sorted(chunks)])
 
     def _describe(self, job: Job, key: str, state: dict[str, Any]) -> None:
         doc = {"_id": job.recording_id, "patient_id": job.patient_id,

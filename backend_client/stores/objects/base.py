@@ -96,9 +96,11 @@ class ResumableObjectStore(ObjectStore, Protocol):
     under the same number replaces the earlier one (so resuming after a crash between
     sending a part and noting it is harmless)."""
 
-    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> None:
-        """``put`` without reading the object back (the caller verifies with
-        ``head_checksum``): one round trip less."""
+    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> str:
+        """``put`` without reading the object back: one round trip less. Returns the
+        SHA-256 hex the store says it computed of what it received (S3 refuses a body
+        whose checksum differs from the one sent, and echoes it), or "" when the store
+        does not say; then the caller verifies with ``head_checksum``."""
         ...
 
     def head_checksum(self, key: str) -> tuple[int, str]:
@@ -116,13 +118,16 @@ class ResumableObjectStore(ObjectStore, Protocol):
         upload is unknown (completed, aborted or expired)."""
         ...
 
-    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
-        """Send one part (checked by the store against its SHA-256); its ETag."""
+    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes,
+                           sha256: str | None = None) -> str:
+        """Send one part (checked by the store against its SHA-256, ``sha256`` when the
+        caller has it already); its ETag."""
         ...
 
     def multipart_complete(self, key: str, upload_id: str,
-                           parts: dict[int, tuple[str, str]]) -> None:
-        """Join the parts (number → (ETag, SHA-256 hex)) into the object."""
+                           parts: dict[int, tuple[str, str]]) -> str:
+        """Join the parts (number → (ETag, SHA-256 hex)) into the object. Returns the
+        composite checksum the store says it holds (``composite_sha256``), or ""."""
         ...
 
     def multipart_abort(self, key: str, upload_id: str) -> None:

@@ -42,6 +42,16 @@ if TYPE_CHECKING:
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 
 
+def _hex(checksum: object) -> str:
+    """A checksum header's base64 as hex; "" when absent. A multipart object's is
+    "<base64>-<parts>" on AWS (moto leaves the count off): the base64 is the composite."""
+    b64 = str(checksum or "").split("-")[0]
+    try:
+        return base64.b64decode(b64, validate=True).hex() if b64 else ""
+    except ValueError:
+        return ""
+
+
 def build_s3_client(endpoint_url: str | None, *, region: str, access_key_id: str | None,
                     secret_access_key: str | None, timeout_seconds: float = 3.0,
                     ca_file: Path | None = None, attempts: int = 2) -> S3Client:
@@ -152,20 +162,25 @@ class S3ObjectStore:
         self._put(key, data, content_type, sha256)
         return self.stat(key)
 
-    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> None:
-        self._put(key, data, content_type, sha256)
+    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> str:
+        # S3 and MinIO compute the SHA-256 of the body and refuse it when it differs from
+        # the one sent, then echo it; a server that does not check (moto, for one, only
+        # echoes what it was sent) is covered by the check against ``data`` in ``_put``.
+        answer = self._put(key, data, content_type, sha256)
+        return _hex(answer.get("ChecksumSHA256"))
 
-    def _put(self, key: str, data: bytes, content_type: str, sha256: str | None) -> None:
+    def _put(self, key: str, data: bytes, content_type: str,
+             sha256: str | None) -> dict[str, Any]:
         validate_key(key)
         digest = check_expected(data, sha256)
         try:
             # The server verifies the checksum too, so a corrupted upload is refused there.
-            self.client.put_object(
+            return dict(self.client.put_object(
                 Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
                 ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode(),
                 Metadata={"sha256": digest}, **self._extra(),
-            )
+            ))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
@@ -239,10 +254,7 @@ class S3ObjectStore:
             head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except (ClientError, BotoCoreError) as exc:
             raise self._read_error(exc, key) from exc
-        # A multipart object's checksum is "<base64>-<parts>" on AWS (moto leaves the count
-        # off): the base64 is the composite either way.
-        b64 = str(head.get("ChecksumSHA256", "")).split("-")[0]
-        return int(head["ContentLength"]), base64.b64decode(b64).hex() if b64 else ""
+        return int(head["ContentLength"]), _hex(head.get("ChecksumSHA256"))
 
     def multipart_start(self, key: str, *, content_type: str, sha256: str) -> str:
         validate_key(key)
@@ -266,29 +278,32 @@ class S3ObjectStore:
             raise self._read_error(exc, key) from exc
         return parts
 
-    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes,
+                           sha256: str | None = None) -> str:
         validate_key(key)
+        digest = sha256 or sha256_hex(data)
         try:
             answer = self.client.upload_part(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
                 ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256_hex(data))).decode())
+                ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode())
         except (ClientError, BotoCoreError) as exc:
             raise self._write_error(exc, key) from exc
         return str(answer["ETag"])
 
     def multipart_complete(self, key: str, upload_id: str,
-                           parts: dict[int, tuple[str, str]]) -> None:
+                           parts: dict[int, tuple[str, str]]) -> str:
         validate_key(key)
         listed = [{"PartNumber": n, "ETag": etag,
                    "ChecksumSHA256": base64.b64encode(bytes.fromhex(digest)).decode()}
                   for n, (etag, digest) in sorted(parts.items())]
         try:
-            self.client.complete_multipart_upload(
+            answer = self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id,
                 MultipartUpload={"Parts": listed})  # type: ignore[typeddict-item]
         except (ClientError, BotoCoreError) as exc:
             raise self._write_error(exc, key) from exc
+        return _hex(answer.get("ChecksumSHA256"))
 
     def multipart_abort(self, key: str, upload_id: str) -> None:
         validate_key(key)
