@@ -5,10 +5,11 @@ The recording is made the way the recorder makes it: 150 sealed 2-second segment
 through ``LocalDictationStore`` in one take (not timed). Timed, from the moment the doctor
 stops: the manifest marked stopped, the ``recordings`` row registered, ``enqueue``, and
 ``run_once`` until "done" — the delivery file (encoded while recording, so ready at stop),
-seal, outbox copy (fsynced), put with SHA-256 and SSE, verify HEAD, MongoDB document
-(majority), ``recording_delivered`` — then the row is read back through a session. For
-comparison, the same for a recording with an edit inside it (overwrite or insert), whose
-delivery file must be assembled from the segments at stop. p50 and max of runs.
+seal, put with SHA-256 and SSE (verified by the store's answer), MongoDB document
+(majority), ``recording_delivered`` — then the row is read back through a session. Then
+the same for a recording with ten seconds inserted one minute in, stopped straight after
+the insert: its delivery file was kept encoded through the edit, and at stop the audio
+after the insert is joined on (assembly.py). p50 and max of runs.
 
     python -m benchmarks dictation_deliver      (BENCH_DELIVER_RUNS, default 5)
 """
@@ -70,8 +71,8 @@ def main() -> None:
                 assert rid in {r.id for r in b.recordings.recordings(b.patient)}
                 times.append((time.perf_counter() - t0) * 1000)
             times = times[1:]
-            what = ("with an edit inside (assembled at stop)" if edit
-                    else "recorded straight through          ")
+            what = ("with an insert, stopped right after it" if edit
+                    else "recorded straight through             ")
             print(f"  5-minute dictation {what}: stop -> verified in S3 + row visible "
                   f"p50 {statistics.median(times):7.1f} ms   max {max(times):7.1f} ms   "
                   f"({len(times)} runs; target <= 1000 ms)", flush=True)

@@ -29,6 +29,7 @@ import hmac
 import logging
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -207,6 +208,7 @@ class Uploader:
         self.threshold = multipart_threshold
         self.part_size = part_size
         self.threads = threads
+        self._writing: threading.Thread | None = None    # the outbox copy being written
 
     # ------------------------------------------------------------------ Deliverer
 
@@ -216,6 +218,8 @@ class Uploader:
             self._deliver(job, note, progress)
         except Exception as exc:  # noqa: BLE001 - each becomes a sentence for the queue
             raise classify(exc) from exc
+        finally:
+            self._outbox_written()
 
     def discard_local(self, job: Job) -> None:
         if self.discard is not None:
@@ -297,7 +301,10 @@ class Uploader:
         data_key = os.urandom(32)
         blob = seal_object(data_key, job.recording_id, ogg)
         if len(blob) > self.threshold:
-            self._write(path, blob)
+            # Written beside the upload (its parts take longer): only a retry reads it.
+            self._writing = threading.Thread(target=self._write, args=(path, blob),
+                                             name="dictation-outbox", daemon=True)
+            self._writing.start()
         state.update(sha256=hashlib.sha256(blob).hexdigest(), size=len(blob),
                      wrapped=wrap_key(self.workstation_key, job.recording_id, data_key),
                      duration=duration)
@@ -305,6 +312,11 @@ class Uploader:
         note(sha256=state["sha256"], size_bytes=state["size"], wrapped_key=state["wrapped"],
              duration_ms=state["duration"], upload_id=None, parts={}, sent_bytes=0)
         return blob, True
+
+    def _outbox_written(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.join()
 
     def _holds(self, key: str, sha256: str, size: int) -> bool:
         """Whether the store holds the object of this sealing: its SHA-256 was noted
@@ -348,7 +360,10 @@ class Uploader:
                 progress(rid, total, total)
             return
         if total > self.threshold:
-            said, expected = self._multipart(job, key, blob, note, progress, sha256)
+            try:
+                said, expected = self._multipart(job, key, blob, note, progress, sha256)
+            finally:
+                self._outbox_written()
         else:
             said = self.objects.put_unread(key, blob, content_type=CONTENT_TYPE,
                                            sha256=sha256)
