@@ -50,14 +50,16 @@ def _add_number(digits: str, identifiers: list[str], phones: list[str]) -> None:
         phones.append(digits)
 
 
-def parse_query(query: str, today: date) -> ParsedQuery:
+def parse_query(query: str, today: date, *, day_first: bool | None = None) -> ParsedQuery:
+    """``day_first``: the clinic's reading of 12.03.1984 (``ClinicLocale``), the same as the
+    register form's; ``None`` searches both readings."""
     query = _CONTROL.sub(" ", query)
     rest = query
     dates: list[date] = []
     identifiers: list[str] = []
     phones: list[str] = []
     tokens: list[str] = []
-    for match in reversed(find_dates(query, today)):
+    for match in reversed(find_dates(query, today, day_first=day_first)):
         dates.extend(match.candidates)
         span = query[match.start:match.end]
         if span.isascii() and span.isdigit():
