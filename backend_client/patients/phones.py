@@ -52,7 +52,7 @@ def to_e164(text: str, region: str) -> str:
     number = _parse(text, region)
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason not in (ValidationResult.IS_POSSIBLE,):
-        country = phonenumbers.region_code_for_country_code(number.country_code)
+        country = phonenumbers.region_code_for_country_code(number.country_code or 0)
         where = f" in {_country_name(country)}" if country not in ("ZZ", "001") else ""
         sentence = _REASONS.get(reason, "is not a possible phone number{where}")
         raise PhoneProblem(f"'{text.strip()}' " + sentence.format(where=where))

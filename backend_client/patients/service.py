@@ -11,8 +11,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from backend_client.accounts.access import Access
 from backend_client.audit.service import AuditService
+from backend_client.clinic import clinic_locale
 from backend_client.dto import (
     DEATH_SOURCES,
     Actor,
@@ -42,7 +43,6 @@ from backend_client.errors import (
     PossibleDuplicate,
     ValidationError,
 )
-from backend_client.clinic import clinic_locale
 from backend_client.patients import names, phones
 from backend_client.patients.api import PAGE_SIZE
 from backend_client.patients.search import PatientSearch, parse_query
