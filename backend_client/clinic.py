@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -55,12 +55,12 @@ def locale_default(env: Mapping[str, str] | None = None) -> ClinicLocale:
     return FALLBACK
 
 
-def clinic_locale(s: Session, default: ClinicLocale | None = None) -> ClinicLocale:
+def clinic_locale(s: Session | Connection, default: ClinicLocale | None = None) -> ClinicLocale:
     """The clinic's settings; each one not set (or unusable) from ``default`` (the
     locale's when None). An unset date order follows the region when only that is set."""
     values: dict[str, Any] = dict(s.execute(
         select(ClinicSetting.key, ClinicSetting.value)
-        .where(ClinicSetting.key.in_((PHONE_REGION, DATE_ORDER)))).tuples().all())
+        .where(ClinicSetting.key.in_((PHONE_REGION, DATE_ORDER)))).all())
     base = default or locale_default()
     region = str(values.get(PHONE_REGION) or "").strip().upper()
     if not known_region(region):
@@ -94,13 +94,7 @@ def parse_setting(name: str, value: str) -> tuple[str, str]:
                          "date-order")
 
 
-def set_setting(s: Session, key: str, value: str) -> None:
+def set_setting(s: Session | Connection, key: str, value: str) -> None:
     """Write one setting (the owner's or an administrator's login; the app may not)."""
     s.execute(pg_insert(ClinicSetting).values(key=key, value=value).on_conflict_do_update(
-        index_elements=[ClinicSetting.key], set_={"value": value, "updated_at": _now()}))
-
-
-def _now() -> Any:
-    from sqlalchemy import func
-
-    return func.now()
+        index_elements=[ClinicSetting.key], set_={"value": value, "updated_at": func.now()}))
