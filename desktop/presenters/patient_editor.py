@@ -287,13 +287,13 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
         self._tasks.run(self._api.clinic_locale, known, unknown, pool="read")
 
     def _open_dialog(self, dialog: PatientDialog) -> None:
-        self._apply_clinic(dialog)
         dialog.save_requested.connect(self.on_dialog_save_requested)
         dialog.their_changes_requested.connect(self.on_dialog_their_changes_requested)
         dialog.take_theirs_requested.connect(self.on_dialog_take_theirs_requested)
         dialog.finished.connect(self.on_dialog_finished)
         self.dialog = dialog
         self._theirs = None
+        self._apply_clinic(dialog)
         dialog.open()
 
     @Slot(object)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QLabel, QLineEdit, QWidget
 
 from ui.patients.formatting import (
     DATE_FORMAT_HINT,
@@ -46,10 +47,13 @@ class DateField(QWidget):
         self.echo.setObjectName("date-echo")
         self.echo.setTextFormat(Qt.TextFormat.PlainText)
         self.echo.setWordWrap(True)
-        layout = QHBoxLayout(self)
+        # The reading beside the field when it fits, else under it: a wrapped label beside
+        # a line edit in a form row is cut off, not given more lines (700 px wide).
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        layout = self._layout
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        layout.addWidget(self.edit)
+        layout.addWidget(self.edit, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.echo, 1)
         self.setFocusProxy(self.edit)
 
@@ -94,3 +98,16 @@ class DateField(QWidget):
     def _echo(self, text: str, *, warn: bool = False) -> None:
         self.echo.setText(text)
         self.echo.setStyleSheet("color: #8a4b00;" if warn else "color: #455a64;")
+        self._place_echo(self.width())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._place_echo(event.size().width())
+
+    def _place_echo(self, width: int) -> None:
+        needed = (self.edit.maximumWidth() + self._layout.spacing()
+                  + self.echo.fontMetrics().horizontalAdvance(self.echo.text()) + 4)
+        direction = (QBoxLayout.Direction.LeftToRight if needed <= width
+                     else QBoxLayout.Direction.TopToBottom)
+        if self._layout.direction() != direction:
+            self._layout.setDirection(direction)
