@@ -156,7 +156,8 @@ class PatientService:
         actor = self.access.require("patient.search")
         query = (text_ or "")[:MAX_QUERY]
         clinic = self._clinic_for(actor)
-        parsed = parse_query(query, self._today(), day_first=clinic.day_first)
+        parsed = parse_query(query, self._today(), day_first=clinic.day_first,
+                             region=clinic.phone_region)
         if parsed.empty:
             return SearchPage(query, offset, (), False)
         with self._work(actor) as uow:

@@ -85,10 +85,12 @@ def test_a_british_clinic_finds_its_numbers_by_the_trunk_zero_and_by_the_local_p
     pid = register(service, "Hughes", "+44 20 7946 0958")
     other = register(service, "Meyer", "+49 30 1234567")
     assert stored(db, pid)[0] == "+442079460958"
-    for query in ("020 7946 0958", "7946 0958", "+44 20 7946 0958", "0044 20 7946 0958"):
+    for query in ("020 7946 0958", "7946 0958", "+44 20 7946 0958", "0044 20 7946 0958",
+                  "+44 (0)20 7946 0958", "hughes +44 (0)20 7946 0958"):
         assert pid in [p.id for p in service.search(query).items], query
     assert service.get(pid).draft.phone == "020 7946 0958"
     assert service.get(other).draft.phone == "+49 30 1234567"
+    assert other in [p.id for p in service.search("meyer +49 (0)30 1234567").items]
     assert register(service, "Evans", "020 7946 0001") != pid  # typed nationally: GB's
 
 

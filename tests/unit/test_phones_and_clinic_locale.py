@@ -133,3 +133,14 @@ def test_validation_stores_e164_and_names_the_phone_fields() -> None:
     assert fixed.draft.phone == "+19172065843"
     assert fixed.draft.emergency_contact == Contact("Ben", phone="+442079460958")
     assert fixed.birth_date == date(1984, 12, 3)
+
+
+@pytest.mark.parametrize(("typed", "region", "stored"), [
+    ("+44 (0)20 7946 0958", "US", "442079460958"),   # the trunk zero in brackets
+    ("hughes +49 (0)30 1234567", "GB", "49301234567"),
+    ("020 7946 0958", "GB", "442079460958"),
+    ("(917) 206-5843", "US", "19172065843"),
+])
+def test_search_also_looks_for_a_typed_number_as_it_is_stored(
+        typed: str, region: str, stored: str) -> None:
+    assert stored in parse_query(typed, TODAY, region=region).phones
