@@ -163,6 +163,10 @@ class _RepeatedRow(QWidget):
         self.remove.clicked.connect(lambda: self.removed.emit(self))
         self.error = _error_label(self)
 
+    def editors(self) -> dict[str, QWidget]:
+        """The row's editors by the last part of their error key ("value", "given_name")."""
+        raise NotImplementedError
+
 
 class IdentifierRow(_RepeatedRow):
     def __init__(self, parent: QWidget, value: Identifier | None = None) -> None:
@@ -272,7 +276,7 @@ class PatientDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
-        self.scroll = scroll
+        self.scroll_area = scroll
 
         legend = QLabel("Fields marked * are required.", self)
         legend.setObjectName("required-legend")
@@ -662,10 +666,10 @@ class PatientDialog(QDialog):
         self.summary.show()
         if not focus:
             return  # the user is typing somewhere: neither the view nor the focus moves
-        self.scroll.ensureVisible(0, 0)
+        self.scroll_area.ensureVisible(0, 0)
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.scroll.ensureWidgetVisible(first)
+            self.scroll_area.ensureWidgetVisible(first)
 
     def show_failure(self, sentence: str) -> None:
         """A save failed for a reason that is not one field's (a store is down...)."""
@@ -751,7 +755,7 @@ class PatientDialog(QDialog):
         field = self._field_for(key)
         editor = self._editor_for(key) or (field.editor if field is not None else None)
         if editor is not None:
-            self.scroll.ensureWidgetVisible(editor)
+            self.scroll_area.ensureWidgetVisible(editor)
             editor.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def reject(self) -> None:
