@@ -14,6 +14,7 @@ from backend_client.accounts.access import SystemAccess
 from backend_client.backend import Backend
 from backend_client.dto import ClinicLocale, PatientDraft
 from backend_client.patients.service import PatientService
+from tests.integration.conftest import add_user, signed_in
 from tests.integration.test_admin_schedule_cli import cli_env, run  # noqa: F401 (fixture)
 
 
@@ -47,3 +48,10 @@ def test_an_administrator_sets_the_phone_country_and_the_date_order(
                            allow_duplicates=True)
     assert rec.draft.birth_date == date(1984, 3, 4)   # month first
     assert rec.draft.phone == "020 7946 0958"         # a British number, shown nationally
+
+    # A receptionist signed in at a workstation (the app's login, under row security) reads
+    # the same settings: her form reads 03.04.1984 as the service will.
+    uid = add_user(backend.owner_engine, ("receptionist",), display_name="Rosa Reception")
+    desk = PatientService(backend.engine, signed_in(backend, backend.owner_engine, uid),
+                          today=lambda: date(2026, 11, 27), locale=ClinicLocale("US", True))
+    assert desk.clinic_locale() == ClinicLocale("GB", False)
