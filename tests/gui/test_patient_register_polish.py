@@ -143,6 +143,7 @@ def test_a_saved_patient_is_confirmed_naming_them(qtbot: QtBot, desk: Desk) -> N
     record = api.records[max(api.records)]
     assert window.statusBar().currentMessage() == \
         f"Registered Okafor, Ada — MRN {record.mrn}."
+    save_screenshot(window, "patients-saved-confirmation.png")
 
     presenters.editor.edit(record)
     edit = presenters.editor.dialog
