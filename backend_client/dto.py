@@ -121,6 +121,23 @@ IDENTIFIER_KIND_CHOICES: tuple[tuple[str, str], ...] = (
 
 
 @dataclass(frozen=True)
+class ClinicLocale:
+    """How the clinic writes numbers and dates (issue 13), from its settings
+    (``backend_client/clinic.py``): every workstation reads and writes them alike.
+
+    Attributes:
+        phone_region: two-letter country ("US", "GB"): a number typed without "+" and a
+            country code is of this country, and its numbers are shown in its national
+            format (others in international format).
+        day_first: 12.03.1984 is 12 March (True) or 3 December (False), in the register
+            form and in search alike.
+    """
+
+    phone_region: str = "US"
+    day_first: bool = True
+
+
+@dataclass(frozen=True)
 class Identifier:
     kind: str          # one of IDENTIFIER_KIND_CHOICES
     value: str

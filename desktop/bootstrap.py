@@ -237,6 +237,9 @@ def build_patient_presenters(window: MainWindow, api: PatientsApi,
                                                                                  15000))
     editor.edit_failed.connect(lambda sentence: window.statusBar().showMessage(sentence,
                                                                               15000))
+    # A save closes the form: the status bar confirms it, naming the patient (issue 13).
+    editor.saved_sentence.connect(lambda sentence: window.statusBar().showMessage(sentence,
+                                                                                 15000))
     if chart is not None:
         _build_chart_tabs(window, presenters, chart, tasks, today=today,
                           notifications=notifications, section_factories=section_factories)

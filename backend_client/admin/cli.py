@@ -9,6 +9,7 @@
     dr-assistant-admin audit verify | audit report --patient ID | audit break-glass [--days N]
     dr-assistant-admin provider list|add|link|unlink|hours|break|deactivate|activate
     dr-assistant-admin appointment-type list|add|set
+    dr-assistant-admin clinic show | clinic set phone-region GB | clinic set date-order day-first
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections.abc import Sequence
 
 from backend_client.admin.audit_cmd import add_audit_parser, run_audit_command
+from backend_client.admin.clinic_cmd import add_clinic_parser, run_clinic_command
 from backend_client.admin.output import AdminArgumentParser, emit, whole_number
 from backend_client.admin.schedule_cmd import add_schedule_parsers, run_schedule_command
 from backend_client.admin.sessions_cmd import add_session_parser, run_session_command
@@ -162,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_session_parser(sub)
     add_audit_parser(sub)
     add_schedule_parsers(sub)
+    add_clinic_parser(sub)
     return parser
 
 
@@ -191,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_audit_command(args, settings)
         if args.command in ("provider", "appointment-type"):
             return run_schedule_command(args, settings)
+        if args.command == "clinic":
+            return run_clinic_command(args, settings)
     except (ConfigError, StackError, DraError) as exc:
         emit(f"dr-assistant-admin: {exc}", err=True)
         return 2

@@ -6,7 +6,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from backend_client.dto import DuplicateCandidate, PatientDraft, PatientRecord, SearchPage
+from backend_client.dto import (
+    ClinicLocale,
+    DuplicateCandidate,
+    PatientDraft,
+    PatientRecord,
+    SearchPage,
+)
 
 PAGE_SIZE = 50
 
@@ -32,6 +38,11 @@ class PatientsApi(Protocol):
         always comes before a worse one. "Today" is the service's date (the workstation's
         local day). Each row's ``appointment_today`` is the next such appointment still
         to come today, or the last one if all have begun (see ``patients/desk.py``)."""
+        ...
+
+    def clinic_locale(self) -> ClinicLocale:
+        """The clinic's phone country and date order (issue 13): the register form reads
+        a date like 12.03.1984 as ``register`` will, and shows the reading in words."""
         ...
 
     def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:

@@ -1,5 +1,11 @@
 """Dates as people write them: 1980-03-12, 12/03/1980, 12.3.80, 12 Mar 1980, March 12, 1980,
-19800312. Used for the date-of-birth field and for date-of-birth search."""
+19800312. Used for the date-of-birth field and for date-of-birth search.
+
+Whether 12.03.1984 is 12 March or 3 December is the clinic's setting (``day_first``, see
+``backend_client/clinic.py``), the same for the register form and for search (issue 13).
+When the clinic's reading is no date (13/03/1984 in a month-first clinic) the other one,
+the only date it can be, is taken; the form shows it in words as it is typed.
+"""
 
 from __future__ import annotations
 
@@ -71,8 +77,11 @@ def _year(text: str, today: date) -> int:
     return y
 
 
-def find_dates(text: str, today: date) -> list[DateMatch]:
-    """Every date-like span in ``text`` with all its valid readings."""
+def find_dates(text: str, today: date, *, day_first: bool | None = None) -> list[DateMatch]:
+    """Every date-like span in ``text`` with its valid readings.
+
+    ``day_first``: the clinic's order for numbers like 12.03.1984 (and the second reading
+    of eight digits, ddmmyyyy or mmddyyyy); ``None`` keeps both readings, day first."""
     found: list[DateMatch] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in PATTERNS:
@@ -86,15 +95,23 @@ def find_dates(text: str, today: date) -> list[DateMatch]:
             elif kind == "xxy":
                 y = _year(g[2], today)
                 a, b = int(g[0]), int(g[1])
-                readings = [_make(y, b, a), _make(y, a, b)]  # day-first, then month-first
+                day_reading, month_reading = _make(y, b, a), _make(y, a, b)
+                readings = [day_reading, month_reading]  # day-first, then month-first
+                if day_first is not None:
+                    ours = day_reading if day_first else month_reading
+                    # The clinic's reading when it is a date; else the other, the only one.
+                    if isinstance(ours, date):
+                        readings = [ours]
             elif kind == "dmy_name":
                 readings = [_make(int(g[2]), MONTHS[g[1].lower()], int(g[0]))]
             elif kind == "mdy_name":
                 readings = [_make(int(g[2]), MONTHS[g[0].lower()], int(g[1]))]
             else:  # compact: yyyymmdd or ddmmyyyy
                 s = g[0]
+                dm = (int(s[2:4]), int(s[:2])) if day_first is not False else \
+                    (int(s[:2]), int(s[2:4]))
                 readings = [_make(int(s[:4]), int(s[4:6]), int(s[6:])),
-                            _make(int(s[4:]), int(s[2:4]), int(s[:2]))]
+                            _make(int(s[4:]), *dm)]
             valid = tuple(dict.fromkeys(r for r in readings if isinstance(r, date)))
             problems = [r for r in readings if isinstance(r, str)]
             # "30 February does not exist" says more than "there is no month 30".
@@ -111,12 +128,14 @@ class DateProblem(ValueError):
     pass
 
 
-def parse_birth_date(text: str, today: date) -> date:
-    """One unambiguous date, or ``DateProblem`` with a sentence a receptionist understands."""
+def parse_birth_date(text: str, today: date, *, day_first: bool | None = None) -> date:
+    """One unambiguous date, or ``DateProblem`` with a sentence a receptionist understands.
+    ``day_first``: the clinic's reading of 12.03.1984; ``None``: such a date is refused as
+    ambiguous."""
     text = text.strip()
     if not text:
         raise DateProblem("is required")
-    matches = find_dates(text, today)
+    matches = find_dates(text, today, day_first=day_first)
     if len(matches) != 1 or matches[0].end - matches[0].start < len(text.strip(" ,.")):
         raise DateProblem(f"'{text}' is not a date; write it like 1980-03-12 or 12 Mar 1980")
     match = matches[0]

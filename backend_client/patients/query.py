@@ -9,6 +9,7 @@ from datetime import date
 
 from backend_client.patients import names
 from backend_client.patients.dates import find_dates
+from backend_client.patients.phones import PhoneProblem, to_e164
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,10 @@ class ParsedQuery:
 
 
 _PHONE_ONLY = re.compile(r"^[\s0-9+\-().]+$")
-# Digit groups joined by blanks, dashes, dots or brackets: at least two groups.
-_PHONE_GROUPS = re.compile(r"(?<![\w])\+?\(?\d+\)?(?:[ \-.]+\(?\d+\)?)+(?![\w])")
+# Digit groups joined by blanks, dashes, dots or brackets: at least two groups ("+49 (0)30
+# 1234567": a bracketed trunk zero may run into the next group).
+_PHONE_GROUPS = re.compile(
+    r"(?<![\w])\+?\(?\d+\)?(?:(?:[ \-.]+|(?<=\)))\(?\d+\)?)+(?![\w])")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -50,14 +53,30 @@ def _add_number(digits: str, identifiers: list[str], phones: list[str]) -> None:
         phones.append(digits)
 
 
-def parse_query(query: str, today: date) -> ParsedQuery:
+def _e164_digits(text: str, region: str | None) -> list[str]:
+    """The digits of ``text`` as the register form would store it (E.164, read with the
+    clinic's country), when that differs from its bare digits: "+44 (0)20 7946 0958" is
+    442079460958, not 4402079460958."""
+    if region is None:
+        return []
+    try:
+        return [names.phone_digits(to_e164(text, region))]
+    except PhoneProblem:
+        return []
+
+
+def parse_query(query: str, today: date, *, day_first: bool | None = None,
+                region: str | None = None) -> ParsedQuery:
+    """``day_first``: the clinic's reading of 12.03.1984 (``ClinicLocale``), the same as the
+    register form's; ``None`` searches both readings. ``region``: the clinic's phone
+    country, to search a typed number also as it is stored (E.164)."""
     query = _CONTROL.sub(" ", query)
     rest = query
     dates: list[date] = []
     identifiers: list[str] = []
     phones: list[str] = []
     tokens: list[str] = []
-    for match in reversed(find_dates(query, today)):
+    for match in reversed(find_dates(query, today, day_first=day_first)):
         dates.extend(match.candidates)
         span = query[match.start:match.end]
         if span.isascii() and span.isdigit():
@@ -68,12 +87,14 @@ def parse_query(query: str, today: date) -> ParsedQuery:
     stripped = rest.strip()
     if stripped and _PHONE_ONLY.match(stripped) and 7 <= len(names.phone_digits(stripped)) <= 15:
         _add_number(names.phone_digits(stripped), identifiers, phones)
+        phones.extend(_e164_digits(stripped, region))
         stripped = ""
     # A number written in groups next to a name ("okafor 917 206 5843") is one phone number.
     for m in reversed(list(_PHONE_GROUPS.finditer(stripped))):
         digits = names.phone_digits(m.group())
         if 7 <= len(digits) <= 15:
             phones.append(digits)
+            phones.extend(_e164_digits(m.group(), region))
             stripped = stripped[:m.start()] + " " + stripped[m.end():]
     initials: list[str] = []
     years: list[str] = []

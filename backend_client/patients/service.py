@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -20,10 +22,12 @@ from sqlalchemy.orm import Session, aliased
 
 from backend_client.accounts.access import Access
 from backend_client.audit.service import AuditService
+from backend_client.clinic import clinic_locale
 from backend_client.dto import (
     DEATH_SOURCES,
     Actor,
     AlertSummary,
+    ClinicLocale,
     Contact,
     DuplicateCandidate,
     Identifier,
@@ -39,7 +43,7 @@ from backend_client.errors import (
     PossibleDuplicate,
     ValidationError,
 )
-from backend_client.patients import names
+from backend_client.patients import names, phones
 from backend_client.patients.api import PAGE_SIZE
 from backend_client.patients.search import PatientSearch, parse_query
 from backend_client.patients.validation import validate
@@ -64,6 +68,9 @@ _DEMOGRAPHICS = ("given_name", "middle_name", "family_name", "preferred_name", "
                  "gender_identity", "phone", "email", "address_line1", "address_line2",
                  "city", "region", "postal_code", "country", "language")
 MAX_QUERY = 200
+# How long the clinic's locale settings are trusted before they are read again: they
+# change once in a clinic's life, and a new value is seen within this on every workstation.
+CLINIC_TTL = 60.0
 
 
 RESTRICTED = ("This patient's record is restricted: only the clinicians who see this "
@@ -79,15 +86,46 @@ class PatientService:
         today: the date, for ages and "not in the future" (tests pin it).
         publisher: where every committed write is announced (a ``patient`` change event,
             published after the commit), so other workstations' open views follow.
+        locale: what the clinic's locale settings default to when they are not set (None:
+            this computer's locale, ``clinic.locale_default``); tests pin it.
     """
 
     def __init__(self, engine: Engine | Connection, access: Access, *,
                  today: Callable[[], date] | None = None,
-                 publisher: ChangePublisher | None = None) -> None:
+                 publisher: ChangePublisher | None = None,
+                 locale: ClinicLocale | None = None) -> None:
         self.engine = engine
         self.access = access
         self._today = today or (lambda: datetime.now().date())
         self.publisher: ChangePublisher = publisher or NullPublisher()
+        self._locale_default = locale
+        self._clinic: tuple[float, ClinicLocale] | None = None
+
+    # ------------------------------------------------------------------ the clinic
+
+    def clinic_locale(self) -> ClinicLocale:
+        """The clinic's phone country and date order (``clinic_settings``), for the form
+        to read a date as the service will."""
+        return self._clinic_for(self.access.require("patient.search"))
+
+    def _clinic_for(self, actor: Actor) -> ClinicLocale:
+        cached = self._clinic
+        if cached is not None and time.monotonic() - cached[0] < CLINIC_TTL:
+            return cached[1]
+        with self._work(actor) as uow:
+            return self._clinic_in(uow.session)
+
+    def _clinic_in(self, s: Session) -> ClinicLocale:
+        cached = self._clinic
+        if cached is not None and time.monotonic() - cached[0] < CLINIC_TTL:
+            return cached[1]
+        found = clinic_locale(s, self._locale_default)
+        self._clinic = (time.monotonic(), found)
+        return found
+
+    def _shown(self, summaries: Any, region: str) -> Any:
+        """Search rows with their numbers as the clinic reads them."""
+        return tuple(replace(r, phone=phones.display(r.phone, region)) for r in summaries)
 
     def _work(self, actor: Actor) -> Any:
         """A unit of work for this actor: the transaction names the actor's session, so
@@ -117,12 +155,15 @@ class PatientService:
     def search(self, text_: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
         actor = self.access.require("patient.search")
         query = (text_ or "")[:MAX_QUERY]
-        parsed = parse_query(query, self._today())
+        clinic = self._clinic_for(actor)
+        parsed = parse_query(query, self._today(), day_first=clinic.day_first,
+                             region=clinic.phone_region)
         if parsed.empty:
             return SearchPage(query, offset, (), False)
         with self._work(actor) as uow:
-            return PatientSearch(uow.session).run(parsed, max(0, offset),
+            page = PatientSearch(uow.session).run(parsed, max(0, offset),
                                                   max(1, min(limit, 500)))
+        return replace(page, items=self._shown(page.items, clinic.phone_region))
 
     def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:
         """The patient's record; every open is audited.
@@ -281,11 +322,16 @@ class PatientService:
         if p.updated_by is not None:
             updated_by = s.execute(select(User.display_name).where(
                 User.id == p.updated_by)).scalar_one_or_none() or ""
+        # Numbers are stored in E.164 and shown as the clinic reads them (national format
+        # for its own country): the form shows them so, and saves them back unchanged.
+        region = self._clinic_in(s).phone_region
         draft = PatientDraft(
-            **{f: getattr(p, f) for f in _DEMOGRAPHICS},
+            **{f: getattr(p, f) for f in _DEMOGRAPHICS if f != "phone"},
+            phone=phones.display(p.phone, region),
             birth_date=p.birth_date,
             identifiers=tuple(Identifier(i.kind, i.value, i.issuer) for i in idents),
-            emergency_contact=(Contact(contact.name, contact.relationship, contact.phone,
+            emergency_contact=(Contact(contact.name, contact.relationship,
+                                       phones.display(contact.phone, region),
                                        contact.email, True) if contact else None),
             previous_names=tuple(PreviousName(n.given_name, n.family_name) for n in previous),
         )
@@ -305,9 +351,12 @@ class PatientService:
     def find_duplicates(self, draft: PatientDraft, *,
                         exclude_id: int | None = None) -> list[DuplicateCandidate]:
         actor = self.access.require("patient.search")
-        clean = validate(draft, self._today())
+        clinic = self._clinic_for(actor)
+        clean = validate(draft, self._today(), clinic)
         with self._work(actor) as uow:
-            return self._duplicates(uow.session, clean.draft, clean.birth_date, exclude_id)
+            found = self._duplicates(uow.session, clean.draft, clean.birth_date, exclude_id)
+        return [replace(c, patient=self._shown((c.patient,), clinic.phone_region)[0])
+                for c in found]
 
     def _duplicates(self, s: Session, d: PatientDraft, born: date,
                     exclude_id: int | None) -> list[DuplicateCandidate]:
@@ -357,7 +406,7 @@ class PatientService:
         """
         actor = self.access.require("patient.demographics.write")
         actor_id = actor.user_id
-        clean = validate(draft, self._today())
+        clean = validate(draft, self._today(), self._clinic_for(actor))
         d = clean.draft
         with self._work(actor) as uow:
             s = uow.session
@@ -396,7 +445,7 @@ class PatientService:
                draft: PatientDraft) -> PatientRecord:
         actor = self.access.require("patient.demographics.write", patient_id=patient_id)
         actor_id = actor.user_id
-        clean = validate(draft, self._today())
+        clean = validate(draft, self._today(), self._clinic_for(actor))
         d = clean.draft
         with self._refusals_audited(actor, patient_id), self._work(actor) as uow:
             s = uow.session

@@ -1,4 +1,7 @@
-"""Checks a PatientDraft field by field; every message says which field and why."""
+"""Checks a PatientDraft field by field; every message says which field and why.
+
+Phone numbers come out in E.164 and a date like 12.03.1984 is read as the clinic says
+(``ClinicLocale``, issue 13)."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from backend_client.dto import Contact, Identifier, PatientDraft, PreviousName
+from backend_client.dto import ClinicLocale, Contact, Identifier, PatientDraft, PreviousName
 from backend_client.errors import ValidationError
 from backend_client.patients.dates import DateProblem, parse_birth_date
+from backend_client.patients.phones import PhoneProblem, to_e164
 from backend_client.stores.postgres.models import IDENTIFIER_KINDS, SEXES
 
 LIMITS = {
@@ -27,7 +31,6 @@ LABELS = {
     "language": "Language",
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-_PHONE_CHARS = re.compile(r"^[0-9+\-().\s/]+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-./ ]*$")
 _MRN = re.compile(r"^[A-Z0-9][A-Z0-9\-]{2,19}$")
 
@@ -44,19 +47,22 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(c) == "Cc" for c in text)
 
 
-def _phone_problem(phone: str) -> str:
-    if not _PHONE_CHARS.match(phone):
-        return "may contain only digits, spaces and + - ( ) . /"
-    digits = sum(c.isdigit() for c in phone)
-    if not 7 <= digits <= 15:
-        return f"a phone number has 7 to 15 digits (this one has {digits})"
-    if "+" in phone[1:]:
-        return "a '+' may only start the number"
-    return ""
+def _phone(phone: str, region: str, field: str, errors: dict[str, str]) -> str:
+    """``phone`` in E.164, or as typed with the field's error recorded."""
+    try:
+        return to_e164(phone, region)
+    except PhoneProblem as exc:
+        errors[field] = str(exc)
+        return phone
 
 
-def validate(draft: PatientDraft, today: date) -> CleanDraft:
-    """Return the cleaned draft or raise ValidationError listing every problem."""
+def validate(draft: PatientDraft, today: date,
+             clinic: ClinicLocale | None = None) -> CleanDraft:
+    """Return the cleaned draft or raise ValidationError listing every problem.
+
+    ``clinic``: the country a number without "+" belongs to and the reading of 12.03.1984
+    (None: the defaults of ``ClinicLocale``)."""
+    clinic = clinic or ClinicLocale()
     errors: dict[str, str] = {}
     trimmed: dict[str, Any] = {f: str(getattr(draft, f) or "").strip() for f in LIMITS}
     d = replace(draft, **trimmed)
@@ -83,7 +89,8 @@ def validate(draft: PatientDraft, today: date) -> CleanDraft:
         errors["birth_date"] = "is required"
     else:
         try:
-            born = raw if isinstance(raw, date) else parse_birth_date(raw, today)
+            born = raw if isinstance(raw, date) else parse_birth_date(
+                raw, today, day_first=clinic.day_first)
         except DateProblem as exc:
             errors["birth_date"] = str(exc)
         if born is not None:
@@ -96,9 +103,7 @@ def validate(draft: PatientDraft, today: date) -> CleanDraft:
     if d.sex not in SEXES:
         errors["sex"] = "choose female, male, other or unknown"
     if d.phone and "phone" not in errors:
-        problem = _phone_problem(d.phone)
-        if problem:
-            errors["phone"] = problem
+        d = replace(d, phone=_phone(d.phone, clinic.phone_region, "phone", errors))
     if d.email and "email" not in errors and not _EMAIL.match(d.email):
         errors["email"] = f"'{d.email}' is not an e-mail address like name@example.org"
     if d.country and not re.fullmatch(r"[A-Z]{2}", d.country):
@@ -152,9 +157,9 @@ def validate(draft: PatientDraft, today: date) -> CleanDraft:
                 errors["emergency_contact.name"] = "is required"
             if not contact.phone and not contact.email:
                 errors["emergency_contact.phone"] = "give a phone number (or an e-mail address)"
-            elif (contact.phone and "emergency_contact.phone" not in errors
-                  and _phone_problem(contact.phone)):
-                errors["emergency_contact.phone"] = _phone_problem(contact.phone)
+            elif contact.phone and "emergency_contact.phone" not in errors:
+                contact = replace(contact, phone=_phone(
+                    contact.phone, clinic.phone_region, "emergency_contact.phone", errors))
             if (contact.email and "emergency_contact.email" not in errors
                     and not _EMAIL.match(contact.email)):
                 errors["emergency_contact.email"] = (

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from backend_client.drafts.payload import patient_draft_from_payload, patient_draft_to_payload
 from backend_client.dto import (
+    ClinicLocale,
     DraftToKeep,
     DuplicateCandidate,
     PatientDraft,
@@ -65,6 +66,8 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
             in case of a crash.
         edit_failed(str): the edit form could not be opened (the record is gone, or no
             longer open to this user); the sentence says why.
+        saved_sentence(str): a save went through, in words for the status bar ("Registered
+            Okafor, Ada — MRN M0000042."): the form closes, so this is the confirmation.
 
     Args:
         notifications: the change bridge; an open edit form follows saves made elsewhere
@@ -76,6 +79,7 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
     restore_failed = Signal(str)
     form_closed = Signal(str)
     edit_failed = Signal(str)
+    saved_sentence = Signal(str)
 
     def __init__(self, window: QWidget, api: PatientsApi,
                  tasks: TaskRunner | InlineTaskRunner, *,
@@ -105,6 +109,9 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
         self._closing_all = False
         self._generation = 0
         self._check_token = 0
+        # The clinic's date order, asked once (it changes once in a clinic's life).
+        self._clinic: ClinicLocale | None = None
+        self._asking_clinic = False
         if notifications is not None:
             self.follow(notifications)
 
@@ -258,6 +265,27 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
             return True
         return False
 
+    def _apply_clinic(self, dialog: PatientDialog) -> None:
+        """The form reads 12.03.1984 as the clinic does: at once when known, else once the
+        answer comes (until then such a date is shown as ambiguous; the save decides)."""
+        if self._clinic is not None:
+            dialog.set_clinic_locale(self._clinic)
+            return
+        if self._asking_clinic:
+            return
+
+        def known(clinic: ClinicLocale) -> None:
+            self._asking_clinic = False
+            self._clinic = clinic
+            if self.dialog is not None:
+                self.dialog.set_clinic_locale(clinic)
+
+        def unknown(_exc: BaseException) -> None:
+            self._asking_clinic = False  # asked again with the next form
+
+        self._asking_clinic = True
+        self._tasks.run(self._api.clinic_locale, known, unknown, pool="read")
+
     def _open_dialog(self, dialog: PatientDialog) -> None:
         dialog.save_requested.connect(self.on_dialog_save_requested)
         dialog.their_changes_requested.connect(self.on_dialog_their_changes_requested)
@@ -265,6 +293,7 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
         dialog.finished.connect(self.on_dialog_finished)
         self.dialog = dialog
         self._theirs = None
+        self._apply_clinic(dialog)
         dialog.open()
 
     @Slot(object)
@@ -314,10 +343,12 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
                         lambda exc: self._on_save_failed(dialog, draft, exc), pool="write")
 
     def _on_saved(self, dialog: PatientDialog, record: PatientRecord) -> None:
+        registered = dialog.record is None
         if dialog is self.dialog:
             dialog.set_busy(False)
             dialog.accept()
         self.patient_saved.emit(record)
+        self.saved_sentence.emit(saved_sentence(record, registered=registered))
 
     def _on_save_failed(self, dialog: PatientDialog, draft: PatientDraft,
                         exc: BaseException) -> None:
@@ -394,6 +425,14 @@ class PatientEditorPresenter(FollowsSavesElsewhere, QObject):
         if self.deceased is dialog:
             self.deceased = None
         dialog.deleteLater()
+
+
+def saved_sentence(record: PatientRecord, *, registered: bool) -> str:
+    """"Registered Okafor, Ada — MRN M0000042." / "Saved changes to Okafor, Ada — ..."."""
+    d = record.draft
+    name = f"{d.family_name}, {d.given_name}"
+    what = f"Registered {name}" if registered else f"Saved changes to {name}"
+    return f"{what} — MRN {record.mrn}." if record.mrn else f"{what}."
 
 
 def _sentence(reason: str) -> str:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 from backend_client.dto import (
     AlertSummary,
+    ClinicLocale,
     DuplicateCandidate,
     Identifier,
     PatientDraft,
@@ -60,6 +61,8 @@ class FakePatientsApi:
         self.fail: dict[str, BaseException] = {}
         self.duplicates: list[DuplicateCandidate] = []
         self.glass_broken: set[int] = set()
+        # The clinic's phone country and date order (clinic_locale); tests change it.
+        self.clinic = ClinicLocale()
         self._lock = threading.Lock()
         self._next_id = max(self.records, default=0) + 1
 
@@ -154,6 +157,10 @@ class FakePatientsApi:
                                    "say why.", break_glass=True)
         return record
 
+    def clinic_locale(self) -> ClinicLocale:
+        self._enter("clinic_locale").finished = True
+        return self.clinic
+
     def find_duplicates(self, d: PatientDraft, *,
                         exclude_id: int | None = None) -> list[DuplicateCandidate]:
         self._enter("find_duplicates", d, exclude_id=exclude_id).finished = True
@@ -167,7 +174,7 @@ class FakePatientsApi:
         born = d.birth_date
         if isinstance(born, str):
             try:
-                born = read_date(born)
+                born = read_date(born, self.clinic.day_first)
             except DateFormatError as exc:
                 errors["birth_date"] = str(exc)
                 born = None

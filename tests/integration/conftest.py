@@ -13,6 +13,7 @@ from backend_client.accounts.access import SessionAccess, SystemAccess
 from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.sessions import SessionStore
 from backend_client.backend import Backend
+from backend_client.dto import ClinicLocale
 from backend_client.patients.service import PatientService
 
 TODAY = date(2026, 11, 27)
@@ -47,7 +48,10 @@ def _rolled_back(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture
 def patients(db: Connection) -> PatientService:
-    return PatientService(db, SystemAccess("test-ws"), today=lambda: TODAY)
+    # The clinic's locale pinned (+1 numbers, day-first dates) unless a test sets it in
+    # clinic_settings: nothing depends on the locale of the machine running the tests.
+    return PatientService(db, SystemAccess("test-ws"), today=lambda: TODAY,
+                          locale=ClinicLocale())
 
 
 def add_user(bind: Engine | Connection, roles: tuple[str, ...] = ("doctor",), *,

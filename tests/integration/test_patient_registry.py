@@ -13,7 +13,7 @@ from sqlalchemy import Connection, text
 
 from backend_client.accounts.access import SystemAccess
 from backend_client.backend import Backend
-from backend_client.dto import Contact, Identifier, PatientDraft, PreviousName
+from backend_client.dto import ClinicLocale, Contact, Identifier, PatientDraft, PreviousName
 from backend_client.errors import Conflict, NotFound, PossibleDuplicate, ValidationError
 from backend_client.patients.service import PatientService
 from tests.integration.conftest import TODAY, add_user, signed_in
@@ -53,13 +53,13 @@ def test_typed_dates_are_parsed(patients: PatientService) -> None:
     ({"birth_date": date(2027, 1, 1)}, "birth_date", "is in the future"),
     ({"birth_date": "31/02/1980"}, "birth_date", "31 February 1980 does not exist"),
     ({"birth_date": "1980-13-01"}, "birth_date", "there is no month 13"),
-    ({"birth_date": "03/04/1980"}, "birth_date", "could be 3 April or 4 March"),
+    ({"birth_date": "31/04/1980"}, "birth_date", "31 April 1980 does not exist"),
     ({"birth_date": None}, "birth_date", "is required"),
     ({"birth_date": date(1870, 1, 1)}, "birth_date", "is before 1880"),
     ({"given_name": "  "}, "given_name", "is required"),
     ({"family_name": "X" * 101}, "family_name", "at most 100 characters long (this one has 101)"),
-    ({"phone": "12ab"}, "phone", "may contain only digits"),
-    ({"phone": "123"}, "phone", "7 to 15 digits"),
+    ({"phone": "12ab"}, "phone", "'12ab' is not a phone number"),  # E.164 (issue 13)
+    ({"phone": "123"}, "phone", "'123' is too short for a phone number"),
     ({"email": "anna@example"}, "email", "is not an e-mail address"),
     ({"sex": "f"}, "sex", "choose female, male, other or unknown"),
     ({"country": "Germany"}, "country", "two-letter country code"),
@@ -194,11 +194,12 @@ def test_two_people_saving_at_once_one_gets_a_conflict_naming_the_other(
         backend: Backend) -> None:
     # The operator's tool on the owner's engine against a receptionist signed in on a
     # workstation (the app's login, held by the database to her session).
-    service = PatientService(backend.owner_engine, SystemAccess("ws-2"), today=lambda: TODAY)
+    service = PatientService(backend.owner_engine, SystemAccess("ws-2"), today=lambda: TODAY,
+                             locale=ClinicLocale())
     tag = uuid.uuid4().hex[:8]
     uid = add_user(backend.owner_engine, ("receptionist",), display_name="Dr. Rivera")
     as_rivera = PatientService(backend.engine, signed_in(backend, backend.owner_engine, uid),
-                               today=lambda: TODAY)
+                               today=lambda: TODAY, locale=ClinicLocale())
     rec = service.register(draft(family_name=f"Race{tag}"))
     barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
@@ -225,7 +226,8 @@ def test_two_people_saving_at_once_one_gets_a_conflict_naming_the_other(
     assert conflicts[0].message.startswith(f"{expected_name} saved changes")
     final = service.get(rec.id)
     assert final.version == 2
-    assert final.draft.phone == ("+1 555 000 0001" if winner == "rivera" else "+1 555 000 0002")
+    # Stored in E.164, shown in the clinic's national format (issue 13).
+    assert final.draft.phone == ("(555) 000-0001" if winner == "rivera" else "(555) 000-0002")
 
 
 def test_mark_deceased(patients: PatientService) -> None:

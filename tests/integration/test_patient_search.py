@@ -117,8 +117,10 @@ def test_previous_names(patients: PatientService, ids: dict[str, int]) -> None:
     assert hits[0].matched_on == "previous name"
 
 
+# "3/12/1980" is 3 December in this (day-first) clinic: test_patient_phones.py has the
+# month-first reading (issue 13: the clinic's date order decides, as in the register form).
 @pytest.mark.parametrize("query", ["1980-03-12", "12.03.1980", "12 Mar 1980", "March 12, 1980",
-                                   "12/03/1980", "3/12/1980", "19800312", "12th March 1980"])
+                                   "12/03/1980", "19800312", "12th March 1980"])
 def test_date_of_birth_forms(patients: PatientService, ids: dict[str, int], query: str) -> None:
     assert ids["mueller"] in found(patients, query)
 

@@ -70,13 +70,15 @@ def _make(year: int, month: int, day: int) -> date:
         raise DateFormatError(f"{day} {MONTHS_LONG[month - 1]} {year} does not exist.") from None
 
 
-def read_date(text: str) -> date | None:
+def read_date(text: str, day_first: bool | None = None) -> date | None:
     """Read a typed date the way the patient service does, for echoing it back in words.
 
-    ``None`` for blank. Raises :class:`DateFormatError` for text that is not one clear
-    date — including ``03/04/1980``, which could be 3 April or 4 March. The service is
-    the authority (the form submits the text as typed); this only lets the user see at
-    once how it will be read.
+    ``None`` for blank. ``day_first``: the clinic's order for numbers like 03/04/1980
+    (``ClinicLocale.day_first``; when its reading is no date, the other one is taken).
+    Without it, raises :class:`DateFormatError` for ``03/04/1980``, which could be
+    3 April or 4 March — and for any text that is not one clear date. The service is the
+    authority (the form submits the text as typed); this only lets the user see at once
+    how it will be read.
     """
     text = text.strip()
     if not text:
@@ -97,6 +99,8 @@ def read_date(text: str) -> date | None:
             except DateFormatError as exc:
                 problems.append(str(exc))
         readings = list(dict.fromkeys(readings))
+        if day_first is not None and len(readings) == 2:
+            return readings[0] if day_first else readings[1]
         if len(readings) == 1:
             return readings[0]
         if not readings:
@@ -106,6 +110,16 @@ def read_date(text: str) -> date | None:
             f"Could be {first.day} {MONTHS_LONG[first.month - 1]} or {second.day} "
             f"{MONTHS_LONG[second.month - 1]}: write it like {format_date(first)}.")
     raise DateFormatError(f"Write the date like {DATE_FORMAT_HINT}.")
+
+
+def is_ambiguous(text: str) -> bool:
+    """Whether ``text`` is a date of numbers both of whose readings are dates (03/04/1980),
+    so that only the clinic's date order tells which."""
+    m = _NUMERIC.match(text.strip())
+    if not m:
+        return False
+    a, b = int(m[1]), int(m[2])
+    return a != b and 1 <= a <= 12 and 1 <= b <= 12
 
 
 def alert_text(alert: AlertSummary) -> str:

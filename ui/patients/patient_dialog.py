@@ -2,7 +2,9 @@
 
 The dialog holds what the user typed and never loses it: a failed save (bad fields, a
 possible duplicate, someone else's save in between) leaves every field as it was and says
-what to do next, next to the field concerned and in a summary at the top.
+what to do next, next to the field concerned and in a summary at the top. A field's error
+goes as soon as the field is changed (the next save checks it again), so what is still
+marked is what is still to fix.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from PySide6.QtWidgets import (
 from backend_client.dto import (
     IDENTIFIER_KIND_CHOICES,
     SEX_CHOICES,
+    ClinicLocale,
     Contact,
     DuplicateCandidate,
     Identifier,
@@ -160,6 +163,10 @@ class _RepeatedRow(QWidget):
         self.remove.clicked.connect(lambda: self.removed.emit(self))
         self.error = _error_label(self)
 
+    def editors(self) -> dict[str, QWidget]:
+        """The row's editors by the last part of their error key ("value", "given_name")."""
+        raise NotImplementedError
+
 
 class IdentifierRow(_RepeatedRow):
     def __init__(self, parent: QWidget, value: Identifier | None = None) -> None:
@@ -245,6 +252,8 @@ class PatientDialog(QDialog):
         self._captions: list[QLabel] = []
         self._identifier_rows: list[IdentifierRow] = []
         self._previous_rows: list[PreviousNameRow] = []
+        # The errors shown now, by field key: each goes when its field is edited.
+        self._errors: dict[str, str] = {}
         self._dirty = False
         self._discard_confirmed = False
         self._busy = False
@@ -267,7 +276,7 @@ class PatientDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
-        self.scroll = scroll
+        self.scroll_area = scroll
 
         legend = QLabel("Fields marked * are required.", self)
         legend.setObjectName("required-legend")
@@ -300,7 +309,7 @@ class PatientDialog(QDialog):
             self.save_button.setText("Register patient")
             self._identifier_hint.setText(
                 "An MRN is assigned when the patient is registered, unless you enter one.")
-            self.add_previous_name_row()
+            # No empty previous-name row: most patients have none ("Add previous name").
         else:
             self.load(record)
         self.given_name.setFocus()
@@ -346,6 +355,7 @@ class PatientDialog(QDialog):
         for signal in ("textChanged", "currentIndexChanged", "text_changed"):
             if hasattr(editor, signal):
                 getattr(editor, signal).connect(self._on_changed)
+                getattr(editor, signal).connect(lambda *_, k=key: self._field_edited(k))
                 break
 
     @staticmethod
@@ -469,9 +479,10 @@ class PatientDialog(QDialog):
                            focus: bool = False) -> IdentifierRow:
         row = IdentifierRow(self, value)
         row.removed.connect(self._remove_identifier_row)
-        row.kind.currentIndexChanged.connect(self._on_changed)
-        row.value.textChanged.connect(self._on_changed)
-        row.issuer.textChanged.connect(self._on_changed)
+        for signal in (row.kind.currentIndexChanged, row.value.textChanged,
+                       row.issuer.textChanged):
+            signal.connect(self._on_changed)
+            signal.connect(lambda *_, r=row: self._row_edited(r))
         self._identifier_rows.append(row)
         self._identifier_list.addWidget(row)
         row.show()  # at once, not when the event loop next turns
@@ -483,8 +494,9 @@ class PatientDialog(QDialog):
                               focus: bool = False) -> PreviousNameRow:
         row = PreviousNameRow(self, value)
         row.removed.connect(self._remove_previous_row)
-        row.given.textChanged.connect(self._on_changed)
-        row.family.textChanged.connect(self._on_changed)
+        for signal in (row.given.textChanged, row.family.textChanged):
+            signal.connect(self._on_changed)
+            signal.connect(lambda *_, r=row: self._row_edited(r))
         self._previous_rows.append(row)
         self._previous_list.addWidget(row)
         row.show()
@@ -498,6 +510,7 @@ class PatientDialog(QDialog):
         row.hide()
         row.deleteLater()
         self._on_changed()
+        self._forget_errors("identifiers")  # the rows after it moved up: checked at save
 
     @Slot(QWidget)
     def _remove_previous_row(self, row: QWidget) -> None:
@@ -505,6 +518,7 @@ class PatientDialog(QDialog):
         row.hide()
         row.deleteLater()
         self._on_changed()
+        self._forget_errors("previous_names")
 
     @property
     def identifier_rows(self) -> list[IdentifierRow]:
@@ -559,8 +573,6 @@ class PatientDialog(QDialog):
             self.add_identifier_row(identifier)
         for previous in d.previous_names:
             self.add_previous_name_row(previous)
-        if not d.previous_names:
-            self.add_previous_name_row()
         self.clear_errors()
         self._dirty = True
 
@@ -603,10 +615,26 @@ class PatientDialog(QDialog):
             self.save_button.setText("Register patient" if self.record is None
                                      else "Save changes")
 
+    def set_clinic_locale(self, clinic: ClinicLocale) -> None:
+        """How the clinic reads a date like 12.03.1984: the date of birth is echoed so."""
+        self.birth_date.set_day_first(clinic.day_first)
+        order = "day first (12.03.1984 is 12 March)" if clinic.day_first else \
+            "month first (03.12.1984 is 12 March)"
+        self.birth_date.edit.setToolTip(
+            f"Write the date like 24 Jun 1984 or 1984-06-24; numbers are read {order}, "
+            "as this clinic writes dates")
+
     def show_errors(self, errors: dict[str, str]) -> None:
         """Each field's problem next to the field, and all of them in the summary."""
         self.clear_errors()
         self.notice.hide()
+        self._errors = dict(errors)
+        self._show_errors(focus=True)
+
+    def _show_errors(self, *, focus: bool) -> None:
+        errors = self._errors
+        if not errors:
+            return
         by_label: dict[QLabel, list[str]] = {}
         lines: list[str] = []
         first: QWidget | None = None
@@ -636,10 +664,12 @@ class PatientDialog(QDialog):
         self.summary_text.setText(f"<b>{heading}</b><ul style='margin-left:-20px'>"
                                   + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
         self.summary.show()
-        self.scroll.ensureVisible(0, 0)
+        if not focus:
+            return  # the user is typing somewhere: neither the view nor the focus moves
+        self.scroll_area.ensureVisible(0, 0)
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.scroll.ensureWidgetVisible(first)
+            self.scroll_area.ensureWidgetVisible(first)
 
     def show_failure(self, sentence: str) -> None:
         """A save failed for a reason that is not one field's (a store is down...)."""
@@ -673,6 +703,10 @@ class PatientDialog(QDialog):
         self.notice.show()
 
     def clear_errors(self) -> None:
+        self._errors = {}
+        self._unmark()
+
+    def _unmark(self) -> None:
         for field in self._fields.values():
             field.error.hide()
             field.error.setText("")
@@ -721,7 +755,7 @@ class PatientDialog(QDialog):
         field = self._field_for(key)
         editor = self._editor_for(key) or (field.editor if field is not None else None)
         if editor is not None:
-            self.scroll.ensureWidgetVisible(editor)
+            self.scroll_area.ensureWidgetVisible(editor)
             editor.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def reject(self) -> None:
@@ -748,6 +782,27 @@ class PatientDialog(QDialog):
 
     def _on_changed(self, *_: Any) -> None:
         self._dirty = True
+
+    def _field_edited(self, key: str) -> None:
+        self._forget_errors(key)
+
+    def _row_edited(self, row: _RepeatedRow) -> None:
+        group = "identifiers" if row in self._identifier_rows else "previous_names"
+        rows: list[Any] = (self._identifier_rows if group == "identifiers"
+                           else self._previous_rows)
+        if row in rows:
+            self._forget_errors(f"{group}.{rows.index(row)}", also=(group,))
+
+    def _forget_errors(self, prefix: str, also: tuple[str, ...] = ()) -> None:
+        """The field (or row) was changed: its errors go, the others stay as they were."""
+        gone = [k for k in self._errors
+                if k == prefix or k.startswith(prefix + ".") or k in also]
+        if not gone:
+            return
+        remaining = {k: v for k, v in self._errors.items() if k not in gone}
+        self._unmark()
+        self._errors = remaining
+        self._show_errors(focus=False)
 
     def _rows(self) -> list[_RepeatedRow]:
         return [*self._identifier_rows, *self._previous_rows]

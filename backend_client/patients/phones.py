@@ -1,0 +1,94 @@
+"""Phone numbers as the clinic types them, stored one way (issue 13).
+
+A number is stored in E.164 ("+19172065843"), read with the clinic's country
+(``ClinicLocale.phone_region``) when it has no "+" and country code, and shown in the
+clinic's national format ("(917) 206-5843") — or, for a number of another country, in
+international format ("+44 20 7946 0958"), so it can be dialled as written.
+
+Search needs nothing from here: ``patients.phone_digits`` holds the E.164 digits, and a
+typed number in any format matches by its last seven digits and, leading zeros dropped, as
+one number's end of the other (``search.py``).
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
+
+# Sentences for what libphonenumber says is wrong with the length or country.
+_REASONS = {
+    ValidationResult.TOO_SHORT: "is too short for a phone number{where}",
+    ValidationResult.TOO_LONG: "is too long for a phone number{where}",
+    ValidationResult.INVALID_LENGTH: "has the wrong number of digits for a phone number{where}",
+    ValidationResult.INVALID_COUNTRY_CODE: "starts with a country code that does not exist",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "has no area code; write it with the area code",
+}
+
+
+class PhoneProblem(ValueError):
+    """The text is not a phone number we can store; the message says why (it completes
+    "Phone ...")."""
+
+
+def _parse(text: str, region: str) -> phonenumbers.PhoneNumber:
+    text = text.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]  # the international prefix most of the world dials
+    try:
+        return phonenumbers.parse(text, region)
+    except NumberParseException:
+        raise PhoneProblem(
+            f"'{text}' is not a phone number; write it like "
+            f"{example(region)}, or with + and the country code") from None
+
+
+def to_e164(text: str, region: str) -> str:
+    """``text`` as E.164, reading a number without a country code as ``region``'s.
+
+    Raises PhoneProblem when it is not a phone number or has an impossible length. A
+    number of a possible length but not (yet) known to be in use is kept: numbering plans
+    change faster than libphonenumber's tables, and films' 555 numbers are still numbers.
+    """
+    number = _parse(text, region)
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason not in (ValidationResult.IS_POSSIBLE,):
+        country = phonenumbers.region_code_for_country_code(number.country_code or 0)
+        where = f" in {_country_name(country)}" if country not in ("ZZ", "001") else ""
+        sentence = _REASONS.get(reason, "is not a possible phone number{where}")
+        raise PhoneProblem(f"'{text.strip()}' " + sentence.format(where=where))
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def display(stored: str, region: str) -> str:
+    """How a stored number is shown: national format for the clinic's country (one that
+    shares its country code, such as Canada's in a US clinic), international otherwise.
+    Text that is not a number (left by an older version) is shown as it is."""
+    if not stored:
+        return ""
+    try:
+        number = phonenumbers.parse(stored, region)
+    except NumberParseException:
+        return stored
+    same = number.country_code == phonenumbers.country_code_for_region(region)
+    return phonenumbers.format_number(
+        number, PhoneNumberFormat.NATIONAL if same else PhoneNumberFormat.INTERNATIONAL)
+
+
+def example(region: str) -> str:
+    """A number in ``region``'s national format, for hints ("(201) 555-0123")."""
+    number = phonenumbers.example_number(region)
+    if number is None:
+        return "+44 20 7946 0958"
+    return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+def _country_name(region: str) -> str:
+    return _NAMES.get(region, region)
+
+
+# Names for the commonest countries in messages; others by their code ("in MX").
+_NAMES = {"US": "the United States", "GB": "the United Kingdom", "DE": "Germany",
+          "FR": "France", "IN": "India", "CN": "China", "CA": "Canada", "AU": "Australia",
+          "IE": "Ireland", "NL": "the Netherlands", "ES": "Spain", "IT": "Italy",
+          "PL": "Poland", "TR": "Turkey", "NG": "Nigeria", "JP": "Japan", "KR": "Korea",
+          "BR": "Brazil", "MX": "Mexico", "PK": "Pakistan", "PH": "the Philippines"}
