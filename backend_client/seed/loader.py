@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import psycopg
 from sqlalchemy import Engine, text
 
-from backend_client.patients import names
+from backend_client.patients import names, phones
 from backend_client.seed.generator import (
     AppointmentType,
     ClinicGenerator,
@@ -365,6 +365,20 @@ def _load_dictionary(cur: psycopg.Cursor[Any], terms: set[str]) -> int:
     return added
 
 
+SEED_REGION = "US"     # the generator's numbers without a country code are American
+
+
+def _e164(phone: str) -> str:
+    """Numbers stored as the app stores them (E.164; the seed's clinic is in the US), from
+    the mixed formats the generator writes as people type them."""
+    if not phone:
+        return ""
+    try:
+        return phones.to_e164(phone, SEED_REGION)
+    except phones.PhoneProblem:
+        return phone
+
+
 @dataclass
 class _Chunk:
     """COPY text of one chunk of patients, for each table."""
@@ -448,10 +462,11 @@ class _PatientRows:
         pairs: list[str] = []
         for pid, mrn, p in zip(ids, mrns, batch, strict=True):
             sort_name = names.sort_name(p.family_name, p.given_name)
+            phone = _e164(p.phone)
             patients.append(
                 f"{pid}\t{_t(p.given_name)}\t{_t(p.middle_name)}\t{_t(p.family_name)}\t"
                 f"{_t(p.preferred_name)}\t{p.birth_date.isoformat()}\t{p.sex}\t"
-                f"{_t(p.gender_identity)}\t{_t(p.phone)}\t{names.phone_digits(p.phone)}\t"
+                f"{_t(p.gender_identity)}\t{_t(phone)}\t{names.phone_digits(phone)}\t"
                 f"{_t(p.email)}\t{_t(p.address_line1)}\t{_t(p.address_line2)}\t"
                 f"{_t(p.city)}\t{_t(p.region)}\t{_t(p.postal_code)}\t{_t(p.country)}\t"
                 f"{_t(p.language)}\t{_d(p.deceased_at)}\t{_t(sort_name)}\n")
@@ -464,7 +479,8 @@ class _PatientRows:
                                 f"{_t(prev.family_name)}\t{_d(prev.valid_to)}\n")
             if p.contact is not None:
                 c = p.contact
-                contacts.append(f"{pid}\t{_t(c.name)}\t{_t(c.relationship)}\t{_t(c.phone)}\t"
+                contacts.append(f"{pid}\t{_t(c.name)}\t{_t(c.relationship)}\t"
+                                f"{_t(_e164(c.phone))}\t"
                                 f"{_t(c.email)}\t{'t' if c.is_emergency else 'f'}\n")
             person_terms = names.patient_terms(_person(p))
             for term, source in person_terms:
