@@ -319,7 +319,9 @@ class RecorderView(QWidget):
             self.meter.set_level(status.level)
         else:
             self.meter.reset()
-        if self.mode_combo.currentData() != status.mode and status.state != "idle":
+        # The chooser follows the recorder, idle too: after a stop the next recording is a
+        # new, empty one, whose speech can only go at the end (the badge says APPEND).
+        if self.mode_combo.currentData() != status.mode:
             self.mode_combo.setCurrentIndex(RECORD_MODES.index(status.mode))
         self._render_mode(status.mode, status.position_ms)
         if status.problem:
