@@ -37,6 +37,14 @@ from ui.sync_status import SyncStatusView
 
 # Room kept on the status bar's left for its passing messages ("Connected").
 STATUS_MESSAGE_ROOM = 120
+# Narrower than this, the open patient goes below the patient list rather than beside it.
+SIDE_BY_SIDE_MIN = 900
+# The size grip and the status bar's own margins, on the right.
+STATUS_GRIP_ROOM = 28
+# The passing words the window itself shows (others' messages are left alone).
+PASSING = ("Connected", "Connection problem")
+# A name cut short to fit the status bar keeps at least this much of itself.
+MIN_NAME_ROOM = 72
 
 BANNER_STYLE = (
     "QLabel#outage-banner { background: #fdecea; color: #7f1d1d; border: 1px solid #f5c2c0;"
@@ -81,6 +89,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self._down: dict[str, StoreHealth] = {}
         self._who: str | None = None
+        self._user_room: int | None = None  # pixels for the name when it must be cut short
         self._can_manage_sessions = False
         self._can_find = self._can_register = True
         self._can_read_audit = False
@@ -276,7 +285,19 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
+        self._fit_patients_tab()
         self._fit_status_bar()
+
+    def _fit_patients_tab(self) -> None:
+        """The list beside the open patient in a wide window; in a narrow one the patient
+        goes below the list, so the list keeps the columns the desk needs (name, date of
+        birth, MRN) and the patient's header its sentences, instead of both being cut."""
+        narrow = self.width() < SIDE_BY_SIDE_MIN
+        orientation = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+            total = sum(self.splitter.sizes()) or (640 if narrow else 1060)
+            self.splitter.setSizes([total * 3 // 5, total - total * 3 // 5])
 
     def track_status_indicator(self, widget: Any) -> None:
         """``widget`` (already in the status bar) is counted when deciding whether the
@@ -286,12 +307,20 @@ class MainWindow(QMainWindow):
         self._fit_status_bar()
 
     def _fit_status_bar(self) -> None:
-        """Four store indicators and "Signed in as …" when they fit beside the clock
-        warning; otherwise one store summary and the name alone, so nothing is clipped."""
+        """Shorten the status bar's indicators, one step at a time, until they fit side by
+        side without overlapping or clipping (at 700 px with every indicator up, too):
+
+        1. four store indicators and "Signed in as …", when they fit beside the clock
+           warning and the room kept for passing messages;
+        2. one store summary, the name alone, the short wording of the other indicators;
+        3. the clock warning in two words (both times stay in its tooltip), the room for
+           passing messages given up (the banner says what is wrong);
+        4. the name cut short with "…" (whole in its tooltip and accessible name).
+        """
         fm = self.user_label.fontMetrics()
         who = f"Signed in as {self._who}" if self._who else "Not signed in"
         needed = (self.store_status.full_width() + fm.horizontalAdvance(who) + 24
-                  + (self.clock_warning.sizeHint().width() + 12
+                  + (self.clock_warning.full_width() + 12
                      if not self.clock_warning.isHidden() else 0)
                   + (self.sync_status.full_width() + 12
                      if not self.sync_status.isHidden() else 0)
@@ -300,7 +329,26 @@ class MainWindow(QMainWindow):
         if compact != self.store_status.compact:
             self.store_status.set_compact(compact)
         self.sync_status.set_compact(compact)
+        self.clock_warning.set_compact(False)
+        self._user_room = None
         self._render_user()
+        room = self.width() - STATUS_GRIP_ROOM
+        if compact and self._status_needed() > room:
+            self.clock_warning.set_compact(True)
+        excess = self._status_needed() - room
+        if compact and excess > 0:
+            self._user_room = max(MIN_NAME_ROOM, self.user_label.sizeHint().width() - excess)
+            self._render_user()
+        message = self.statusBar().currentMessage()
+        if message in PASSING and not self._message_fits(message):
+            self.statusBar().clearMessage()
+
+    def _status_needed(self) -> int:
+        """The width the status bar's shown indicators ask for now, with their gaps."""
+        shown = [w for w in (self.sync_status, self.clock_warning, *self._indicators)
+                 if not w.isHidden()]
+        return (self.store_status.needed_width() + self.user_label.sizeHint().width() + 24
+                + sum(w.sizeHint().width() + 12 for w in shown))
 
     def show_health(self, health: StoreHealth) -> None:
         self.store_status.show_health(health)
@@ -315,7 +363,7 @@ class MainWindow(QMainWindow):
     def _render_banner(self) -> None:
         if not self._down:
             self.banner.hide()
-            self.statusBar().showMessage("Connected", 5000)
+            self._show_passing("Connected", 5000)
             return
         lines = [h.sentence() for h in self._down.values()]
         self.banner.setText(
@@ -324,7 +372,19 @@ class MainWindow(QMainWindow):
             + "<br>".join(lines)
         )
         self.banner.show()
-        self.statusBar().showMessage("Connection problem")
+        self._show_passing("Connection problem")
+
+    def _show_passing(self, text: str, timeout: int = 0) -> None:
+        """A passing word on the status bar's left that repeats what the indicators and
+        the banner say: shown only where it fits whole (the status bar would cut it)."""
+        if self._message_fits(text):
+            self.statusBar().showMessage(text, timeout)
+        else:
+            self.statusBar().clearMessage()
+
+    def _message_fits(self, text: str) -> bool:
+        free = self.width() - STATUS_GRIP_ROOM - self._status_needed()
+        return self.statusBar().fontMetrics().horizontalAdvance(text) + 16 <= free
 
     def set_patients_available(self, available: bool) -> None:
         """Registering needs the patient registry; until it is ready the actions wait.
@@ -466,9 +526,14 @@ class MainWindow(QMainWindow):
     def _render_user(self) -> None:
         who = self._who
         if who is None:
-            self.user_label.setText("Not signed in")
+            text = "Not signed in"
         else:
-            self.user_label.setText(who if self.store_status.compact else f"Signed in as {who}")
+            text = who if self.store_status.compact else f"Signed in as {who}"
+        if self._user_room is not None:
+            text = self.user_label.fontMetrics().elidedText(
+                text, Qt.TextElideMode.ElideRight, self._user_room)
+        self.user_label.setText(text)
+        self.user_label.setToolTip(f"Signed in as {who}" if who else "")
         self.user_label.setAccessibleName(f"Signed in as {who}" if who else "Not signed in")
 
     def set_locked(self, locked: bool) -> None:
