@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend_client.dto import StoreHealth
+from ui.admin.home import AdminHomeView
 from ui.auth.lock_screen import LockScreenView
 from ui.auth.sign_in_view import SignInView
 from ui.patients.patient_header import PatientHeaderView
@@ -158,6 +159,11 @@ class MainWindow(QMainWindow):
         self.work_tabs.currentChanged.connect(self.on_work_tabs_current_changed)
         self._schedule_available = False
         work_layout.addWidget(self.work_tabs, 1)
+        self.admin_home = AdminHomeView(work)
+        self.admin_home.sessions_button.clicked.connect(self.sessions_requested)
+        self.admin_home.break_glass_button.clicked.connect(self.break_glass_report_requested)
+        self.admin_home.hide()
+        work_layout.addWidget(self.admin_home, 1)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -407,7 +413,9 @@ class MainWindow(QMainWindow):
 
     def show_work(self) -> None:
         self.pages.setCurrentWidget(self.work_area)
-        if self._schedule_available and self.work_tabs.currentIndex() == 0:
+        if not self.admin_home.isHidden():
+            self.admin_home.focus_first()
+        elif self._schedule_available and self.work_tabs.currentIndex() == 0:
             self.schedule_view.focus_schedule()
         else:
             self.work_tabs.setCurrentIndex(1)
@@ -511,9 +519,12 @@ class MainWindow(QMainWindow):
         self.register_action.setEnabled(signed_in and can_register and self._patients_available)
         self.patient_list.set_register_enabled(can_register and self._patients_available)
         self.patient_list.setEnabled(can_find_patients or not signed_in)
-        if signed_in and not can_find_patients:
-            self.patient_list.show_error("Your role does not include patient records. "
-                                         "Administration is in the Admin menu.")
+        # Someone whose role has no patient records (an administrator) sees their own
+        # tools instead of an empty patient list that warns them off.
+        administering = signed_in and not can_find_patients
+        self.work_tabs.setVisible(not administering)
+        self.admin_home.setVisible(administering)
+        self.admin_home.set_tools(sessions=can_manage_sessions, audit=can_read_audit)
         self.admin_menu.menuAction().setVisible(signed_in and (can_manage_sessions
                                                                or can_read_audit))
         self.sessions_action.setVisible(can_manage_sessions)
