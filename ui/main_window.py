@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self._down: dict[str, StoreHealth] = {}
         self._who: str | None = None
         self._user_room: int | None = None  # pixels for the name when it must be cut short
+        self._new_person = False  # someone else signed in: the next schedule starts them
         self._can_manage_sessions = False
         self._can_find = self._can_register = True
         self._can_read_audit = False
@@ -417,16 +418,25 @@ class MainWindow(QMainWindow):
             self.admin_home.focus_first()
         elif self._schedule_available and self.work_tabs.currentIndex() == 0:
             self.schedule_view.focus_schedule()
+        elif self.work_tabs.currentIndex() >= 2:
+            # A chart tab the same person had open stays the one they see.
+            current = self.work_tabs.currentWidget()
+            if current is not None:
+                current.setFocus()
         else:
             self.work_tabs.setCurrentIndex(1)
             self.patient_list.search_box.setFocus()
 
     def set_schedule_available(self, available: bool) -> None:
         """Show the Schedule tab (and make it the current one) once scheduling is wired."""
+        newly = available and (not self._schedule_available or self._new_person)
+        self._new_person = False
         self._schedule_available = available
         self.work_tabs.setTabVisible(0, available)
         self.schedule_action.setEnabled(available and self._who is not None)
-        if available:
+        if newly:
+            # Only for someone who has just signed in: the same person back after a lock
+            # or an ended session finds the tab they were on ("kept as it was").
             self.work_tabs.setCurrentIndex(0)
             if self.pages.currentWidget() is self.work_area:
                 # Signed in just now: the keyboard starts on the day sheet, not nowhere.
@@ -502,6 +512,8 @@ class MainWindow(QMainWindow):
                       can_read_audit: bool = False) -> None:
         """``who`` is shown in the status bar ("Dr Ann Lee (doctor)"); None: nobody. What
         the person's role allows decides which menus work (the services enforce it too)."""
+        if who != self._who:
+            self._new_person = who is not None  # they start on the schedule, if any
         self._who, self._can_manage_sessions = who, can_manage_sessions
         self._can_find, self._can_register = can_find_patients, can_register
         self._can_read_audit = can_read_audit

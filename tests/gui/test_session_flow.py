@@ -457,3 +457,61 @@ def test_ctrl_l_locks_from_inside_a_form_too(qtbot: QtBot, desk: Workstation) ->
     qtbot.keyClick(dialog.given_name, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert desk.window.lock_screen.is_locked() and not dialog.isVisible()
     assert dialog.given_name.text() == "Halima"  # the key did not reach the form
+
+
+def test_the_same_person_back_finds_the_search_and_the_tab_as_they_left_them(
+        qtbot: QtBot, desk: Workstation, backend: Backend) -> None:
+    """Unlocking, and signing in again after the session was ended, both bring back the
+    search text, its rows, the selected row and the tab the person was on (the lock
+    screen promises "Everything you had open is kept as it was")."""
+    from datetime import date
+
+    from backend_client.accounts.access import SystemAccess
+    from backend_client.dto import PatientDraft
+
+    tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:6])  # letters only
+    system = PatientService(backend.owner_engine, SystemAccess("ws-lock"))
+    for given in ("Ines", "Jules", "Karin"):
+        system.register(PatientDraft(given_name=given, family_name=f"Keptsearch{tag}",
+                                     birth_date=date(1970, 1, 2), sex="female"),
+                        allow_duplicates=True)
+    window = desk.window
+    # As the front desk wires it (bootstrap): whoever signs in may see the schedule.
+    desk.session.signed_in.connect(lambda _actor: window.set_schedule_available(True))
+    _signed_in(qtbot, desk, "doctor")
+    assert window.work_tabs.currentIndex() == 0  # a first sign-in starts on the schedule
+    window.show_patients()
+    view = window.patient_list
+    qtbot.keyClicks(view.search_box, f"keptsearch{tag}")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=10_000)
+    view.select_patient(view.model.patient_at(1).id)
+    chosen = view.model.patient_at(1).id
+
+    def as_left() -> None:
+        assert window.work_tabs.currentWidget() is window.splitter
+        assert view.search_text() == f"keptsearch{tag}"
+        assert view.model.rowCount() == 3
+        rows = view.table.selectionModel().selectedRows()
+        assert [view.model.patient_at(r.row()).id for r in rows] == [chosen]
+
+    window.lock_requested.emit()
+    lock = window.lock_screen
+    assert lock.is_locked()
+    lock.password_edit.setText(PASSWORD)
+    qtbot.keyClick(lock.password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    as_left()
+
+    actor = desk.session.actor
+    assert actor is not None
+    admin = build_session_services(backend.engine, backend.mongo_db, workstation="ADMIN-2")
+    admin.signin.sign_in(desk.users["admin"], PASSWORD)
+    admin.admin.revoke(actor.session_id)
+    desk.clock.now += 5
+    desk.session.on_timer_timeout()
+    qtbot.waitUntil(lock.is_locked, timeout=5000)
+    lock.password_edit.setText(PASSWORD)
+    qtbot.keyClick(lock.password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+    save_screenshot(window, "signed-in-again-kept.png")
+    as_left()
