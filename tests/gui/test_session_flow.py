@@ -384,14 +384,44 @@ def test_an_administrator_reviews_charts_opened_by_breaking_the_glass(
         row = next(r for r in range(dialog.model.rowCount())
                    if dialog.model.entry_at(r).patient_id == rec.id)
         cells = [dialog.model.index(row, c).data() for c in range(5)]
-        assert cells[1:] == ["Nurse Jonas Whitfield", "WARD-7", str(rec.id),
-                             "Emergency care: found unresponsive"]
+        assert cells[1:3] == ["Nurse Jonas Whitfield", "WARD-7"]
+        assert cells[4] == "Emergency care: found unresponsive"
+        # The administrator's role has no patient records: the report says so, and
+        # neither the name nor the MRN reaches this workstation.
+        assert cells[3] == f"Not shown to your role (record {rec.id})"
+        tip = dialog.model.index(row, 3).data(Qt.ItemDataRole.ToolTipRole)
+        assert "does not include patient records" in tip
+        entry = dialog.model.entry_at(row)
+        assert entry.patient_name is None and entry.patient_mrn is None
+        assert "Reviewcase" not in " ".join(str(c) for c in cells) + tip
         assert "opened by breaking the glass, last 30 days" in dialog.summary.text()
+        assert "names and MRNs are not shown to your role" in dialog.summary.text()
         qtmodeltester.check(dialog.model)
         save_screenshot(dialog, "break-glass-report.png")
         dialog.done(0)
     finally:
         tasks.shutdown()
+
+    # A privacy officer whose account also reads demographics sees whose chart it was.
+    officer = f"pri{uuid.uuid4().hex[:6]}"
+    AccountService(backend.owner_engine, hashing=FAST).add_user(
+        officer, "Privacy Officer", PASSWORD, ["admin", "receptionist"])
+    office = build_session_services(backend.engine, backend.mongo_db, workstation="OFFICE")
+    office.signin.sign_in(officer, PASSWORD)
+    seen = next(e for e in AuditReports(backend.engine, office.access).break_glass()
+                if e.patient_id == rec.id)
+    assert seen.patient_name == "Reviewcase, Glass"
+    assert seen.patient_mrn == rec.mrn and rec.mrn
+    from ui.admin.break_glass_report import BreakGlassReportDialog, BreakGlassTableModel
+
+    model = BreakGlassTableModel()
+    model.set_entries([seen])
+    assert model.index(0, 3).data() == f"Reviewcase, Glass (MRN {rec.mrn})"
+    named = BreakGlassReportDialog()
+    qtbot.addWidget(named)
+    named.show_entries([seen])
+    assert "not shown" not in named.summary.text()
+    save_screenshot(named, "break-glass-report-named.png")
 
 
 def test_what_is_being_typed_is_kept_every_half_minute_until_saved_or_discarded(
