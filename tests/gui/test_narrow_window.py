@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -120,3 +121,31 @@ def test_the_patient_list_shows_name_birth_date_and_mrn_whole_at_700_px(
         assert header.sectionSize(column) >= fm.horizontalAdvance(text) + 8, (column, text)
     assert header.sectionSize(NAME) >= fm.horizontalAdvance("Oberhauser1, Maximiliane")
     assert not table.horizontalScrollBar().isVisible()
+
+
+def test_a_narrow_list_gives_up_phone_then_sex_and_gets_them_back(qtbot: QtBot) -> None:
+    from ui.patients.patient_list_view import PatientListView
+    from ui.patients.patient_table_model import PHONE, SEX
+
+    view = PatientListView()
+    qtbot.addWidget(view)
+    view.show_page("ober", [_patient(i) for i in range(1, 4)], False)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def hidden() -> tuple[bool, bool]:
+        return view.table.isColumnHidden(PHONE), view.table.isColumnHidden(SEX)
+
+    assert hidden() == (False, False)
+    view.resize(480, 400)
+    qtbot.waitUntil(lambda: hidden() == (True, False), timeout=1000)
+    view.resize(340, 400)
+    qtbot.waitUntil(lambda: hidden() == (True, True), timeout=1000)
+    save_screenshot(view, "patient-list-340.png")
+    assert "Female" in view.model.index(0, NAME).data(Qt.ItemDataRole.ToolTipRole)
+    assert "+44 20 7946 0958" in view.model.index(0, NAME).data(Qt.ItemDataRole.ToolTipRole)
+    view.resize(500, 400)  # wider, not yet enough for the phone: it stays hidden
+    qtbot.waitUntil(lambda: hidden() == (True, False), timeout=1000)
+    view.resize(900, 400)
+    qtbot.waitUntil(lambda: hidden() == (False, False), timeout=1000)

@@ -104,7 +104,8 @@ class PatientListView(QWidget):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in self._column_widths().items():
+        self._widths = self._column_widths()
+        for column, width in self._widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(self.on_table_double_clicked)
@@ -285,8 +286,14 @@ class PatientListView(QWidget):
         row's tooltip); they come back when the list is wide enough again."""
         room = self.table.viewport().width()
         shown = [BIRTH_DATE, SEX, MRN, PHONE]
+
+        def width(column: int) -> int:
+            # A hidden column measures 0: count what it needs to come back.
+            hidden = self.table.isColumnHidden(column)
+            return self._widths[column] if hidden else self.table.columnWidth(column)
+
         for column in GIVE_WAY:
-            if room - sum(self.table.columnWidth(c) for c in shown) >= MIN_NAME_WIDTH:
+            if room - sum(width(c) for c in shown) >= MIN_NAME_WIDTH:
                 break
             shown.remove(column)
         for column in GIVE_WAY:
