@@ -33,19 +33,12 @@ from ui.auth.sign_in_view import SignInView
 from ui.patients.patient_header import PatientHeaderView
 from ui.patients.patient_list_view import PatientListView
 from ui.scheduling.schedule_view import ScheduleView
+from ui.status_bar import StatusBarFit
 from ui.store_status import ClockWarningView, StoreStatusView
 from ui.sync_status import SyncStatusView
 
-# Room kept on the status bar's left for its passing messages ("Connected").
-STATUS_MESSAGE_ROOM = 120
 # Narrower than this, the open patient goes below the patient list rather than beside it.
 SIDE_BY_SIDE_MIN = 900
-# The size grip and the status bar's own margins, on the right.
-STATUS_GRIP_ROOM = 28
-# The passing words the window itself shows (others' messages are left alone).
-PASSING = ("Connected", "Connection problem")
-# A name cut short to fit the status bar keeps at least this much of itself.
-MIN_NAME_ROOM = 72
 
 BANNER_STYLE = (
     "QLabel#outage-banner { background: #fdecea; color: #7f1d1d; border: 1px solid #f5c2c0;"
@@ -83,14 +76,10 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # Other permanent indicators (the task inbox's count): each has ``full_width()``
-        # and a ``changed`` signal, and is counted before the store labels shrink.
-        self._indicators: list[Any] = []
         self.setWindowTitle("Dr. Assistant")
         self.resize(1100, 720)
         self._down: dict[str, StoreHealth] = {}
         self._who: str | None = None
-        self._user_room: int | None = None  # pixels for the name when it must be cut short
         self._new_person = False  # someone else signed in: the next schedule starts them
         self._can_manage_sessions = False
         self._can_find = self._can_register = True
@@ -179,6 +168,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.clock_warning)
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.store_status)
+        self._status = StatusBarFit(self.statusBar(), self.user_label, self.store_status,
+                                    self.clock_warning, self.sync_status)
         self.statusBar().showMessage("Connecting to the clinic's data…")
         self._build_menu()
         self.set_patients_available(False)
@@ -309,53 +300,14 @@ class MainWindow(QMainWindow):
     def track_status_indicator(self, widget: Any) -> None:
         """``widget`` (already in the status bar) is counted when deciding whether the
         store labels and the user's name must be shortened so that nothing is clipped."""
-        self._indicators.append(widget)
+        self._status.indicators.append(widget)
         widget.changed.connect(self._fit_status_bar)
         self._fit_status_bar()
 
     def _fit_status_bar(self) -> None:
-        """Shorten the status bar's indicators, one step at a time, until they fit side by
-        side without overlapping or clipping (at 700 px with every indicator up, too):
-
-        1. four store indicators and "Signed in as …", when they fit beside the clock
-           warning and the room kept for passing messages;
-        2. one store summary, the name alone, the short wording of the other indicators;
-        3. the clock warning in two words (both times stay in its tooltip), the room for
-           passing messages given up (the banner says what is wrong);
-        4. the name cut short with "…" (whole in its tooltip and accessible name).
-        """
-        fm = self.user_label.fontMetrics()
-        who = f"Signed in as {self._who}" if self._who else "Not signed in"
-        needed = (self.store_status.full_width() + fm.horizontalAdvance(who) + 24
-                  + (self.clock_warning.full_width() + 12
-                     if not self.clock_warning.isHidden() else 0)
-                  + (self.sync_status.full_width() + 12
-                     if not self.sync_status.isHidden() else 0)
-                  + sum(w.full_width() + 12 for w in self._indicators if not w.isHidden()))
-        compact = needed > self.width() - STATUS_MESSAGE_ROOM
-        if compact != self.store_status.compact:
-            self.store_status.set_compact(compact)
-        self.sync_status.set_compact(compact)
-        self.clock_warning.set_compact(False)
-        self._user_room = None
-        self._render_user()
-        room = self.width() - STATUS_GRIP_ROOM
-        if compact and self._status_needed() > room:
-            self.clock_warning.set_compact(True)
-        excess = self._status_needed() - room
-        if compact and excess > 0:
-            self._user_room = max(MIN_NAME_ROOM, self.user_label.sizeHint().width() - excess)
-            self._render_user()
-        message = self.statusBar().currentMessage()
-        if message in PASSING and not self._message_fits(message):
-            self.statusBar().clearMessage()
-
-    def _status_needed(self) -> int:
-        """The width the status bar's shown indicators ask for now, with their gaps."""
-        shown = [w for w in (self.sync_status, self.clock_warning, *self._indicators)
-                 if not w.isHidden()]
-        return (self.store_status.needed_width() + self.user_label.sizeHint().width() + 24
-                + sum(w.sizeHint().width() + 12 for w in shown))
+        """Shorten the status bar's indicators until they fit (ui/status_bar.py)."""
+        self._status.who = self._who
+        self._status.fit(self.width())
 
     def show_health(self, health: StoreHealth) -> None:
         self.store_status.show_health(health)
@@ -382,16 +334,7 @@ class MainWindow(QMainWindow):
         self._show_passing("Connection problem")
 
     def _show_passing(self, text: str, timeout: int = 0) -> None:
-        """A passing word on the status bar's left that repeats what the indicators and
-        the banner say: shown only where it fits whole (the status bar would cut it)."""
-        if self._message_fits(text):
-            self.statusBar().showMessage(text, timeout)
-        else:
-            self.statusBar().clearMessage()
-
-    def _message_fits(self, text: str) -> bool:
-        free = self.width() - STATUS_GRIP_ROOM - self._status_needed()
-        return self.statusBar().fontMetrics().horizontalAdvance(text) + 16 <= free
+        self._status.show_passing(text, self.width(), timeout)
 
     def set_patients_available(self, available: bool) -> None:
         """Registering needs the patient registry; until it is ready the actions wait.
@@ -547,17 +490,8 @@ class MainWindow(QMainWindow):
             self.hide_kept_drafts()
 
     def _render_user(self) -> None:
-        who = self._who
-        if who is None:
-            text = "Not signed in"
-        else:
-            text = who if self.store_status.compact else f"Signed in as {who}"
-        if self._user_room is not None:
-            text = self.user_label.fontMetrics().elidedText(
-                text, Qt.TextElideMode.ElideRight, self._user_room)
-        self.user_label.setText(text)
-        self.user_label.setToolTip(f"Signed in as {who}" if who else "")
-        self.user_label.setAccessibleName(f"Signed in as {who}" if who else "Not signed in")
+        self._status.who = self._who
+        self._status.render_user()
 
     def set_locked(self, locked: bool) -> None:
         """While locked no menu works (on platforms whose menu bar is outside the window

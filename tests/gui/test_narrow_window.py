@@ -94,6 +94,14 @@ def test_every_status_indicator_fits_at_700_px_without_overlap_or_clipping(
     assert window.clock_warning.toolTip()
     assert WHO in window.user_label.accessibleName()
 
+    # A very long name is cut short rather than pushing anything out; whole in its tooltip.
+    long_name = "Dr Maximiliane Oberhauser-Vandenberghe y Whitfield (doctor)"
+    window.set_signed_in(long_name)
+    qtbot.waitUntil(lambda: _problems(window) == [], timeout=2000)  # once laid out again
+    assert window.user_label.text().endswith("…")
+    assert window.user_label.toolTip() == f"Signed in as {long_name}"
+    save_screenshot(window, "status-bar-crowded-700-long-name.png")
+
 
 def _patient(i: int) -> PatientSummary:
     return PatientSummary(id=i, given_name="Maximiliane", family_name=f"Oberhauser{i}",
