@@ -361,6 +361,11 @@ class BreakGlassEntry:
     workstation: str
     patient_id: int
     reason: str
+    # Whose chart, as the reader may see it (issue 13): "Family, Given" and the MRN, or
+    # None when the reader's role does not include patient records (the database's
+    # row-level security decides, so nothing the reader may not see leaves it).
+    patient_name: str | None = None
+    patient_mrn: str | None = None
 
 
 @dataclass(frozen=True)

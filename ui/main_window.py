@@ -27,16 +27,18 @@ from PySide6.QtWidgets import (
 )
 
 from backend_client.dto import StoreHealth
+from ui.admin.home import AdminHomeView
 from ui.auth.lock_screen import LockScreenView
 from ui.auth.sign_in_view import SignInView
 from ui.patients.patient_header import PatientHeaderView
 from ui.patients.patient_list_view import PatientListView
 from ui.scheduling.schedule_view import ScheduleView
+from ui.status_bar import StatusBarFit
 from ui.store_status import ClockWarningView, StoreStatusView
 from ui.sync_status import SyncStatusView
 
-# Room kept on the status bar's left for its passing messages ("Connected").
-STATUS_MESSAGE_ROOM = 120
+# Narrower than this, the open patient goes below the patient list rather than beside it.
+SIDE_BY_SIDE_MIN = 900
 
 BANNER_STYLE = (
     "QLabel#outage-banner { background: #fdecea; color: #7f1d1d; border: 1px solid #f5c2c0;"
@@ -74,13 +76,11 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # Other permanent indicators (the task inbox's count): each has ``full_width()``
-        # and a ``changed`` signal, and is counted before the store labels shrink.
-        self._indicators: list[Any] = []
         self.setWindowTitle("Dr. Assistant")
         self.resize(1100, 720)
         self._down: dict[str, StoreHealth] = {}
         self._who: str | None = None
+        self._new_person = False  # someone else signed in: the next schedule starts them
         self._can_manage_sessions = False
         self._can_find = self._can_register = True
         self._can_read_audit = False
@@ -149,6 +149,11 @@ class MainWindow(QMainWindow):
         self.work_tabs.currentChanged.connect(self.on_work_tabs_current_changed)
         self._schedule_available = False
         work_layout.addWidget(self.work_tabs, 1)
+        self.admin_home = AdminHomeView(work)
+        self.admin_home.sessions_button.clicked.connect(self.sessions_requested)
+        self.admin_home.break_glass_button.clicked.connect(self.break_glass_report_requested)
+        self.admin_home.hide()
+        work_layout.addWidget(self.admin_home, 1)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -163,6 +168,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.clock_warning)
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().addPermanentWidget(self.store_status)
+        self._status = StatusBarFit(self.statusBar(), self.user_label, self.store_status,
+                                    self.clock_warning, self.sync_status)
         self.statusBar().showMessage("Connecting to the clinic's data…")
         self._build_menu()
         self.set_patients_available(False)
@@ -276,31 +283,31 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
+        self._fit_patients_tab()
         self._fit_status_bar()
+
+    def _fit_patients_tab(self) -> None:
+        """The list beside the open patient in a wide window; in a narrow one the patient
+        goes below the list, so the list keeps the columns the desk needs (name, date of
+        birth, MRN) and the patient's header its sentences, instead of both being cut."""
+        narrow = self.width() < SIDE_BY_SIDE_MIN
+        orientation = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+            total = sum(self.splitter.sizes()) or (640 if narrow else 1060)
+            self.splitter.setSizes([total * 3 // 5, total - total * 3 // 5])
 
     def track_status_indicator(self, widget: Any) -> None:
         """``widget`` (already in the status bar) is counted when deciding whether the
         store labels and the user's name must be shortened so that nothing is clipped."""
-        self._indicators.append(widget)
+        self._status.indicators.append(widget)
         widget.changed.connect(self._fit_status_bar)
         self._fit_status_bar()
 
     def _fit_status_bar(self) -> None:
-        """Four store indicators and "Signed in as …" when they fit beside the clock
-        warning; otherwise one store summary and the name alone, so nothing is clipped."""
-        fm = self.user_label.fontMetrics()
-        who = f"Signed in as {self._who}" if self._who else "Not signed in"
-        needed = (self.store_status.full_width() + fm.horizontalAdvance(who) + 24
-                  + (self.clock_warning.sizeHint().width() + 12
-                     if not self.clock_warning.isHidden() else 0)
-                  + (self.sync_status.full_width() + 12
-                     if not self.sync_status.isHidden() else 0)
-                  + sum(w.full_width() + 12 for w in self._indicators if not w.isHidden()))
-        compact = needed > self.width() - STATUS_MESSAGE_ROOM
-        if compact != self.store_status.compact:
-            self.store_status.set_compact(compact)
-        self.sync_status.set_compact(compact)
-        self._render_user()
+        """Shorten the status bar's indicators until they fit (ui/status_bar.py)."""
+        self._status.who = self._who
+        self._status.fit(self.width())
 
     def show_health(self, health: StoreHealth) -> None:
         self.store_status.show_health(health)
@@ -315,7 +322,7 @@ class MainWindow(QMainWindow):
     def _render_banner(self) -> None:
         if not self._down:
             self.banner.hide()
-            self.statusBar().showMessage("Connected", 5000)
+            self._show_passing("Connected", 5000)
             return
         lines = [h.sentence() for h in self._down.values()]
         self.banner.setText(
@@ -324,7 +331,10 @@ class MainWindow(QMainWindow):
             + "<br>".join(lines)
         )
         self.banner.show()
-        self.statusBar().showMessage("Connection problem")
+        self._show_passing("Connection problem")
+
+    def _show_passing(self, text: str, timeout: int = 0) -> None:
+        self._status.show_passing(text, self.width(), timeout)
 
     def set_patients_available(self, available: bool) -> None:
         """Registering needs the patient registry; until it is ready the actions wait.
@@ -347,18 +357,29 @@ class MainWindow(QMainWindow):
 
     def show_work(self) -> None:
         self.pages.setCurrentWidget(self.work_area)
-        if self._schedule_available and self.work_tabs.currentIndex() == 0:
+        if not self.admin_home.isHidden():
+            self.admin_home.focus_first()
+        elif self._schedule_available and self.work_tabs.currentIndex() == 0:
             self.schedule_view.focus_schedule()
+        elif self.work_tabs.currentIndex() >= 2:
+            # A chart tab the same person had open stays the one they see.
+            current = self.work_tabs.currentWidget()
+            if current is not None:
+                current.setFocus()
         else:
             self.work_tabs.setCurrentIndex(1)
             self.patient_list.search_box.setFocus()
 
     def set_schedule_available(self, available: bool) -> None:
         """Show the Schedule tab (and make it the current one) once scheduling is wired."""
+        newly = available and (not self._schedule_available or self._new_person)
+        self._new_person = False
         self._schedule_available = available
         self.work_tabs.setTabVisible(0, available)
         self.schedule_action.setEnabled(available and self._who is not None)
-        if available:
+        if newly:
+            # Only for someone who has just signed in: the same person back after a lock
+            # or an ended session finds the tab they were on ("kept as it was").
             self.work_tabs.setCurrentIndex(0)
             if self.pages.currentWidget() is self.work_area:
                 # Signed in just now: the keyboard starts on the day sheet, not nowhere.
@@ -434,6 +455,8 @@ class MainWindow(QMainWindow):
                       can_read_audit: bool = False) -> None:
         """``who`` is shown in the status bar ("Dr Ann Lee (doctor)"); None: nobody. What
         the person's role allows decides which menus work (the services enforce it too)."""
+        if who != self._who:
+            self._new_person = who is not None  # they start on the schedule, if any
         self._who, self._can_manage_sessions = who, can_manage_sessions
         self._can_find, self._can_register = can_find_patients, can_register
         self._can_read_audit = can_read_audit
@@ -451,9 +474,12 @@ class MainWindow(QMainWindow):
         self.register_action.setEnabled(signed_in and can_register and self._patients_available)
         self.patient_list.set_register_enabled(can_register and self._patients_available)
         self.patient_list.setEnabled(can_find_patients or not signed_in)
-        if signed_in and not can_find_patients:
-            self.patient_list.show_error("Your role does not include patient records. "
-                                         "Administration is in the Admin menu.")
+        # Someone whose role has no patient records (an administrator) sees their own
+        # tools instead of an empty patient list that warns them off.
+        administering = signed_in and not can_find_patients
+        self.work_tabs.setVisible(not administering)
+        self.admin_home.setVisible(administering)
+        self.admin_home.set_tools(sessions=can_manage_sessions, audit=can_read_audit)
         self.admin_menu.menuAction().setVisible(signed_in and (can_manage_sessions
                                                                or can_read_audit))
         self.sessions_action.setVisible(can_manage_sessions)
@@ -464,12 +490,8 @@ class MainWindow(QMainWindow):
             self.hide_kept_drafts()
 
     def _render_user(self) -> None:
-        who = self._who
-        if who is None:
-            self.user_label.setText("Not signed in")
-        else:
-            self.user_label.setText(who if self.store_status.compact else f"Signed in as {who}")
-        self.user_label.setAccessibleName(f"Signed in as {who}" if who else "Not signed in")
+        self._status.who = self._who
+        self._status.render_user()
 
     def set_locked(self, locked: bool) -> None:
         """While locked no menu works (on platforms whose menu bar is outside the window

@@ -12,6 +12,7 @@ GREEN = "#2e7d32"
 RED = "#c62828"
 GREY = "#757575"
 AMBER = "#8a5a00"
+CLOCK_OFF_SHORT = "\u26a0 Clock off"
 
 
 class StoreIndicator(QLabel):
@@ -103,6 +104,15 @@ class StoreStatusView(QWidget):
         self.summary.setToolTip(details or "Checking the clinic's data stores…")
         self.summary.setAccessibleName(details or word)
 
+    def needed_width(self) -> int:
+        """What the indicators need as they are shown now (four, or the summary)."""
+        if not self.compact:
+            return self.full_width()
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else None
+        edges = margins.left() + margins.right() if margins is not None else 0
+        return self.summary.sizeHint().width() + edges
+
 
 class ClockWarningView(QLabel):
     """Hidden while this computer's clock agrees with the database's (within 2 minutes);
@@ -116,6 +126,8 @@ class ClockWarningView(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.compact = False
+        self._full = ""
         self.setObjectName("clock-warning")
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setStyleSheet(f"QLabel#clock-warning {{ color: {AMBER}; font-weight: bold; }}")
@@ -129,9 +141,22 @@ class ClockWarningView(QLabel):
             self.changed.emit()
             return
         here, there = reading.workstation.astimezone(), reading.store_time.astimezone()
-        self.setText(f"\u26a0 Clock off: here {here.day} {here:%b %H:%M}, "
-                     f"database {there.day} {there:%b %H:%M}")
+        self._full = (f"\u26a0 Clock off: here {here.day} {here:%b %H:%M}, "
+                      f"database {there.day} {there:%b %H:%M}")
+        self.setText(CLOCK_OFF_SHORT if self.compact else self._full)
         self.setToolTip(reading.sentence())
         self.setAccessibleName(reading.sentence())
         self.show()
         self.changed.emit()
+
+    def full_width(self) -> int:
+        """Room the wording with both times needs."""
+        return self.fontMetrics().horizontalAdvance(self._full) + 4
+
+    def set_compact(self, compact: bool) -> None:
+        """Two words in a crowded status bar; both times stay in the tooltip (and the
+        accessible name), so nothing is lost but room."""
+        if compact != self.compact:
+            self.compact = compact
+            if self.reading is not None:
+                self.setText(CLOCK_OFF_SHORT if compact else self._full)

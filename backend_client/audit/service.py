@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, Row, Text, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from backend_client.dto import BreakGlassEntry
-from backend_client.stores.postgres.models import AuditEvent, User
+from backend_client.stores.postgres.models import AuditEvent, Patient, PatientIdentifier, User
 from backend_client.uow import name_session, named_session, unit_of_work
 
 GENESIS = bytes(32)
@@ -244,11 +244,22 @@ class AuditService:
     def break_glass_report(self, days: float | None = None, *,
                            token: str | None = None) -> list[BreakGlassEntry]:
         """Every chart opened by breaking the glass (in the last ``days`` by the database's
-        clock), newest first, with the reason given: what an administrator reviews."""
+        clock), newest first, with the reason given: what an administrator reviews.
+
+        Each entry names the patient (name and MRN) only if the reader may read that
+        patient's demographics: with ``token`` the join runs under the reader's session,
+        so row-level security leaves a patient the reader may not see out of it and the
+        entry says only the record number."""
+        mrn = (select(PatientIdentifier.value)
+               .where(PatientIdentifier.patient_id == AuditEvent.patient_id,
+                      PatientIdentifier.kind == "MRN")
+               .order_by(PatientIdentifier.id).limit(1).scalar_subquery())
         stmt = (select(AuditEvent.id, AuditEvent.occurred_at, AuditEvent.user_id,
                        User.display_name, User.username, AuditEvent.workstation,
-                       AuditEvent.patient_id, AuditEvent.details["reason"].astext)
+                       AuditEvent.patient_id, AuditEvent.details["reason"].astext,
+                       Patient.family_name, Patient.given_name, mrn)
                 .outerjoin(User, User.id == AuditEvent.user_id)
+                .outerjoin(Patient, Patient.id == AuditEvent.patient_id)
                 .where(AuditEvent.action == "chart.break_glass")
                 .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()))
         if days is not None:
@@ -257,7 +268,10 @@ class AuditService:
             rows = conn.execute(stmt).all()
         return [BreakGlassEntry(event_id=r[0], occurred_at=r[1], user_id=r[2],
                                 user_name=r[3] or r[4] or "", workstation=r[5],
-                                patient_id=r[6], reason=r[7] or "") for r in rows]
+                                patient_id=r[6], reason=r[7] or "",
+                                patient_name=None if r[8] is None else f"{r[8]}, {r[9]}",
+                                patient_mrn=None if r[8] is None else (r[10] or ""))
+                for r in rows]
 
     # ------------------------------------------------------------ internals
 

@@ -86,10 +86,20 @@ class PatientListPresenter(QObject):
             self._search(self._view.search_text())
 
     def refresh(self, select_patient_id: int | None = None) -> None:
-        """Run the current search again (after a save), then select that patient."""
-        self._timer.stop()
+        """Run the current search again after a save here, then select that patient.
+
+        In place, like a change from another workstation: every row loaded stays loaded,
+        nothing scrolls or flickers, the selection stays; the saved patient is then
+        selected where they are among the rows (if they match what is typed).
+        """
         self._select_after = select_patient_id
-        self._search(self._view.search_text())
+        if self._timer.isActive():
+            return  # a search for newer typing is about to run; it selects them
+        text = self._view.search_text()
+        if not self._query or text.strip() != self._query:
+            self._search(text)  # nothing shown for this text yet: an ordinary search
+            return
+        self._refresh_quietly()
 
     def reset(self) -> None:
         """Another person signed in: nothing of the last search stays on screen."""
@@ -162,6 +172,9 @@ class PatientListPresenter(QObject):
         self._searching = self._paging = False
         self._loaded = len(page.items)
         self._view.refresh_rows(self._query, page.items, page.has_more)
+        if self._select_after is not None and not self._stale:
+            self._view.select_patient(self._select_after)
+            self._select_after = None
         self.results_refreshed.emit(self._query)
         self._again_if_stale()
 

@@ -1,6 +1,7 @@
 """Admin > Break-the-glass report: every restricted chart opened with a reason, newest
-first — who, when, at which workstation, which patient (by id: the administrator has no
-access to patient records), and the reason they gave."""
+first — who, when, at which workstation, whose chart (name and MRN when the reader's role
+may read patient records; otherwise it says so, with the record number only), and the
+reason they gave."""
 
 from __future__ import annotations
 
@@ -22,11 +23,16 @@ from PySide6.QtWidgets import (
 from backend_client.dto import BreakGlassEntry
 from ui.patients.patient_table_model import Index, ReadOnlyTableModel, row_table
 
+PATIENT = 3
+WITHHELD = "Not shown to your role (record {id})"
+WITHHELD_TIP = ("Your role does not include patient records, so this report does not show "
+                "the patient's name or MRN. Someone who may read patient records (a "
+                "privacy officer, the clinic's manager) can look up record {id}.")
 PERIODS = ((7, "Last 7 days"), (30, "Last 30 days"), (90, "Last 90 days"), (365, "Last year"))
 
 
 class BreakGlassTableModel(ReadOnlyTableModel):
-    HEADERS = ("When", "Who", "Workstation", "Patient id", "Reason")
+    HEADERS = ("When", "Who", "Workstation", "Patient", "Reason")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,11 +53,26 @@ class BreakGlassTableModel(ReadOnlyTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         e = self._rows[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == PATIENT:
+            return patient_tooltip(e)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return (e.occurred_at.astimezone().strftime("%d %b %Y %H:%M"),
                     e.user_name or ("-" if e.user_id is None else f"user {e.user_id}"),
-                    e.workstation or "-", str(e.patient_id), e.reason)[index.column()]
+                    e.workstation or "-", patient_text(e), e.reason)[index.column()]
         return None
+
+
+def patient_text(e: BreakGlassEntry) -> str:
+    """"Family, Given (MRN …)", or an honest word that the reader may not see it."""
+    if e.patient_name is None:
+        return WITHHELD.format(id=e.patient_id)
+    return f"{e.patient_name} (MRN {e.patient_mrn})" if e.patient_mrn else e.patient_name
+
+
+def patient_tooltip(e: BreakGlassEntry) -> str:
+    if e.patient_name is None:
+        return WITHHELD_TIP.format(id=e.patient_id)
+    return f"{patient_text(e)}; record {e.patient_id}"
 
 
 class BreakGlassReportDialog(QDialog):
@@ -86,6 +107,7 @@ class BreakGlassReportDialog(QDialog):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
         self.refresh_button = QPushButton("Refresh", self)
         self.refresh_button.clicked.connect(self.on_refresh_button_clicked)
         close = QPushButton("Close", self)
@@ -114,9 +136,12 @@ class BreakGlassReportDialog(QDialog):
         self.model.set_entries(entries)
         n = len(entries)
         label = self.period.currentText().lower()
-        self.summary.setText(f"{n} chart{'s' if n != 1 else ''} opened by breaking the glass, "
-                             f"{label}." if n else f"No chart was opened by breaking the "
-                             f"glass, {label}.")
+        text = (f"{n} chart{'s' if n != 1 else ''} opened by breaking the glass, {label}."
+                if n else f"No chart was opened by breaking the glass, {label}.")
+        if any(e.patient_name is None for e in entries):
+            text += (" Patients' names and MRNs are not shown to your role (it does not "
+                     "include patient records).")
+        self.summary.setText(text)
 
     def show_error(self, sentence: str) -> None:
         self.error_label.setText(sentence)

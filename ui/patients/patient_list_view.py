@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from backend_client.dto import PatientSummary
 from ui.patients.patient_table_model import (
     BIRTH_DATE,
+    HEADERS,
     MRN,
     NAME,
     PATIENT_ID_ROLE,
@@ -38,6 +39,10 @@ NO_MATCH = ("No patient matches “{query}”. Check the spelling, try the date 
             "or register a new patient.")
 TOO_SHORT = "Keep typing: a search needs at least {n} characters."
 ERROR_MARK = "⚠ "
+# A narrow list hides these columns, in this order, before the name gets narrower than
+# MIN_NAME_WIDTH: the desk needs name, date of birth and MRN to tell patients apart.
+GIVE_WAY = (PHONE, SEX)
+MIN_NAME_WIDTH = 180
 
 STYLE = """
 QLabel#patient-empty-state { color: #455a64; font-size: 14px; padding: 24px;
@@ -99,11 +104,13 @@ class PatientListView(QWidget):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((BIRTH_DATE, 150), (SEX, 72), (MRN, 92), (PHONE, 128)):
+        self._widths = self._column_widths()
+        for column, width in self._widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(self.on_table_double_clicked)
         self.table.installEventFilter(self)
+        self.table.viewport().installEventFilter(self)
 
         self.empty_state = QLabel(self)
         self.empty_state.setObjectName("patient-empty-state")
@@ -261,7 +268,42 @@ class PatientListView(QWidget):
 
     # -------------------------------------------------------------- internals
 
+    def _column_widths(self) -> dict[int, int]:
+        """Each column after the name as wide as its longest usual content or its title,
+        whichever is wider (from the font, so a larger system font still fits)."""
+        fm = self.table.fontMetrics()
+        pad = 2 * self.table.style().pixelMetric(
+            self.table.style().PixelMetric.PM_HeaderMargin) + 12
+        samples = {BIRTH_DATE: "28 Sep 1948 (100 y)", SEX: "Unknown", MRN: "M00000000",
+                   PHONE: "+44 20 7946 0958"}
+        return {column: max(fm.horizontalAdvance(text),
+                            fm.horizontalAdvance(HEADERS[column])) + pad
+                for column, text in samples.items()}
+
+    def _fit_columns(self) -> None:
+        """In a narrow list the phone, then the sex, give way so that the name keeps room
+        and the date of birth and MRN are never pushed out of sight (both are in each
+        row's tooltip); they come back when the list is wide enough again."""
+        room = self.table.viewport().width()
+        shown = [BIRTH_DATE, SEX, MRN, PHONE]
+
+        def width(column: int) -> int:
+            # A hidden column measures 0: count what it needs to come back.
+            hidden = self.table.isColumnHidden(column)
+            return self._widths[column] if hidden else self.table.columnWidth(column)
+
+        for column in GIVE_WAY:
+            if room - sum(width(c) for c in shown) >= MIN_NAME_WIDTH:
+                break
+            shown.remove(column)
+        for column in GIVE_WAY:
+            if self.table.isColumnHidden(column) == (column in shown):
+                self.table.setColumnHidden(column, column not in shown)
+
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if obj is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+            return False
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             if obj is self.search_box:
                 return self._search_box_key(event)

@@ -199,7 +199,10 @@ class PatientTableModel(ReadOnlyTableModel):
         return ""
 
     def _tooltip(self, patient: PatientSummary) -> str:
-        lines = [patient.display_name]
+        # The columns a narrow list hides (sex, phone) are said here too.
+        lines = [patient.display_name,
+                 f"{sex_label(patient.sex)}, born {format_date(patient.birth_date)}",
+                 f"MRN {patient.mrn}" + (f" · phone {patient.phone}" if patient.phone else "")]
         if patient.deceased:
             lines.append("Deceased")
         if patient.appointment_today:
