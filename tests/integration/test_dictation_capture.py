@@ -134,6 +134,9 @@ def test_insert_puts_the_words_at_the_position_and_keeps_the_rest(
     after = store.pcm(rid)
     inserted = len(after) - len(before)
     assert inserted > len(read_wav(speech["b"]))
+    # Whole 20 ms frames (the end padded with silence): the delivery file kept while
+    # recording joins the audio after an insert on the codec's frame grid (assembly.py).
+    assert inserted % 320 == 0
     assert np.array_equal(after[:cut], before[:cut])
     assert np.array_equal(after[cut + inserted:], before[cut:])     # A's rest, later
     b_ncc = best_match(after[cut:cut + inserted], read_wav(speech["b"]))[1]
