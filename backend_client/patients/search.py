@@ -387,29 +387,38 @@ class PatientSearch:
         best: dict[int, Hit] = {}
         # The best band alone (it fills most pages), then the next two, then the rest, each
         # group one statement and one scan of the pair index: every table a statement names
-        # costs a permission check under row-level security (about a millisecond each).
+        # costs a permission check under row-level security, and planning a statement
+        # costs about as much as running it. The first group's statement also reads its
+        # patients' rows for the page and, when it stopped at its limit, brings the
+        # patients booked today that it matches, wherever their names fall: when it fills
+        # the page, that is the only statement. Later groups bring ids and scores only (a
+        # smaller statement to plan); their booked patients and the rows still missing
+        # are read once at the end.
         done = 0
-        booked: list[str] = []  # the groups that stopped at their limit, for who is booked today
+        booked: list[str] = []  # later groups that stopped at their limit
 
         def take(rows: Iterable[Row[Any]]) -> int:
             n = 0
             for row in rows:
-                n += 1
+                n += not getattr(row, "today", False)
                 worst = min(row.band, row.worst_rest)
-                label = matched_on(worst, row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
-                    best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
-                                               tier=tier_name(worst))
+                    best[row.patient_id] = Hit(
+                        row.patient_id, row.score, row.sort_name, matched_on(worst, row.prev),
+                        row=row if hasattr(row, "desk_booked_at") else None,
+                        tier=tier_name(worst))
             return n
 
         for size in BAND_GROUPS:
             group = bands[done:done + size] if size else bands[done:]
             if not group:
                 break
-            done += len(group)
             page, today = self._pair_group(tokens, i, j, group, rest)
-            if take(self.s.execute(text(page), params)) >= want:
+            if not done:
+                take(self.s.execute(text(self._with_rows(page, today)), params))
+            elif take(self.s.execute(text(page), params)) >= want:
                 booked.append(today)
+            done += len(group)
             if len(best) >= want and done < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
@@ -439,8 +448,7 @@ class PatientSearch:
                     group: list[tuple[int, int]], rest: list[int]) -> tuple[str, str]:
         """A group of bands as one scan of the pair index: the statement of its best
         ``want`` patients, and the query of its matches booked today (it needs the
-        ``today`` CTE). Only ids and scores: the rows of the patients that can reach the
-        page are read once, by ``_page``."""
+        ``today`` CTE). Only ids and scores (``_with_rows`` adds the rows)."""
         conditions = []
         for ti, tj in group:
             # The side with a finite set of words leads the index scan; two prefixes lead
@@ -475,6 +483,19 @@ class PatientSearch:
                 GROUP BY x.patient_id, x.sort_name"""
         return page, today
 
+    @staticmethod
+    def _with_rows(page: str, today: str) -> str:
+        """A group's statement with its patients' rows for the page, and its matches
+        booked today; the day's bookings are read only if the page part stopped at its
+        limit (a one-time filter): below it, every match is in the page part already."""
+        return f"""
+            WITH {desk.TODAY_CTE},
+            pg AS MATERIALIZED ({page}),
+            hits AS (SELECT *, false AS today FROM pg UNION ALL
+                     SELECT *, true FROM ({today}) d WHERE (SELECT count(*) FROM pg) >= :want)
+            SELECT h.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            FROM hits h JOIN patients p ON p.id = h.patient_id"""
+
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
                 day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
         """Patients from a small starting set — same date of birth ("dates"), identifier
@@ -506,9 +527,14 @@ class PatientSearch:
                 params[f"y0_{n}"], params[f"y1_{n}"] = date(year, 1, 1), date(year + 1, 1, 1)
                 spans.append(f"(b.birth_date >= :y0_{n} AND b.birth_date < :y1_{n})")
             lead = max(ks, key=lambda i: (len(tokens[i].text), -i))
+            # The word's prefix range and its other spellings and corrections as two
+            # index-only scans: one condition with OR is a bitmap scan that visits the
+            # table for each of the word's thousands of rows.
             with_ = (f"WITH born AS MATERIALIZED (SELECT b.id FROM patients b "
-                     f"WHERE {' OR '.join(spans)} INTERSECT SELECT t.patient_id "
-                     f"FROM patient_name_terms t WHERE {self._match_sql(lead, 't')})")
+                     f"WHERE {' OR '.join(spans)} INTERSECT (SELECT t.patient_id "
+                     f"FROM patient_name_terms t WHERE t.term >= :e{lead} "
+                     f"AND t.term < :hi{lead} UNION ALL SELECT t.patient_id "
+                     f"FROM patient_name_terms t WHERE t.term = ANY(:fp{lead})))")
             where = "p.id IN (SELECT id FROM born)"
         source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
             self._lateral_sql(i, "p.id") for i in ks)
