@@ -248,7 +248,8 @@ def main() -> None:
 
             search_hard_mix.run(engine, lambda q: service.search(q, limit=50),
                                 int(os.environ.get("BENCH_HARD_PER", "60")), n_baseline,
-                                random.Random(2026))
+                                random.Random(2026),
+                                search_hard_mix.cpu_clock(data_dir / "stack" / "postgres"))
         if "standard" not in parts:
             return
         mix = build_mix(sample_patients(engine, n_queries, rng), n_queries, rng)

@@ -31,8 +31,7 @@ the page.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -153,35 +152,6 @@ class PatientSearch:
     def run(self, q: ParsedQuery, offset: int, limit: int) -> SearchPage:
         if q.empty:
             return SearchPage(q.text, offset, (), False)
-        with self._plans_kept():
-            return self._run(q, offset, limit)
-
-    @contextmanager
-    def _plans_kept(self) -> Iterator[None]:
-        """Plan each search statement once per connection, not on every search.
-
-        Planning a search statement costs as much as running it (often more: every table
-        a statement names brings its row-security subqueries, and a statement names a
-        dozen), and the statements differ only in their values, not their text, from one
-        query of a kind to the next. So they are prepared on the connection at once
-        (psycopg keeps up to ``prepared_max`` of them, the least used leave first), and
-        this transaction uses the generic plan, which holds for any values: the first
-        search of a kind plans it, the following ones of that kind only run it. The
-        plans do not decide who may see what: row security's checks run when the
-        statement runs, for the session the transaction names."""
-        conn = getattr(self.s.connection().connection, "driver_connection", None)
-        threshold = getattr(conn, "prepare_threshold", None)
-        if conn is None or threshold is None:
-            yield
-            return
-        self.s.execute(text("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"))
-        conn.prepare_threshold = 0
-        try:
-            yield
-        finally:
-            conn.prepare_threshold = threshold
-
-    def _run(self, q: ParsedQuery, offset: int, limit: int) -> SearchPage:
         day = DeskDay.of(q.today or datetime.now().date())
         tokens = self._expand(q.tokens,
                               tiers=len(q.tokens) > 1 and not (q.dates or q.years))

@@ -121,12 +121,8 @@ class PatientService:
         if parsed.empty:
             return SearchPage(query, offset, (), False)
         with self._work(actor) as uow:
-            page = PatientSearch(uow.session).run(parsed, max(0, offset),
+            return PatientSearch(uow.session).run(parsed, max(0, offset),
                                                   max(1, min(limit, 500)))
-            # It wrote nothing; ending it with a commit, not a rollback, keeps the search
-            # statements prepared on the connection (psycopg drops them all on a rollback).
-            uow.commit()
-            return page
 
     def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:
         """The patient's record; every open is audited.
