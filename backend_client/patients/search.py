@@ -33,10 +33,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from datetime import date, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.orm import Session
 
 from backend_client.dto import PatientSummary, SearchPage
@@ -84,6 +84,17 @@ def _summary(row: Row[Any], label: str = "",
     )
 
 
+@lru_cache(maxsize=1024)
+def _sql(statement: str) -> TextClause:
+    """The statement as SQLAlchemy text, made once per statement text.
+
+    Making a ``text()`` finds its bind parameters with a regular expression, about 2 ms
+    for a several-word search's statements (hundreds of ``:e0``); the texts are built
+    from the query's shape only (how many words, which tiers), never from what was typed,
+    so a few hundred of them cover every search."""
+    return text(statement)
+
+
 class PatientSearch:
     """Runs one parsed query in one session. Stateless; the caller owns the session."""
 
@@ -111,7 +122,7 @@ class PatientSearch:
         # The words are checked by one subquery each for the word and for a prefix, over
         # a list of them: every table a statement names costs a permission check under
         # row-level security, so two names for any number of words, not two per word.
-        found = self.s.execute(text("""
+        found = self.s.execute(_sql("""
             SELECT ARRAY(SELECT ARRAY[variant, term, kind::text] FROM name_variants
                           WHERE variant = ANY(:v)),
                    ARRAY(SELECT ARRAY[
@@ -181,7 +192,7 @@ class PatientSearch:
         near = {h.patient_id: h for h in desk.contenders(hits, offset, limit)}
         rows = {pid: h.row for pid, h in near.items() if h.row is not None}
         if missing := [pid for pid in near if pid not in rows]:
-            rows.update((int(r.id), r) for r in self.s.execute(text(
+            rows.update((int(r.id), r) for r in self.s.execute(_sql(
                 f"SELECT {SUMMARY_COLUMNS}, {desk.COLUMNS} FROM patients p "
                 "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}))
         ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
@@ -202,7 +213,7 @@ class PatientSearch:
         international prefix) are dropped, one is the end of the other: "+1 917 206 5843",
         "1-917-206-5843", "206-5843" and "2065843" all find (917) 206-5843, and "020 7946
         0958" finds +44 20 7946 0958."""
-        rows = self.s.execute(text("""
+        rows = self.s.execute(_sql("""
             SELECT patient_id, 0 AS rank FROM patient_identifiers WHERE value = ANY(:ids)
             UNION ALL
             SELECT p.id, 1 FROM patients p
@@ -279,7 +290,7 @@ class PatientSearch:
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r,
                     tier=tier_name(r.score))
-                for r in self.s.execute(text(sql), params)]
+                for r in self.s.execute(_sql(sql), params)]
 
     @staticmethod
     def _single_today(tok: NameToken, params: dict[str, Any], day: DeskDay) -> str:
@@ -415,8 +426,8 @@ class PatientSearch:
                 break
             page, today = self._pair_group(tokens, i, j, group, rest)
             if not done:
-                take(self.s.execute(text(self._with_rows(page, today)), params))
-            elif take(self.s.execute(text(page), params)) >= want:
+                take(self.s.execute(_sql(self._with_rows(page, today)), params))
+            elif take(self.s.execute(_sql(page), params)) >= want:
                 booked.append(today)
             done += len(group)
             if len(best) >= want and done < len(bands):
@@ -428,7 +439,7 @@ class PatientSearch:
         if booked:
             # As in _single: the patients booked today beyond a group's limit, looked for
             # only in the groups that stopped at it (one statement, driven by the day's few).
-            take(self.s.execute(text(f"WITH {desk.TODAY_CTE} "
+            take(self.s.execute(_sql(f"WITH {desk.TODAY_CTE} "
                                      + " UNION ALL ".join(f"({b})" for b in booked)), params))
         return list(best.values())
 
@@ -549,12 +560,12 @@ class PatientSearch:
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
                     tier=(why or {}).get(r.id, also) if not tokens else tier_name(r.worst))
-                for r in self.s.execute(text(sql), params)]
+                for r in self.s.execute(_sql(sql), params)]
 
     # ------------------------------------------------------------------ by id
 
     def summaries(self, ids: list[int]) -> list[PatientSummary]:
-        rows = self.s.execute(text(f"""
+        rows = self.s.execute(_sql(f"""
             SELECT {SUMMARY_COLUMNS} FROM patients p WHERE p.id = ANY(:ids)
             ORDER BY p.sort_name, p.id"""), {"ids": ids}).all()
         return [_summary(r) for r in rows]
