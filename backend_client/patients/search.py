@@ -95,6 +95,13 @@ def _sql(statement: str) -> TextClause:
     return text(statement)
 
 
+@lru_cache(maxsize=8)
+def _desk_day(day: date) -> DeskDay:
+    """The desk's day (three local midnights, each a time-zone lookup: about 0.4 ms of
+    CPU), worked out once per date; a DeskDay is frozen."""
+    return DeskDay.of(day)
+
+
 class PatientSearch:
     """Runs one parsed query in one session. Stateless; the caller owns the session."""
 
@@ -163,7 +170,7 @@ class PatientSearch:
     def run(self, q: ParsedQuery, offset: int, limit: int) -> SearchPage:
         if q.empty:
             return SearchPage(q.text, offset, (), False)
-        day = DeskDay.of(q.today or datetime.now().date())
+        day = _desk_day(q.today or datetime.now().date())
         tokens = self._expand(q.tokens,
                               tiers=len(q.tokens) > 1 and not (q.dates or q.years))
         ident = self._identifier_hits(q) if (q.identifiers or q.phones) else {}
