@@ -73,7 +73,9 @@ def test_the_session_check_still_decides_what_the_app_sees(backend: Backend,
     """Under the app's login: a live session reads what its person may (the directory) and
     not what they may not (reception has no ``audit.report``); a made-up token, no token,
     or a signed-out session reads nothing; each statement checks again."""
-    token = desk.services.access.actor.token
+    actor = desk.services.access.actor
+    assert actor is not None
+    token = actor.token
     users = text("SELECT count(*) FROM users")
     audit = text("SELECT count(*) FROM audit_events")
     with backend.owner_engine.connect() as conn:
