@@ -180,8 +180,53 @@ def naive(engine: Engine, query: str) -> None:
                   {f"w{i}": f"%{w}%" for i, w in enumerate(words)}).all()
 
 
+def cpu_clock(postgres_dir: Path | None) -> Callable[[], float]:
+    """Milliseconds of CPU used so far by this process and by the PostgreSQL server whose
+    data directory is ``postgres_dir`` (its backends, from /proc/PID/schedstat, in ns).
+
+    Wall time on a shared machine also measures everyone else's work: the CPU a query
+    costs does not, so before/after comparisons hold on a busy machine too. Without
+    /proc or a local server, only this process is counted."""
+    pid = 0
+    try:
+        if postgres_dir is not None:
+            pid = int((postgres_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pid = 0
+
+    backends: list[Path] = []
+    calls = [0]
+
+    def server_ns() -> int:
+        if not backends or calls[0] % 50 == 0:  # the pool's connections, found now and then
+            backends[:] = []
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                        backends.append(stat.parent / "schedstat")
+                except (OSError, ValueError, IndexError):
+                    continue
+        calls[0] += 1
+        total = 0
+        for path in backends:
+            try:
+                total += int(path.read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # a backend that ended
+        return total
+
+    spent = [0.0]  # this process's CPU spent reading /proc, left out
+
+    def now() -> float:
+        before = time.process_time() * 1000
+        server = server_ns() / 1e6 if pid else 0.0
+        spent[0] += time.process_time() * 1000 - before
+        return time.process_time() * 1000 - spent[0] + server
+    return now
+
+
 def run(engine: Engine, search: Callable[[str], Any], per_kind: int, n_baseline: int,
-        rng: random.Random) -> None:
+        rng: random.Random, cpu: Callable[[], float] | None = None) -> None:
     mix = build(engine, per_kind, rng)
     for _, q, _, _ in mix[:30]:  # warm the caches
         search(q)
@@ -190,13 +235,17 @@ def run(engine: Engine, search: Callable[[str], Any], per_kind: int, n_baseline:
                                              if kind.startswith("phone") else kind)),
                             params).scalar_one() for kind, _, _, params in mix]
     times: dict[str, list[float]] = defaultdict(list)
+    cpus: dict[str, list[float]] = defaultdict(list)
     top10: dict[str, list[bool]] = defaultdict(list)
     tied: dict[str, int] = defaultdict(int)
     misses: dict[str, list[str]] = defaultdict(list)
     for (kind, q, pid, _), rival in zip(mix, rivals, strict=True):
+        c0 = cpu() if cpu else 0.0
         t = time.perf_counter()
         page = search(q)
         times[kind].append((time.perf_counter() - t) * 1000)
+        if cpu:
+            cpus[kind].append(cpu() - c0)
         if rival > 10:
             tied[kind] += 1
             continue
@@ -211,10 +260,16 @@ def run(engine: Engine, search: Callable[[str], Any], per_kind: int, n_baseline:
           f"intended patient in the top 10 for {100 * sum(found) / max(1, len(found)):.1f}% "
           f"of the {len(found)} queries whose patient has fewer than 10 equally good rivals "
           f"({sum(tied.values())} left out as tied)")
+    every_cpu = [x for v in cpus.values() for x in v]
+    if every_cpu:
+        print(f"  CPU per query (this process + the database server): p50 "
+              f"{pct(every_cpu, 50):.2f} ms, p95 {pct(every_cpu, 95):.2f} ms")
     for kind in sorted(times):
         hits = top10[kind]
+        cpu_part = (f"  cpu p50 {pct(cpus[kind], 50):5.2f} p95 {pct(cpus[kind], 95):5.2f}"
+                    if cpus[kind] else "")
         print(f"  {kind:<21} n={len(times[kind]):<4} p50 {pct(times[kind], 50):6.2f} ms  "
-              f"p95 {pct(times[kind], 95):6.2f} ms  top-10 "
+              f"p95 {pct(times[kind], 95):6.2f} ms{cpu_part}  top-10 "
               f"{100 * sum(hits) / max(1, len(hits)):5.1f}% of {len(hits):<3} "
               f"(tied, left out: {tied[kind]})"
               + (f"  e.g. missed: {misses[kind][:3]}" if misses[kind] else ""))

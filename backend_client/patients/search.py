@@ -33,10 +33,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from datetime import date, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.orm import Session
 
 from backend_client.dto import PatientSummary, SearchPage
@@ -84,6 +84,24 @@ def _summary(row: Row[Any], label: str = "",
     )
 
 
+@lru_cache(maxsize=1024)
+def _sql(statement: str) -> TextClause:
+    """The statement as SQLAlchemy text, made once per statement text.
+
+    Making a ``text()`` finds its bind parameters with a regular expression, about 2 ms
+    for a several-word search's statements (hundreds of ``:e0``); the texts are built
+    from the query's shape only (how many words, which tiers), never from what was typed,
+    so a few hundred of them cover every search."""
+    return text(statement)
+
+
+@lru_cache(maxsize=8)
+def _desk_day(day: date) -> DeskDay:
+    """The desk's day (three local midnights, each a time-zone lookup: about 0.4 ms of
+    CPU), worked out once per date; a DeskDay is frozen."""
+    return DeskDay.of(day)
+
+
 class PatientSearch:
     """Runs one parsed query in one session. Stateless; the caller owns the session."""
 
@@ -111,7 +129,7 @@ class PatientSearch:
         # The words are checked by one subquery each for the word and for a prefix, over
         # a list of them: every table a statement names costs a permission check under
         # row-level security, so two names for any number of words, not two per word.
-        found = self.s.execute(text("""
+        found = self.s.execute(_sql("""
             SELECT ARRAY(SELECT ARRAY[variant, term, kind::text] FROM name_variants
                           WHERE variant = ANY(:v)),
                    ARRAY(SELECT ARRAY[
@@ -152,7 +170,7 @@ class PatientSearch:
     def run(self, q: ParsedQuery, offset: int, limit: int) -> SearchPage:
         if q.empty:
             return SearchPage(q.text, offset, (), False)
-        day = DeskDay.of(q.today or datetime.now().date())
+        day = _desk_day(q.today or datetime.now().date())
         tokens = self._expand(q.tokens,
                               tiers=len(q.tokens) > 1 and not (q.dates or q.years))
         ident = self._identifier_hits(q) if (q.identifiers or q.phones) else {}
@@ -181,7 +199,7 @@ class PatientSearch:
         near = {h.patient_id: h for h in desk.contenders(hits, offset, limit)}
         rows = {pid: h.row for pid, h in near.items() if h.row is not None}
         if missing := [pid for pid in near if pid not in rows]:
-            rows.update((int(r.id), r) for r in self.s.execute(text(
+            rows.update((int(r.id), r) for r in self.s.execute(_sql(
                 f"SELECT {SUMMARY_COLUMNS}, {desk.COLUMNS} FROM patients p "
                 "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}))
         ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
@@ -202,7 +220,7 @@ class PatientSearch:
         international prefix) are dropped, one is the end of the other: "+1 917 206 5843",
         "1-917-206-5843", "206-5843" and "2065843" all find (917) 206-5843, and "020 7946
         0958" finds +44 20 7946 0958."""
-        rows = self.s.execute(text("""
+        rows = self.s.execute(_sql("""
             SELECT patient_id, 0 AS rank FROM patient_identifiers WHERE value = ANY(:ids)
             UNION ALL
             SELECT p.id, 1 FROM patients p
@@ -279,7 +297,7 @@ class PatientSearch:
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r,
                     tier=tier_name(r.score))
-                for r in self.s.execute(text(sql), params)]
+                for r in self.s.execute(_sql(sql), params)]
 
     @staticmethod
     def _single_today(tok: NameToken, params: dict[str, Any], day: DeskDay) -> str:
@@ -387,29 +405,38 @@ class PatientSearch:
         best: dict[int, Hit] = {}
         # The best band alone (it fills most pages), then the next two, then the rest, each
         # group one statement and one scan of the pair index: every table a statement names
-        # costs a permission check under row-level security (about a millisecond each).
+        # costs a permission check under row-level security, and planning a statement
+        # costs about as much as running it. The first group's statement also reads its
+        # patients' rows for the page and, when it stopped at its limit, brings the
+        # patients booked today that it matches, wherever their names fall: when it fills
+        # the page, that is the only statement. Later groups bring ids and scores only (a
+        # smaller statement to plan); their booked patients and the rows still missing
+        # are read once at the end.
         done = 0
-        booked: list[str] = []  # the groups that stopped at their limit, for who is booked today
+        booked: list[str] = []  # later groups that stopped at their limit
 
         def take(rows: Iterable[Row[Any]]) -> int:
             n = 0
             for row in rows:
-                n += 1
+                n += not getattr(row, "today", False)
                 worst = min(row.band, row.worst_rest)
-                label = matched_on(worst, row.prev)
                 if row.patient_id not in best or best[row.patient_id].score < row.score:
-                    best[row.patient_id] = Hit(row.patient_id, row.score, row.sort_name, label,
-                                               tier=tier_name(worst))
+                    best[row.patient_id] = Hit(
+                        row.patient_id, row.score, row.sort_name, matched_on(worst, row.prev),
+                        row=row if hasattr(row, "desk_booked_at") else None,
+                        tier=tier_name(worst))
             return n
 
         for size in BAND_GROUPS:
             group = bands[done:done + size] if size else bands[done:]
             if not group:
                 break
-            done += len(group)
             page, today = self._pair_group(tokens, i, j, group, rest)
-            if take(self.s.execute(text(page), params)) >= want:
+            if not done:
+                take(self.s.execute(_sql(self._with_rows(page, today)), params))
+            elif take(self.s.execute(_sql(page), params)) >= want:
                 booked.append(today)
+            done += len(group)
             if len(best) >= want and done < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
@@ -419,7 +446,7 @@ class PatientSearch:
         if booked:
             # As in _single: the patients booked today beyond a group's limit, looked for
             # only in the groups that stopped at it (one statement, driven by the day's few).
-            take(self.s.execute(text(f"WITH {desk.TODAY_CTE} "
+            take(self.s.execute(_sql(f"WITH {desk.TODAY_CTE} "
                                      + " UNION ALL ".join(f"({b})" for b in booked)), params))
         return list(best.values())
 
@@ -439,8 +466,7 @@ class PatientSearch:
                     group: list[tuple[int, int]], rest: list[int]) -> tuple[str, str]:
         """A group of bands as one scan of the pair index: the statement of its best
         ``want`` patients, and the query of its matches booked today (it needs the
-        ``today`` CTE). Only ids and scores: the rows of the patients that can reach the
-        page are read once, by ``_page``."""
+        ``today`` CTE). Only ids and scores (``_with_rows`` adds the rows)."""
         conditions = []
         for ti, tj in group:
             # The side with a finite set of words leads the index scan; two prefixes lead
@@ -475,6 +501,19 @@ class PatientSearch:
                 GROUP BY x.patient_id, x.sort_name"""
         return page, today
 
+    @staticmethod
+    def _with_rows(page: str, today: str) -> str:
+        """A group's statement with its patients' rows for the page, and its matches
+        booked today; the day's bookings are read only if the page part stopped at its
+        limit (a one-time filter): below it, every match is in the page part already."""
+        return f"""
+            WITH {desk.TODAY_CTE},
+            pg AS MATERIALIZED ({page}),
+            hits AS (SELECT *, false AS today FROM pg UNION ALL
+                     SELECT *, true FROM ({today}) d WHERE (SELECT count(*) FROM pg) >= :want)
+            SELECT h.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            FROM hits h JOIN patients p ON p.id = h.patient_id"""
+
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
                 day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
         """Patients from a small starting set — same date of birth ("dates"), identifier
@@ -506,9 +545,14 @@ class PatientSearch:
                 params[f"y0_{n}"], params[f"y1_{n}"] = date(year, 1, 1), date(year + 1, 1, 1)
                 spans.append(f"(b.birth_date >= :y0_{n} AND b.birth_date < :y1_{n})")
             lead = max(ks, key=lambda i: (len(tokens[i].text), -i))
+            # The word's prefix range and its other spellings and corrections as two
+            # index-only scans: one condition with OR is a bitmap scan that visits the
+            # table for each of the word's thousands of rows.
             with_ = (f"WITH born AS MATERIALIZED (SELECT b.id FROM patients b "
-                     f"WHERE {' OR '.join(spans)} INTERSECT SELECT t.patient_id "
-                     f"FROM patient_name_terms t WHERE {self._match_sql(lead, 't')})")
+                     f"WHERE {' OR '.join(spans)} INTERSECT (SELECT t.patient_id "
+                     f"FROM patient_name_terms t WHERE t.term >= :e{lead} "
+                     f"AND t.term < :hi{lead} UNION ALL SELECT t.patient_id "
+                     f"FROM patient_name_terms t WHERE t.term = ANY(:fp{lead})))")
             where = "p.id IN (SELECT id FROM born)"
         source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
             self._lateral_sql(i, "p.id") for i in ks)
@@ -523,12 +567,12 @@ class PatientSearch:
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
                     tier=(why or {}).get(r.id, also) if not tokens else tier_name(r.worst))
-                for r in self.s.execute(text(sql), params)]
+                for r in self.s.execute(_sql(sql), params)]
 
     # ------------------------------------------------------------------ by id
 
     def summaries(self, ids: list[int]) -> list[PatientSummary]:
-        rows = self.s.execute(text(f"""
+        rows = self.s.execute(_sql(f"""
             SELECT {SUMMARY_COLUMNS} FROM patients p WHERE p.id = ANY(:ids)
             ORDER BY p.sort_name, p.id"""), {"ids": ids}).all()
         return [_summary(r) for r in rows]

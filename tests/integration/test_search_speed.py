@@ -1,0 +1,92 @@
+"""Migration 0015's cheaper session check, seen from the desk: asking whether the session
+is live (every service call does, before every search) takes no lock, so a search is not
+held up by another transaction holding the session's row; and the database still refuses
+what it refused before (the attack tests say so in detail; here, the session check's three
+answers through search itself).
+
+Real PostgreSQL through the app's own login and real signed-in sessions.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import text
+
+from backend_client.accounts.passwords import PasswordHashing
+from backend_client.accounts.service import AccountService
+from backend_client.accounts.signin import SessionServices, build_session_services
+from backend_client.backend import Backend
+from backend_client.patients.service import PatientService
+from backend_client.uow import unit_of_work
+
+FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+PASSWORD = "quiet reception lantern 44"
+
+
+@dataclass
+class Desk:
+    services: SessionServices
+    username: str
+    user_id: int
+
+
+@pytest.fixture
+def desk(backend: Backend) -> Iterator[Desk]:
+    tag = uuid.uuid4().hex[:8]
+    accounts = AccountService(backend.owner_engine, hashing=FAST)
+    user = accounts.add_user(f"recep{tag}", f"Reception {tag}", PASSWORD, ["receptionist"])
+    services = build_session_services(backend.engine, backend.mongo_db,
+                                      workstation=f"desk-{tag}")
+    services.signin.sign_in(user.username, PASSWORD)
+    yield Desk(services, user.username, user.id)
+    with backend.owner_engine.begin() as conn:
+        conn.execute(text("DELETE FROM app_sessions WHERE user_id = :u"), {"u": user.id})
+        conn.execute(text("UPDATE users SET is_active = false WHERE id = :u"), {"u": user.id})
+
+
+def test_a_search_is_not_held_up_by_a_lock_on_the_session(backend: Backend,
+                                                          desk: Desk) -> None:
+    """Before 0015 every peek locked the session's row (and so was a write that waited for
+    the log to reach the disk at commit); a transaction holding that row (a sign-in, an
+    unlock, a lock elsewhere) then held up every search until it ended."""
+    search = PatientService(backend.engine, desk.services.access)
+    with backend.owner_engine.begin() as holder:
+        holder.execute(text("SELECT 1 FROM app_sessions WHERE user_id = :u FOR UPDATE"),
+                       {"u": desk.user_id})
+        t0 = time.monotonic()
+        page = search.search("zzqxnotaname")
+        waited = time.monotonic() - t0
+    assert page.items == ()
+    # The app's statements give up after a few seconds; a peek that waited for the lock
+    # would have failed, not merely been slow.
+    assert waited < 2.0
+
+
+def test_the_session_check_still_decides_what_the_app_sees(backend: Backend,
+                                                          desk: Desk) -> None:
+    """Under the app's login: a live session reads what its person may (the directory) and
+    not what they may not (reception has no ``audit.report``); a made-up token, no token,
+    or a signed-out session reads nothing; each statement checks again."""
+    actor = desk.services.access.actor
+    assert actor is not None
+    token = actor.token
+    users = text("SELECT count(*) FROM users")
+    audit = text("SELECT count(*) FROM audit_events")
+    with backend.owner_engine.connect() as conn:
+        assert conn.execute(audit).scalar_one() > 0  # her sign-in, at least
+    with unit_of_work(backend.engine, token=token) as uow:
+        assert uow.session.execute(users).scalar_one() > 0
+        assert uow.session.execute(audit).scalar_one() == 0
+    for other in ("not a session", None):
+        with unit_of_work(backend.engine, token=other) as uow:
+            assert uow.session.execute(users).scalar_one() == 0
+    with unit_of_work(backend.engine, token=token) as uow:
+        assert uow.session.execute(users).scalar_one() > 0
+        desk.services.signin.sign_out()   # another connection ends the session
+        assert uow.session.execute(users).scalar_one() == 0
