@@ -14,7 +14,7 @@ format for the clinic's country, international otherwise (the punctuation first 
 not kept), with ``phone_digits`` as the older version computed them from that text.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03 10:40:00
 """
 
@@ -29,7 +29,7 @@ from backend_client.clinic import clinic_locale
 from backend_client.patients import names, phones
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
