@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from backend_client.accounts.access import SessionAccess, SystemAccess
 from backend_client.accounts.passwords import PasswordHashing
@@ -15,6 +16,8 @@ from backend_client.accounts.sessions import SessionStore
 from backend_client.backend import Backend
 from backend_client.dto import ClinicLocale
 from backend_client.patients.service import PatientService
+from backend_client.stores.postgres import migrate
+from backend_client.stores.postgres.engine import normalise_url
 
 TODAY = date(2026, 11, 27)
 
@@ -52,6 +55,29 @@ def patients(db: Connection) -> PatientService:
     # clinic_settings: nothing depends on the locale of the machine running the tests.
     return PatientService(db, SystemAccess("test-ws"), today=lambda: TODAY,
                           locale=ClinicLocale())
+
+
+@contextmanager
+def scratch_database(backend: Backend, prefix: str, revision: str | None = "head",
+                     **engine_args: Any) -> Iterator[Engine]:
+    """A new database on the real server, as its owner (a superuser), migrated to
+    ``revision`` (None: left empty); dropped with its connections afterwards. For tests that
+    need a chain or a schema of their own, away from the shared test database."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = backend.owner_engine.url.set(database=name)
+    engine = create_engine(normalise_url(url.render_as_string(hide_password=False)),
+                           **engine_args)
+    try:
+        if revision is not None:
+            migrate.upgrade(engine, revision)
+        yield engine
+    finally:
+        engine.dispose()
+        with backend.owner_engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as c:
+            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def add_user(bind: Engine | Connection, roles: tuple[str, ...] = ("doctor",), *,

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, insert, text
+from sqlalchemy import Connection, Engine, insert, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from backend_client.admin.audit_cmd import add_audit_parser, run_audit_command
@@ -19,9 +19,8 @@ from backend_client.audit import AuditService, canonical_bytes, event_hash
 from backend_client.audit.anchor import AuditAnchors
 from backend_client.backend import Backend
 from backend_client.config import Settings
-from backend_client.stores.postgres import migrate
-from backend_client.stores.postgres.engine import normalise_url
 from backend_client.stores.postgres.models import AuditEvent, User
+from tests.integration.conftest import scratch_database
 
 
 @contextmanager
@@ -29,20 +28,8 @@ def fresh_database(backend: Backend) -> Iterator[Engine]:
     """A new database on the real server, migrated to head, dropped afterwards: the shared
     test database's chain is not touched by these tests, nor theirs by others. The engine
     is the database's owner (a superuser)."""
-    name = f"audit_{uuid.uuid4().hex[:10]}"
-    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = backend.owner_engine.url.set(database=name)
-    engine = create_engine(normalise_url(url.render_as_string(hide_password=False)),
-                           pool_size=10, max_overflow=10)
-    try:
-        migrate.upgrade(engine)
+    with scratch_database(backend, "audit", pool_size=10, max_overflow=10) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with backend.owner_engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT") as c:
-            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="module")

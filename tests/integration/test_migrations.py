@@ -8,27 +8,20 @@ from collections.abc import Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect
 
 from backend_client.backend import Backend
 from backend_client.stores.mongo import setup as mongo_setup
 from backend_client.stores.postgres import migrate
-from backend_client.stores.postgres.engine import normalise_url
 from backend_client.stores.postgres.models import Base
+from tests.integration.conftest import scratch_database
 
 
 @pytest.fixture
 def empty_db(backend: Backend) -> Iterator[Engine]:
     """A fresh database on the real server, as its owner; dropped afterwards."""
-    name = f"mig_{uuid.uuid4().hex[:10]}"
-    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = backend.owner_engine.url.set(database=name)
-    engine = create_engine(normalise_url(url.render_as_string(hide_password=False)))
-    yield engine
-    engine.dispose()
-    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with scratch_database(backend, "mig", revision=None) as engine:
+        yield engine
 
 
 def test_upgrade_downgrade_upgrade(empty_db: Engine) -> None:

@@ -4,19 +4,18 @@ written as the older version showed them (real PostgreSQL)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from backend_client.accounts.access import SystemAccess
 from backend_client.backend import Backend
 from backend_client.dto import ClinicLocale
 from backend_client.patients.service import PatientService
 from backend_client.stores.postgres import migrate
-from backend_client.stores.postgres.engine import normalise_url
+from tests.integration.conftest import scratch_database
 
 # family name: (phone as typed years ago, E.164 after the migration, shown after downgrade)
 BEFORE = {
@@ -34,16 +33,8 @@ BEFORE = {
 
 @pytest.fixture
 def db_at_0014(backend: Backend) -> Iterator[Engine]:
-    name = f"mig16_{uuid.uuid4().hex[:10]}"
-    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = backend.owner_engine.url.set(database=name)
-    engine = create_engine(normalise_url(url.render_as_string(hide_password=False)))
-    migrate.upgrade(engine, "0014")
-    yield engine
-    engine.dispose()
-    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with scratch_database(backend, "mig16", "0014") as engine:
+        yield engine
 
 
 def test_up_and_down_on_patients_with_mixed_formats(db_at_0014: Engine) -> None:

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from backend_client.accounts.access import SessionAccess
@@ -28,8 +28,7 @@ from backend_client.errors import DraError, PossibleDuplicate, ValidationError
 from backend_client.local_stack import StackEndpoints
 from backend_client.patients.service import PatientService
 from backend_client.stores.postgres import migrate
-from backend_client.stores.postgres.engine import normalise_url
-from tests.integration.conftest import TODAY, add_user, set_clinic_env, signed_in
+from tests.integration.conftest import TODAY, add_user, scratch_database, set_clinic_env, signed_in
 
 DESKS, ROUNDS = 8, 6
 
@@ -273,19 +272,8 @@ def test_the_database_refuses_a_second_owner_of_a_number(
 @pytest.fixture
 def database_at_0006(backend: Backend) -> Iterator[Engine]:
     """A fresh database on the real server, migrated to 0006, as its owner."""
-    name = f"uq_{uuid.uuid4().hex[:10]}"
-    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = backend.owner_engine.url.set(database=name)
-    engine = create_engine(normalise_url(url.render_as_string(hide_password=False)))
-    try:
-        migrate.upgrade(engine, "0006")
+    with scratch_database(backend, "uq", "0006") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with backend.owner_engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT") as c:
-            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def _patients_with(engine: Engine, numbers: list[tuple[str, str, str]]) -> list[int]:

@@ -3,16 +3,15 @@ the forms search now finds them by, and every phone gets its tail (real PostgreS
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from backend_client.backend import Backend
 from backend_client.stores.postgres import migrate
-from backend_client.stores.postgres.engine import normalise_url
+from tests.integration.conftest import scratch_database
 
 # (given, family, phone, the terms a 0012 database holds for them)
 BEFORE = [
@@ -25,16 +24,8 @@ BEFORE = [
 
 @pytest.fixture
 def db_at_0012(backend: Backend) -> Iterator[Engine]:
-    name = f"mig14_{uuid.uuid4().hex[:10]}"
-    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = backend.owner_engine.url.set(database=name)
-    engine = create_engine(normalise_url(url.render_as_string(hide_password=False)))
-    migrate.upgrade(engine, "0012")
-    yield engine
-    engine.dispose()
-    with backend.owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with scratch_database(backend, "mig14", "0012") as engine:
+        yield engine
 
 
 def test_upgrade_indexes_the_new_forms_of_existing_names(db_at_0012: Engine) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from backend_client.backend import Backend
 from backend_client.config import Settings
@@ -17,9 +18,7 @@ from backend_client.local_stack import StackEndpoints
 from backend_client.patients import names
 from backend_client.seed import seed, seed_demo_if_empty
 from backend_client.seed.generator import DEMO_PATIENTS
-from backend_client.stores.postgres import migrate
-from backend_client.stores.postgres.engine import normalise_url
-from tests.integration.conftest import set_clinic_env
+from tests.integration.conftest import scratch_database, set_clinic_env
 
 TODAY = date(2026, 3, 2)   # a Monday
 PATIENTS, WEEKS = 1500, 2
@@ -34,26 +33,8 @@ def _seed_small(engine: Engine, seed_value: int) -> None:
 def new_db(backend: Backend) -> Iterator[Callable[[], Engine]]:
     """Makes fresh migrated databases on the real server (engines as their owner, as the
     seed loader runs); drops them after the module."""
-    made: list[tuple[str, Engine]] = []
-
-    def make() -> Engine:
-        name = f"seed_{uuid.uuid4().hex[:10]}"
-        with backend.owner_engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT") as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = backend.owner_engine.url.set(database=name).render_as_string(
-            hide_password=False)
-        engine = create_engine(normalise_url(url))
-        migrate.upgrade(engine)
-        made.append((name, engine))
-        return engine
-
-    yield make
-    for name, engine in made:
-        engine.dispose()
-        with backend.owner_engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT") as c:
-            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(scratch_database(backend, "seed"))
 
 
 @pytest.fixture(scope="module")
