@@ -253,8 +253,9 @@ class LocalDictationStore:
         """Note a new take (manifest rewritten) and return its number."""
         if mode not in RECORD_MODES:
             raise ValueError(f"unknown record mode {mode!r}")
-        self._settle_assembly(recording_id)
-        end = self.duration_frames(recording_id)
+        pieces = self.pieces(recording_id)       # the takes on disk; none is being written
+        self._settle_assembly(recording_id, pieces)
+        end = sum(p.frames for p in pieces)
         with self._lock:
             running = self._running.get(recording_id)
             if running is not None and running.frames != end:
@@ -268,7 +269,7 @@ class LocalDictationStore:
                                        complexity=codec.COMPLEXITY)
                     self._running[recording_id] = running
         if running is not None and mode != "append" and 0 <= int(at) < end:
-            running.begin_edit(mode, int(at), self._reader(recording_id))
+            running.begin_edit(mode, int(at), self._reader(recording_id, pieces))
         data = self.manifest(recording_id)
         take = max((t["take"] for t in data["takes"]), default=0) + 1
         data["takes"].append({"take": take, "mode": mode, "at": int(at)})
@@ -276,9 +277,9 @@ class LocalDictationStore:
         self._write_manifest(recording_id, data)
         return take
 
-    def _reader(self, recording_id: str) -> Callable[[int, int], np.ndarray]:
-        """Frames ``[a, b)`` of the recording as its edit list stands now."""
-        pieces = self.pieces(recording_id)
+    def _reader(self, recording_id: str,
+                pieces: list[Piece]) -> Callable[[int, int], np.ndarray]:
+        """Frames ``[a, b)`` of the recording whose edit list is ``pieces``."""
 
         def read(a: int, b: int) -> np.ndarray:
             _before, rest = _split(pieces, a)
@@ -292,12 +293,13 @@ class LocalDictationStore:
         with self._lock:
             return recording_id in self._running
 
-    def _settle_assembly(self, recording_id: str) -> None:
-        """Join the last edit's take into the delivery file (or give the file up)."""
+    def _settle_assembly(self, recording_id: str, pieces: list[Piece]) -> None:
+        """Join the last edit's take into the delivery file (or give the file up);
+        ``pieces`` is the edit list with that take."""
         with self._lock:
             running = self._running.get(recording_id)
         if running is not None and running.editing and \
-                not running.end_edit(self._reader(recording_id)):
+                not running.end_edit(self._reader(recording_id, pieces)):
             with self._lock:
                 self._drop_assembly(recording_id)
 
@@ -422,18 +424,19 @@ class LocalDictationStore:
         ``ValidationError`` for a recording with no audio: an OGG/Opus file of no frames
         is one libsndfile itself refuses to read, so none is made.
         """
-        frames = self.duration_frames(recording_id)
+        pieces = self.pieces(recording_id)
+        frames = sum(p.frames for p in pieces)
         if frames == 0:
             raise ValidationError("audio", "The recording is empty: nothing was recorded.")
         if self.manifest(recording_id)["state"] == "stopped":
-            self._settle_assembly(recording_id)
+            self._settle_assembly(recording_id, pieces)
             with self._lock:
                 running = self._running.get(recording_id)
             if running is not None and running.frames == frames:
                 return running.finish()
         out = io.BytesIO()
         with codec.writer(out) as fh:
-            for part in self.iter_pcm(recording_id):
+            for part in self.iter_pcm(recording_id, pieces):
                 fh.write(part)
         return out.getvalue()
 

@@ -343,12 +343,13 @@ class Uploader:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _there(self, key: str, size: int, expected: set[str]) -> bool:
+    def _there(self, key: str, size: int, expected: str) -> bool:
+        """Whether the store's own checksum of the object (HEAD) is ``expected``."""
         try:
             there, digest = self.objects.head_checksum(key)
         except NotFound:
             return False
-        return there == size and digest in expected
+        return there == size and digest == expected
 
     def _upload(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
                 progress: Progress | None, sha256: str, *, fresh: bool) -> None:
@@ -372,7 +373,7 @@ class Uploader:
             progress(rid, total, total)
         if said == expected:
             return          # the store computed our checksum from what it received
-        if not self._there(key, total, {expected}):
+        if not self._there(key, total, expected):
             raise Transient("The stored copy did not match what was sent; it will be sent "
                             "again." + AGAIN)
 
