@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from backend_client.dto import AlertSummary, Contact, Identifier, PreviousName
-from desktop.tasks import TaskRunner
+from desktop.bootstrap import PatientPresenters, build_patient_presenters
+from desktop.tasks import InlineTaskRunner, TaskRunner
 from tests.gui.fake_patients import FakePatientsApi, draft
+from ui.main_window import MainWindow
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 TODAY = date(2026, 11, 27)
@@ -55,3 +58,22 @@ def clinic() -> FakePatientsApi:
     api.add(draft("Aisha", "Khan", date(1990, 5, 5),
                   previous_names=(PreviousName("Aisha", "Smithson"),)))
     return api
+
+
+@pytest.fixture
+def reception_desk(qtbot: QtBot, clinic: FakePatientsApi
+                   ) -> Iterator[tuple[MainWindow, PatientPresenters, FakePatientsApi]]:
+    """The whole wiring (MainWindow + build_patient_presenters) over ``clinic``, signed in
+    as a receptionist and shown; any register/edit form still open is closed after."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    presenters = build_patient_presenters(window, clinic, InlineTaskRunner(),
+                                          today=lambda: TODAY)
+    window.set_signed_in("Rosa Reception (receptionist)")
+    window.show_work()
+    window.show()
+    qtbot.waitExposed(window)
+    yield window, presenters, clinic
+    for dialog in (presenters.editor.duplicates, presenters.editor.dialog):
+        if dialog is not None:
+            dialog.done(0)

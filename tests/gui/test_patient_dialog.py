@@ -4,7 +4,6 @@ test_patient_conflict.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -15,8 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from backend_client.dto import DuplicateCandidate
 from backend_client.errors import ValidationError
-from desktop.bootstrap import PatientPresenters, build_patient_presenters
-from desktop.tasks import InlineTaskRunner
+from desktop.bootstrap import PatientPresenters
 from tests.gui.conftest import TODAY, save_screenshot
 from tests.gui.fake_patients import FakePatientsApi
 from ui.main_window import MainWindow
@@ -24,20 +22,9 @@ from ui.patients.patient_dialog import DuplicateWarningDialog, PatientDialog, fi
 
 
 @pytest.fixture
-def app(qtbot: QtBot, clinic: FakePatientsApi
-        ) -> Iterator[tuple[MainWindow, PatientPresenters, FakePatientsApi]]:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    presenters = build_patient_presenters(window, clinic, InlineTaskRunner(),
-                                          today=lambda: TODAY)
-    window.set_signed_in("Rosa Reception (receptionist)")
-    window.show_work()
-    window.show()
-    qtbot.waitExposed(window)
-    yield window, presenters, clinic
-    for dialog in (presenters.editor.duplicates, presenters.editor.dialog):
-        if dialog is not None:
-            dialog.done(0)
+def app(reception_desk: tuple[MainWindow, PatientPresenters, FakePatientsApi]
+        ) -> tuple[MainWindow, PatientPresenters, FakePatientsApi]:
+    return reception_desk
 
 
 def _register_dialog(qtbot: QtBot, window: MainWindow,

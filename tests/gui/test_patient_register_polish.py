@@ -5,7 +5,6 @@ build_patient_presenters) over FakePatientsApi."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -15,9 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from backend_client.dto import ClinicLocale
 from backend_client.errors import ValidationError
-from desktop.bootstrap import PatientPresenters, build_patient_presenters
-from desktop.tasks import InlineTaskRunner
-from tests.gui.conftest import TODAY, save_screenshot
+from desktop.bootstrap import PatientPresenters
+from tests.gui.conftest import save_screenshot
 from tests.gui.fake_patients import FakePatientsApi
 from ui.main_window import MainWindow
 from ui.patients.patient_dialog import PatientDialog
@@ -26,20 +24,9 @@ Desk = tuple[MainWindow, PatientPresenters, FakePatientsApi]
 
 
 @pytest.fixture
-def desk(qtbot: QtBot, clinic: FakePatientsApi) -> Iterator[Desk]:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    presenters = build_patient_presenters(window, clinic, InlineTaskRunner(),
-                                          today=lambda: TODAY)
-    window.set_signed_in("Rosa Reception (receptionist)")
-    window.show_work()
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window, presenters, clinic
-    for dialog in (presenters.editor.duplicates, presenters.editor.dialog):
-        if dialog is not None:
-            dialog.done(0)
+def desk(reception_desk: Desk) -> Desk:
+    reception_desk[0].resize(1280, 800)
+    return reception_desk
 
 
 def _register(qtbot: QtBot, window: MainWindow, presenters: PatientPresenters) -> PatientDialog:
