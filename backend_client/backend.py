@@ -272,16 +272,17 @@ def _s3_store(settings: Settings, labels: StoreLabels) -> S3ObjectStore:
     assert settings.s3_endpoint_url and settings.s3_bucket
     secret = settings.s3_secret_access_key
 
-    def client(attempts: int) -> Any:
+    def client(attempts: int, sign_bodies: bool = True) -> Any:
         return build_s3_client(
             settings.s3_endpoint_url, region=settings.s3_region,
             access_key_id=settings.s3_access_key_id,
             secret_access_key=secret.get_secret_value() if secret else None,
             timeout_seconds=settings.store_timeout_seconds, ca_file=settings.s3_ca_file,
-            attempts=attempts)
+            attempts=attempts, sign_bodies=sign_bodies)
 
     with _naming("DRA_S3_ENDPOINT_URL", settings.s3_endpoint_url):
-        store = S3ObjectStore(client(2), settings.s3_bucket, probe=client(1), labels=labels)
+        store = S3ObjectStore(client(2), settings.s3_bucket, probe=client(1),
+                              bodies=client(2, sign_bodies=False), labels=labels)
     return store
 
 

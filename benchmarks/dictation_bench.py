@@ -101,7 +101,9 @@ def bench_stack(name: str) -> Iterator[Bench]:
             endpoint = f"http://127.0.0.1:{port}"
             client = build_s3_client(endpoint, region="us-east-1", access_key_id="bench",
                                      secret_access_key="bench")
-            s3 = S3ObjectStore(client, "bench-dictation")
+            bodies = build_s3_client(endpoint, region="us-east-1", access_key_id="bench",
+                                     secret_access_key="bench", sign_bodies=False)
+            s3 = S3ObjectStore(client, "bench-dictation", bodies=bodies)
             s3.ensure_bucket()
             migrate(backend)
             AccountService(backend.owner_engine).add_user("benchdoc", "Bench Doctor",

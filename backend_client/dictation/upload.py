@@ -75,10 +75,17 @@ def _aad(recording_id: str) -> bytes:
     return b"dra-recording:" + recording_id.encode()
 
 
-def seal_object(data_key: bytes, recording_id: str, ogg: bytes) -> bytes:
+def seal_object(data_key: bytes, recording_id: str, ogg: bytes) -> bytearray:
+    """MAGIC, FORMAT, the nonce, then the AES-GCM ciphertext and tag, encrypted straight
+    into the one buffer (joining a header to tens of MB of ciphertext would copy it all
+    once more)."""
     nonce = os.urandom(12)
-    return MAGIC + bytes([FORMAT]) + nonce + AESGCM(data_key).encrypt(
-        nonce, ogg, _aad(recording_id))
+    head = MAGIC + bytes([FORMAT]) + nonce
+    out = bytearray(len(head) + len(ogg) + 16)
+    out[:len(head)] = head
+    AESGCM(data_key).encrypt_into(nonce, ogg, _aad(recording_id),
+                                  memoryview(out)[len(head):])
+    return out
 
 
 def open_object(data_key: bytes, recording_id: str, blob: bytes) -> bytes:
@@ -273,11 +280,12 @@ class Uploader:
         return self.outbox / f"{recording_id}.sealed"
 
     def _sealed(self, job: Job, note: Callable[..., None], state: dict[str, Any]
-                ) -> tuple[bytes | None, bool]:
+                ) -> tuple[bytes | bytearray | None, bool]:
         """The sealed object, the same bytes on every attempt of a multipart upload once
         made, and whether it was made just now (then no store can hold it yet: it is under
         a new key); None when the store holds the noted sealing whole already."""
         path = self._sealed_path(job.recording_id)
+        blob: bytes | bytearray
         if job.sha256 and job.wrapped_key:
             try:
                 blob = path.read_bytes()
@@ -328,7 +336,7 @@ class Uploader:
             return False
         return there.sha256 == sha256 and there.size == size
 
-    def _write(self, path: Path, data: bytes) -> None:
+    def _write(self, path: Path, data: bytes | bytearray) -> None:
         """The outbox copy, renamed into place whole. Not fsynced (writing tens of MB
         through to the disk cost more than the upload): a copy a power cut tore does
         not match the SHA-256 in the queue row, and the recording is sealed again from
@@ -351,7 +359,7 @@ class Uploader:
             return False
         return there == size and digest == expected
 
-    def _upload(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
+    def _upload(self, job: Job, key: str, blob: bytes | bytearray, note: Callable[..., None],
                 progress: Progress | None, sha256: str, *, fresh: bool) -> None:
         rid, total = job.recording_id, len(blob)
         if not fresh and self._holds(key, sha256, total):
@@ -377,7 +385,7 @@ class Uploader:
             raise Transient("The stored copy did not match what was sent; it will be sent "
                             "again." + AGAIN)
 
-    def _multipart(self, job: Job, key: str, blob: bytes, note: Callable[..., None],
+    def _multipart(self, job: Job, key: str, blob: bytes | bytearray, note: Callable[..., None],
                    progress: Progress | None, sha256: str) -> tuple[str, str]:
         """Send the parts the store lacks; (the composite the store says it holds, the
         composite of our parts)."""
@@ -395,7 +403,9 @@ class Uploader:
             upload_id = self.objects.multipart_start(key, content_type=CONTENT_TYPE,
                                                      sha256=sha256)
             note(upload_id=upload_id, parts={}, sent_bytes=0)
-        chunks = {n: blob[(n - 1) * size:n * size] for n in range(1, count + 1)}
+        # Views, not copies: tens of MB copied into fresh memory cost more than hashing them.
+        view = memoryview(blob)
+        chunks = {n: view[(n - 1) * size:n * size] for n in range(1, count + 1)}
         digests: dict[int, bytes] = {}
 
         def digest(n: int) -> bytes:

@@ -168,9 +168,13 @@ class Desk:
 
 
 def _s3(endpoint: str, *, bucket: str = "", create: bool = True) -> S3ObjectStore:
-    client = build_s3_client(endpoint, region="us-east-1", access_key_id="testing",
-                             secret_access_key="testing", timeout_seconds=1.0, attempts=1)
-    store = S3ObjectStore(client, bucket or f"dict-{uuid.uuid4().hex[:12]}")
+    def client(sign_bodies: bool = True) -> Any:
+        return build_s3_client(endpoint, region="us-east-1", access_key_id="testing",
+                               secret_access_key="testing", timeout_seconds=1.0, attempts=1,
+                               sign_bodies=sign_bodies)
+    # As the app builds it (backend.py): bodies are sent unsigned, their SHA-256 signed.
+    store = S3ObjectStore(client(), bucket or f"dict-{uuid.uuid4().hex[:12]}",
+                          bodies=client(sign_bodies=False))
     if create:
         store.ensure_bucket()
     return store

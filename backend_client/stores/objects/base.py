@@ -77,11 +77,15 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
-def sha256_hex(data: bytes) -> str:
+Buffer = bytes | bytearray | memoryview
+"""Bytes to send: a multipart part is a view of the sealed object, not a copy of it."""
+
+
+def sha256_hex(data: Buffer) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def check_expected(data: bytes, expected: str | None) -> str:
+def check_expected(data: Buffer, expected: str | None) -> str:
     actual = sha256_hex(data)
     if expected is not None and expected.lower() != actual:
         raise Conflict("The data does not match its expected SHA-256 checksum; nothing was stored.")
@@ -96,7 +100,7 @@ class ResumableObjectStore(ObjectStore, Protocol):
     under the same number replaces the earlier one (so resuming after a crash between
     sending a part and noting it is harmless)."""
 
-    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> str:
+    def put_unread(self, key: str, data: Buffer, *, content_type: str, sha256: str) -> str:
         """``put`` without reading the object back: one round trip less. Returns the
         SHA-256 hex the store says it computed of what it received (S3 refuses a body
         whose checksum differs from the one sent, and echoes it), or "" when the store
@@ -118,7 +122,7 @@ class ResumableObjectStore(ObjectStore, Protocol):
         upload is unknown (completed, aborted or expired)."""
         ...
 
-    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes,
+    def multipart_put_part(self, key: str, upload_id: str, number: int, data: Buffer,
                            sha256: str | None = None) -> str:
         """Send one part (checked by the store against its SHA-256, ``sha256`` when the
         caller has it already); its ETag."""

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from backend_client.errors import Conflict, NotFound, Unavailable
 from backend_client.stores.objects.base import (
+    Buffer,
     ObjectInfo,
     check_expected,
     composite_sha256,
@@ -54,7 +55,7 @@ class LocalObjectStore:
             raise Unavailable("objects", f"The object folder {self.root}: permission denied.")
 
     @staticmethod
-    def _atomic_write(path: Path, data: bytes) -> None:
+    def _atomic_write(path: Path, data: Buffer) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -67,7 +68,7 @@ class LocalObjectStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+    def put(self, key: str, data: Buffer, *, content_type: str = "application/octet-stream",
             sha256: str | None = None) -> ObjectInfo:
         path, meta = self._paths(key)
         digest = check_expected(data, sha256)
@@ -146,7 +147,7 @@ class LocalObjectStore:
             raise NotFound(f"No upload {upload_id} is under way for {key}.")
         return folder
 
-    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> str:
+    def put_unread(self, key: str, data: Buffer, *, content_type: str, sha256: str) -> str:
         # Says nothing of what it holds: the caller reads the checksum from the file.
         self.put(key, data, content_type=content_type, sha256=sha256)
         return ""
@@ -183,7 +184,7 @@ class LocalObjectStore:
         return {int(p.name[5:]): p.stat().st_size for p in folder.glob("part-*")
                 if p.name[5:].isdigit()}
 
-    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes,
+    def multipart_put_part(self, key: str, upload_id: str, number: int, data: Buffer,
                            sha256: str | None = None) -> str:
         folder = self._upload_dir(key, upload_id)
         self._atomic_write(folder / f"part-{number:05d}", data)

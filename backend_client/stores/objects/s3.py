@@ -7,6 +7,7 @@ request is tried once more: a frozen server costs a call about twice the timeout
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from backend_client.errors import (
     first_line,
 )
 from backend_client.stores.objects.base import (
+    Buffer,
     ObjectInfo,
     check_expected,
     sha256_hex,
@@ -40,6 +42,51 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
+
+
+class _BufferReader(io.RawIOBase):
+    """A view of part of a larger buffer, as a file botocore sends (it refuses a
+    memoryview Body): a multipart part goes out without first being copied out of the
+    sealed object."""
+
+    def __init__(self, data: memoryview) -> None:
+        super().__init__()
+        self._data = data.cast("B")
+        self._pos = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._data)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = len(self._data) if size is None or size < 0 else self._pos + size
+        chunk = bytes(self._data[self._pos:end])
+        self._pos += len(chunk)
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.read(len(buffer))
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def _body(data: Buffer) -> Any:
+    """What botocore sends: bytes, a bytearray, or a file (its type stubs name only bytes
+    and IO, though it takes a bytearray too)."""
+    return _BufferReader(data) if isinstance(data, memoryview) else data
 
 
 def _hex(checksum: object) -> str:
@@ -54,12 +101,19 @@ def _hex(checksum: object) -> str:
 
 def build_s3_client(endpoint_url: str | None, *, region: str, access_key_id: str | None,
                     secret_access_key: str | None, timeout_seconds: float = 3.0,
-                    ca_file: Path | None = None, attempts: int = 2) -> S3Client:
+                    ca_file: Path | None = None, attempts: int = 2,
+                    sign_bodies: bool = True) -> S3Client:
     """Args:
         ca_file: check the server's certificate against this CA instead of the CAs that
             come with botocore.
         attempts: tries per request; 1 for a health probe, which must answer within the
             timeout.
+        sign_bodies: False for the client that only sends bodies whose SHA-256 goes with
+            them in a signed header (``S3ObjectStore``'s ``bodies``): the signature then
+            names the body's checksum, and S3 refuses a body that does not match it, so
+            botocore need not hash every body a second time to sign it. Over https
+            botocore leaves such bodies out of the signature by itself; this does the
+            same over http.
     """
     import boto3
     from botocore.config import Config
@@ -79,7 +133,8 @@ def build_s3_client(endpoint_url: str | None, *, region: str, access_key_id: str
             # flowing is not cut off.
             read_timeout=timeout_seconds,
             retries={"mode": "standard", "total_max_attempts": attempts},
-            s3={"addressing_style": "path"},
+            s3={"addressing_style": "path",
+                **({} if sign_bodies else {"payload_signing_enabled": False})},
         ),
     )
 
@@ -109,15 +164,21 @@ class S3ObjectStore:
     """Args:
         probe: the client ``ping`` uses (the health check): one attempt per request, so that
             a frozen server shows as down within the timeout. Default: ``client``.
+        bodies: the client for the requests whose body goes with its SHA-256 in a signed
+            header (``put_object``, ``upload_part``), built with ``sign_bodies=False``: a
+            body is hashed once, by us, not a second time by botocore to sign it.
+            Default: ``client``.
         labels: how sentences name this store (its setting names and timeout).
     """
 
     def __init__(self, client: S3Client, bucket: str, *, server_side_encryption: bool = True,
-                 probe: S3Client | None = None, labels: StoreLabels | None = None):
+                 probe: S3Client | None = None, bodies: S3Client | None = None,
+                 labels: StoreLabels | None = None):
         self.client = client
         self.bucket = bucket
         self.sse = server_side_encryption
         self.probe = probe or client
+        self.bodies = bodies or client
         self.labels = labels or StoreLabels(location=urlsplit(client.meta.endpoint_url).netloc)
 
     def describe(self) -> str:
@@ -162,21 +223,21 @@ class S3ObjectStore:
         self._put(key, data, content_type, sha256)
         return self.stat(key)
 
-    def put_unread(self, key: str, data: bytes, *, content_type: str, sha256: str) -> str:
+    def put_unread(self, key: str, data: Buffer, *, content_type: str, sha256: str) -> str:
         # S3 and MinIO compute the SHA-256 of the body and refuse it when it differs from
         # the one sent, then echo it; a server that does not check (moto, for one, only
         # echoes what it was sent) is covered by the check against ``data`` in ``_put``.
         answer = self._put(key, data, content_type, sha256)
         return _hex(answer.get("ChecksumSHA256"))
 
-    def _put(self, key: str, data: bytes, content_type: str,
+    def _put(self, key: str, data: Buffer, content_type: str,
              sha256: str | None) -> dict[str, Any]:
         validate_key(key)
         digest = check_expected(data, sha256)
         try:
             # The server verifies the checksum too, so a corrupted upload is refused there.
-            return dict(self.client.put_object(
-                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+            return dict(self.bodies.put_object(
+                Bucket=self.bucket, Key=key, Body=_body(data), ContentType=content_type,
                 ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode(),
                 Metadata={"sha256": digest}, **self._extra(),
@@ -278,13 +339,14 @@ class S3ObjectStore:
             raise self._read_error(exc, key) from exc
         return parts
 
-    def multipart_put_part(self, key: str, upload_id: str, number: int, data: bytes,
+    def multipart_put_part(self, key: str, upload_id: str, number: int, data: Buffer,
                            sha256: str | None = None) -> str:
         validate_key(key)
         digest = sha256 or sha256_hex(data)
         try:
-            answer = self.client.upload_part(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data,
+            answer = self.bodies.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                Body=_body(data),
                 ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode())
         except (ClientError, BotoCoreError) as exc:
