@@ -65,7 +65,7 @@ def main() -> None:
                 store.set_state(rid, "stopped")
                 rec = store.recording(rid)
                 b.recordings.register(rec)
-                queue.enqueue(rec)
+                queue.enqueue(rec, registered=True)      # as the app does at stop
                 item = queue.run_once()
                 assert item is not None and item.state == "done", item
                 assert rid in {r.id for r in b.recordings.recordings(b.patient)}

@@ -109,8 +109,10 @@ class LocalDictations(Protocol):
 
 
 class UploadQueueApi(Protocol):
-    def enqueue(self, recording: LocalRecording) -> QueueItem:
-        """Queue a stopped recording (idempotent: queuing it again returns its item)."""
+    def enqueue(self, recording: LocalRecording, *, registered: bool = False) -> QueueItem:
+        """Queue a stopped recording (idempotent: queuing it again returns its item).
+        ``registered``: its PostgreSQL row was registered at stop, so delivery need not
+        register it again (a round trip less); False, and delivery registers it."""
         ...
 
     def items(self) -> tuple[QueueItem, ...]:

@@ -263,19 +263,19 @@ class UploadQueue:
 
     # ------------------------------------------------------------------ UploadQueueApi
 
-    def enqueue(self, recording: LocalRecording) -> QueueItem:
+    def enqueue(self, recording: LocalRecording, *, registered: bool = False) -> QueueItem:
         t = recording.target
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO items (recording_id, author_id, patient_id, patient_caption, "
                 "encounter_id, note_id, priority, work_type, started_at, duration_ms, state, "
-                "next_attempt_at, size_bytes, queued_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) "
+                "next_attempt_at, size_bytes, queued_at, registered) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?) "
                 "ON CONFLICT (recording_id) DO NOTHING",
                 (recording.id, recording.author_id, t.patient_id, t.patient_caption,
                  t.encounter_id, t.note_id, t.priority, t.work_type,
                  recording.started_at.isoformat(), recording.duration_ms,
-                 self.clock.now(), recording.size_bytes, self.clock.now()))
+                 self.clock.now(), recording.size_bytes, self.clock.now(), int(registered)))
             return self._item(self._get(conn, recording.id))
 
     def items(self) -> tuple[QueueItem, ...]:

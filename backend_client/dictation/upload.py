@@ -57,6 +57,12 @@ FORMAT = 1
 CONTENT_TYPE = "audio/ogg; codecs=opus"
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 8 * 1024 * 1024
+# Seconds a multipart upload runs before its sealed bytes are kept in the outbox. Writing
+# tens of MB costs about what sending them to a store on the clinic's network does, so an
+# upload that ends sooner keeps no copy: a crash in that second costs that second of
+# sending again (the next attempt seals afresh), while a long upload, or one that fails,
+# resumes from the parts the store holds.
+KEEP_AFTER = 1.0
 WAITS_FOR_AUTHOR = "Waits for its author to sign in."
 # S3 answers that no retry can change: shown, retried only when the user asks.
 PERMANENT_S3 = {"AccessDenied", "403", "NoSuchBucket", "InvalidAccessKeyId",
@@ -193,6 +199,8 @@ class Uploader:
         delivered: told (job) after a row became visible, once its transaction committed.
         multipart_threshold, part_size: bytes; multipart above the threshold.
         threads: parts sent at once.
+        keep_after: seconds a multipart upload runs before its sealed bytes are kept in
+            the outbox for a resume (``KEEP_AFTER``); a failed attempt keeps them at once.
     """
 
     def __init__(self, *, objects: ResumableObjectStore, mongo_db: Database[dict[str, Any]],
@@ -201,7 +209,8 @@ class Uploader:
                  discard: Callable[[str, int], None] | None = None,
                  delivered: Callable[[Job], None] | None = None,
                  multipart_threshold: int = MULTIPART_THRESHOLD,
-                 part_size: int = PART_SIZE, threads: int = 8) -> None:
+                 part_size: int = PART_SIZE, threads: int = 8,
+                 keep_after: float = KEEP_AFTER) -> None:
         self.objects = objects
         self.meta = mongo_db["recording_meta"].with_options(
             write_concern=WriteConcern("majority"))
@@ -215,7 +224,7 @@ class Uploader:
         self.threshold = multipart_threshold
         self.part_size = part_size
         self.threads = threads
-        self._writing: threading.Thread | None = None    # the outbox copy being written
+        self.keep_after = keep_after
 
     # ------------------------------------------------------------------ Deliverer
 
@@ -225,8 +234,6 @@ class Uploader:
             self._deliver(job, note, progress)
         except Exception as exc:  # noqa: BLE001 - each becomes a sentence for the queue
             raise classify(exc) from exc
-        finally:
-            self._outbox_written()
 
     def discard_local(self, job: Job) -> None:
         if self.discard is not None:
@@ -308,11 +315,6 @@ class Uploader:
                             "damaged or missing, so it was not sent." + ON_REQUEST) from exc
         data_key = os.urandom(32)
         blob = seal_object(data_key, job.recording_id, ogg)
-        if len(blob) > self.threshold:
-            # Written beside the upload (its parts take longer): only a retry reads it.
-            self._writing = threading.Thread(target=self._write, args=(path, blob),
-                                             name="dictation-outbox", daemon=True)
-            self._writing.start()
         state.update(sha256=hashlib.sha256(blob).hexdigest(), size=len(blob),
                      wrapped=wrap_key(self.workstation_key, job.recording_id, data_key),
                      duration=duration)
@@ -320,11 +322,6 @@ class Uploader:
         note(sha256=state["sha256"], size_bytes=state["size"], wrapped_key=state["wrapped"],
              duration_ms=state["duration"], upload_id=None, parts={}, sent_bytes=0)
         return blob, True
-
-    def _outbox_written(self) -> None:
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            writing.join()
 
     def _holds(self, key: str, sha256: str, size: int) -> bool:
         """Whether the store holds the object of this sealing: its SHA-256 was noted
@@ -369,10 +366,19 @@ class Uploader:
                 progress(rid, total, total)
             return
         if total > self.threshold:
+            # Bytes sealed just now are kept for a resume if the upload takes long or fails
+            # (bytes read from the outbox are there already).
+            copy = _OutboxCopy(self._write, self._sealed_path(rid), blob, self.keep_after) \
+                if fresh else None
             try:
                 said, expected = self._multipart(job, key, blob, note, progress, sha256)
+            except Exception:
+                if copy is not None:
+                    copy.close(keep=True)
+                raise
             finally:
-                self._outbox_written()
+                if copy is not None:
+                    copy.close(keep=False)
         else:
             said = self.objects.put_unread(key, blob, content_type=CONTENT_TYPE,
                                            sha256=sha256)
@@ -480,6 +486,43 @@ class Uploader:
             if getattr(exc.orig, "sqlstate", None) == "DRA21":
                 return None
             raise
+
+
+class _OutboxCopy:
+    """The sealed bytes of a multipart upload, written to the outbox ``after`` seconds
+    into the upload (on a timer thread, beside the parts), or at once when it fails; not
+    at all when it ends sooner. A copy that cannot be written only costs a resume: the
+    next attempt seals afresh."""
+
+    def __init__(self, write: Callable[[Path, bytes | bytearray], None], path: Path,
+                 data: bytes | bytearray, after: float) -> None:
+        self._write, self._path, self._data = write, path, data
+        self._lock = threading.Lock()
+        self._kept = False
+        self._timer = threading.Timer(after, self.keep)
+        self._timer.name = "dictation-outbox"
+        self._timer.daemon = True
+        self._timer.start()
+
+    def keep(self) -> None:
+        with self._lock:
+            if self._kept:
+                return
+            self._kept = True
+            try:
+                self._write(self._path, self._data)
+            except OSError:
+                log.warning("the outbox copy of an upload could not be written; a retry "
+                            "will seal the recording again")
+
+    def close(self, *, keep: bool) -> None:
+        """Stop the timer; ``keep``: write the copy now unless written. Either way a
+        write under way ends first, so the copy is whole or absent."""
+        self._timer.cancel()
+        if keep:
+            self.keep()
+        with self._lock:
+            pass
 
 
 def _transaction(bind: Engine | Connection) -> Any:

@@ -185,13 +185,13 @@ class DictationHub(QObject):
         recordings, queue = self.recordings, self.queue
 
         def work() -> str:
-            registered = ""
+            problem = ""
             try:
                 recordings.register(rec)
             except Exception as exc:  # the queue registers it later (docs/dictation.md)
-                registered = " " + failure_sentence(exc, "It could not be registered yet")
-            queue.enqueue(rec)
-            return registered
+                problem = " " + failure_sentence(exc, "It could not be registered yet")
+            queue.enqueue(rec, registered=not problem)
+            return problem
 
         def ok(registered: str) -> None:
             self.queued_here[rec.id] = rec

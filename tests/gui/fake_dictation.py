@@ -267,7 +267,7 @@ class FakeUploadQueue:
         self._lock = threading.Lock()
         self.now = STARTED_AT
 
-    def enqueue(self, recording: LocalRecording) -> QueueItem:
+    def enqueue(self, recording: LocalRecording, *, registered: bool = False) -> QueueItem:
         with self._lock:
             item = self.rows.get(recording.id)
             if item is None:

@@ -105,6 +105,7 @@ class Desk:
     threshold: int = 16 * MB
     part_size: int = 8 * MB
     threads: int = 4
+    keep_after: float = 60.0     # the outbox copy: only when asked (0) or on a failure
 
     def __post_init__(self) -> None:
         c = self.clinic
@@ -124,7 +125,7 @@ class Desk:
                         registrar=self.recordings, discard=lambda r, a: self.discarded.append(r),
                         delivered=self.recordings.delivered,
                         multipart_threshold=self.threshold, part_size=self.part_size,
-                        threads=self.threads)
+                        threads=self.threads, keep_after=self.keep_after)
 
     def restart(self, deliverer: Any = None) -> UploadQueue:
         self.queue = UploadQueue(self.tmp, deliverer or self.uploader,
@@ -142,7 +143,7 @@ class Desk:
             size_bytes=len(self.audio[rid]), state="stopped")
         if register:
             self.recordings.register(rec)
-        self.queue.enqueue(rec)
+        self.queue.enqueue(rec, registered=register)      # as the app does at stop
         return rec
 
     # What is stored, as the owners see it.
@@ -274,7 +275,9 @@ def test_a_stopped_recording_arrives_sealed_described_and_visible(desk: Desk) ->
 def test_a_kill_between_any_two_steps_is_finished_without_duplicates(
         s3_desk: Desk, dies_before: str) -> None:
     desk = s3_desk
-    rec = desk.stop()
+    # The queue registers (and notes it) only a recording whose registration at stop
+    # failed.
+    rec = desk.stop(register=dies_before != "registered")
     if dies_before == "announced":
         def die(job: Job) -> None:
             raise Killed
@@ -313,9 +316,10 @@ def test_a_long_recording_resumes_its_multipart_upload(dictation_clinic: Dictati
     store = Counting(_s3(s3_endpoint))
     # Parts of 5 MB above 6 MB (instead of 8 above 16) keep the test small; the recording
     # is a real OGG/Opus file (chained streams of a minute each).
-    # One part at a time, so that where it dies is exact.
+    # One part at a time, so that where it dies is exact. An upload that runs long keeps
+    # its sealed bytes (here from the start: keep_after=0).
     desk = Desk(dictation_clinic, store, tmp_path, threshold=6 * MB, part_size=5 * MB,
-                threads=1)
+                threads=1, keep_after=0.0)
     rec = desk.stop(opus(60.0) * 50)
     assert len(desk.audio[rec.id]) > 10 * MB
     noted: list[str] = []
@@ -337,6 +341,60 @@ def test_a_long_recording_resumes_its_multipart_upload(dictation_clinic: Dictati
     assert desk.opened(rec.id) == desk.audio[rec.id]
 
 
+def test_a_recording_registered_at_stop_is_not_registered_again(
+        dictation_clinic: DictationClinic, s3_endpoint: str, tmp_path: Path) -> None:
+    """The app registers a recording's row at stop and tells the queue so; delivery then
+    goes without that round trip. One whose registration failed is registered by it."""
+    desk = Desk(dictation_clinic, _s3(s3_endpoint), tmp_path)
+    asked: list[str] = []
+    register_job = desk.recordings.register_job
+
+    def counting(job: Job) -> bool:
+        asked.append(job.recording_id)
+        return register_job(job)
+
+    desk.recordings.register_job = counting  # type: ignore[method-assign]
+    at_stop, later = desk.stop(), desk.stop(register=False)
+    for _ in range(2):
+        item = desk.queue.run_once()
+        assert item is not None and item.state == "done"
+    assert asked == [later.id]
+    assert desk.row(at_stop.id).status == desk.row(later.id).status == "uploaded"
+
+
+def test_a_quick_upload_killed_is_sealed_and_sent_again_whole(
+        dictation_clinic: DictationClinic, s3_endpoint: str, tmp_path: Path) -> None:
+    """An upload that ends within ``keep_after`` keeps no copy of its sealed bytes
+    (writing them costs about what sending them does). Killed in it, the next attempt
+    finds neither a copy nor the object, seals afresh and sends every part: one object,
+    the recording's audio, the first attempt's parts aborted."""
+    store = Counting(_s3(s3_endpoint))
+    desk = Desk(dictation_clinic, store, tmp_path, threshold=6 * MB, part_size=5 * MB,
+                threads=1)
+    rec = desk.stop(opus(60.0) * 50)
+    noted: list[str] = []
+
+    def after_two_parts(columns: dict[str, Any]) -> bool:
+        if columns.get("upload_id"):
+            noted.append(columns["upload_id"])
+        return len(columns.get("parts", {})) == 2
+
+    with pytest.raises(Killed):
+        desk.restart(Killing(desk.uploader, after_two_parts)).run_once()
+    assert store.sent_parts == [1, 2]
+    assert not (desk.tmp / "dictation" / "outbox" / f"{rec.id}.sealed").exists()
+    store.sent_parts.clear()
+    desk.clock.t += LEASE_SECONDS
+    item = desk.restart().run_once()
+    assert item is not None and item.state == "done"
+    assert store.sent_parts == [1, 2, 3]               # sealed again: every part sent
+    assert desk.versions(rec.id) == 1
+    assert desk.opened(rec.id) == desk.audio[rec.id]
+    s3 = store.inner
+    unfinished = s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])
+    assert noted and noted[0] not in {u["UploadId"] for u in unfinished}
+
+
 # ------------------------------------------------------------------ stores down or refusing
 
 
@@ -352,6 +410,9 @@ def test_s3_stopped_while_uploading_then_back(dictation_clinic: DictationClinic,
 
     item = desk.queue.run_once(stop_s3_after_first_part)
     assert item is not None and item.state == "waiting"
+    # The failed attempt kept its sealed bytes for the retry to resume with.
+    kept = desk.tmp / "dictation" / "outbox" / f"{rec.id}.sealed"
+    assert kept.stat().st_size == item.size_bytes      # the sealed object's size
     assert item.problem.startswith("Object storage (S3 bucket")
     assert item.problem.endswith("It will be tried again by itself.")
     assert desk.queue.next_due_in() == 2.0           # the first backoff's longest wait
