@@ -34,10 +34,11 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -81,17 +82,60 @@ def _aad(recording_id: str) -> bytes:
     return b"dra-recording:" + recording_id.encode()
 
 
-def seal_object(data_key: bytes, recording_id: str, ogg: bytes) -> bytearray:
-    """MAGIC, FORMAT, the nonce, then the AES-GCM ciphertext and tag, encrypted straight
-    into the one buffer (joining a header to tens of MB of ciphertext would copy it all
-    once more)."""
+class Sealed(NamedTuple):
+    blob: bytearray
+    sha256: str                     # of the whole blob
+    part_digests: dict[int, bytes]  # SHA-256 of each ``part_size`` slice, numbered from 1
+
+
+def seal_object(data_key: bytes, recording_id: str, ogg: bytes, *, part_size: int = 0
+                ) -> Sealed:
+    """MAGIC, FORMAT, the nonce, then the AES-GCM ciphertext and tag (what
+    ``AESGCM.encrypt`` gives), encrypted straight into one buffer: joining a header to
+    tens of MB of ciphertext would copy it all once more.
+
+    With ``part_size``, the object is sealed a part at a time, and each part is hashed on
+    another thread while the next is encrypted, for the whole object's SHA-256 and each
+    part's: nothing is hashed again while the parts are sent, when the store's side of
+    the work competes for the CPU.
+    """
     nonce = os.urandom(12)
     head = MAGIC + bytes([FORMAT]) + nonce
-    out = bytearray(len(head) + len(ogg) + 16)
+    total = len(head) + len(ogg) + 16
+    out = bytearray(total)
     out[:len(head)] = head
-    AESGCM(data_key).encrypt_into(nonce, ogg, _aad(recording_id),
-                                  memoryview(out)[len(head):])
-    return out
+    if not part_size:
+        AESGCM(data_key).encrypt_into(nonce, ogg, _aad(recording_id),
+                                      memoryview(out)[len(head):])
+        return Sealed(out, hashlib.sha256(out).hexdigest(), {})
+    encryptor = Cipher(algorithms.AES(data_key), modes.GCM(nonce)).encryptor()
+    encryptor.authenticate_additional_data(_aad(recording_id))
+    view, plain, whole = memoryview(out), memoryview(ogg), hashlib.sha256()
+    # One thread keeps the whole hash in order; another hashes each part.
+    with ThreadPoolExecutor(1, "dictation-seal") as in_order, \
+            ThreadPoolExecutor(1, "dictation-seal-part") as per_part:
+        parts: dict[int, Future[bytes]] = {}
+        tagged = False
+        for n, a in enumerate(range(0, total, part_size), start=1):
+            b = min(a + part_size, total)
+            pa, pb = max(a - len(head), 0), min(b - len(head), len(ogg))
+            if pb > pa:
+                # update_into wants room for a block more than it writes (GCM writes what
+                # it is given): the next part's bytes, or the tag's, are that room.
+                encryptor.update_into(plain[pa:pb], view[len(head) + pa:len(head) + pb + 15])
+            if not tagged and b >= len(head) + len(ogg):
+                # The tag before any part that holds some of it is hashed.
+                encryptor.finalize()
+                out[-16:] = encryptor.tag
+                tagged = True
+            in_order.submit(whole.update, view[a:b])
+            parts[n] = per_part.submit(_digest, view[a:b])
+        digests = {n: f.result() for n, f in parts.items()}
+    return Sealed(out, whole.hexdigest(), digests)
+
+
+def _digest(data: memoryview) -> bytes:
+    return hashlib.sha256(data).digest()
 
 
 def open_object(data_key: bytes, recording_id: str, blob: bytes) -> bytes:
@@ -257,10 +301,10 @@ class Uploader:
         state = dict(sha256=job.sha256, size=job.size_bytes, wrapped=job.wrapped_key,
                      duration=job.duration_ms)
         if not job.stored:
-            blob, fresh = self._sealed(job, note, state)                # 2
+            blob, fresh, digests = self._sealed(job, note, state)       # 2
             if blob is not None:
                 self._upload(job, key, blob, note, progress,             # 3
-                             str(state["sha256"]), fresh=fresh)
+                             str(state["sha256"]), fresh=fresh, digests=digests)
             elif progress:
                 progress(rid, job.size_bytes, job.size_bytes)
             note(stored=True, upload_id=None, parts={},
@@ -287,10 +331,11 @@ class Uploader:
         return self.outbox / f"{recording_id}.sealed"
 
     def _sealed(self, job: Job, note: Callable[..., None], state: dict[str, Any]
-                ) -> tuple[bytes | bytearray | None, bool]:
+                ) -> tuple[bytes | bytearray | None, bool, dict[int, bytes]]:
         """The sealed object, the same bytes on every attempt of a multipart upload once
         made, and whether it was made just now (then no store can hold it yet: it is under
-        a new key); None when the store holds the noted sealing whole already."""
+        a new key); None when the store holds the noted sealing whole already. Then the
+        SHA-256 of its parts when they were hashed as it was sealed."""
         path = self._sealed_path(job.recording_id)
         blob: bytes | bytearray
         if job.sha256 and job.wrapped_key:
@@ -300,9 +345,9 @@ class Uploader:
                 blob = b""
             # A torn outbox copy (it is not fsynced: see ``_write``) fails this too.
             if blob and hashlib.sha256(blob).hexdigest() == job.sha256:
-                return blob, False
+                return blob, False, {}
             if self._holds(object_key(job.recording_id), job.sha256, job.size_bytes):
-                return None, False
+                return None, False, {}
         if job.upload_id:
             # Parts of an earlier sealing are other bytes: S3 would keep them (and bill
             # them) until a lifecycle rule removes unfinished uploads.
@@ -314,14 +359,17 @@ class Uploader:
             raise Permanent("The recording on this workstation cannot be read: it is "
                             "damaged or missing, so it was not sent." + ON_REQUEST) from exc
         data_key = os.urandom(32)
-        blob = seal_object(data_key, job.recording_id, ogg)
-        state.update(sha256=hashlib.sha256(blob).hexdigest(), size=len(blob),
+        # Parts are hashed as they are sealed when the object will go in parts.
+        in_parts = len(ogg) + 33 > self.threshold
+        blob, sha256, digests = seal_object(data_key, job.recording_id, ogg,
+                                            part_size=self.part_size if in_parts else 0)
+        state.update(sha256=sha256, size=len(blob),
                      wrapped=wrap_key(self.workstation_key, job.recording_id, data_key),
                      duration=duration)
         # A new sealing starts any upload afresh (its parts were other bytes).
         note(sha256=state["sha256"], size_bytes=state["size"], wrapped_key=state["wrapped"],
              duration_ms=state["duration"], upload_id=None, parts={}, sent_bytes=0)
-        return blob, True
+        return blob, True, digests
 
     def _holds(self, key: str, sha256: str, size: int) -> bool:
         """Whether the store holds the object of this sealing: its SHA-256 was noted
@@ -357,7 +405,9 @@ class Uploader:
         return there == size and digest == expected
 
     def _upload(self, job: Job, key: str, blob: bytes | bytearray, note: Callable[..., None],
-                progress: Progress | None, sha256: str, *, fresh: bool) -> None:
+                progress: Progress | None, sha256: str, *, fresh: bool,
+                digests: dict[int, bytes]) -> None:
+        """``digests``: the parts' SHA-256s when they were hashed as the object was sealed."""
         rid, total = job.recording_id, len(blob)
         if not fresh and self._holds(key, sha256, total):
             # A retry after the upload finished: nothing to send. (Bytes sealed just now,
@@ -371,7 +421,8 @@ class Uploader:
             copy = _OutboxCopy(self._write, self._sealed_path(rid), blob, self.keep_after) \
                 if fresh else None
             try:
-                said, expected = self._multipart(job, key, blob, note, progress, sha256)
+                said, expected = self._multipart(job, key, blob, note, progress, sha256,
+                                                 digests)
             except Exception:
                 if copy is not None:
                     copy.close(keep=True)
@@ -392,7 +443,8 @@ class Uploader:
                             "again." + AGAIN)
 
     def _multipart(self, job: Job, key: str, blob: bytes | bytearray, note: Callable[..., None],
-                   progress: Progress | None, sha256: str) -> tuple[str, str]:
+                   progress: Progress | None, sha256: str, known: dict[int, bytes]
+                   ) -> tuple[str, str]:
         """Send the parts the store lacks; (the composite the store says it holds, the
         composite of our parts)."""
         rid, total, size = job.recording_id, len(blob), self.part_size
@@ -412,7 +464,7 @@ class Uploader:
         # Views, not copies: tens of MB copied into fresh memory cost more than hashing them.
         view = memoryview(blob)
         chunks = {n: view[(n - 1) * size:n * size] for n in range(1, count + 1)}
-        digests: dict[int, bytes] = {}
+        digests = dict(known)
 
         def digest(n: int) -> bytes:
             if n not in digests:
@@ -428,8 +480,9 @@ class Uploader:
             progress(rid, sent, total)
 
         def send(n: int) -> str:
-            # Hashed on the part's own thread (hashlib lets go of the GIL), once: the
-            # digest goes with the part, and the composite of the whole is made of them.
+            # Hashed once: as it was sealed, or (a copy read from the outbox) on the part's
+            # own thread, where hashlib lets go of the GIL. The digest goes with the part,
+            # and the composite of the whole is made of them.
             return self.objects.multipart_put_part(key, upload_id, n, chunks[n],
                                                    digest(n).hex())
 
