@@ -3,9 +3,11 @@ bytes to the same (moto) S3 server on loopback (target ≥ 0.8x).
 
 Three figures for ours: the S3 part alone (from the first request to the answer that
 verifies it: put with SHA-256 and SSE, or multipart in 8 MB parts, 8 at a time); the
-queue's upload (from ``run_once`` taking the job: lease, seal under a fresh key, the
-queue's notes, an outbox copy for multipart, transfer, verify); and the whole ``run_once``
-(and then the MongoDB document and the PostgreSQL row that makes it visible).
+queue's upload (from ``run_once`` taking the job: lease, seal under a fresh key and hash,
+the queue's notes, transfer, verify; an outbox copy only for an upload that runs past a
+second, ``KEEP_AFTER``); and the whole ``run_once`` (and then the MongoDB document and the
+PostgreSQL row that makes it visible). The row is registered before, as the app does at
+stop (``enqueue(..., registered=True)``).
 boto3: ``upload_file`` of the sealed file with its
 defaults (8 MB multipart threshold and parts, 10 threads, CRC32), and again asking for
 SHA-256 checksums as ours does (the issue asks for SHA-256; CRC32 is cheaper to compute,
