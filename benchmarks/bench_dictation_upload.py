@@ -16,6 +16,8 @@ a 5-minute dictation and a long recording (chained OGG/Opus streams). Medians of
 machine's other load shows in the spread, so several runs.
 
     python -m benchmarks dictation_upload      (BENCH_UPLOAD_MB for the long one, default 48)
+    BENCH_UPLOAD_TLS=1 python -m benchmarks dictation_upload     (moto over https, as a
+                                                                  clinic's S3 is reached)
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ class Timed:
 
 def main() -> None:
     long_mb = int(os.environ.get("BENCH_UPLOAD_MB", "48"))
-    with bench_stack("upload") as b:
+    tls = os.environ.get("BENCH_UPLOAD_TLS", "") not in ("", "0")
+    print(f"  moto over {'https' if tls else 'http'} on loopback", flush=True)
+    with bench_stack("upload", tls=tls) as b:
         five = speechlike(300.0)
         chunk = speechlike(600.0, seed=3)
         long = chunk * max(1, (long_mb * 1024 * 1024) // len(chunk))

@@ -86,23 +86,39 @@ class Bench:
         return rec
 
 
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (BACKENDS.md's openssl recipe): the
+    server's and the client's CA both."""
+    cert, key = folder / "s3.crt", folder / "s3.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
 @contextmanager
-def bench_stack(name: str) -> Iterator[Bench]:
+def bench_stack(name: str, *, tls: bool = False) -> Iterator[Bench]:
+    """``tls``: moto over https, as a clinic's S3 is reached (the app's clients check its
+    certificate against the one made here)."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
         port = free_port()
         log = Path(tmp) / "moto.log"
+        cert, key = _certificate(Path(tmp)) if tls else (None, None)
+        serve = ["--ssl-cert", str(cert), "--ssl-key", str(key)] if tls else []
         with log.open("wb") as out:
             moto = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port),
+                 *serve], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         backend = open_backend(load_settings(data_dir=Path(tmp) / "data"))
         try:
             assert wait_for(lambda: port_answers(port), 30), log.read_text()[-2000:]
-            endpoint = f"http://127.0.0.1:{port}"
+            endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
             client = build_s3_client(endpoint, region="us-east-1", access_key_id="bench",
-                                     secret_access_key="bench")
+                                     secret_access_key="bench", ca_file=cert)
             bodies = build_s3_client(endpoint, region="us-east-1", access_key_id="bench",
-                                     secret_access_key="bench", sign_bodies=False)
+                                     secret_access_key="bench", ca_file=cert,
+                                     sign_bodies=False)
             s3 = S3ObjectStore(client, "bench-dictation", bodies=bodies)
             s3.ensure_bucket()
             migrate(backend)
