@@ -37,7 +37,11 @@ def named_session(conn: Connection) -> str:
     return str(conn.execute(_NAMED).scalar_one())
 
 
-TOKEN = "dra.token"  # Session.info key: the signed-in session a unit's transactions name
+# Session.info keys: the signed-in session a unit's transactions name; whether the first
+# transaction also reads that session's state (one statement for both), and that state.
+TOKEN, PEEK, STATE = "dra.token", "dra.peek", "dra.state"
+_NAME_AND_PEEK = text("SELECT set_config('dra.token', :token, true), "
+                      "dra_session(:token, 'peek')")
 
 
 class UnitSession(Session):
@@ -49,7 +53,12 @@ class UnitSession(Session):
 @event.listens_for(UnitSession, "after_begin")
 def _name_on_begin(session: Session, _transaction: object, connection: Connection) -> None:
     token = session.info.get(TOKEN)
-    if token is not None:
+    if token is None:
+        return
+    if session.info.pop(PEEK, False):
+        row = connection.execute(_NAME_AND_PEEK, {"token": token}).one()
+        session.info[STATE] = str(row[1])
+    else:
         name_session(connection, token)
 
 
@@ -63,11 +72,14 @@ class UnitOfWork:
             tools, or calls that need no session (signing in).
         publisher: where the change events ``announce``d in this unit go, after each
             successful ``commit()`` (the sync layer, backend_client/sync/events.py).
+        peek: the first transaction also reads the session's state, in the statement
+            that names it (``session_state``; accounts/access.py ``checked_work``).
     """
 
     def __init__(self, bind: Engine | Connection, token: str | None = None,
-                 publisher: ChangePublisher | None = None) -> None:
+                 publisher: ChangePublisher | None = None, *, peek: bool = False) -> None:
         self._bind = bind
+        self._peek = peek
         self._token = token
         self._restore: str | None = None
         self._publisher = publisher
@@ -82,8 +94,16 @@ class UnitOfWork:
         # listening on each Session instance copied its events; 0.3 ms of every unit.
         self.session = UnitSession(self._bind, expire_on_commit=False,
                                    join_transaction_mode="create_savepoint",
-                                   info={TOKEN: self._token})
+                                   info={TOKEN: self._token, PEEK: self._peek})
         return self
+
+    def session_state(self) -> str | None:
+        """With ``peek``: the session's state as the unit's first transaction began (it
+        begins now if it has not yet): "active", "locked", ... as ``dra_session`` says
+        (migration 0015); a lock the database decides then lasts as long as the
+        transaction. None without ``peek`` or a token."""
+        self.session.connection()
+        return self.session.info.get(STATE)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -112,6 +132,7 @@ class UnitOfWork:
 
 @contextmanager
 def unit_of_work(bind: Engine | Connection, *, token: str | None = None,
-                 publisher: ChangePublisher | None = None) -> Iterator[UnitOfWork]:
-    with UnitOfWork(bind, token, publisher) as uow:
+                 publisher: ChangePublisher | None = None,
+                 peek: bool = False) -> Iterator[UnitOfWork]:
+    with UnitOfWork(bind, token, publisher, peek=peek) as uow:
         yield uow

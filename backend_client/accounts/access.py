@@ -101,15 +101,17 @@ class SessionAccess:
                      ) -> Iterator[tuple[Actor, UnitOfWork]]:
         """As ``require``, then ``unit_of_work`` for the actor, in one transaction.
 
-        The session's state is read as the unit's first statement instead of in a
-        transaction of its own (a search's tenth). When it is not active, the unit is left
-        and the state asked again on its own, so that a lock the database decides just
-        now is kept and audited (``require`` does the same), and the reason raised."""
+        The session's state is read by the statement that names the session in the unit's
+        transaction, instead of in a transaction of its own (a search's tenth). When it is
+        not active, the unit is left and the state asked again on its own, so that a lock
+        the database decides just now is kept and audited (``require`` does the same), and
+        the reason raised."""
         if permission not in MATRIX:
             raise ValueError(f"unknown permission {permission!r}")
         actor = self._claimed()
-        with unit_of_work(bind, token=actor.token or None, publisher=publisher) as uow:
-            state = self.sessions.state_in(uow.session, actor.token)
+        with unit_of_work(bind, token=actor.token or None, publisher=publisher,
+                          peek=True) as uow:
+            state = uow.session_state() or "ended"
             if state == "active":
                 self._allow(actor, permission, None)
                 yield actor, uow

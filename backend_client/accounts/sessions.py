@@ -28,15 +28,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.orm import Session
 
 from backend_client.accounts.passwords import DerivedKeys, derive_keys
 from backend_client.dto import Actor, SessionInfo
 from backend_client.uow import unit_of_work
 
 log = logging.getLogger(__name__)
-
-_PEEK = text("SELECT dra_session(:t, 'peek')")
 
 
 @dataclass(frozen=True)
@@ -118,13 +115,6 @@ class SessionStore:
         """The session's state now (a silent session past the idle limit becomes locked,
         and that lock is audited by the database)."""
         return str(self._one("SELECT dra_session(:t, 'peek') AS s", {"t": token}).s)
-
-    @staticmethod
-    def state_in(s: Session, token: str) -> str:
-        """The session's state, read in the caller's transaction ``s`` (a read that runs
-        one transaction anyway saves one of its own). A lock the database decides here
-        lasts only as long as ``s``: when this is not "active", ask ``state`` again."""
-        return str(s.execute(_PEEK, {"t": token}).scalar_one())
 
     def touch(self, token: str) -> str:
         """The person did something: keep an active session from going idle."""

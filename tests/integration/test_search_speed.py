@@ -125,13 +125,15 @@ def test_a_unit_of_work_names_the_session_in_every_transaction(backend: Backend,
     it saved), and never carried over to the next unit on the same pooled connection."""
     actor = desk.services.access.actor
     assert actor is not None
-    with unit_of_work(backend.engine, token=actor.token) as uow:
-        assert named_session(uow.session.connection()) == actor.token
-        uow.commit()
-        assert named_session(uow.session.connection()) == actor.token
-        assert uow.session.execute(text("SELECT count(*) FROM users")).scalar_one() > 0
-    with unit_of_work(backend.engine) as uow:
-        assert named_session(uow.session.connection()) == ""
+    for peek in (False, True):  # a unit that reads the session's state as it names it
+        with unit_of_work(backend.engine, token=actor.token, peek=peek) as uow:
+            assert uow.session_state() == ("active" if peek else None)
+            assert named_session(uow.session.connection()) == actor.token
+            uow.commit()
+            assert named_session(uow.session.connection()) == actor.token
+            assert uow.session.execute(text("SELECT count(*) FROM users")).scalar_one() > 0
+        with unit_of_work(backend.engine) as uow:
+            assert named_session(uow.session.connection()) == ""
 
 
 def test_searches_carry_on_when_the_server_ends_the_apps_connections(
