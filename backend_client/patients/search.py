@@ -91,8 +91,12 @@ def _sql(statement: str) -> TextClause:
     Making a ``text()`` finds its bind parameters with a regular expression, about 2 ms
     for a several-word search's statements (hundreds of ``:e0``); the texts are built
     from the query's shape only (how many words, which tiers), never from what was typed,
-    so a few hundred of them cover every search."""
-    return text(statement)
+    so a few hundred of them cover every search.
+
+    Runs of white space become one space (the statements hold no string literal with
+    any): psycopg remembers how it converted a statement only when it is under 4 kB, and
+    converting a search's largest took 0.15 ms each time."""
+    return text(" ".join(statement.split()))
 
 
 @lru_cache(maxsize=8)
