@@ -109,11 +109,14 @@ class SessionAccess:
         if permission not in MATRIX:
             raise ValueError(f"unknown permission {permission!r}")
         actor = self._claimed()
+        if not actor.can(permission):
+            # The session's state first, then the refusal, audited in a transaction of
+            # its own (one inside the unit would be rolled back with it).
+            actor = self.require(permission)
         with unit_of_work(bind, token=actor.token or None, publisher=publisher,
                           peek=True) as uow:
             state = uow.session_state() or "ended"
             if state == "active":
-                self._allow(actor, permission, None)
                 yield actor, uow
         if state != "active":
             self.current()  # raises why (a lock decided now is kept), unless active since
