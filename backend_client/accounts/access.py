@@ -46,8 +46,9 @@ class Access(Protocol):
     def checked_work(self, bind: Engine | Connection, permission: str, *,
                      publisher: ChangePublisher | None = None
                      ) -> AbstractContextManager[tuple[Actor, UnitOfWork]]:
-        """``require`` and the actor's unit of work in one transaction: the check is the
-        unit's first statement (for a read that needs one transaction anyway)."""
+        """``require`` and the actor's unit of work in one transaction: the session's state
+        is read by the statement that names the session (for a read that needs one
+        transaction anyway). Raises as ``require`` does."""
         ...
 
 
