@@ -153,14 +153,16 @@ class PatientService:
     # ------------------------------------------------------------------ reads
 
     def search(self, text_: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
-        actor = self.access.require("patient.search")
         query = (text_ or "")[:MAX_QUERY]
-        clinic = self._clinic_for(actor)
-        parsed = parse_query(query, self._today(), day_first=clinic.day_first,
-                             region=clinic.phone_region)
-        if parsed.empty:
-            return SearchPage(query, offset, (), False)
-        with self._work(actor) as uow:
+        # One transaction: the session check, the clinic's settings (when not cached) and
+        # the search (a transaction each was a fifth of a search's time).
+        with self.access.checked_work(self.engine, "patient.search",
+                                      publisher=self.publisher) as (_actor, uow):
+            clinic = self._clinic_in(uow.session)
+            parsed = parse_query(query, self._today(), day_first=clinic.day_first,
+                                 region=clinic.phone_region)
+            if parsed.empty:
+                return SearchPage(query, offset, (), False)
             page = PatientSearch(uow.session).run(parsed, max(0, offset),
                                                   max(1, min(limit, 500)))
         return replace(page, items=self._shown(page.items, clinic.phone_region))

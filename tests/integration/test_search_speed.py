@@ -2,7 +2,8 @@
 is live (every service call does, before every search) takes no lock, so a search is not
 held up by another transaction holding the session's row; and the database still refuses
 what it refused before (the attack tests say so in detail; here, the session check's three
-answers through search itself).
+answers through search itself). A search checks the session in its own transaction, and
+the pool takes no round trip to check a connection before each use.
 
 Real PostgreSQL through the app's own login and real signed-in sessions.
 """
@@ -22,8 +23,11 @@ from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
 from backend_client.accounts.signin import SessionServices, build_session_services
 from backend_client.backend import Backend
+from backend_client.errors import SessionEnded, WorkstationLocked
 from backend_client.patients.service import PatientService
-from backend_client.uow import unit_of_work
+from backend_client.stores.postgres.engine import build_engine
+from backend_client.uow import named_session, unit_of_work
+from tests.clock import DatabaseTime
 
 FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "quiet reception lantern 44"
@@ -90,3 +94,66 @@ def test_the_session_check_still_decides_what_the_app_sees(backend: Backend,
         assert uow.session.execute(users).scalar_one() > 0
         desk.services.signin.sign_out()   # another connection ends the session
         assert uow.session.execute(users).scalar_one() == 0
+
+
+def test_a_search_says_why_the_session_cannot_search(backend: Backend, desk: Desk) -> None:
+    """The session is checked in the search's own transaction: a desk left idle past its
+    limit is told it is locked (the lock the database decides is kept and audited once,
+    however often she searches), a revoked session that it has ended."""
+    search = PatientService(backend.engine, desk.services.access)
+    assert search.search("zzqxnotaname").items == ()
+    DatabaseTime(backend.owner_engine, [desk.user_id]).advance(minutes=11, seconds=1)
+    for _ in range(2):
+        with pytest.raises(WorkstationLocked):
+            search.search("zzqxnotaname")
+    actor = desk.services.access.actor
+    assert actor is not None
+    with backend.owner_engine.begin() as conn:
+        locks = conn.execute(text(
+            "SELECT details->>'reason' FROM audit_events WHERE action = 'session.lock' "
+            "AND object_id = :s"), {"s": actor.session_id}).scalars().all()
+        assert locks == ["server"]
+        conn.execute(text("UPDATE app_sessions SET state = 'revoked' WHERE id = :s"),
+                     {"s": actor.session_id})
+    with pytest.raises(SessionEnded):
+        search.search("zzqxnotaname")
+
+
+def test_a_unit_of_work_names_the_session_in_every_transaction(backend: Backend,
+                                                               desk: Desk) -> None:
+    """The session is named per transaction: after a commit too (a service reads back what
+    it saved), and never carried over to the next unit on the same pooled connection."""
+    actor = desk.services.access.actor
+    assert actor is not None
+    for peek in (False, True):  # a unit that reads the session's state as it names it
+        with unit_of_work(backend.engine, token=actor.token, peek=peek) as uow:
+            assert uow.session_state() == ("active" if peek else None)
+            assert named_session(uow.session.connection()) == actor.token
+            uow.commit()
+            assert named_session(uow.session.connection()) == actor.token
+            assert uow.session.execute(text("SELECT count(*) FROM users")).scalar_one() > 0
+        with unit_of_work(backend.engine) as uow:
+            assert named_session(uow.session.connection()) == ""
+
+
+def test_searches_carry_on_when_the_server_ends_the_apps_connections(
+        backend: Backend, desk: Desk) -> None:
+    """A pooled connection that the server ended while it sat idle (a restart, an
+    administrator's pg_terminate_backend) is replaced when it is next taken from the pool:
+    the search after it works, and nobody sees the database as unavailable."""
+    engine = build_engine(backend.engine.url.render_as_string(hide_password=False),
+                          timeout_seconds=3.0, pool_size=2, labels=backend.labels["postgres"])
+    try:
+        search = PatientService(engine, desk.services.access)
+        pid = text("SELECT pg_backend_pid()")
+        for _ in range(2):
+            assert search.search("zzqxnotaname").items == ()
+            with engine.connect() as conn:  # the pool's one connection, used in turn
+                before = conn.execute(pid).scalar_one()
+            with backend.owner_engine.begin() as owner:
+                owner.execute(text("SELECT pg_terminate_backend(:p, 5000)"), {"p": before})
+            assert search.search("zzqxnotaname").items == ()
+            with engine.connect() as conn:
+                assert conn.execute(pid).scalar_one() != before
+    finally:
+        engine.dispose()

@@ -66,6 +66,10 @@ def test_a_bad_number_gets_a_sentence(typed: str, region: str, why: str) -> None
     ("+49301234567", "DE", "030 1234567"),
     ("+919876543210", "US", "+91 98765 43210"),
     ("+8613800138000", "CN", "138 0013 8000"),
+    ("+390612345678", "IT", "06 1234 5678"),       # Italy's leading zero is the number's
+    ("+390612345678", "US", "+39 06 1234 5678"),
+    ("+5491123456789", "AR", "011 15-2345-6789"),   # Argentina's mobile 9 and 15
+    ("+79161234567", "RU", "8 (916) 123-45-67"),
     ("ask daughter", "US", "ask daughter"),         # left by an older version: as it is
     ("", "US", ""),
 ])
