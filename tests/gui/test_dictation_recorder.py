@@ -4,7 +4,6 @@ full; discard asks; a paused recording stays for its author through the lock."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -219,7 +218,6 @@ def test_lock_pauses_and_keeps_the_recording_for_its_author(qtbot: QtBot) -> Non
     assert dd.recordings.stored[rec_id].duration_ms == 3500
 
 
-@pytest.mark.qt_log_ignore("PulseAudioService", "No audio device", "pipewire")
 def test_play_what_was_recorded_with_the_same_slider(qtbot: QtBot) -> None:
     dd = dictation_desk(qtbot)
     section = _section(qtbot, dd)

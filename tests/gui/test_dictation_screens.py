@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -50,7 +49,6 @@ def test_reception_sees_a_sentence_and_no_list(qtbot: QtBot) -> None:
 
 
 # The player's audio output: this machine's test sessions have no sound server.
-@pytest.mark.qt_log_ignore("PulseAudioService", "No audio device", "pipewire")
 def test_a_nurse_lists_and_listens_but_does_not_record(qtbot: QtBot) -> None:
     dd = dictation_desk(qtbot, permissions=NURSE)
     older = dd.recordings.add(_target(dd, priority="stat", work_type="letter"),
@@ -234,7 +232,6 @@ def test_the_upload_worker_runs_off_the_gui_thread(qtbot: QtBot) -> None:
         runner.shutdown()
 
 
-@pytest.mark.qt_log_ignore("PulseAudioService", "No audio device", "pipewire")
 def test_the_transcription_worklist_puts_stat_and_urgent_first(qtbot: QtBot) -> None:
     dd = dictation_desk(qtbot, permissions=NURSE)
     dd.recordings.add(_target(dd, caption="Khan, Aisha"), duration_ms=30_000)
