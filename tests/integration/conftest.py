@@ -58,6 +58,20 @@ def patients(db: Connection) -> PatientService:
 
 
 @contextmanager
+def tampered(engine: Engine) -> Iterator[Connection]:
+    """A connection of the app's login on which a test names a session for the whole
+    connection (``set_config('dra.token', …, false)``), as a tampered workstation would.
+    Thrown away afterwards instead of going back to the pool: the app names a session per
+    transaction only, and the next test's unit of work must not find one named already."""
+    conn = engine.connect()
+    try:
+        yield conn
+    finally:
+        conn.invalidate()
+        conn.close()
+
+
+@contextmanager
 def scratch_database(backend: Backend, prefix: str, revision: str | None = "head",
                      **engine_args: Any) -> Iterator[Engine]:
     """A new database on the real server, as its owner (a superuser), migrated to

@@ -31,7 +31,7 @@ from backend_client.drafts.store import DraftStore
 from backend_client.dto import APPOINTMENT_TRANSITIONS, Actor, PatientDraft
 from backend_client.local_stack import StackEndpoints
 from backend_client.patients.service import PatientService
-from tests.integration.conftest import FAST
+from tests.integration.conftest import FAST, tampered
 
 PASSWORD = "attack surface lantern 31"
 
@@ -86,15 +86,11 @@ def clinic(backend: Backend) -> Iterator[Clinic]:
 def attacker(clinic: Clinic) -> Iterator[Connection]:
     """The app's PostgreSQL login with the receptionist's token named for the whole
     connection (what a tampered workstation would do)."""
-    conn = clinic.backend.engine.connect()
-    conn.execute(text("SELECT set_config('dra.token', :t, false)"),
-                 {"t": clinic.reception.token})
-    conn.commit()
-    try:
+    with tampered(clinic.backend.engine) as conn:
+        conn.execute(text("SELECT set_config('dra.token', :t, false)"),
+                     {"t": clinic.reception.token})
+        conn.commit()
         yield conn
-    finally:
-        conn.rollback()
-        conn.close()
 
 
 def _refused(conn: Connection, sql: str, **params: Any) -> str:
@@ -151,7 +147,7 @@ def test_lifting_restrictions_is_refused_and_changes_nothing(attacker: Connectio
 
 def test_a_doctor_who_does_not_treat_the_patient_cannot_lift_a_restriction(
         clinic: Clinic) -> None:
-    with clinic.backend.engine.connect() as conn:
+    with tampered(clinic.backend.engine) as conn:
         conn.execute(text("SELECT set_config('dra.token', :t, false)"),
                      {"t": clinic.doctor.token})
         # The restricted record is not even there for him to change...
@@ -191,7 +187,7 @@ def test_clinical_content_and_restricted_charts_stay_hidden(attacker: Connection
 def test_without_a_live_session_the_app_login_reads_and_writes_nothing(
         clinic: Clinic) -> None:
     for token in ("", uuid.uuid4().hex * 2):
-        with clinic.backend.engine.connect() as conn:
+        with tampered(clinic.backend.engine) as conn:
             conn.execute(text("SELECT set_config('dra.token', :t, false)"), {"t": token})
             for table in ("patients", "alerts", "users", "roles", "patient_name_terms"):
                 assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
@@ -200,7 +196,7 @@ def test_without_a_live_session_the_app_login_reads_and_writes_nothing(
             assert "no signed-in session" in reason or "row-level security" in reason
     # A revoked session is worth no more than none.
     SessionStore(clinic.backend.owner_engine).revoke(None, clinic.reception.session_id)
-    with clinic.backend.engine.connect() as conn:
+    with tampered(clinic.backend.engine) as conn:
         conn.execute(text("SELECT set_config('dra.token', :t, false)"),
                      {"t": clinic.reception.token})
         assert conn.execute(text("SELECT count(*) FROM patients")).scalar_one() == 0
@@ -435,7 +431,7 @@ def test_a_booking_gives_a_doctor_nothing_and_an_arrival_makes_them_the_clinicia
         attacker: Connection, clinic: Clinic) -> None:
     provider = _provider_for(clinic, clinic.doctor.user_id)
     appointment = _book_as(attacker, provider, clinic.restricted, hours=0)
-    with clinic.backend.engine.connect() as doctor:
+    with tampered(clinic.backend.engine) as doctor:
         doctor.execute(text("SELECT set_config('dra.token', :t, false)"),
                        {"t": clinic.doctor.token})
         doctor.commit()  # the setting outlives this transaction
@@ -461,7 +457,7 @@ def test_a_booking_gives_a_doctor_nothing_and_an_arrival_makes_them_the_clinicia
 def test_the_cache_key_is_only_for_a_signed_in_session(clinic: Clinic,
                                                        attacker: Connection) -> None:
     for token in ("", uuid.uuid4().hex * 2):
-        with clinic.backend.engine.connect() as conn:
+        with tampered(clinic.backend.engine) as conn:
             conn.execute(text("SELECT set_config('dra.token', :t, false)"), {"t": token})
             assert "signed-in session" in _refused(conn, "SELECT dra_cache_key()")
     assert len(attacker.execute(text("SELECT dra_cache_key()")).scalar_one()) == 32

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from backend_client.notes.dto import NoteContent, NoteSummary, SectionContent
 from backend_client.notes.reconcile import NoteReconciler
+from tests.integration.conftest import tampered
 from tests.integration.notes_clinic import (  # noqa: F401 (a fixture)
     NotesClinic,
     new_id,
@@ -41,15 +42,11 @@ def _signed(c: NotesClinic, who: str = "doctor") -> NoteSummary:
 def as_doctor(notes_clinic: NotesClinic) -> Iterator[Connection]:
     """The app's login with the doctor's token for the whole connection (a tampered
     workstation): everything his role may do, the database allows."""
-    conn = notes_clinic.backend.engine.connect()
-    conn.execute(text("SELECT set_config('dra.token', :t, false)"),
-                 {"t": notes_clinic.access["doctor"].actor.token})  # type: ignore[union-attr]
-    conn.commit()
-    try:
+    with tampered(notes_clinic.backend.engine) as conn:
+        conn.execute(text("SELECT set_config('dra.token', :t, false)"),
+                     {"t": notes_clinic.access["doctor"].actor.token})  # type: ignore[union-attr]
+        conn.commit()
         yield conn
-    finally:
-        conn.rollback()
-        conn.close()
 
 
 def _refused(conn: Connection, sql: str, **params: Any) -> str:
@@ -117,7 +114,7 @@ def test_a_nurse_cannot_sign_nor_cosign_through_the_database(notes_clinic: Notes
     c = notes_clinic
     doc = c.service("nurse").create(new_id(), c.patient, "soap")
     resident_note = _signed(c, "resident")
-    with c.backend.engine.connect() as conn:
+    with tampered(c.backend.engine) as conn:
         conn.execute(text("SELECT set_config('dra.token', :t, false)"),
                      {"t": c.access["nurse"].actor.token})  # type: ignore[union-attr]
         conn.commit()   # the token stays named after a refused statement's rollback

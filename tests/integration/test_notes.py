@@ -29,6 +29,7 @@ from backend_client.notes.service import NotesService
 from backend_client.notes.store import NoteStore
 from backend_client.notes.templates import TemplateLibrary
 from backend_client.stores.mongo.client import build_mongo_client
+from tests.integration.conftest import tampered
 from tests.integration.notes_clinic import (  # noqa: F401 (a fixture)
     NotesClinic,
     new_id,
@@ -550,7 +551,7 @@ def test_a_note_is_filed_only_under_its_own_patients_visit(notes_clinic: NotesCl
     doc = notes.create(new_id(), c.patient, "soap", encounter_id=visits[c.patient])
     assert doc.summary.encounter_id == visits[c.patient]
     # The database refuses it too, whatever a workstation sends.
-    with c.backend.engine.connect() as conn:
+    with tampered(c.backend.engine) as conn:
         conn.execute(text("SELECT set_config('dra.token', :t, false)"),
                      {"t": c.access["doctor"].actor.token})  # type: ignore[union-attr]
         with pytest.raises(DBAPIError, match="another patient's"):
