@@ -420,16 +420,16 @@ class Uploader:
             # (bytes read from the outbox are there already).
             copy = _OutboxCopy(self._write, self._sealed_path(rid), blob, self.keep_after) \
                 if fresh else None
+            failed = False      # an Exception: kept; a kill (BaseException) keeps nothing
             try:
                 said, expected = self._multipart(job, key, blob, note, progress, sha256,
                                                  digests)
             except Exception:
-                if copy is not None:
-                    copy.close(keep=True)
+                failed = True
                 raise
             finally:
                 if copy is not None:
-                    copy.close(keep=False)
+                    copy.close(keep=failed)
         else:
             said = self.objects.put_unread(key, blob, content_type=CONTENT_TYPE,
                                            sha256=sha256)
