@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from argon2 import PasswordHasher
 
-from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
 from backend_client.accounts.signin import SessionServices, build_session_services
 from backend_client.admin.cli import main as admin
@@ -18,8 +16,8 @@ from backend_client.backend import Backend
 from backend_client.config import Settings
 from backend_client.dto import PatientDraft
 from backend_client.patients.service import PatientService
+from tests.integration.conftest import FAST
 
-FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "amber window seventeen"
 
 

@@ -16,10 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
 from backend_client.accounts.signin import SessionServices, build_session_services
 from backend_client.backend import Backend
@@ -28,8 +26,8 @@ from backend_client.patients.service import PatientService
 from backend_client.stores.postgres.engine import build_engine
 from backend_client.uow import named_session, unit_of_work
 from tests.clock import DatabaseTime
+from tests.integration.conftest import FAST
 
-FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "quiet reception lantern 44"
 
 

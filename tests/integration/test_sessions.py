@@ -11,10 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 
-from backend_client.accounts.passwords import PasswordHashing
 from backend_client.accounts.service import AccountService
 from backend_client.accounts.sessions import SessionStore
 from backend_client.accounts.signin import WRONG, SessionServices, build_session_services
@@ -23,8 +21,8 @@ from backend_client.drafts.store import DraftStore
 from backend_client.dto import DraftToKeep, SessionInfo
 from backend_client.errors import PermissionDenied, SessionEnded, SignInFailed, WorkstationLocked
 from tests.clock import DatabaseTime
+from tests.integration.conftest import FAST
 
-FAST = PasswordHashing(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 PASSWORD = "correct horse battery staple"
 
 
