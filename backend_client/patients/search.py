@@ -179,18 +179,22 @@ class PatientSearch:
                               tiers=len(q.tokens) > 1 and not (q.dates or q.years))
         ident = self._identifier_hits(q) if (q.identifiers or q.phones) else {}
         if ident:
-            hits = self._driven(tokens, "ids", list(ident), day, ident)
+            hits = self._driven(tokens, "ids", list(ident), day, ident,
+                                offset=offset, limit=limit)
             if hits or not tokens:
                 return self._page(q, offset, limit, day, hits)
         if not tokens:
             if q.dates:
                 return self._page(q, offset, limit, day,
-                                  self._driven([], "dates", list(q.dates), day))
+                                  self._driven([], "dates", list(q.dates), day,
+                                               offset=offset, limit=limit))
             return SearchPage(q.text, offset, (), False)
         if q.dates:
-            hits = self._driven(tokens, "dates", list(q.dates), day)
+            hits = self._driven(tokens, "dates", list(q.dates), day,
+                                offset=offset, limit=limit)
         elif q.years:
-            hits = self._driven(tokens, "years", list(q.years), day)
+            hits = self._driven(tokens, "years", list(q.years), day,
+                                offset=offset, limit=limit)
         elif len(tokens) == 1:
             hits = self._single(tokens[0], offset, limit, day)
         else:
@@ -519,14 +523,19 @@ class PatientSearch:
             FROM hits h JOIN patients p ON p.id = h.patient_id"""
 
     def _driven(self, tokens: list[NameToken], driver: str, values: list[Any],
-                day: DeskDay, why: dict[int, str] | None = None) -> list[Hit]:
+                day: DeskDay, why: dict[int, str] | None = None, *,
+                offset: int = 0, limit: int = 50) -> list[Hit]:
         """Patients from a small starting set — same date of birth ("dates"), identifier
         or phone hits ("ids"), or born in a year ("years") and matching the longest token
         — that match every token, each token checked per patient on the covering
-        (patient_id, term) index; scored by the sum of their best matches. The set is
-        small, so all of it is returned and ranked. ``why``: per patient id, what besides
-        the name found them ("phone", "identifier")."""
-        params: dict[str, Any] = {"v": values}
+        (patient_id, term) index; scored by the sum of their best matches. ``why``: per
+        patient id, what besides the name found them ("phone", "identifier").
+
+        Every match is scored, but only those that can reach the page are read for it (as
+        in ``_single``: the best in name order, twice the page and some, and the matches
+        booked today): "john 1963" matches some four hundred patients at 1,000,000, and
+        reading each one's identifiers and visits cost more than finding them."""
+        params: dict[str, Any] = {"v": values, "n": 2 * (offset + limit + 1) + 10}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"va{i}": tok.alts, f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic})
@@ -536,40 +545,55 @@ class PatientSearch:
         worst = f"LEAST({', '.join(f'm{i}.best' for i in ks)})" if tokens else str(EXACT)
         also = {"dates": "date of birth", "years": "year of birth"}.get(driver, "")
         with_ = ""
-        if driver == "dates":
-            where = "p.birth_date = ANY(:v)"
-        elif driver == "ids":
-            where = "p.id = ANY(:v)"
+        if driver in ("dates", "ids"):
+            where = "p.birth_date = ANY(:v)" if driver == "dates" else "p.id = ANY(:v)"
+            source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
+                self._lateral_sql(i, "p.id") for i in ks)
+            if tokens:
+                source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
+            pid, sname = "p.id", "p.sort_name"
         else:
-            # Born in one of the years and matching the longest word: the word's matches
-            # (from the term index alone) looked up among the year's births (from the
-            # birth_date index alone, hashed: a hash join, where INTERSECT's set operation
-            # took twice as long); only the few in both are read from the table. A patient
-            # matching the word twice is there twice, which IN below does not mind.
-            spans = []
-            for n, year in enumerate(values):
-                params[f"y0_{n}"], params[f"y1_{n}"] = date(year, 1, 1), date(year + 1, 1, 1)
-                spans.append(f"(b.birth_date >= :y0_{n} AND b.birth_date < :y1_{n})")
+            # Born in one of the years and matching the longest word: the name index by
+            # year (0017) holds both, so the word's prefix range within each year, and its
+            # other spellings and corrections there, are two narrow scans of that index
+            # alone ("john 1963": the few hundred Johns born that year, not the 33,000
+            # Johns of every year met with the 12,800 births of 1963). The index carries
+            # the name's order and the term's source, so the longest word's best match
+            # per patient (``m{lead}``) is scored there too; only the other words are
+            # looked up per patient.
+            params["years"] = list(values)
             lead = max(ks, key=lambda i: (len(tokens[i].text), -i))
-            # The word's prefix range and its other spellings and corrections as two
-            # index-only scans: one condition with OR is a bitmap scan that visits the
-            # table for each of the word's thousands of rows.
-            with_ = (f"WITH born AS MATERIALIZED (SELECT w.patient_id AS id FROM ("
-                     f"SELECT t.patient_id FROM patient_name_terms t WHERE t.term >= :e{lead} "
-                     f"AND t.term < :hi{lead} UNION ALL SELECT t.patient_id "
-                     f"FROM patient_name_terms t WHERE t.term = ANY(:fp{lead})) w "
-                     f"WHERE w.patient_id IN (SELECT b.id FROM patients b "
-                     f"WHERE {' OR '.join(spans)}))")
-            where = "p.id IN (SELECT id FROM born)"
-        source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
-            self._lateral_sql(i, "p.id") for i in ks)
-        if tokens:
-            source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
+            found = (f"SELECT t.patient_id, t.sort_name, {self._score_sql(lead, 't')} AS s, "
+                     f"{PREVIOUS_SQL.format(a='t')} AS prev FROM patient_name_terms t "
+                     f"WHERE t.birth_year = ANY(CAST(:years AS smallint[])) AND ")
+            with_ = (f"WITH born AS MATERIALIZED ("
+                     f"SELECT w.patient_id AS id, w.sort_name, max(w.s) AS best, "
+                     f"bool_or(w.prev) AS prev FROM ("
+                     f"{found} t.term >= :e{lead} AND t.term < :hi{lead} "
+                     f"UNION ALL {found} t.term = ANY(:fp{lead})) w "
+                     f"GROUP BY w.patient_id, w.sort_name)")
+            source = f"born m{lead}" + "".join(
+                self._lateral_sql(i, f"m{lead}.id") for i in ks if i != lead)
+            if len(tokens) > 1:
+                source += " WHERE " + " AND ".join(
+                    f"m{i}.best IS NOT NULL" for i in ks if i != lead)
+            pid, sname = f"m{lead}.id", f"m{lead}.sort_name"
         params.update(day.params)
-        sql = f"""{with_}
-            SELECT {score} AS score, {worst} AS worst, ({prev}) AS prev, p.sort_name,
+        # The matches booked today beyond the first n are looked for only when there are
+        # more than n (a one-time filter): otherwise every match is read already.
+        sql = f"""{with_ + "," if with_ else "WITH"} {desk.TODAY_CTE},
+            scored AS MATERIALIZED (
+                SELECT {pid} AS pid, {score} AS score, {worst} AS worst, ({prev}) AS prev,
+                       {sname} AS sname
+                FROM {source}),
+            pick AS (
+                (SELECT * FROM scored ORDER BY score DESC, sname, pid LIMIT :n)
+                UNION
+                SELECT * FROM scored WHERE (SELECT count(*) FROM scored) > :n
+                   AND pid IN (SELECT patient_id FROM today))
+            SELECT k.score, k.worst, k.prev, k.sname AS sort_name,
                    {SUMMARY_COLUMNS}, {desk.COLUMNS}
-            FROM {source}
+            FROM pick k JOIN patients p ON p.id = k.pid
         """
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,

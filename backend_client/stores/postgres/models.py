@@ -305,10 +305,16 @@ class PatientNameTerm(Base):
     patient_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True)
     source: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    # The patient's year of birth, set by the database from the patient's row (0017):
+    # whatever an INSERT says is replaced, and a changed birth date is written through.
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
 
     # Covering, so checking a known patient's terms is an index-only scan (search with a
-    # date of birth or identifier) and the foreign key has its index.
-    __table_args__ = (Index("ix_patient_name_terms_patient", "patient_id", "term", "source"),)
+    # date of birth or identifier) and the foreign key has its index. By year: "john 1963"
+    # is one narrow range (the year, then the word's prefix), index only.
+    __table_args__ = (Index("ix_patient_name_terms_patient", "patient_id", "term", "source"),
+                      Index("ix_patient_name_terms_year", "birth_year", "term",
+                            postgresql_include=["patient_id", "sort_name", "source"]))
 
 
 class PatientNamePair(Base):
