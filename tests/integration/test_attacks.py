@@ -246,6 +246,33 @@ def _host(url: str) -> str:
     return f"{parts.hostname}:{parts.port}"
 
 
+def test_the_name_index_keeps_each_patients_true_year_of_birth(attacker: Connection,
+                                                                clinic: Clinic) -> None:
+    # She may write the name index (she registers patients), but a year of birth is the
+    # database's: a term written with another year, or none, gets the patient's own, so a
+    # search by year can neither hide a patient nor show one born another year.
+    for year in ("1900", "NULL"):
+        attacker.execute(text(
+            "INSERT INTO patient_name_terms (term, sort_name, patient_id, source, birth_year) "
+            f"VALUES (:t, 'x', :p, 1, {year})"), {"t": f"planted{year.lower()}",
+                                                  "p": clinic.patient})
+    attacker.commit()
+    rows = clinic.owner("SELECT term, birth_year FROM patient_name_terms "
+                        "WHERE patient_id = :p AND term LIKE 'planted%' ORDER BY term",
+                        p=clinic.patient)
+    assert [tuple(r) for r in rows] == [("planted1900", 1971), ("plantednull", 1971)]
+    # Row security has no rule that lets the app's login change a row of the index.
+    assert attacker.execute(text("UPDATE patient_name_terms SET birth_year = 1900 "
+                                 "WHERE patient_id = :p"), {"p": clinic.patient}).rowcount == 0
+    attacker.commit()
+    assert {r[0] for r in clinic.owner(
+        "SELECT DISTINCT birth_year FROM patient_name_terms WHERE patient_id = :p",
+        p=clinic.patient)} == {1971}
+    # Nor can she call what keeps the year in step.
+    for function in ("dra__term_birth_year", "dra__patient_birth_year"):
+        assert "permission denied" in _refused(attacker, f"SELECT {function}()")
+
+
 def test_mongodb_without_credentials_reads_and_writes_nothing(servers: StackEndpoints,
                                                               settings: Any) -> None:
     anonymous: MongoClient[dict[str, Any]] = MongoClient(
