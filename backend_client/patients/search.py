@@ -31,7 +31,7 @@ the page.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import lru_cache, partial
 from typing import Any
@@ -72,13 +72,14 @@ SUMMARY_COLUMNS = """
 
 
 def _summary(row: Row[Any], label: str = "",
-             appointment_today: datetime | None = None, hit: Hit | None = None
-             ) -> PatientSummary:
+             appointment_today: datetime | None = None, hit: Hit | None = None,
+             shown: Callable[[str], str] | None = None) -> PatientSummary:
     m = row._mapping
     return PatientSummary(
         id=m["id"], given_name=m["given_name"], family_name=m["family_name"],
         middle_name=m["middle_name"], birth_date=m["birth_date"], sex=m["sex"],
-        mrn=m["mrn"] or "", phone=m["phone"], deceased=m["deceased"], matched_on=label,
+        mrn=m["mrn"] or "", phone=shown(m["phone"]) if shown else m["phone"],
+        deceased=m["deceased"], matched_on=label,
         appointment_today=appointment_today,
         score=hit.score if hit else 0, tier=hit.tier if hit else "",
     )
@@ -107,10 +108,15 @@ def _desk_day(day: date) -> DeskDay:
 
 
 class PatientSearch:
-    """Runs one parsed query in one session. Stateless; the caller owns the session."""
+    """Runs one parsed query in one session. Stateless; the caller owns the session.
 
-    def __init__(self, session: Session) -> None:
+    ``shown`` turns a stored phone number into what the rows show (the service's
+    ``phones.display`` for the clinic's country), as each row is made: copying every
+    row afterwards to change one field cost more than making it."""
+
+    def __init__(self, session: Session, shown: Callable[[str], str] | None = None) -> None:
         self.s = session
+        self.shown = shown
 
     # ------------------------------------------------------------------ spelling
 
@@ -209,10 +215,10 @@ class PatientSearch:
         if missing := [pid for pid in near if pid not in rows]:
             rows.update((int(r.id), r) for r in self.s.execute(_sql(
                 f"SELECT {SUMMARY_COLUMNS}, {desk.COLUMNS} FROM patients p "
-                "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}))
+                "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}).all())
         ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
                            for pid, r in rows.items())[offset:offset + limit + 1]
-        items = tuple(_summary(rows[h.patient_id], h.label, booked, h)
+        items = tuple(_summary(rows[h.patient_id], h.label, booked, h, self.shown)
                       for h, booked, _ in ranked[:limit])
         return SearchPage(q.text, offset, items, len(ranked) > limit)
 
@@ -305,7 +311,7 @@ class PatientSearch:
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r,
                     tier=tier_name(r.score))
-                for r in self.s.execute(_sql(sql), params)]
+                for r in self.s.execute(_sql(sql), params).all()]
 
     @staticmethod
     def _single_today(tok: NameToken, params: dict[str, Any], day: DeskDay) -> str:
@@ -441,8 +447,8 @@ class PatientSearch:
                 break
             page, today = self._pair_group(tokens, i, j, group, rest)
             if not done:
-                take(self.s.execute(_sql(self._with_rows(page, today)), params))
-            elif take(self.s.execute(_sql(page), params)) >= want:
+                take(self.s.execute(_sql(self._with_rows(page, today)), params).all())
+            elif take(self.s.execute(_sql(page), params).all()) >= want:
                 booked.append(today)
             done += len(group)
             if len(best) >= want and done < len(bands):
@@ -598,7 +604,7 @@ class PatientSearch:
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
                     tier=(why or {}).get(r.id, also) if not tokens else tier_name(r.worst))
-                for r in self.s.execute(_sql(sql), params)]
+                for r in self.s.execute(_sql(sql), params).all()]
 
     # ------------------------------------------------------------------ by id
 

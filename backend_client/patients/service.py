@@ -163,9 +163,9 @@ class PatientService:
                                  region=clinic.phone_region)
             if parsed.empty:
                 return SearchPage(query, offset, (), False)
-            page = PatientSearch(uow.session).run(parsed, max(0, offset),
-                                                  max(1, min(limit, 500)))
-        return replace(page, items=self._shown(page.items, clinic.phone_region))
+            region = clinic.phone_region
+            return PatientSearch(uow.session, lambda phone: phones.display(phone, region)).run(
+                parsed, max(0, offset), max(1, min(limit, 500)))
 
     def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:
         """The patient's record; every open is audited.
