@@ -546,7 +546,8 @@ class PatientSearch:
         Every match is scored, but only those that can reach the page are read for it (as
         in ``_single``: the best in name order, twice the page and some, and the matches
         booked today): "john 1963" matches some four hundred patients at 1,000,000, and
-        reading each one's identifiers and visits cost more than finding them."""
+        reading each one's identifiers and visits cost more than finding them. A date of
+        birth or numbers name a few dozen at most: all are read, in a simpler statement."""
         params: dict[str, Any] = {"v": values, "n": 2 * (offset + limit + 1) + 10}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
@@ -591,22 +592,28 @@ class PatientSearch:
                     f"m{i}.best IS NOT NULL" for i in ks if i != lead)
             pid, sname = f"m{lead}.id", f"m{lead}.sort_name"
         params.update(day.params)
-        # The matches booked today beyond the first n are looked for only when there are
-        # more than n (a one-time filter): otherwise every match is read already.
-        sql = f"""{with_ + "," if with_ else "WITH"} {desk.TODAY_CTE},
-            scored AS MATERIALIZED (
-                SELECT {pid} AS pid, {score} AS score, {worst} AS worst, ({prev}) AS prev,
-                       {sname} AS sname
-                FROM {source}),
-            pick AS (
-                (SELECT * FROM scored ORDER BY score DESC, sname, pid LIMIT :n)
-                UNION
-                SELECT * FROM scored WHERE (SELECT count(*) FROM scored) > :n
-                   AND pid IN (SELECT patient_id FROM today))
-            SELECT k.score, k.worst, k.prev, k.sname AS sort_name,
-                   {SUMMARY_COLUMNS}, {desk.COLUMNS}
-            FROM pick k JOIN patients p ON p.id = k.pid
-        """
+        if driver != "years":
+            # A date of birth or numbers: a few dozen patients at most, all read.
+            sql = f"""
+                SELECT {score} AS score, {worst} AS worst, ({prev}) AS prev, p.sort_name,
+                       {SUMMARY_COLUMNS}, {desk.COLUMNS}
+                FROM {source}"""
+        else:
+            # The matches booked today beyond the first n are looked for only when there
+            # are more than n (a one-time filter): otherwise every match is read already.
+            sql = f"""{with_}, {desk.TODAY_CTE},
+                scored AS MATERIALIZED (
+                    SELECT {pid} AS pid, {score} AS score, {worst} AS worst,
+                           ({prev}) AS prev, {sname} AS sname
+                    FROM {source}),
+                pick AS (
+                    (SELECT * FROM scored ORDER BY score DESC, sname, pid LIMIT :n)
+                    UNION
+                    SELECT * FROM scored WHERE (SELECT count(*) FROM scored) > :n
+                       AND pid IN (SELECT patient_id FROM today))
+                SELECT k.score, k.worst, k.prev, k.sname AS sort_name,
+                       {SUMMARY_COLUMNS}, {desk.COLUMNS}
+                FROM pick k JOIN patients p ON p.id = k.pid"""
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
                     tier=(why or {}).get(r.id, also) if not tokens else tier_name(r.worst))
