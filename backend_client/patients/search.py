@@ -426,12 +426,12 @@ class PatientSearch:
         # The best band alone (it fills most pages), then the rest, each group one
         # statement and one scan of the pair index: every table a statement names
         # costs a permission check under row-level security, and planning a statement
-        # costs about as much as running it. The first group's statement also reads its
-        # patients' rows for the page and, when it stopped at its limit, brings the
-        # patients booked today that it matches, wherever their names fall: when it fills
-        # the page, that is the only statement. Later groups bring ids and scores only (a
-        # smaller statement to plan); their booked patients and the rows still missing
-        # are read once at the end.
+        # costs about as much as running it. Each group's statement also reads its
+        # patients' rows for the page (a statement of its own for them cost more). The
+        # first one, when it stopped at its limit, also brings the patients booked today
+        # that it matches, wherever their names fall: when it fills the page, that is the
+        # only statement. The later group's booked patients, if it stopped at its limit,
+        # are read at the end.
         done = 0
         booked: list[str] = []  # later groups that stopped at their limit
 
@@ -454,7 +454,7 @@ class PatientSearch:
             page, today = self._pair_group(tokens, i, j, group, rest)
             if not done:
                 take(self.s.execute(_sql(self._with_rows(page, today)), params).all())
-            elif take(self.s.execute(_sql(page), params).all()) >= want:
+            elif take(self.s.execute(_sql(self._rows_of(page)), params).all()) >= want:
                 booked.append(today)
             done += len(group)
             if len(best) >= want and done < len(bands):
@@ -520,6 +520,14 @@ class PatientSearch:
         today = f"""{select} AND x.patient_id IN (SELECT patient_id FROM today)
                 GROUP BY x.patient_id, x.sort_name"""
         return page, today
+
+    @staticmethod
+    def _rows_of(page: str) -> str:
+        """A later group's statement with its patients' rows (no bookings of the day)."""
+        return f"""
+            WITH pg AS MATERIALIZED ({page})
+            SELECT pg.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
+            FROM pg JOIN patients p ON p.id = pg.patient_id"""
 
     @staticmethod
     def _with_rows(page: str, today: str) -> str:
