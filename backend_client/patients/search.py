@@ -191,19 +191,16 @@ class PatientSearch:
                               tiers=len(q.tokens) > 1 and not (q.dates or q.years))
         ident = self._identifier_hits(q) if (q.identifiers or q.phones) else {}
         if ident:
-            hits = self._driven(tokens, "ids", list(ident), day, ident,
-                                offset=offset, limit=limit)
+            hits = self._driven(tokens, "ids", list(ident), day, ident)
             if hits or not tokens:
                 return self._page(q, offset, limit, day, hits)
         if not tokens:
             if q.dates:
                 return self._page(q, offset, limit, day,
-                                  self._driven([], "dates", list(q.dates), day,
-                                               offset=offset, limit=limit))
+                                  self._driven([], "dates", list(q.dates), day))
             return SearchPage(q.text, offset, (), False)
         if q.dates:
-            hits = self._driven(tokens, "dates", list(q.dates), day,
-                                offset=offset, limit=limit)
+            hits = self._driven(tokens, "dates", list(q.dates), day)
         elif q.years:
             hits = self._driven(tokens, "years", list(q.years), day,
                                 offset=offset, limit=limit)
@@ -555,8 +552,9 @@ class PatientSearch:
         in ``_single``: the best in name order, twice the page and some, and the matches
         booked today): "john 1963" matches some four hundred patients at 1,000,000, and
         reading each one's identifiers and visits cost more than finding them. A date of
-        birth or numbers name a few dozen at most: all are read, in a simpler statement."""
-        params: dict[str, Any] = {"v": values, "n": 2 * (offset + limit + 1) + 10}
+        birth or numbers name a few dozen at most: all are read, in a simpler statement.
+        ``offset`` and ``limit`` (the page) count only for "years"."""
+        params: dict[str, Any] = {"v": values, **day.params}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"va{i}": tok.alts, f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic})
@@ -565,14 +563,17 @@ class PatientSearch:
         score = " + ".join(f"m{i}.best" for i in ks) or "0"
         worst = f"LEAST({', '.join(f'm{i}.best' for i in ks)})" if tokens else str(EXACT)
         also = {"dates": "date of birth", "years": "year of birth"}.get(driver, "")
-        with_ = ""
         if driver in ("dates", "ids"):
+            # A date of birth or numbers: a few dozen patients at most, all read.
             where = "p.birth_date = ANY(:v)" if driver == "dates" else "p.id = ANY(:v)"
             source = f"(SELECT * FROM patients p WHERE {where}) p" + "".join(
                 self._lateral_sql(i, "p.id") for i in ks)
             if tokens:
                 source += " WHERE " + " AND ".join(f"m{i}.best IS NOT NULL" for i in ks)
-            pid, sname = "p.id", "p.sort_name"
+            sql = f"""
+                SELECT {score} AS score, {worst} AS worst, ({prev}) AS prev, p.sort_name,
+                       {SUMMARY_COLUMNS}, {desk.COLUMNS}
+                FROM {source}"""
         else:
             # Born in one of the years and matching the longest word: the name index by
             # year (0017) holds both, so the word's prefix range within each year, and its
@@ -582,37 +583,29 @@ class PatientSearch:
             # the name's order and the term's source, so the longest word's best match
             # per patient (``m{lead}``) is scored there too; only the other words are
             # looked up per patient.
-            params["years"] = list(values)
+            params.update(years=list(values), n=2 * (offset + limit + 1) + 10)
             lead = max(ks, key=lambda i: (len(tokens[i].text), -i))
             found = (f"SELECT t.patient_id, t.sort_name, {self._score_sql(lead, 't')} AS s, "
                      f"{PREVIOUS_SQL.format(a='t')} AS prev FROM patient_name_terms t "
                      f"WHERE t.birth_year = ANY(CAST(:years AS smallint[])) AND ")
-            with_ = (f"WITH born AS MATERIALIZED ("
-                     f"SELECT w.patient_id AS id, w.sort_name, max(w.s) AS best, "
-                     f"bool_or(w.prev) AS prev FROM ("
-                     f"{found} t.term >= :e{lead} AND t.term < :hi{lead} "
-                     f"UNION ALL {found} t.term = ANY(:fp{lead})) w "
-                     f"GROUP BY w.patient_id, w.sort_name)")
             source = f"born m{lead}" + "".join(
                 self._lateral_sql(i, f"m{lead}.id") for i in ks if i != lead)
             if len(tokens) > 1:
                 source += " WHERE " + " AND ".join(
                     f"m{i}.best IS NOT NULL" for i in ks if i != lead)
-            pid, sname = f"m{lead}.id", f"m{lead}.sort_name"
-        params.update(day.params)
-        if driver != "years":
-            # A date of birth or numbers: a few dozen patients at most, all read.
-            sql = f"""
-                SELECT {score} AS score, {worst} AS worst, ({prev}) AS prev, p.sort_name,
-                       {SUMMARY_COLUMNS}, {desk.COLUMNS}
-                FROM {source}"""
-        else:
             # The matches booked today beyond the first n are looked for only when there
             # are more than n (a one-time filter): otherwise every match is read already.
-            sql = f"""{with_}, {desk.TODAY_CTE},
+            sql = f"""
+                WITH born AS MATERIALIZED (
+                    SELECT w.patient_id AS id, w.sort_name, max(w.s) AS best,
+                           bool_or(w.prev) AS prev
+                    FROM ({found} t.term >= :e{lead} AND t.term < :hi{lead}
+                          UNION ALL {found} t.term = ANY(:fp{lead})) w
+                    GROUP BY w.patient_id, w.sort_name),
+                {desk.TODAY_CTE},
                 scored AS MATERIALIZED (
-                    SELECT {pid} AS pid, {score} AS score, {worst} AS worst,
-                           ({prev}) AS prev, {sname} AS sname
+                    SELECT m{lead}.id AS pid, {score} AS score, {worst} AS worst,
+                           ({prev}) AS prev, m{lead}.sort_name AS sname
                     FROM {source}),
                 pick AS (
                     (SELECT * FROM scored ORDER BY score DESC, sname, pid LIMIT :n)
