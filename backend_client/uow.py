@@ -38,10 +38,14 @@ def named_session(conn: Connection) -> str:
 
 
 # Session.info keys: the signed-in session a unit's transactions name; whether the first
-# transaction also reads that session's state (one statement for both), and that state.
-TOKEN, PEEK, STATE = "dra.token", "dra.peek", "dra.state"
-_NAME_AND_PEEK = text("SELECT set_config('dra.token', :token, true), "
-                      "dra_session(:token, 'peek')")
+# transaction also reads that session's state (one statement for both), and that state;
+# whether each transaction plans its statements once per connection (``generic_plans``).
+TOKEN, PEEK, STATE, GENERIC = "dra.token", "dra.peek", "dra.state", "dra.generic"
+_NAME_AND_PEEK = "SELECT set_config('dra.token', :token, true), dra_session(:token, 'peek')"
+_GENERIC = "set_config('plan_cache_mode', 'force_generic_plan', true)"
+_BEGINS = {(peek, generic): text((_NAME_AND_PEEK if peek else _NAME_SESSION.text)
+                                 + (f", {_GENERIC}" if generic else ""))
+           for peek in (False, True) for generic in (False, True)}
 
 
 class UnitSession(Session):
@@ -53,13 +57,15 @@ class UnitSession(Session):
 @event.listens_for(UnitSession, "after_begin")
 def _name_on_begin(session: Session, _transaction: object, connection: Connection) -> None:
     token = session.info.get(TOKEN)
+    generic = bool(session.info.get(GENERIC))
     if token is None:
+        if generic:
+            connection.execute(text(f"SELECT {_GENERIC}"))
         return
-    if session.info.pop(PEEK, False):
-        row = connection.execute(_NAME_AND_PEEK, {"token": token}).one()
+    peek = bool(session.info.pop(PEEK, False))
+    row = connection.execute(_BEGINS[peek, generic], {"token": token}).one()
+    if peek:
         session.info[STATE] = str(row[1])
-    else:
-        name_session(connection, token)
 
 
 class UnitOfWork:
@@ -74,12 +80,19 @@ class UnitOfWork:
             successful ``commit()`` (the sync layer, backend_client/sync/events.py).
         peek: the first transaction also reads the session's state, in the statement
             that names it (``session_state``; accounts/access.py ``checked_work``).
+        generic_plans: each transaction plans a statement without its values (PostgreSQL's
+            ``plan_cache_mode = force_generic_plan``), so that a prepared statement is
+            planned once per connection, not at every execution. For statements whose
+            best plan does not depend on the values (patient search, patients/search.py,
+            which says where it does and asks for a custom plan there).
     """
 
     def __init__(self, bind: Engine | Connection, token: str | None = None,
-                 publisher: ChangePublisher | None = None, *, peek: bool = False) -> None:
+                 publisher: ChangePublisher | None = None, *, peek: bool = False,
+                 generic_plans: bool = False) -> None:
         self._bind = bind
         self._peek = peek
+        self._generic = generic_plans
         self._token = token
         self._restore: str | None = None
         self._publisher = publisher
@@ -94,7 +107,8 @@ class UnitOfWork:
         # listening on each Session instance copied its events; 0.3 ms of every unit.
         self.session = UnitSession(self._bind, expire_on_commit=False,
                                    join_transaction_mode="create_savepoint",
-                                   info={TOKEN: self._token, PEEK: self._peek})
+                                   info={TOKEN: self._token, PEEK: self._peek,
+                                         GENERIC: self._generic})
         return self
 
     def session_state(self) -> str | None:
@@ -133,6 +147,6 @@ class UnitOfWork:
 @contextmanager
 def unit_of_work(bind: Engine | Connection, *, token: str | None = None,
                  publisher: ChangePublisher | None = None,
-                 peek: bool = False) -> Iterator[UnitOfWork]:
-    with UnitOfWork(bind, token, publisher, peek=peek) as uow:
+                 peek: bool = False, generic_plans: bool = False) -> Iterator[UnitOfWork]:
+    with UnitOfWork(bind, token, publisher, peek=peek, generic_plans=generic_plans) as uow:
         yield uow

@@ -44,11 +44,12 @@ class Access(Protocol):
         ...
 
     def checked_work(self, bind: Engine | Connection, permission: str, *,
-                     publisher: ChangePublisher | None = None
+                     publisher: ChangePublisher | None = None, generic_plans: bool = False
                      ) -> AbstractContextManager[tuple[Actor, UnitOfWork]]:
         """``require`` and the actor's unit of work in one transaction: the session's state
         is read by the statement that names the session (for a read that needs one
-        transaction anyway). Raises as ``require`` does."""
+        transaction anyway). Raises as ``require`` does. ``generic_plans``: as
+        ``UnitOfWork``'s."""
         ...
 
 
@@ -98,7 +99,7 @@ class SessionAccess:
 
     @contextmanager
     def checked_work(self, bind: Engine | Connection, permission: str, *,
-                     publisher: ChangePublisher | None = None
+                     publisher: ChangePublisher | None = None, generic_plans: bool = False
                      ) -> Iterator[tuple[Actor, UnitOfWork]]:
         """As ``require``, then ``unit_of_work`` for the actor, in one transaction.
 
@@ -115,7 +116,7 @@ class SessionAccess:
             # its own (one inside the unit would be rolled back with it).
             actor = self.require(permission)
         with unit_of_work(bind, token=actor.token or None, publisher=publisher,
-                          peek=True) as uow:
+                          peek=True, generic_plans=generic_plans) as uow:
             state = uow.session_state() or "ended"
             if state == "active":
                 yield actor, uow
@@ -157,8 +158,8 @@ class SystemAccess:
 
     @contextmanager
     def checked_work(self, bind: Engine | Connection, permission: str, *,
-                     publisher: ChangePublisher | None = None
+                     publisher: ChangePublisher | None = None, generic_plans: bool = False
                      ) -> Iterator[tuple[Actor, UnitOfWork]]:
         actor = self.require(permission)
-        with unit_of_work(bind, publisher=publisher) as uow:
+        with unit_of_work(bind, publisher=publisher, generic_plans=generic_plans) as uow:
             yield actor, uow

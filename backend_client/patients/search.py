@@ -67,6 +67,7 @@ MAX_CORRECTIONS = 8   # per token and kind, the closest first
 # classes, p95 16.7 against 19.7 ms). All bands in one statement was faster still for
 # precise names but twice as slow for common ones ("maria garcia", "anna m").
 BAND_GROUPS = (1, 0)
+ALL_TIERS = (EXACT, PREFIX, FUZZY)   # a band side's three ways (_available_tiers)
 
 
 SUMMARY_COLUMNS = """
@@ -103,7 +104,10 @@ def _sql(statement: str) -> TextClause:
     Runs of white space become one space (the statements hold no string literal with
     any): psycopg remembers how it converted a statement only when it is under 4 kB, and
     converting a search's largest took 0.15 ms each time."""
-    return text(" ".join(statement.split()))
+    return text(" ".join(statement.split())).execution_options(prepare=True)
+
+
+_CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 @lru_cache(maxsize=8)
@@ -406,18 +410,24 @@ class PatientSearch:
         """
         want = offset + limit + 1
         params: dict[str, Any] = {"want": want, **day.params}
+        # Tokens by role, the two longest first (they lead the pair index), so that a
+        # statement's text depends on the query's shape only, not on where each word was
+        # typed: the connection plans each text once ("Plans" above).
+        tokens = sorted(tokens, key=lambda tok: -len(tok.text))
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"ph{i}": tok.phonetic, f"va{i}": tok.alts,
                            f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic,
                            f"ex{i}": [tok.text, *tok.alts], f"lo{i}": tok.fuzzy + tok.phonetic})
-        order = sorted(range(len(tokens)), key=lambda i: (-len(tokens[i].text), i))
-        i, j = order[0], order[1]
-        rest = order[2:]
+        i, j, rest = 0, 1, list(range(2, len(tokens)))
         tiers = self._available_tiers(tokens)
         bands = sorted(itertools.product(tiers[i], tiers[j]), key=lambda band: -sum(band))
         if any(not tiers[k] for k in rest):
             return []
+        # The later group's statement names every band but the first, matching or not (one
+        # that cannot match finds nothing at its first index page): nine texts, not one
+        # per set of tiers the words happen to have.
+        every = sorted(itertools.product(ALL_TIERS, ALL_TIERS), key=lambda band: -sum(band))
         rest_max = EXACT * len(rest)
         best: dict[int, Hit] = {}
         # The best band alone (it fills most pages), then the rest, each group one
@@ -448,7 +458,9 @@ class PatientSearch:
             group = bands[done:done + size] if size else bands[done:]
             if not group:
                 break
-            page, today = self._pair_group(tokens, i, j, group, rest)
+            if not size:
+                group = [band for band in every if band not in bands[:done]]
+            page, today = self._pair_group(i, j, group, rest)
             if not done:
                 take(self.s.execute(_sql(self._with_rows(page, today)), params).all())
             elif take(self.s.execute(_sql(self._rows_of(page)), params).all()) >= want:
@@ -463,24 +475,26 @@ class PatientSearch:
         if booked:
             # As in _single: the patients booked today beyond a group's limit, looked for
             # only in the groups that stopped at it (one statement, driven by the day's few).
+            # Whether to hash the day's bookings against the group's matches or to probe
+            # each booked patient's names depends on how many match, which only a plan
+            # made with the values knows (a generic plan probes: 6 ms against 1.5).
+            self.s.execute(_CUSTOM_PLAN)
             take(self.s.execute(_sql(f"WITH {desk.TODAY_CTE} "
                                      + " UNION ALL ".join(f"({b})" for b in booked)), params))
         return list(best.values())
 
-    def _side_score(self, column: str, k: int, tok: NameToken) -> str:
-        """Token ``k``'s score for the word in ``x.column``, NULL if it does not match."""
-        tiers = [f"WHEN x.{column} = :e{k} THEN {EXACT}"]
-        if tok.alts:
-            tiers.append(f"WHEN x.{column} = ANY(:va{k}) THEN {VARIANT}")
-        tiers.append(f"WHEN x.{column} > :e{k} AND x.{column} < :hi{k} THEN {PREFIX}")
-        if tok.fuzzy:
-            tiers.append(f"WHEN x.{column} = ANY(:fz{k}) THEN {FUZZY}")
-        if tok.phonetic:
-            tiers.append(f"WHEN x.{column} = ANY(:ph{k}) THEN {PHONETIC}")
-        return f"(CASE {' '.join(tiers)} END)"
+    @staticmethod
+    def _side_score(column: str, k: int) -> str:
+        """Token ``k``'s score for the word in ``x.column``, NULL if it does not match (an
+        empty list of spellings or corrections matches nothing)."""
+        return (f"(CASE WHEN x.{column} = :e{k} THEN {EXACT} "
+                f"WHEN x.{column} = ANY(:va{k}) THEN {VARIANT} "
+                f"WHEN x.{column} > :e{k} AND x.{column} < :hi{k} THEN {PREFIX} "
+                f"WHEN x.{column} = ANY(:fz{k}) THEN {FUZZY} "
+                f"WHEN x.{column} = ANY(:ph{k}) THEN {PHONETIC} END)")
 
-    def _pair_group(self, tokens: list[NameToken], i: int, j: int,
-                    group: list[tuple[int, int]], rest: list[int]) -> tuple[str, str]:
+    def _pair_group(self, i: int, j: int, group: list[tuple[int, int]],
+                    rest: list[int]) -> tuple[str, str]:
         """A group of bands as one scan of the pair index: the statement of its best
         ``want`` patients, and the query of its matches booked today (it needs the
         ``today`` CTE). Only ids and scores (``_with_rows`` adds the rows)."""
@@ -493,10 +507,8 @@ class PatientSearch:
                               f"{self._pair_sql('second', b, tb)})")
         # A row is a pair of the patient's words in either order: its score is the better
         # reading (token i first or token j first).
-        si_f, sj_s = self._side_score("first", i, tokens[i]), self._side_score("second", j,
-                                                                                tokens[j])
-        sj_f, si_s = self._side_score("first", j, tokens[j]), self._side_score("second", i,
-                                                                                tokens[i])
+        si_f, sj_s = self._side_score("first", i), self._side_score("second", j)
+        sj_f, si_s = self._side_score("first", j), self._side_score("second", i)
         pair_score = f"GREATEST({si_f} + {sj_s}, {sj_f} + {si_s})"
         band = f"GREATEST(LEAST({si_f}, {sj_s}), LEAST({sj_f}, {si_s}))"
         lateral = "".join(self._lateral_sql(k, "x.patient_id") for k in rest)

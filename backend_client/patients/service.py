@@ -155,17 +155,22 @@ class PatientService:
     def search(self, text_: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> SearchPage:
         query = (text_ or "")[:MAX_QUERY]
         # One transaction: the session check, the clinic's settings (when not cached) and
-        # the search (a transaction each was a fifth of a search's time).
-        with self.access.checked_work(self.engine, "patient.search",
-                                      publisher=self.publisher) as (_actor, uow):
+        # the search (a transaction each was a fifth of a search's time). Its statements
+        # are prepared and planned once per connection (search.py, "Plans"); it ends with
+        # COMMIT, not the unit's ROLLBACK, because psycopg forgets every prepared statement
+        # of a connection whose transaction rolls back. It wrote nothing either way.
+        with self.access.checked_work(self.engine, "patient.search", publisher=self.publisher,
+                                      generic_plans=True) as (_actor, uow):
             clinic = self._clinic_in(uow.session)
             parsed = parse_query(query, self._today(), day_first=clinic.day_first,
                                  region=clinic.phone_region)
             if parsed.empty:
                 return SearchPage(query, offset, (), False)
             region = clinic.phone_region
-            return PatientSearch(uow.session, lambda phone: phones.display(phone, region)).run(
+            page = PatientSearch(uow.session, lambda phone: phones.display(phone, region)).run(
                 parsed, max(0, offset), max(1, min(limit, 500)))
+            uow.commit()
+            return page
 
     def get(self, patient_id: int, *, break_glass_reason: str | None = None) -> PatientRecord:
         """The patient's record; every open is audited.

@@ -47,6 +47,9 @@ ANSWER_GRACE_SECONDS = 0.5
 # A peer that vanished is noticed on an idle connection after 15 + 3 × 5 s.
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 15, "keepalives_interval": 5,
              "keepalives_count": 3}
+# Statements a connection keeps prepared (psycopg's default is 100): the search's shapes
+# (patients/search.py) are a few hundred, and evicting one costs a DEALLOCATE.
+PREPARED_MAX = 500
 # psycopg's wait() raises this (internal) OperationalError subclass when its timeout passes.
 # Both arrived with psycopg 3.3; pyproject asks for it.
 _WAIT_TIMEOUT: Any = getattr(psycopg.errors, "_WaitTimeout", ())
@@ -163,7 +166,19 @@ def build_engine(url: str, *, timeout_seconds: float = 3.0, pool_size: int = 5,
     def _connect(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> Any:
         conn = AnsweringConnection.connect(*cargs, **cparams)
         conn.answer_timeout = deadline
+        conn.prepared_max = PREPARED_MAX
         return conn
+
+    @event.listens_for(engine, "do_execute")
+    def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+        # A statement made with execution_options(prepare=True) is prepared on the server
+        # at its first execution (psycopg's own rule waits for five), and its plan kept
+        # for the connection if the transaction asks for generic plans (uow.py). psycopg
+        # forgets a connection's prepared statements when a transaction rolls back.
+        if context.execution_options.get("prepare"):
+            cursor.execute(statement, parameters, prepare=True)
+            return True
+        return None
 
     event.listen(engine, "checkout", _check_out(engine))
     if labels is not None:
