@@ -101,6 +101,18 @@ class DeskDay:
         return {"desk_starts": self.starts, "desk_ends": self.ends,
                 "desk_since": self.seen_since}
 
+    def inline(self, statement: str) -> str:
+        """``statement`` with this day's bounds written in as constants, not parameters.
+
+        A generic plan (search.py, "Plans") knows nothing of a parameter's value: it took
+        the day's bookings for one per provider (40, where there are 833) and probed each
+        booked patient's names instead of hashing them (5.7 ms against 1.8). With the day
+        written in, the plan is made for that day, and each day's statements are planned
+        once. The values are this object's own datetimes, never typed text."""
+        for name, value in self.params.items():
+            statement = statement.replace(f":{name}", f"TIMESTAMPTZ '{value.isoformat()}'")
+        return statement
+
 
 @dataclass(frozen=True)
 class Hit:

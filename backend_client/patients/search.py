@@ -93,7 +93,7 @@ def _summary(row: Row[Any], label: str = "",
 
 
 @lru_cache(maxsize=1024)
-def _sql(statement: str) -> TextClause:
+def _sql(statement: str, day: DeskDay | None = None) -> TextClause:
     """The statement as SQLAlchemy text, made once per statement text.
 
     Making a ``text()`` finds its bind parameters with a regular expression, about 2 ms
@@ -104,7 +104,8 @@ def _sql(statement: str) -> TextClause:
     Runs of white space become one space (the statements hold no string literal with
     any): psycopg remembers how it converted a statement only when it is under 4 kB, and
     converting a search's largest took 0.15 ms each time."""
-    return text(" ".join(statement.split())).execution_options(prepare=True)
+    statement = " ".join(statement.split())
+    return text(day.inline(statement) if day else statement).execution_options(prepare=True)
 
 
 _CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
@@ -222,7 +223,7 @@ class PatientSearch:
         if missing := [pid for pid in near if pid not in rows]:
             rows.update((int(r.id), r) for r in self.s.execute(_sql(
                 f"SELECT {SUMMARY_COLUMNS}, {desk.COLUMNS} FROM patients p "
-                "WHERE p.id = ANY(:ids)"), {"ids": missing, **day.params}).all())
+                "WHERE p.id = ANY(:ids)", day), {"ids": missing}).all())
         ranked = desk.rank((near[pid], r.desk_booked_at, r.desk_seen_at)
                            for pid, r in rows.items())[offset:offset + limit + 1]
         items = tuple(_summary(rows[h.patient_id], h.label, booked, h, self.shown)
@@ -305,7 +306,7 @@ class PatientSearch:
         sql = f"""
             WITH hits AS MATERIALIZED ({" UNION ALL ".join(parts)}),
             {desk.TODAY_CTE},
-            every AS (SELECT * FROM hits UNION ALL {self._single_today(tok, params, day)}),
+            every AS (SELECT * FROM hits UNION ALL {self._single_today(tok, params)}),
             best AS MATERIALIZED (
                 SELECT DISTINCT ON (patient_id) patient_id, score, source, k0, sort_name
                 FROM every ORDER BY patient_id, score DESC, k0, sort_name, source
@@ -318,17 +319,17 @@ class PatientSearch:
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.score, r.source in names.PREVIOUS_SOURCES), r.k0, r,
                     tier=tier_name(r.score))
-                for r in self.s.execute(_sql(sql), params).all()]
+                for r in self.s.execute(_sql(sql, day), params).all()]
 
     @staticmethod
-    def _single_today(tok: NameToken, params: dict[str, Any], day: DeskDay) -> str:
+    def _single_today(tok: NameToken, params: dict[str, Any]) -> str:
         """The patients booked today whose names match ``tok`` in any tier, scored as the
         tier scans above score them. Each tier is a plain condition on the term index, so
         the planner may hash the day's bookings against the token's matches or probe each
         booked patient's names, whichever is cheaper (the name is read from the patient
         row, so either way only matches leave the index); it runs only when some scan above
         stopped at its limit (a one-time filter)."""
-        params.update(day.params, fza=tok.fuzzy, pha=tok.phonetic, vaa=tok.alts)
+        params.update(fza=tok.fuzzy, pha=tok.phonetic, vaa=tok.alts)
         penalty = PENALTY_SQL.format(a="t")
         prefix = len(tok.text) >= names.MIN_PREFIX or not tok.text.isascii()
         whole = f"CASE WHEN t.term = :e THEN {EXACT} - {penalty} ELSE {PREFIX} END"
@@ -409,7 +410,7 @@ class PatientSearch:
         patients booked today that it matches, wherever their names fall.
         """
         want = offset + limit + 1
-        params: dict[str, Any] = {"want": want, **day.params}
+        params: dict[str, Any] = {"want": want}
         # Tokens by role, the two longest first (they lead the pair index), so that a
         # statement's text depends on the query's shape only, not on where each word was
         # typed: the connection plans each text once ("Plans" above).
@@ -462,8 +463,8 @@ class PatientSearch:
                 group = [band for band in every if band not in bands[:done]]
             page, today = self._pair_group(i, j, group, rest)
             if not done:
-                take(self.s.execute(_sql(self._with_rows(page, today)), params).all())
-            elif take(self.s.execute(_sql(self._rows_of(page)), params).all()) >= want:
+                take(self.s.execute(_sql(self._with_rows(page, today), day), params).all())
+            elif take(self.s.execute(_sql(self._rows_of(page), day), params).all()) >= want:
                 booked.append(today)
             done += len(group)
             if len(best) >= want and done < len(bands):
@@ -480,7 +481,7 @@ class PatientSearch:
             # made with the values knows (a generic plan probes: 6 ms against 1.5).
             self.s.execute(_CUSTOM_PLAN)
             take(self.s.execute(_sql(f"WITH {desk.TODAY_CTE} "
-                                     + " UNION ALL ".join(f"({b})" for b in booked)), params))
+                                     + " UNION ALL ".join(f"({b})" for b in booked), day), params))
         return list(best.values())
 
     @staticmethod
@@ -566,7 +567,7 @@ class PatientSearch:
         reading each one's identifiers and visits cost more than finding them. A date of
         birth or numbers name a few dozen at most: all are read, in a simpler statement.
         ``offset`` and ``limit`` (the page) count only for "years"."""
-        params: dict[str, Any] = {"v": values, **day.params}
+        params: dict[str, Any] = {"v": values}
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,
                            f"va{i}": tok.alts, f"fp{i}": tok.alts + tok.fuzzy + tok.phonetic})
@@ -630,7 +631,7 @@ class PatientSearch:
         return [Hit(r.id, r.score, r.sort_name,
                     matched_on(r.worst, r.prev, (why or {}).get(r.id, also)), row=r,
                     tier=(why or {}).get(r.id, also) if not tokens else tier_name(r.worst))
-                for r in self.s.execute(_sql(sql), params).all()]
+                for r in self.s.execute(_sql(sql, day), params).all()]
 
     # ------------------------------------------------------------------ by id
 
