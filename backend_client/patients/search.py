@@ -441,7 +441,7 @@ class PatientSearch:
         # only statement. The later group's booked patients, if it stopped at its limit,
         # are read at the end.
         done = 0
-        booked: list[str] = []  # later groups that stopped at their limit
+        booked: list[tuple[str, str]] = []  # later groups that stopped at their limit
 
         def take(rows: Iterable[Row[Any]]) -> int:
             n = 0
@@ -461,11 +461,13 @@ class PatientSearch:
                 break
             if not size:
                 group = [band for band in every if band not in bands[:done]]
-            page, today = self._pair_group(i, j, group, rest)
+            cte, page, today = self._pair_group(i, j, group, rest, f"pairs{len(booked)}")
             if not done:
-                take(self.s.execute(_sql(self._with_rows(page, today), day), params).all())
-            elif take(self.s.execute(_sql(self._rows_of(page), day), params).all()) >= want:
-                booked.append(today)
+                take(self.s.execute(_sql(self._with_rows(cte, page, today), day),
+                                    params).all())
+            elif take(self.s.execute(_sql(self._rows_of(cte, page), day),
+                                     params).all()) >= want:
+                booked.append((cte, today))
             done += len(group)
             if len(best) >= want and done < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
@@ -480,8 +482,9 @@ class PatientSearch:
             # each booked patient's names depends on how many match, which only a plan
             # made with the values knows (a generic plan probes: 6 ms against 1.5).
             self.s.execute(_CUSTOM_PLAN)
-            take(self.s.execute(_sql(f"WITH {desk.TODAY_CTE} "
-                                     + " UNION ALL ".join(f"({b})" for b in booked), day), params))
+            take(self.s.execute(_sql(
+                f"WITH {desk.TODAY_CTE}, {', '.join(cte for cte, _ in booked)} "
+                + " UNION ALL ".join(f"({today})" for _, today in booked), day), params))
         return list(best.values())
 
     @staticmethod
@@ -494,11 +497,17 @@ class PatientSearch:
                 f"WHEN x.{column} = ANY(:fz{k}) THEN {FUZZY} "
                 f"WHEN x.{column} = ANY(:ph{k}) THEN {PHONETIC} END)")
 
-    def _pair_group(self, i: int, j: int, group: list[tuple[int, int]],
-                    rest: list[int]) -> tuple[str, str]:
-        """A group of bands as one scan of the pair index: the statement of its best
-        ``want`` patients, and the query of its matches booked today (it needs the
-        ``today`` CTE). Only ids and scores (``_with_rows`` adds the rows)."""
+    def _pair_group(self, i: int, j: int, group: list[tuple[int, int]], rest: list[int],
+                    name: str) -> tuple[str, str, str]:
+        """A group of bands as one scan of the pair index: the CTE ``name`` of its matching
+        word pairs, the query of its best ``want`` patients and the query of its matches
+        booked today (it needs the ``today`` CTE). Only ids and scores (``_with_rows``
+        adds the rows).
+
+        The CTE is NOT MATERIALIZED: each query gets its own copy, planned for it (the
+        booked patients' query is driven by the day's few), and the statement's text stays
+        under 4 kB, the size up to which psycopg remembers how it converted a statement
+        (converting one of 5.5 kB took 0.3 ms at every search)."""
         conditions = []
         for ti, tj in group:
             # The side with a finite set of words leads the index scan; two prefixes lead
@@ -508,44 +517,49 @@ class PatientSearch:
                               f"{self._pair_sql('second', b, tb)})")
         # A row is a pair of the patient's words in either order: its score is the better
         # reading (token i first or token j first).
-        si_f, sj_s = self._side_score("first", i), self._side_score("second", j)
-        sj_f, si_s = self._side_score("first", j), self._side_score("second", i)
-        pair_score = f"GREATEST({si_f} + {sj_s}, {sj_f} + {si_s})"
-        band = f"GREATEST(LEAST({si_f}, {sj_s}), LEAST({sj_f}, {si_s}))"
+        sides = (f"SELECT {self._side_score('first', i)} AS fi, "
+                 f"{self._side_score('second', j)} AS sj, "
+                 f"{self._side_score('first', j)} AS fj, {self._side_score('second', i)} AS si")
         lateral = "".join(self._lateral_sql(k, "x.patient_id") for k in rest)
         where = [f"({' OR '.join(conditions)})", *(f"m{k}.best IS NOT NULL" for k in rest)]
-        score = " + ".join([f"{pair_score} - x.penalty", *(f"m{k}.best" for k in rest)])
+        score = " + ".join(["GREATEST(s.fi + s.sj, s.fj + s.si) - x.penalty",
+                            *(f"m{k}.best" for k in rest)])
         prev = " OR ".join(["x.previous", *(f"m{k}.prev" for k in rest)])
         worst_rest = f"LEAST({', '.join(f'm{k}.best' for k in rest)})" if rest else str(EXACT)
+        cte = f"""{name} AS NOT MATERIALIZED (
+                SELECT x.patient_id, x.sort_name, {score} AS score, {prev} AS prev,
+                       {worst_rest} AS worst_rest,
+                       GREATEST(LEAST(s.fi, s.sj), LEAST(s.fj, s.si)) AS band
+                FROM patient_name_pairs x CROSS JOIN LATERAL ({sides}) s {lateral}
+                WHERE {" AND ".join(where)})"""
         # A patient with several matching word pairs (García Gálvez for "ga") is one row.
         select = f"""
-                SELECT x.patient_id, max({score}) AS score, bool_or({prev}) AS prev,
-                       min({worst_rest}) AS worst_rest, x.sort_name, max({band}) AS band
-                FROM patient_name_pairs x {lateral}
-                WHERE {" AND ".join(where)}"""
+                SELECT patient_id, max(score) AS score, bool_or(prev) AS prev,
+                       min(worst_rest) AS worst_rest, sort_name, max(band) AS band
+                FROM {name}"""
         page = f"""{select}
-                GROUP BY x.patient_id, x.sort_name
-                ORDER BY score DESC, x.sort_name, x.patient_id
+                GROUP BY patient_id, sort_name
+                ORDER BY score DESC, sort_name, patient_id
                 LIMIT :want"""
-        today = f"""{select} AND x.patient_id IN (SELECT patient_id FROM today)
-                GROUP BY x.patient_id, x.sort_name"""
-        return page, today
+        today = f"""{select} WHERE patient_id IN (SELECT patient_id FROM today)
+                GROUP BY patient_id, sort_name"""
+        return cte, page, today
 
     @staticmethod
-    def _rows_of(page: str) -> str:
+    def _rows_of(cte: str, page: str) -> str:
         """A later group's statement with its patients' rows (no bookings of the day)."""
         return f"""
-            WITH pg AS MATERIALIZED ({page})
+            WITH {cte}, pg AS MATERIALIZED ({page})
             SELECT pg.*, {SUMMARY_COLUMNS}, {desk.COLUMNS}
             FROM pg JOIN patients p ON p.id = pg.patient_id"""
 
     @staticmethod
-    def _with_rows(page: str, today: str) -> str:
+    def _with_rows(cte: str, page: str, today: str) -> str:
         """A group's statement with its patients' rows for the page, and its matches
         booked today; the day's bookings are read only if the page part stopped at its
         limit (a one-time filter): below it, every match is in the page part already."""
         return f"""
-            WITH {desk.TODAY_CTE},
+            WITH {desk.TODAY_CTE}, {cte},
             pg AS MATERIALIZED ({page}),
             hits AS (SELECT *, false AS today FROM pg UNION ALL
                      SELECT *, true FROM ({today}) d WHERE (SELECT count(*) FROM pg) >= :want)
