@@ -21,6 +21,17 @@ names). One token is answered by ordered index range scans that stop at the page
 several tokens are joined to the most selective one (a date of birth or an identifier if
 given, else the longest token), so the work is bounded by that token's matches.
 
+Plans: each statement is prepared on its connection the first time it runs, and planned
+once, without its values (a generic plan: the search's transaction asks for them,
+``UnitOfWork(generic_plans=True)``; it commits, see ``PatientService.search``). Planning a
+band statement with the values took as long as running it. So a statement's text depends
+on the query's shape only (how many words, which band leads), never on the words: tokens
+are numbered by role, every arm of a score is always written, and an empty list matches
+nothing; a few dozen texts serve every search. Two places need what a generic plan cannot
+know: the day's bookings (the day's bounds are written into the text, ``DeskDay.inline``)
+and the booked patients beyond a later band group's limit (that one statement asks for a
+plan made with its values).
+
 Equally good matches (the same score) are ordered by who is at the desk: an appointment
 today first, then seen recently, then by name and patient id (``desk.py`` says exactly how).
 Each strategy below therefore also fetches the patients with an appointment today that
@@ -413,7 +424,7 @@ class PatientSearch:
         params: dict[str, Any] = {"want": want}
         # Tokens by role, the two longest first (they lead the pair index), so that a
         # statement's text depends on the query's shape only, not on where each word was
-        # typed: the connection plans each text once ("Plans" above).
+        # typed: the connection plans each text once ("Plans", module docstring).
         tokens = sorted(tokens, key=lambda tok: -len(tok.text))
         for i, tok in enumerate(tokens):
             params.update({f"e{i}": tok.text, f"hi{i}": tok.upper, f"fz{i}": tok.fuzzy,

@@ -3,7 +3,8 @@ is live (every service call does, before every search) takes no lock, so a searc
 held up by another transaction holding the session's row; and the database still refuses
 what it refused before (the attack tests say so in detail; here, the session check's three
 answers through search itself). A search checks the session in its own transaction, and
-the pool takes no round trip to check a connection before each use.
+the pool takes no round trip to check a connection before each use. A connection prepares
+and plans each of the search's statements once, however many searches use it.
 
 Real PostgreSQL through the app's own login and real signed-in sessions.
 """
@@ -14,13 +15,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from sqlalchemy import text
 
+from backend_client.accounts.access import SystemAccess
 from backend_client.accounts.service import AccountService
 from backend_client.accounts.signin import SessionServices, build_session_services
 from backend_client.backend import Backend
+from backend_client.dto import PatientDraft
 from backend_client.errors import SessionEnded, WorkstationLocked
 from backend_client.patients.service import PatientService
 from backend_client.stores.postgres.engine import build_engine
@@ -134,6 +138,21 @@ def test_a_unit_of_work_names_the_session_in_every_transaction(backend: Backend,
             assert named_session(uow.session.connection()) == ""
 
 
+def test_only_a_unit_that_asks_plans_without_the_values(backend: Backend, desk: Desk) -> None:
+    """``generic_plans`` holds for each transaction of the unit that asked (after a commit
+    too), with a session or without, and for no other unit on the same connection."""
+    actor = desk.services.access.actor
+    assert actor is not None
+    mode = text("SELECT current_setting('plan_cache_mode')")
+    for token in (actor.token, None):
+        with unit_of_work(backend.engine, token=token, generic_plans=True) as uow:
+            assert uow.session.execute(mode).scalar_one() == "force_generic_plan"
+            uow.commit()
+            assert uow.session.execute(mode).scalar_one() == "force_generic_plan"
+        with unit_of_work(backend.engine, token=token) as uow:
+            assert uow.session.execute(mode).scalar_one() == "auto"
+
+
 def test_searches_carry_on_when_the_server_ends_the_apps_connections(
         backend: Backend, desk: Desk) -> None:
     """A pooled connection that the server ended while it sat idle (a restart, an
@@ -155,3 +174,34 @@ def test_searches_carry_on_when_the_server_ends_the_apps_connections(
                 assert conn.execute(pid).scalar_one() != before
     finally:
         engine.dispose()
+
+
+def test_a_connection_plans_each_search_statement_once(backend: Backend, desk: Desk) -> None:
+    """Two people's names searched three times each on one pooled connection: the band
+    statement is one text for both (it depends on the query's shape, not its words), the
+    connection prepared it once and kept it from one search to the next (each search's
+    transaction commits: psycopg forgets prepared statements when one rolls back), and the
+    server planned it once, without the values (a generic plan), and reused that plan."""
+    families = ["Pl" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])
+                for _ in range(2)]
+    registry = PatientService(backend.owner_engine, SystemAccess("ws-plans"))
+    ids = [registry.register(PatientDraft(given_name="Odile", family_name=family,
+                                          birth_date=date(1970, 1, 2), sex="female")).id
+           for family in families]
+    engine = build_engine(backend.engine.url.render_as_string(hide_password=False),
+                          timeout_seconds=3.0, pool_size=1, labels=backend.labels["postgres"])
+    try:
+        search = PatientService(engine, desk.services.access)
+        for _ in range(3):
+            for pid, family in zip(ids, families, strict=True):
+                assert [p.id for p in search.search(f"odile {family}").items] == [pid]
+        with engine.connect() as conn:  # the pool's one connection, the searches' own
+            plans = conn.execute(text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE '%patient_name_pairs%' "
+                "AND statement LIKE '%today AS MATERIALIZED%'")).all()
+        assert [tuple(row) for row in plans] == [(6, 0)]
+    finally:
+        engine.dispose()
+        with backend.owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM patients WHERE id = ANY(:ids)"), {"ids": ids})

@@ -158,6 +158,10 @@ def build_engine(url: str, *, timeout_seconds: float = 3.0, pool_size: int = 5,
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=5,
+        # The connection returned last is handed out first: it holds the statements the
+        # last searches prepared and planned (patients/search.py), and the server's
+        # caches for them; the pool's others idle until the work needs them.
+        pool_use_lifo=True,
         pool_timeout=timeout_seconds * 2,
         connect_args=connect_args,
     )
