@@ -20,6 +20,7 @@ from backend_client.backend import open_backend
 from backend_client.config import load_settings
 from backend_client.local_stack import LocalStack
 from backend_client.local_stack.process import process_alive, wait_for
+from backend_client.local_stack.servers import shared_buffers_mb
 from backend_client.local_stack.stack import SECRET_NAMES
 from backend_client.schema import migrate
 from backend_client.stores.postgres.engine import normalise_url
@@ -70,6 +71,23 @@ def test_data_survives_stop_and_start(data_dir: Path) -> None:
     assert not any(s.running for s in stack.status())
     stack.start()
     assert _read_everywhere(marker) == ({"v": 1}, 1, b"kept", b"kept")
+
+
+def test_postgres_gets_a_page_cache_sized_for_this_computer(data_dir: Path) -> None:
+    """An eighth of the memory, 128 MB to 1 GB (servers.shared_buffers_mb): PostgreSQL's
+    default 128 MB held a fraction of what a search reads at 1,000,000 patients."""
+    assert (shared_buffers_mb(2 * 2**30), shared_buffers_mb(4 * 2**30),
+            shared_buffers_mb(64 * 2**30)) == (256, 512, 1024)
+    assert shared_buffers_mb(512 * 2**20) == 128
+    LocalStack(data_dir).start()
+    backend = open_backend(load_settings())
+    try:
+        with backend.owner_engine.connect() as conn:
+            shown = conn.execute(text("SHOW shared_buffers")).scalar_one()
+    finally:
+        backend.close(stop_stack=False)
+    mb = shared_buffers_mb()
+    assert shown == (f"{mb // 1024}GB" if mb % 1024 == 0 else f"{mb}MB")
 
 
 def test_start_is_idempotent_and_reuses_running_servers(data_dir: Path) -> None:
