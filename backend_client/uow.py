@@ -46,6 +46,7 @@ _GENERIC = "set_config('plan_cache_mode', 'force_generic_plan', true)"
 _BEGINS = {(peek, generic): text((_NAME_AND_PEEK if peek else _NAME_SESSION.text)
                                  + (f", {_GENERIC}" if generic else ""))
            for peek in (False, True) for generic in (False, True)}
+_GENERIC_ALONE = text(f"SELECT {_GENERIC}")  # a unit without a session
 
 
 class UnitSession(Session):
@@ -60,7 +61,7 @@ def _name_on_begin(session: Session, _transaction: object, connection: Connectio
     generic = bool(session.info.get(GENERIC))
     if token is None:
         if generic:
-            connection.execute(text(f"SELECT {_GENERIC}"))
+            connection.execute(_GENERIC_ALONE)
         return
     peek = bool(session.info.pop(PEEK, False))
     row = connection.execute(_BEGINS[peek, generic], {"token": token}).one()

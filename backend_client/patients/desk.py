@@ -97,7 +97,8 @@ class DeskDay:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The bind parameters ``TODAY_CTE`` and ``COLUMNS`` use."""
+        """The names ``TODAY_CTE`` and ``COLUMNS`` give the day's bounds, with their
+        values (``inline`` writes them in)."""
         return {"desk_starts": self.starts, "desk_ends": self.ends,
                 "desk_since": self.seen_since}
 

@@ -105,7 +105,8 @@ def _summary(row: Row[Any], label: str = "",
 
 @lru_cache(maxsize=1024)
 def _sql(statement: str, day: DeskDay | None = None) -> TextClause:
-    """The statement as SQLAlchemy text, made once per statement text.
+    """The statement as SQLAlchemy text, made once per statement text (and ``day``, whose
+    bounds it writes in: ``DeskDay.inline``), marked to be prepared ("Plans" above).
 
     Making a ``text()`` finds its bind parameters with a regular expression, about 2 ms
     for a several-word search's statements (hundreds of ``:e0``); the texts are built
@@ -467,11 +468,11 @@ class PatientSearch:
             return n
 
         for size in BAND_GROUPS:
-            group = bands[done:done + size] if size else bands[done:]
-            if not group:
+            remaining = bands[done:done + size] if size else bands[done:]
+            if not remaining:
                 break
-            if not size:
-                group = [band for band in every if band not in bands[:done]]
+            group = remaining if size else [band for band in every
+                                             if band not in bands[:done]]
             cte, page, today = self._pair_group(i, j, group, rest, f"pairs{len(booked)}")
             if not done:
                 take(self.s.execute(_sql(self._with_rows(cte, page, today), day),
@@ -479,7 +480,7 @@ class PatientSearch:
             elif take(self.s.execute(_sql(self._rows_of(cte, page), day),
                                      params).all()) >= want:
                 booked.append((cte, today))
-            done += len(group)
+            done += len(remaining)
             if len(best) >= want and done < len(bands):
                 # Only ties are reordered for the desk: the score alone says when no later
                 # band can reach the page.
