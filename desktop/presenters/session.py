@@ -134,6 +134,9 @@ class SessionPresenter(QObject):
         self.actor: Actor | None = None
         self.is_locked = False
         self._ended = False  # locked because the session is over: sign in again
+        # Bumped whenever the screen locks or unlocks: a session state asked for before
+        # that (a poll, the lock itself) describes a screen that is no longer there.
+        self._turn = 0
         self._hidden: list[QDialog] = []
         self._last_poll = clock()
         self._last_beat = clock()
@@ -196,6 +199,7 @@ class SessionPresenter(QObject):
         changed = self.actor is None or self.actor.user_id != actor.user_id
         self.actor = actor
         self.is_locked = self._ended = False
+        self._turn += 1
         self.activity.touch()
         self._last_beat = self._last_poll = self._clock()
         if changed:
@@ -243,20 +247,25 @@ class SessionPresenter(QObject):
             sentence = f"Locked at {at}."
         self._cover(actor, sentence + " Everything you had open is kept as it was.")
         if reason != "server":  # the server locked it itself (and audited it)
-            session_id = actor.session_id
+            session_id, turn = actor.session_id, self._turn
 
             def answered(state: str) -> None:
-                if self.actor is not None and self.actor.session_id == session_id:
+                if (self.actor is not None and self.actor.session_id == session_id
+                        and self._turn == turn):
                     self._on_state(state)
 
+            # On the write pool, behind nothing and ahead of the unlock: a password typed
+            # at once must reach the server after the lock it lifts, or the lock would land
+            # on an unlocked session and lock the screen again ("idle too long").
             self._tasks.run(lambda: self._signin.lock(reason, actor), answered,
                             lambda exc: log_exception(log, "locking the session failed", exc),
-                            pool="read")
+                            pool="write")
 
     def _cover(self, actor: Actor, sentence: str, *, can_unlock: bool = True) -> None:
         first = not self.is_locked
         self.is_locked = True
         if first:
+            self._turn += 1
             # Forms are separate windows the overlay cannot cover: hide them, content and
             # all, until the same person is back.
             self._hidden = [d for d in self._window.findChildren(QDialog) if d.isVisible()]
@@ -312,6 +321,7 @@ class SessionPresenter(QObject):
         def unlocked(_: Actor) -> None:
             screen.set_busy(False)
             self.is_locked = False
+            self._turn += 1
             self.activity.touch()
             self._last_beat = self._clock()
             screen.hide_lock()
@@ -396,11 +406,14 @@ class SessionPresenter(QObject):
             call: Callable[[], str] = self._signin.heartbeat
         else:
             call = self._signin.state
-        session_id = actor.session_id
+        session_id, turn = actor.session_id, self._turn
 
         def answered(state: str) -> None:
             self._polling = False
-            if self.actor is not None and self.actor.session_id == session_id:
+            # A state read while the screen was locked ("locked") and answered after the
+            # unlock must not lock it again; the next poll asks afresh.
+            if (self.actor is not None and self.actor.session_id == session_id
+                    and self._turn == turn):
                 self._on_state(state)
 
         def failed(exc: BaseException) -> None:

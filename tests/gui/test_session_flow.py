@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from backend_client.dto import SavedDraft
 from backend_client.patients.service import PatientService
 from desktop.bootstrap import PatientPresenters, build_patient_presenters, reset_patient_views
 from desktop.presenters.session import SessionPresenter
-from desktop.tasks import TaskRunner
+from desktop.tasks import Pool, TaskRunner
 from tests.gui.conftest import TODAY, save_screenshot
 from ui.main_window import MainWindow
 
@@ -51,6 +52,7 @@ class Workstation:
     users: dict[str, str]
     backend: Backend
     tasks: TaskRunner
+    late: LateReads | None = None  # the session presenter's late read pool, if asked
 
     def sign_in(self, qtbot: QtBot, role: str, password: str = PASSWORD) -> None:
         view = self.window.sign_in_view
@@ -71,8 +73,51 @@ class Workstation:
         return SessionStore(self.backend.engine).keys_for(self.users[role], PASSWORD).draft_key
 
 
-@pytest.fixture
-def desk(qtbot: QtBot, backend: Backend) -> Iterator[Workstation]:
+class LateReads:
+    """The session presenter's runner, with the read pool made late: ``hold="jobs"``
+    starts nothing on it until :meth:`release`; ``hold="answers"`` runs its jobs at once
+    and delivers what they answered only at :meth:`release`."""
+
+    def __init__(self, real: TaskRunner, hold: str) -> None:
+        self.real = real
+        self.hold = hold
+        self.held: list[tuple[Callable[[], Any], Callable[[], None]]] = []  # (job, go on)
+        self.released = self.delivered = 0  # held jobs started / their answers delivered
+
+    def run(self, fn: Callable[[], Any], on_success: Any = None, on_failure: Any = None, *,
+            pool: Pool = "read") -> None:
+        if pool != "read":
+            self.real.run(fn, on_success, on_failure, pool=pool)
+        elif self.hold == "jobs":
+            def then(callback: Any) -> Callable[[Any], None]:
+                def delivered(value: Any) -> None:
+                    self.delivered += 1
+                    if callback is not None:
+                        callback(value)
+                return delivered
+
+            self.held.append((fn, lambda: self.real.run(fn, then(on_success),
+                                                         then(on_failure), pool=pool)))
+        else:
+            def answered(result: Any) -> None:
+                self.held.append((fn, lambda: on_success(result)))
+
+            self.real.run(fn, answered, on_failure, pool=pool)
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        self.released += len(held)
+        for _job, go in held:
+            go()
+
+    def answered(self, job: Callable[[], Any]) -> bool:
+        """Whether ``job`` ran and its answer is held."""
+        return any(fn == job for fn, _ in self.held)
+
+
+@contextmanager
+def _workstation(qtbot: QtBot, backend: Backend, *,
+                 late: str = "") -> Iterator[Workstation]:
     tag = uuid.uuid4().hex[:6]
     accounts = AccountService(backend.owner_engine, hashing=FAST)
     users = {}
@@ -90,20 +135,31 @@ def desk(qtbot: QtBot, backend: Backend) -> Iterator[Workstation]:
         window, PatientService(backend.engine, services.access, today=lambda: TODAY), tasks,
         today=lambda: TODAY)
     clock = Clock()
+    late_reads = LateReads(tasks, late) if late else None
     session = SessionPresenter(window, services.signin, DraftStore(backend.mongo_db),
-                               patients.editor, tasks, idle_lock_seconds=600, clock=clock,
-                               tick_ms=3_600_000, parent=window)
+                               patients.editor, late_reads or tasks,
+                               idle_lock_seconds=600, clock=clock, tick_ms=3_600_000,
+                               parent=window)
     session.user_changed.connect(lambda _: reset_patient_views(patients))
     window.resize(1100, 720)
     window.show()
     session.start()
     qtbot.waitExposed(window)
-    yield Workstation(window, session, patients, services, clock, users, backend, tasks)
-    session.stop()
-    patients.editor.close_all()
-    tasks.shutdown()
-    ids = [accounts.get(u).id for u in users.values()]
-    backend.mongo_db["drafts"].delete_many({"user_id": {"$in": ids}})
+    try:
+        yield Workstation(window, session, patients, services, clock, users, backend, tasks,
+                          late_reads)
+    finally:
+        session.stop()
+        patients.editor.close_all()
+        tasks.shutdown()
+        ids = [accounts.get(u).id for u in users.values()]
+        backend.mongo_db["drafts"].delete_many({"user_id": {"$in": ids}})
+
+
+@pytest.fixture
+def desk(qtbot: QtBot, backend: Backend) -> Iterator[Workstation]:
+    with _workstation(qtbot, backend) as workstation:
+        yield workstation
 
 
 def _signed_in(qtbot: QtBot, desk: Workstation, role: str) -> None:
@@ -545,3 +601,55 @@ def test_the_same_person_back_finds_the_search_and_the_tab_as_they_left_them(
     qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
     save_screenshot(window, "signed-in-again-kept.png")
     as_left()
+
+
+def test_the_password_typed_as_the_screen_locks_leaves_it_unlocked_for_good(
+        qtbot: QtBot, backend: Backend) -> None:
+    """Lock and, at once, the password: the unlock reaches the server after the lock it
+    lifts, however busy the reading threads are. (The lock used to go by the read pool;
+    when that was slower, it landed on the unlocked session and the screen locked again,
+    "this session was idle too long".)"""
+    with _workstation(qtbot, backend, late="jobs") as desk:
+        _signed_in(qtbot, desk, "doctor")
+        window, lock = desk.window, desk.window.lock_screen
+        window.lock_requested.emit()
+        assert lock.is_locked()
+        lock.password_edit.setText(PASSWORD)
+        qtbot.keyClick(lock.password_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+        late = desk.late
+        assert late is not None
+        late.release()  # what the reading threads held starts now
+        qtbot.waitUntil(lambda: late.delivered == late.released, timeout=10_000)
+        assert not lock.is_locked()
+        assert desk.services.signin.state() == "active"
+
+
+def test_a_state_read_while_locked_and_answered_after_the_unlock_does_not_lock_again(
+        qtbot: QtBot, backend: Backend) -> None:
+    """A poll that asked while the screen was locked, answered "locked" and came back only
+    after the password had unlocked it, is out of date: the screen stays unlocked, and the
+    next poll finds the session active."""
+    with _workstation(qtbot, backend, late="answers") as desk:
+        _signed_in(qtbot, desk, "doctor")
+        window, lock = desk.window, desk.window.lock_screen
+        window.lock_requested.emit()
+        qtbot.waitUntil(lambda: desk.services.signin.state() == "locked", timeout=10_000)
+        desk.clock.now += 10  # past the 5 s poll: the workstation asks the server
+        desk.session.on_timer_timeout()
+        late = desk.late
+        assert late is not None
+        state = desk.services.signin.state  # what the poll asks
+        qtbot.waitUntil(lambda: late.answered(state), timeout=10_000)  # it said "locked"
+        lock.password_edit.setText(PASSWORD)
+        qtbot.keyClick(lock.password_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not lock.is_locked(), timeout=10_000)
+        late.release()
+        assert not lock.is_locked()
+        assert not desk.session.is_locked
+        desk.clock.now += 10  # the next poll asks afresh and finds the session active
+        desk.session.on_timer_timeout()
+        qtbot.waitUntil(lambda: late.answered(state), timeout=10_000)
+        late.release()
+        assert not lock.is_locked()
+        assert desk.services.signin.state() == "active"
