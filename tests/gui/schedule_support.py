@@ -113,14 +113,14 @@ class Sheet:
 
 
 def make_sheet(qtbot: Any, *, apply: bool = False, tasks: Any = None,
-               width: int = 1280, height: int = 800) -> Sheet:
+               width: int = 1280, height: int = 800, now: datetime = NOW) -> Sheet:
     api = demo_clinic(DAY, zone=ZONE)
     view = ScheduleView(zone=ZONE)
     qtbot.addWidget(view)
     booking = FakeBooking(api, apply=apply)
     notifications = ChangeNotifications()
     presenter = SchedulePresenter(view, api, tasks or InlineTaskRunner(), notifications,
-                                  booking, today=lambda: DAY, now=lambda: NOW, parent=view)
+                                  booking, today=lambda: DAY, now=lambda: now, parent=view)
     view.resize(width, height)
     view.show()
     qtbot.waitExposed(view)

@@ -4,6 +4,8 @@ scheduling service at our own seam; the booking presenter is a recorder."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
@@ -234,6 +236,23 @@ def test_days_change_with_page_keys_and_t_goes_back_to_today(qtbot: QtBot) -> No
     qtbot.keyClick(grid, Qt.Key.Key_T)
     assert s.presenter.day == DAY
     assert grid.now_minute() == 9 * 60 + 47
+
+
+
+@pytest.mark.parametrize(("hour", "minute", "shown"), [
+    (22, 15, "19:45–20:00"),   # after the last hour: the day's last slot, not "22:15–20:00"
+    (5, 40, "07:00–07:15"),    # before the first: its first slot
+])
+def test_the_grid_offers_a_slot_inside_the_day_when_now_is_outside_it(
+        qtbot: QtBot, hour: int, minute: int, shown: str) -> None:
+    """Tabbing into today's grid picks the free slot at now; out of hours that is the
+    nearest slot the grid shows, one that starts before it ends."""
+    s = make_sheet(qtbot, now=datetime.combine(DAY, time(hour, minute), tzinfo=ZONE))
+    grid = s.view.day_grid
+    grid.setFocus()
+    qtbot.waitUntil(grid.hasFocus)
+    assert grid.viewport().accessibleDescription() == (
+        f"{shown} free with Dr Anna Demo, Wed 2 Dec — Enter to book")
 
 
 

@@ -418,9 +418,14 @@ class ScheduleGridView(QAbstractScrollArea):
         """Now's slot on today's column (or the first shown hour), if nothing is chosen."""
         if self.sel_appt is None and self.sel_slot is None and self._columns:
             minute = self.now_minute()
-            self.select_at(max(0, self.today_column()),
-                           minute if minute is not None else self._geo.first
-                           + int(self.verticalScrollBar().value() / self._geo.ppm) + 15)
+            if minute is None:
+                minute = (self._geo.first
+                          + int(self.verticalScrollBar().value() / self._geo.ppm) + 15)
+            # Out of hours, now is off the axis: the nearest minute on it (what is there
+            # may be an appointment, as at any other minute).
+            data = self._data
+            minute = max(data.first_minute, min(minute, data.last_minute - 1))
+            self.select_at(max(0, self.today_column()), minute)
         self.viewport().update()
 
     def focusOutEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
