@@ -132,11 +132,9 @@ class SessionPresenter(QObject):
         self.activity = ActivityFilter(clock, self)
         self.activity.lock_pressed.connect(self.on_window_lock_requested)
         self.actor: Actor | None = None
-        self.is_locked = False
+        self._locked = False
+        self._turn = 0  # how many times the screen has locked or unlocked (is_locked)
         self._ended = False  # locked because the session is over: sign in again
-        # Bumped whenever the screen locks or unlocks: a session state asked for before
-        # that (a poll, the lock itself) describes a screen that is no longer there.
-        self._turn = 0
         self._hidden: list[QDialog] = []
         self._last_poll = clock()
         self._last_beat = clock()
@@ -199,7 +197,6 @@ class SessionPresenter(QObject):
         changed = self.actor is None or self.actor.user_id != actor.user_id
         self.actor = actor
         self.is_locked = self._ended = False
-        self._turn += 1
         self.activity.touch()
         self._last_beat = self._last_poll = self._clock()
         if changed:
@@ -247,11 +244,10 @@ class SessionPresenter(QObject):
             sentence = f"Locked at {at}."
         self._cover(actor, sentence + " Everything you had open is kept as it was.")
         if reason != "server":  # the server locked it itself (and audited it)
-            session_id, turn = actor.session_id, self._turn
+            asked = self._asked()
 
             def answered(state: str) -> None:
-                if (self.actor is not None and self.actor.session_id == session_id
-                        and self._turn == turn):
+                if self._still(asked):
                     self._on_state(state)
 
             # On the write pool, behind nothing and ahead of the unlock: a password typed
@@ -265,7 +261,6 @@ class SessionPresenter(QObject):
         first = not self.is_locked
         self.is_locked = True
         if first:
-            self._turn += 1
             # Forms are separate windows the overlay cannot cover: hide them, content and
             # all, until the same person is back.
             self._hidden = [d for d in self._window.findChildren(QDialog) if d.isVisible()]
@@ -321,7 +316,6 @@ class SessionPresenter(QObject):
         def unlocked(_: Actor) -> None:
             screen.set_busy(False)
             self.is_locked = False
-            self._turn += 1
             self.activity.touch()
             self._last_beat = self._clock()
             screen.hide_lock()
@@ -406,14 +400,11 @@ class SessionPresenter(QObject):
             call: Callable[[], str] = self._signin.heartbeat
         else:
             call = self._signin.state
-        session_id, turn = actor.session_id, self._turn
+        asked = self._asked()
 
         def answered(state: str) -> None:
             self._polling = False
-            # A state read while the screen was locked ("locked") and answered after the
-            # unlock must not lock it again; the next poll asks afresh.
-            if (self.actor is not None and self.actor.session_id == session_id
-                    and self._turn == turn):
+            if self._still(asked):
                 self._on_state(state)
 
         def failed(exc: BaseException) -> None:
@@ -422,6 +413,26 @@ class SessionPresenter(QObject):
             self._polling = False
 
         self._tasks.run(call, answered, failed, pool="read")
+
+    @property
+    def is_locked(self) -> bool:
+        return self._locked
+
+    @is_locked.setter
+    def is_locked(self, locked: bool) -> None:
+        if locked != self._locked:
+            self._locked = locked
+            self._turn += 1
+
+    def _asked(self) -> tuple[str | None, int]:
+        """What a session state asked for now is about: this session, this lock or unlock."""
+        return (None if self.actor is None else self.actor.session_id), self._turn
+
+    def _still(self, asked: tuple[str | None, int]) -> bool:
+        """Whether a state asked for at ``asked`` still describes the screen. One read while
+        the screen was locked ("locked") and answered after the unlock must not lock it
+        again, nor one from the previous person's session; the next poll asks afresh."""
+        return self.actor is not None and self._asked() == asked
 
     def _on_state(self, state: str) -> None:
         if state in ("revoked", "expired", "ended"):
