@@ -138,9 +138,7 @@ class GridData:
 
     def slot_start_at(self, column: int, minute: int) -> int:
         """The free slot containing ``minute``: from the grid line or the end of the
-        appointment before it, whichever is later. A minute below the axis (now, after
-        hours) gets the axis's last slot: a slot starts before it ends."""
-        minute = min(minute, self.last_minute - 1)
+        appointment before it, whichever is later."""
         start = floor_to(minute, SLOT_MINUTES)
         for block in self.live_blocks(column):
             if start < block.end <= minute:

@@ -303,9 +303,11 @@ class ScheduleGridView(QAbstractScrollArea):
         self._announce_selection()
 
     def select_at(self, column: int, minute: int) -> None:
-        """The appointment at that time in that column, or else the free slot there."""
+        """The appointment at that time in that column, or else the free slot there. A
+        minute off the axis (now, out of hours) is taken as the nearest one on it."""
         if not 0 <= column < len(self._columns):
             return
+        minute = max(self._data.first_minute, min(minute, self._data.last_minute - 1))
         hit = self._data.covering(column, minute)
         if hit is not None:
             self.select_appointment(hit.appointment.id)
@@ -418,14 +420,9 @@ class ScheduleGridView(QAbstractScrollArea):
         """Now's slot on today's column (or the first shown hour), if nothing is chosen."""
         if self.sel_appt is None and self.sel_slot is None and self._columns:
             minute = self.now_minute()
-            if minute is None:
-                minute = (self._geo.first
-                          + int(self.verticalScrollBar().value() / self._geo.ppm) + 15)
-            # Out of hours, now is off the axis: the nearest minute on it (what is there
-            # may be an appointment, as at any other minute).
-            data = self._data
-            minute = max(data.first_minute, min(minute, data.last_minute - 1))
-            self.select_at(max(0, self.today_column()), minute)
+            self.select_at(max(0, self.today_column()),
+                           minute if minute is not None else self._geo.first
+                           + int(self.verticalScrollBar().value() / self._geo.ppm) + 15)
         self.viewport().update()
 
     def focusOutEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
